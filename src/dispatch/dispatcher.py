@@ -1,0 +1,548 @@
+"""The dispatcher: operators, their kernel tables, and how a call picks a kernel.
+
+An operator (:class:`OpOverload`) has a schema and, per dispatch key, a stack of registered
+kernels (the newest wins; removing a library pops its entries). A call computes
+
+    ks = (key sets of the tensor-like arguments | TLS included) & ~TLS excluded
+
+and runs the kernel of the highest-priority key in ``ks`` whose entry is not a fallthrough
+(see :meth:`OpOverload.compute`). Kernels receive ``ks`` first and continue downward with
+``op.redispatch(ks & key.below_mask, ...)``.
+
+Note [The per-op cache]
+    Resolving ``ks`` to a kernel walks keys in priority order; the result is cached in a plain
+    dict per op, keyed by the ks int. Any registration (key, kernel, fallback, library removal,
+    trace on/off) clears every op's cache, so a cached entry is always what a fresh resolution
+    would return. A call on the hot path therefore costs one ContextVar read, a few int ops and
+    one dict lookup.
+
+Note [Generated call functions]
+    ``op.call`` is a plain function generated from the schema when the op is defined, with the
+    schema's own parameters (defaults, keyword-only marker). It binds arguments once, with
+    Python's own machinery, and hands kernels a normalised positional argument list: kernels
+    never see ``**kwargs``. Objects in tensor positions contribute their ``_dispatch_keys``
+    attribute; a value without one (a Python number where a Tensor is expected) contributes
+    the configurable default (see :func:`set_untyped_argument_keys`), the way PyTorch wraps a
+    number into a 0-dim tensor that carries a normal tensor's keys.
+"""
+
+from __future__ import annotations
+
+import keyword
+import threading
+from typing import Callable
+
+from . import keys as _k
+from .record import current_record
+from .schema import FunctionSchema, NO_DEFAULT, parse_schema
+
+__all__ = [
+    "OpOverload", "OpOverloadPacket", "ops", "FALLTHROUGH", "fallthrough_kernel",
+    "MissingKernelError", "get_op", "all_ops", "set_untyped_argument_keys",
+    "register_fallback", "KEYS_ATTR",
+]
+
+KEYS_ATTR = "_dispatch_keys"  # the attribute through which any argument carries its key set
+
+
+class _Fallthrough:
+    """Marker kernel: skip this key and try the next lower one."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "fallthrough_kernel"
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("fallthrough_kernel is a marker and is never called")
+
+
+FALLTHROUGH = fallthrough_kernel = _Fallthrough()
+
+
+class MissingKernelError(NotImplementedError):
+    """No kernel can run this op for these arguments.
+
+    Cause: the highest key of the call's key set has no kernel for the op, no alias kernel
+    covers it, and no fallback is registered for it.
+    Fix: register a kernel (``Library.impl(op, fn, key)``), a fallback for the key, or mark the
+    key as a fallthrough for the op.
+    """
+
+
+class Registration:
+    """One kernel or fallback entry, owned by a library (None: built in)."""
+
+    __slots__ = ("fn", "raw", "owner", "key")
+
+    def __init__(self, fn, raw, owner, key):
+        self.fn = fn        # what the user registered (or FALLTHROUGH)
+        self.raw = raw      # callable(ks:int, *args) actually invoked
+        self.owner = owner
+        self.key = key
+
+    @property
+    def is_fallthrough(self):
+        return self.fn is FALLTHROUGH
+
+
+_lock = threading.RLock()
+_ops: dict[str, "OpOverload"] = {}
+_fallbacks: dict[_k.DispatchKey, list[Registration]] = {}
+_untyped_keys = 0       # see Note [Generated call functions]
+_trace_hooks = []       # set by trace.py: [wrap(op, key, how, raw) -> raw]
+
+
+def _invalidate_all() -> None:
+    """Note [The per-op cache]: every registration clears every cached choice."""
+    for op in list(_ops.values()):
+        op._cache.clear()
+
+
+_k._listeners.append(_invalidate_all)
+
+
+def set_untyped_argument_keys(bits) -> None:
+    """Key set contributed by a value in a Tensor position that carries none (e.g. ``2`` in
+    ``t + 2``). The tensor layer sets it to a normal tensor's keys."""
+    global _untyped_keys
+    bits = int(bits)
+    with _lock:
+        _untyped_keys = bits
+        for op in _ops.values():
+            op._ns["_SC"] = bits
+        _invalidate_all()
+
+
+def _backend_bits() -> int:
+    return sum(k.bit for k in _k.all_keys() if k.backend)
+
+
+class OpOverload:
+    """One operator overload, e.g. ``aten::add.Tensor``. Call it like a function."""
+
+    __slots__ = ("schema", "_name", "_kernels", "_cache", "call", "_ns", "_owner",
+                 "_tensor_args", "__weakref__")
+
+    def __init__(self, schema: FunctionSchema, owner=None):
+        self.schema = schema
+        self._name = schema.full_name
+        self._kernels: dict[_k.DispatchKey, list[Registration]] = {}
+        self._cache: dict[int, Callable] = {}
+        self._owner = owner
+        self._tensor_args = tuple(schema.tensor_args)
+        self._ns = {}
+        self.call = _generate_call(self)
+
+    # -- calling -------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        return self.call(*args, **kwargs)
+
+    def redispatch(self, ks, *args):
+        """Run the kernel chosen for key set ``ks`` (no TLS applied), with normalised args."""
+        ks = int(ks)
+        try:
+            kernel = self._cache[ks]
+        except KeyError:
+            kernel = self._resolve(ks)
+        return kernel(ks, *args)
+
+    def _resolve(self, ks: int) -> Callable:
+        with _lock:
+            k, how, reg = self.compute(ks)
+            if reg is None:
+                raw = _missing_kernel(self, ks, k)
+            else:
+                raw = reg.raw
+                if how == "fallback":
+                    raw = _bind_fallback(self, raw)
+            for hook in _trace_hooks:
+                raw = hook(self, k, how, raw)
+            self._cache[ks] = raw
+            return raw
+
+    # -- resolution ----------------------------------------------------------------------
+    def compute(self, ks: int):
+        """``(key, how, registration)`` chosen for key set ``ks``; ``how`` is one of
+        ``kernel``, ``alias:<AliasKey>``, ``fallback`` or ``missing``.
+
+        Keys are tried highest priority first; fallthrough entries (op-specific or fallback)
+        are skipped. Direct kernels beat alias kernels, which beat fallbacks. When the set holds
+        no backend key (an op without tensor arguments, like a factory), the CPU backend is
+        added, as PyTorch's BackendSelect does.
+        """
+        ks = int(ks)
+        if not ks & _backend_bits():
+            ks |= _k.CPU.bit
+        last = None
+        for k in _k.keys_by_priority(ks):
+            last = k
+            regs = self._kernels.get(k)
+            if regs:
+                if regs[-1].is_fallthrough:
+                    continue
+                return k, "kernel", regs[-1]
+            alias = self._alias_kernel(k)
+            if alias is not None:
+                return k, f"alias:{alias.key.name}", alias
+            fbs = _fallbacks.get(k)
+            if fbs:
+                if fbs[-1].is_fallthrough:
+                    continue
+                return k, "fallback", fbs[-1]
+            return k, "missing", None
+        return last, "missing", None
+
+    def _alias_kernel(self, k: _k.DispatchKey):
+        if k.backend or k is _k.Autograd:
+            regs = self._kernels.get(_k.CompositeImplicitAutograd)
+            if regs:
+                return regs[-1]
+        if k.backend:
+            regs = self._kernels.get(_k.CompositeExplicitAutograd)
+            if regs:
+                return regs[-1]
+        return None
+
+    def has_kernel_for(self, k) -> bool:
+        return bool(self._kernels.get(_k.key(k)))
+
+    # -- registration (used by Library) --------------------------------------------------
+    def _register(self, k: _k.DispatchKey, reg: Registration) -> None:
+        with _lock:
+            self._kernels.setdefault(k, []).append(reg)
+            _invalidate_all()
+
+    def _unregister_owner(self, owner) -> None:
+        with _lock:
+            for k in list(self._kernels):
+                self._kernels[k] = [r for r in self._kernels[k] if r.owner is not owner]
+                if not self._kernels[k]:
+                    del self._kernels[k]
+            _invalidate_all()
+
+    # -- introspection -------------------------------------------------------------------
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def overloadpacket(self) -> "OpOverloadPacket":
+        return _packet(self.schema.namespace or "", self.schema.name)
+
+    def __repr__(self):
+        return f"<OpOverload {self._name}>"
+
+    def __str__(self):
+        return self._name
+
+    def keys_with_kernels(self) -> tuple[str, ...]:
+        return tuple(k.name for k in self._kernels)
+
+    def argument_keysets(self, args) -> list:
+        """The key set each tensor-like argument contributes (for traces and errors)."""
+        out = []
+        for i, kind in self._tensor_args:
+            if i >= len(args):
+                continue
+            a = args[i]
+            if kind == "tensor_list":
+                bits = 0
+                for t in a or ():
+                    bits |= getattr(t, KEYS_ATTR, 0 if t is None else _untyped_keys)
+            elif kind == "opt_tensor":
+                bits = getattr(a, KEYS_ATTR, 0)
+            else:
+                bits = getattr(a, KEYS_ATTR, _untyped_keys)
+            out.append((self.schema.arguments[i].name, _k.DispatchKeySet(bits)))
+        return out
+
+
+def _bind_fallback(op, raw):
+    def run_fallback(ks, *args):
+        return raw(op, ks, *args)
+    return run_fallback
+
+
+def _missing_kernel(op: OpOverload, ks: int, k):
+    def raise_missing(ks_, *args):
+        rec = current_record()
+        argks = ", ".join(f"{n}={s!r}" for n, s in op.argument_keysets(args)) or "none"
+        have = ", ".join(op.keys_with_kernels()) or "none"
+        fbs = ", ".join(x.name for x, regs in _fallbacks.items() if regs) or "none"
+        where = k.name if k is not None else "(no key)"
+        raise MissingKernelError(
+            f"Could not run '{op.name()}' with arguments from the '{where}' backend: no kernel, "
+            f"alias kernel or fallback is registered for that key. Dispatch key set "
+            f"{_k.DispatchKeySet(ks_)!r}; argument key sets: {argks}; TLS included "
+            f"{_k.DispatchKeySet(rec.included)!r}, excluded {_k.DispatchKeySet(rec.excluded)!r}. "
+            f"'{op.name()}' has kernels for: [{have}]; fallbacks exist for: [{fbs}]. "
+            f"Register a kernel with Library.impl('{op.schema.name}', fn, '{where}') or a "
+            f"fallback for '{where}'.")
+    return raise_missing
+
+
+# -- generated call functions ------------------------------------------------------------
+def _pyname(name: str) -> str:
+    return name + "_" if keyword.iskeyword(name) or name.startswith("_d") or name in (
+        "_get", "_cache", "_resolve", "_SC", "_lk", "_ks", "_kn", "_r") else name
+
+
+def _list_keys(seq, sc):
+    bits = 0
+    for t in seq:
+        bits |= getattr(t, KEYS_ATTR, 0 if t is None else sc)
+    return bits
+
+
+def _generate_call(op: OpOverload) -> Callable:
+    """Build ``op.call`` from the schema (Note [Generated call functions])."""
+    schema = op.schema
+    ns = op._ns
+    ns.update(_get=current_record, _cache=op._cache, _resolve=op._resolve,
+              _SC=_untyped_keys, _lk=_list_keys)
+    if schema.is_vararg:
+        def call_vararg(*args):
+            r = current_record()
+            bits = r.included
+            for a in args:
+                bits |= getattr(a, KEYS_ATTR, 0)
+            return op.redispatch(bits & ~r.excluded, *args)
+        return call_vararg
+    params, names, seen_star, seen_default = [], [], False, False
+    for i, a in enumerate(schema.arguments):
+        p = _pyname(a.name)
+        names.append(p)
+        if a.kwarg_only and not seen_star:
+            params.append("*")
+            seen_star = True
+        if a.default is not NO_DEFAULT:
+            d = a.default
+            if isinstance(d, list):
+                d = tuple(d)
+            ns[f"_d{i}"] = d
+            params.append(f"{p}=_d{i}")
+            seen_default = True
+        else:
+            if seen_default and not seen_star:
+                # A required positional after a defaulted one cannot be a Python signature;
+                # make the rest keyword-only (rare in real schemas).
+                params.append("*")
+                seen_star = True
+            params.append(p)
+    parts = []
+    for i, kind in schema.tensor_args:
+        p = names[i]
+        if kind == "tensor":
+            parts.append(f"getattr({p}, '{KEYS_ATTR}', _SC)")
+        elif kind == "opt_tensor":
+            parts.append(f"getattr({p}, '{KEYS_ATTR}', 0)")
+        else:
+            parts.append(f"_lk({p}, _SC)")
+    keyexpr = " | ".join(parts + ["_r[0]"])
+    fname = schema.name if schema.name.isidentifier() and not keyword.iskeyword(schema.name) \
+        else "op"
+    src = (
+        f"def {fname}({', '.join(params)}):\n"
+        f"    _r = _get()\n"
+        f"    _ks = ({keyexpr}) & ~_r[1]\n"
+        f"    try:\n"
+        f"        _kn = _cache[_ks]\n"
+        f"    except KeyError:\n"
+        f"        _kn = _resolve(_ks)\n"
+        f"    return _kn(_ks{''.join(', ' + n for n in names)})\n"
+    )
+    code = compile(src, f"<dispatch {schema.full_name}>", "exec")
+    exec(code, ns)
+    fn = ns[fname]
+    fn.__qualname__ = fn.__name__ = schema.name
+    fn.__doc__ = f"{schema}\n\nDispatched through the tensorkeys dispatcher."
+    fn._op = op
+    return fn
+
+
+# -- fallbacks -----------------------------------------------------------------------------
+def register_fallback(k: _k.DispatchKey, fn, owner=None, *, raw=None) -> Registration:
+    """Register a boxed kernel ``fn(op, ks, *args)`` (or FALLTHROUGH) for every op at ``k``."""
+    k = _k.key(k)
+    if k.alias:
+        raise ValueError(f"fallbacks are registered at runtime keys, not at alias key {k.name}")
+    reg = Registration(fn, raw if raw is not None else fn, owner, k)
+    with _lock:
+        _fallbacks.setdefault(k, []).append(reg)
+        _invalidate_all()
+    return reg
+
+
+def _unregister_fallbacks(owner) -> None:
+    with _lock:
+        for k in list(_fallbacks):
+            _fallbacks[k] = [r for r in _fallbacks[k] if r.owner is not owner]
+        _invalidate_all()
+
+
+# The built-in layers that pass through unless an op registers something there.
+# Note [Functional ops fall through ADInplaceOrView]: only in-place, out= and view ops have
+# kernels at ADInplaceOrView; every other op skips the layer (SEMANTICS §1).
+for _key in (_k.ADInplaceOrView, _k.Autograd, _k.Autocast, _k.Python):
+    register_fallback(_key, FALLTHROUGH)
+
+
+# -- the ops namespace -------------------------------------------------------------------
+class OpOverloadPacket:
+    """All overloads of one op name: ``ops.aten.add`` (``.Tensor``, ``.out``, ``.default``)."""
+
+    def __init__(self, namespace: str, name: str):
+        self._namespace = namespace
+        self._name = name
+        self._overloads: dict[str, OpOverload] = {}
+
+    def __getattr__(self, overload: str) -> OpOverload:
+        if overload.startswith("__"):
+            raise AttributeError(overload)
+        key = "" if overload == "default" else overload
+        try:
+            return self._overloads[key]
+        except KeyError:
+            raise AttributeError(
+                f"'{self._namespace}::{self._name}' has no overload named {overload!r}; "
+                f"overloads: {self.overloads()}") from None
+
+    def overloads(self) -> list[str]:
+        return [o or "default" for o in self._overloads]
+
+    def __call__(self, *args, **kwargs):
+        """Call the first overload whose signature accepts these arguments."""
+        errors = []
+        for ov in self._overloads.values():
+            try:
+                import inspect
+                sig = inspect.signature(ov.call)
+                sig.bind(*args, **kwargs)
+            except TypeError as e:
+                errors.append(f"{ov.name()}: {e}")
+                continue
+            if _types_fit(ov, args, kwargs):
+                return ov.call(*args, **kwargs)
+        raise TypeError(f"no overload of {self._namespace}::{self._name} accepts these "
+                        f"arguments; tried: " + "; ".join(errors or [o.name() for o in
+                                                                     self._overloads.values()]))
+
+    def __repr__(self):
+        return f"<OpOverloadPacket {self._namespace}::{self._name}>"
+
+
+def _types_fit(ov: OpOverload, args, kwargs) -> bool:
+    """Cheap overload check: tensor positions get keyed objects, non-tensor positions don't."""
+    import inspect
+    bound = inspect.signature(ov.call).bind(*args, **kwargs)
+    for i, a in enumerate(ov.schema.arguments):
+        name = _pyname(a.name)
+        if name not in bound.arguments:
+            continue
+        v = bound.arguments[name]
+        carries = hasattr(v, KEYS_ATTR)
+        kind = a.is_tensor_like
+        if kind == "tensor" and not carries and not isinstance(v, (int, float, bool, complex)):
+            return False
+        if kind is None and carries:
+            return False
+    return True
+
+
+class _Namespace:
+    def __init__(self, name: str):
+        self._name = name
+        self._packets: dict[str, OpOverloadPacket] = {}
+
+    def __getattr__(self, name: str) -> OpOverloadPacket:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self._packets[name]
+        except KeyError:
+            raise AttributeError(f"no operator '{self._name}::{name}' is defined") from None
+
+    def __dir__(self):
+        return list(self._packets)
+
+    def __repr__(self):
+        return f"<ops namespace {self._name}>"
+
+
+class _Ops:
+    """``ops.<namespace>.<name>.<overload>``."""
+
+    def __init__(self):
+        self._namespaces: dict[str, _Namespace] = {}
+
+    def __getattr__(self, ns: str) -> _Namespace:
+        if ns.startswith("__"):
+            raise AttributeError(ns)
+        try:
+            return self._namespaces[ns]
+        except KeyError:
+            raise AttributeError(f"no operator namespace {ns!r}; define one with "
+                                 f"Library({ns!r}, 'DEF')") from None
+
+    def __dir__(self):
+        return list(self._namespaces)
+
+
+ops = _Ops()
+
+
+def _packet(namespace: str, name: str) -> OpOverloadPacket:
+    nsobj = ops._namespaces.setdefault(namespace, _Namespace(namespace))
+    pk = nsobj._packets.get(name)
+    if pk is None:
+        pk = nsobj._packets[name] = OpOverloadPacket(namespace, name)
+    return pk
+
+
+def define_op(schema, owner=None, namespace: str | None = None) -> OpOverload:
+    """Create an operator from a schema (text or parsed); used by ``Library.define``."""
+    if isinstance(schema, str):
+        schema = parse_schema(schema)
+    if schema.namespace is None:
+        if namespace is None:
+            raise ValueError(f"schema {schema} has no namespace; write 'ns::{schema.name}...'")
+        schema = schema.with_namespace(namespace) if hasattr(schema, "with_namespace") else \
+            parse_schema(f"{namespace}::{schema}")
+    with _lock:
+        if schema.full_name in _ops:
+            raise RuntimeError(
+                f"operator {schema.full_name} is already defined (schema: "
+                f"{_ops[schema.full_name].schema}); pick another name or overload, or remove "
+                f"the library that defined it first")
+        op = OpOverload(schema, owner)
+        _ops[schema.full_name] = op
+        _packet(schema.namespace, schema.name)._overloads[schema.overload_name] = op
+    return op
+
+
+def undefine_op(op: OpOverload) -> None:
+    with _lock:
+        _ops.pop(op._name, None)
+        nsobj = ops._namespaces.get(op.schema.namespace)
+        if nsobj is not None:
+            pk = nsobj._packets.get(op.schema.name)
+            if pk is not None:
+                pk._overloads.pop(op.schema.overload_name, None)
+                if not pk._overloads:
+                    del nsobj._packets[op.schema.name]
+            if not nsobj._packets:
+                del ops._namespaces[op.schema.namespace]
+
+
+def get_op(name: str) -> OpOverload:
+    """``get_op("aten::add.Tensor")``; the overload may be omitted for the default one."""
+    if isinstance(name, OpOverload):
+        return name
+    op = _ops.get(name)
+    if op is None:
+        raise KeyError(f"no operator {name!r} is defined")
+    return op
+
+
+def all_ops() -> list[OpOverload]:
+    return list(_ops.values())

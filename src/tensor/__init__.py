@@ -1,0 +1,105 @@
+"""tensorkeys' tensor package: ``import tensor as torch`` runs ordinary PyTorch snippets.
+
+Every op is routed by the dispatcher in ``dispatch``; the mode guards come from ``modes``.
+"""
+
+from dispatch import dispatcher as _dispatcher
+from dispatch import dispatch_trace, dispatch_table, DispatchKeySet, ops  # noqa: F401
+
+from . import _dtype
+from ._dtype import (  # noqa: F401
+    dtype, float16, float32, float64, half, double, int8, int16, int32, int64, short, long,
+    uint8, complex64, complex128, cfloat, cdouble, get_default_dtype, set_default_dtype,
+    promote_types, result_type as _result_type,
+)
+from ._tensor import Tensor, Size, device  # noqa: F401
+from . import autograd  # noqa: F401  (attaches grad/backward/... to Tensor)
+from . import opdefs as _ops  # noqa: F401  (defines every op)
+from .opdefs.factories import (  # noqa: F401
+    tensor, as_tensor, from_numpy, zeros, ones, empty, full, arange, linspace, eye, rand,
+    randn, randint, zeros_like, ones_like, empty_like, full_like, rand_like, randn_like,
+    randint_like, manual_seed, scalar_tensor,
+)
+from .opdefs.shape import cat, stack, concat, concatenate  # noqa: F401
+from .errors import InferenceTensorError  # noqa: F401
+from modes import (  # noqa: F401
+    no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
+    is_inference_mode_enabled, AutoDispatchBelowADInplaceOrView, AutoDispatchBelowAutograd,
+    carry_modes, run_in_thread,
+)
+from ._defop import FORMULA_NS as _FNS, OPS as _OPS
+
+bool = _dtype.bool_           # noqa: A001 - torch.bool
+float = _dtype.float32        # noqa: A001 - torch.float
+int = _dtype.int32            # noqa: A001 - torch.int
+
+# A Python number in a Tensor position takes part in dispatch like PyTorch's wrapped number:
+# with a normal tensor's keys (SEMANTICS-DETAIL §1.2, rules I-16/I-17).
+_dispatcher.set_untyped_argument_keys(_ops.factories.T.NORMAL_KEYS)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(t):
+    return t.numel()
+
+
+def result_type(a, b):
+    return _result_type(a, b)
+
+
+def _function(name):
+    def fn(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            input = tensor(input)
+        return getattr(input, name)(*args, **kwargs)
+    fn.__name__ = name
+    fn.__qualname__ = name
+    fn.__doc__ = f"``torch.{name}(input, ...)``: same as ``input.{name}(...)``."
+    return fn
+
+
+_FUNCTIONS = [
+    "add", "sub", "mul", "div", "divide", "true_divide", "pow", "neg", "negative", "exp", "log",
+    "log1p", "log2", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "abs", "absolute",
+    "relu", "sign", "floor", "ceil", "trunc", "round", "reciprocal", "silu", "clamp", "clip",
+    "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
+    "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+    "remainder", "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var",
+    "std", "norm", "logsumexp", "all", "any", "matmul", "mm", "bmm", "mv", "dot", "outer",
+    "softmax", "log_softmax", "masked_fill", "clone", "detach", "gather", "index_select",
+    "reshape", "flatten", "transpose", "swapaxes", "t", "permute", "squeeze", "unsqueeze",
+    "narrow", "select", "diagonal", "unbind", "split", "chunk", "as_strided", "gelu",
+    "square", "cumsum", "topk", "sort", "argsort", "allclose", "isclose", "equal", "isnan",
+    "isinf", "isfinite", "nonzero", "masked_select", "count_nonzero", "erf", "expm1",
+    "sinh", "cosh", "asin", "acos", "atan", "atan2", "lerp", "addmm", "tril", "triu", "roll",
+    "flip", "repeat_interleave", "take", "scatter", "scatter_add", "index_add", "diag",
+    "trace", "einsum_", "frac", "fmod", "hypot", "logaddexp", "var_mean", "std_mean",
+    "median", "mode", "cummax", "cumprod", "kron", "tensordot", "baddbmm", "addmv",
+    "sgn", "square_", "positive", "float_power", "heaviside", "nan_to_num", "clamp_min",
+    "clamp_max", "relu_", "sigmoid_", "exp_", "tanh_", "zero_", "fill_", "view_as_real",
+]
+for _name in _FUNCTIONS:
+    if hasattr(Tensor, _name) and _name not in globals():
+        globals()[_name] = _function(_name)
+
+
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    from .opdefs.pointwise import where as _w
+    return _w(condition, input, other)
+
+
+def _fill_formula_namespace():
+    import math
+    g = globals()
+    for k, v in g.items():
+        if not k.startswith("_") and callable(v) and k not in _FNS:
+            _FNS[k] = v
+    _FNS.setdefault("math", math)
+
+
+_fill_formula_namespace()

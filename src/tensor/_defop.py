@@ -1,0 +1,584 @@
+"""One op, one definition (DESIGN §5).
+
+``defop(schema, cpu, grad={...})`` declares an op once: its schema, its numpy kernel and its
+derivative formulas. From the schema's alias annotations the generic machinery here registers
+
+- the CPU kernel: unwraps tensors to numpy arrays, calls ``cpu``, wraps the result (a view op's
+  result keeps its input's key set; an in-place op returns ``self``);
+- the ADInplaceOrView kernel, for in-place / out= ops (refuse inference tensors outside
+  inference mode *before* writing, then bump versions) and view ops (track the view);
+- the Autograd kernel, from the derivative formulas: records one node when grad mode is on and
+  an input requires grad, otherwise just redispatches.
+
+Formulas are Python expressions over our own ops, compiled once, so ``create_graph=True`` gets
+higher-order gradients for free. Names a formula may use: ``grad`` (``grads[i]`` for several
+outputs), the schema's argument names, ``result`` (``results[i]``), and ``<arg>_shape`` /
+``<arg>_dtype`` / ``<arg>_numel`` for facts about an argument (saved as plain values, so they
+need no version check). A formula for a ``Tensor[]`` argument returns a list.
+
+Note [Redispatch without guards]
+    PyTorch's autograd kernels install ``AutoDispatchBelowADInplaceOrView`` around their
+    redispatch so that a backend kernel calling other ops does not re-enter autograd. Our
+    built-in backend kernels are numpy code and never call ops, so the generic kernels skip
+    that guard (a ContextVar write per op). Kernels that do call ops — custom ops, composite
+    kernels — install it themselves, as the ROIAlign example shows.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from dispatch import keys as _k
+from dispatch.library import Library
+from dispatch.record import current_record as _get
+
+from . import _tensor as T
+from .autograd import graph as G
+from .errors import inplace_inference_error
+
+__all__ = ["defop", "LIB", "OPS", "method", "FORMULA_NS", "Differentiable"]
+
+LIB = Library("aten", "DEF")
+OPS: dict[str, "object"] = {}          # full name -> OpOverload, every op we define
+FORMULA_NS: dict = {}                  # names formulas can use (filled by the op modules)
+_AG = _k.Autograd
+_AIOV = _k.ADInplaceOrView
+_wrap = T.wrap
+_wrap_like = T.wrap_like_keys
+_Tensor = T.Tensor
+
+
+def method(name, fn=None):
+    """Attach ``fn`` to Tensor as ``name`` (decorator when ``fn`` is None)."""
+    if fn is None:
+        return lambda f: method(name, f)
+    setattr(_Tensor, name, fn)
+    return fn
+
+
+def _node_name(schema, given):
+    if given:
+        return given
+    base = schema.name.strip("_")
+    camel = "".join(p[:1].upper() + p[1:] for p in base.split("_"))
+    return f"{camel}Backward0"
+
+
+class OpNode(G.Node):
+    """A node recorded by a generated Autograd kernel. Subclassed per op (``MulBackward0``)."""
+
+    __slots__ = ("_saved", "_in_meta", "_needs")
+    _spec = None
+
+    def _release(self):
+        self._saved = None
+
+    def apply(self, grads):
+        spec = self._spec
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or "
+                "if you need to access saved tensors after calling backward.")
+        if spec.n_out == 1:
+            g = grads[0]
+            if g is None:
+                g = _zeros_for(self._meta[0])
+            env_grad = g
+        else:
+            gl = list(grads)
+            for i, g in enumerate(gl):
+                if g is None and spec.materialize:
+                    gl[i] = _zeros_for(self._meta[i])
+            env_grad = gl[0]
+            grads = gl
+        out = []
+        k = 0
+        for fi, (fn, names, count) in enumerate(spec.formulas):
+            if not any(self._needs[k:k + count]):
+                out.extend([None] * count)
+                k += count
+                continue
+            vals = []
+            for n in names:
+                if n == "grad":
+                    vals.append(env_grad)
+                elif n == "grads":
+                    vals.append(grads)
+                else:
+                    vals.append(_unpack(saved[n], self))
+            r = fn(*vals)
+            if count == 1 and not spec.list_formula[fi]:
+                r = (r,)
+            for j in range(count):
+                gi = r[j] if r is not None else None
+                if gi is not None and self._needs[k + j]:
+                    gi = _fit_grad(gi, self._in_meta[k + j])
+                    out.append(gi)
+                else:
+                    out.append(None)
+            k += count
+        return out
+
+
+def _unpack(v, node):
+    if type(v) is G.SavedVariable:
+        return v.unpack(node)
+    if type(v) is list and v and type(v[0]) is G.SavedVariable:
+        return [x.unpack(node) for x in v]
+    return v
+
+
+def _zeros_for(meta):
+    shape, dt = meta
+    return _wrap(np.zeros(shape, dt))
+
+
+def _fit_grad(g, meta):
+    """Reduce a broadcast gradient back to the input's shape and give it the input's dtype."""
+    if not isinstance(g, _Tensor):
+        g = FORMULA_NS["scalar_tensor_like"](g, meta)
+    shape, dt = meta
+    if g._data.shape != shape:
+        g = FORMULA_NS["sum_to_size"](g, shape)
+    if g._data.dtype != dt and dt.kind in "fc":
+        g = g.to(T.D._BY_NP[dt])
+    return g
+
+
+class Spec:
+    """Compiled derivative information of one op."""
+
+    __slots__ = ("formulas", "list_formula", "arg_index", "n_out", "needed_by", "node_cls",
+                 "materialize", "diff_args", "save_result", "diff_outputs")
+
+
+def _compile_formulas(schema, grad, node_name):
+    spec = Spec()
+    names = [a.name for a in schema.arguments]
+    spec.arg_index = {n: i for i, n in enumerate(names)}
+    spec.n_out = len(schema.returns) if not _returns_list(schema) else -1
+    if spec.n_out == -1:
+        spec.n_out = 1  # list return (split/unbind): grads arrive as a list; see view ops
+    spec.formulas = []
+    spec.list_formula = []
+    spec.diff_args = []
+    spec.needed_by = []
+    spec.save_result = False
+    spec.materialize = True
+    for i, a in enumerate(schema.arguments):
+        kind = a.is_tensor_like
+        if kind not in ("tensor", "tensor_list", "opt_tensor") or a.name not in grad:
+            continue
+        expr = grad[a.name]
+        if isinstance(expr, str):
+            params = _formula_names(expr, names)
+            fn = eval(f"lambda {', '.join(params)}: ({expr})", FORMULA_NS)
+        else:  # a Python function whose parameter names say what it needs
+            import inspect
+            params = list(inspect.signature(expr).parameters)
+            fn = expr
+        spec.formulas.append((fn, tuple(params), 1))
+        spec.list_formula.append(kind == "tensor_list")
+        spec.diff_args.append(i)
+        spec.needed_by.append(tuple(p for p in params if p not in ("grad", "grads")))
+        if any(p == "result" or p == "results" for p in params):
+            spec.save_result = True
+    spec.node_cls = type(node_name, (OpNode,), {"__slots__": (), "_spec": spec})
+    return spec
+
+
+def _formula_names(expr, argnames):
+    code = compile(expr, "<formula>", "eval")
+    allowed = set(argnames) | {"grad", "grads", "result", "results"}
+    allowed |= {f"{n}_{suffix}" for n in argnames for suffix in ("shape", "dtype", "numel")}
+    used = []
+    for n in _all_names(code):
+        if n in allowed and n not in used:
+            used.append(n)
+    return used
+
+
+def _all_names(code):
+    out = list(code.co_names) + list(code.co_varnames)
+    for c in code.co_consts:
+        if hasattr(c, "co_names"):
+            out += _all_names(c)
+    return out
+
+
+def _returns_list(schema):
+    return len(schema.returns) == 1 and "[]" in str(schema.returns[0].type)
+
+
+# -- CPU kernels ---------------------------------------------------------------------------
+def _make_cpu_kernel(schema, cpu, kind):
+    tpos = [(i, k) for i, k in schema.tensor_args]
+    n = len(schema.arguments)
+    names = [f"a{i}" for i in range(n)]
+    lines = [f"def cpu_kernel(ks, {', '.join(names)}):" if n else "def cpu_kernel(ks):"]
+    call_args = list(names)
+    for i, kind_ in tpos:
+        if kind_ == "tensor_list":
+            call_args[i] = f"[getattr(x, '_data', x) for x in a{i}]"
+        else:
+            call_args[i] = f"getattr(a{i}, '_data', a{i})"
+    call = f"cpu({', '.join(call_args)})"
+    ret_list = _returns_list(schema)
+    if kind == "inplace":
+        w = schema.written_args[0]
+        lines.append(f"    {call}")
+        lines.append(f"    return a{w}")
+    elif kind == "out":
+        outs = schema.written_args
+        lines.append(f"    {call}")
+        if len(outs) == 1:
+            lines.append(f"    return a{outs[0]}")
+        else:
+            lines.append(f"    return ({', '.join(f'a{o}' for o in outs)},)")
+    elif kind == "view":
+        src = _view_source(schema)
+        if ret_list:
+            lines.append(f"    return [wrap_like(r, a{src}) for r in {call}]")
+        elif len(schema.returns) > 1:
+            lines.append(f"    return tuple(wrap_like(r, a{src}) for r in {call})")
+        else:
+            lines.append(f"    return wrap_like({call}, a{src})")
+    else:
+        if ret_list:
+            lines.append(f"    return [wrap(r) for r in {call}]")
+        elif len(schema.returns) > 1:
+            lines.append(f"    return tuple(wrap(r) for r in {call})")
+        elif len(schema.returns) == 0:
+            lines.append(f"    {call}")
+        else:
+            lines.append(f"    return wrap({call})")
+    ns = {"cpu": cpu, "wrap": _wrap, "wrap_like": _wrap_like, "getattr": builtins.getattr}
+    exec(compile("\n".join(lines) + "\n", f"<cpu {schema.full_name}>", "exec"), ns)
+    return ns["cpu_kernel"]
+
+
+def _view_source(schema):
+    for r in schema.aliased_returns.values():
+        return r
+    return 0
+
+
+# -- ADInplaceOrView kernels ---------------------------------------------------------------
+def _make_aiov_write_kernel(op, written):
+    name = op.schema.name
+    cache = op._cache
+
+    def aiov_write(ks, *args):
+        rec = _get()
+        if not rec[3]:
+            for i in written:
+                t = args[i]
+                if t._vc is None:
+                    raise inplace_inference_error(t)   # refused before anything is written
+        ks2 = ks & _AIOV.below_mask
+        try:
+            k = cache[ks2]
+        except KeyError:
+            k = op._resolve(ks2)
+        out = k(ks2, *args)
+        for i in written:
+            vc = args[i]._vc
+            if vc is not None:
+                vc[0] += 1
+                vc[1] = name
+        return out
+    return aiov_write
+
+
+def _make_aiov_view_kernel(op, src_index, multi):
+    cache = op._cache
+    extra_idx = [i for i in range(len(op.schema.arguments)) if i != src_index]
+
+    def aiov_view(ks, *args):
+        ks2 = ks & _AIOV.below_mask
+        try:
+            k = cache[ks2]
+        except KeyError:
+            k = op._resolve(ks2)
+        out = k(ks2, *args)
+        src = args[src_index]
+        if src._vc is None:
+            return out      # views of inference tensors are not tracked (RFC-0011)
+        extra = tuple(args[i] for i in extra_idx)
+        if multi:
+            for j, v in enumerate(out):
+                make_view(v, src, op, extra, j, True)
+        else:
+            make_view(out, src, op, extra, None, False)
+        return out
+    return aiov_view
+
+
+def make_view(v, src, op, extra, idx, multi, creation_meta=None):
+    """Track ``v`` as a view of ``src``'s root base: shared version counter, ``_base``, and
+    how to re-make it (for CopySlices and for regenerating its ``grad_fn``)."""
+    root = src._base if src._base is not None else src
+    v._base = root
+    v._vc = src._vc
+    v._dispatch_keys = src._dispatch_keys
+    meta = creation_meta or G.current_creation_meta(multi)
+    pinfo = src._view
+    if pinfo is not None:
+        meta = G.propagate_creation_meta(pinfo.creation_meta, meta)
+        chain = pinfo.chain + ((op, extra, idx),)
+        fn_name = pinfo.fn_name
+    else:
+        chain = ((op, extra, idx),)
+        fn_name = None
+    v._view = G.ViewInfo(chain, meta, src._vc[0], fn_name)
+    if v._data.dtype.kind in "fc":
+        v._requires_grad = src._requires_grad or src._grad_fn is not None
+    return v
+
+
+# -- Autograd kernels ----------------------------------------------------------------------
+def _any_requires_grad(args, tpos):
+    for i, kind in tpos:
+        a = args[i]
+        if kind == "tensor_list":
+            for t in a:
+                if getattr(t, "_requires_grad", False):
+                    return True
+        elif getattr(a, "_requires_grad", False):
+            return True
+    return False
+
+
+def _make_autograd_kernel(op, spec, kind):
+    cache = op._cache
+    schema = op.schema
+    tpos = tuple((i, k) for i, k in schema.tensor_args)
+    record = _make_recorder(op, spec, kind)
+
+    def autograd_kernel(ks, *args):
+        if _get()[2]:
+            for i, k in tpos:
+                a = args[i]
+                if k == "tensor_list":
+                    if any(getattr(t, "_requires_grad", False) for t in a):
+                        return record(ks, args)
+                elif getattr(a, "_requires_grad", False):
+                    return record(ks, args)
+            if kind == "inplace":
+                check_inplace(args[schema.written_args[0]], False)
+        ks2 = ks & _AG.below_mask
+        try:
+            k = cache[ks2]
+        except KeyError:
+            k = op._resolve(ks2)
+        return k(ks2, *args)
+    return autograd_kernel
+
+
+def _make_out_autograd_kernel(op):
+    cache = op._cache
+    tpos = op.schema.tensor_args
+    opname = op.schema.name
+
+    def out_autograd(ks, *args):
+        if _get()[2] and _any_requires_grad(args, tpos):
+            raise RuntimeError(
+                f"{opname}(): functions with out=... arguments don't support automatic "
+                "differentiation, but one of the arguments requires grad. Hint: call the "
+                "op without out= (or under no_grad()).")
+        ks2 = ks & _AG.below_mask
+        try:
+            k = cache[ks2]
+        except KeyError:
+            k = op._resolve(ks2)
+        return k(ks2, *args)
+    return out_autograd
+
+
+def check_inplace(t, value_requires_grad):
+    """PyTorch's in-place checks, made when grad mode is on and something requires grad:
+    the view creation-mode rules first, then the leaf rules."""
+    from .autograd.views import handle_view_on_rebase
+    if t._view is not None and t._base is not None:
+        handle_view_on_rebase(t, indirect=False)
+        if t.requires_grad and t._base.is_leaf and t._base._requires_grad:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation. Hint: wrap the update in `with no_grad():` (as optimizers do) or "
+                "clone() the leaf first.")
+    if t._requires_grad and t._grad_fn is None and t._base is None:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation. Hint: "
+            "wrap the update in `with no_grad():` (as optimizers do), or use the out-of-place "
+            "op.")
+
+
+def _make_recorder(op, spec, kind):
+    schema = op.schema
+    cache = op._cache
+    args_names = [a.name for a in schema.arguments]
+    tlist = {i for i, k in schema.tensor_args if k == "tensor_list"}
+    written = schema.written_args
+    multi_view = kind == "view" and _returns_list(schema)
+
+    def record(ks, args):
+        # Which inputs need a gradient, and along which edges it flows.
+        edges, needs, in_meta = [], [], []
+        for i in spec.diff_args:
+            a = args[i]
+            items = a if i in tlist else (a,)
+            for t in items:
+                if isinstance(t, _Tensor) and t._data.dtype.kind in "fc" and (
+                        t._requires_grad or t._grad_fn is not None):
+                    e = G.gradient_edge(t)
+                    edges.append(e)
+                    needs.append(e is not None)
+                else:
+                    edges.append(None)
+                    needs.append(False)
+                in_meta.append((t._data.shape, t._data.dtype) if isinstance(t, _Tensor)
+                               else ((), np.dtype("float64")))
+        self_t = args[written[0]] if kind == "inplace" else None
+        if kind == "inplace":
+            check_inplace(self_t, True)
+        # Save what the formulas of the needed inputs use.
+        saved = {}
+        k = 0
+        for fi, i in enumerate(spec.diff_args):
+            count = len(args[i]) if i in tlist else 1
+            if any(needs[k:k + count]):
+                for n in spec.needed_by[fi]:
+                    if n not in saved and n not in ("result", "results"):
+                        saved[n] = _save(n, args, args_names, tlist, kind, written)
+            k += count
+        # Run the op below Autograd.
+        ks2 = ks & _AG.below_mask
+        try:
+            kern = cache[ks2]
+        except KeyError:
+            kern = op._resolve(ks2)
+        out = kern(ks2, *args)
+        node = spec.node_cls(tuple(edges))
+        node._needs = needs
+        node._in_meta = in_meta
+        outs = out if isinstance(out, (tuple, list)) else (out,)
+        node._meta = [(o._data.shape, o._data.dtype) if isinstance(o, _Tensor) else None
+                      for o in outs]
+        if not any(needs):
+            # e.g. only a no_grad view that drops its gradient requires grad: outputs still
+            # require grad (PyTorch), the node just sends nothing anywhere.
+            pass
+        if kind == "inplace":
+            from .autograd.views import rebase_history
+            rebase_history(self_t, node)
+        else:
+            for j, o in enumerate(outs):
+                if isinstance(o, _Tensor) and o._data.dtype.kind in "fc":
+                    o._grad_fn = node
+                    o._output_nr = j
+                    o._requires_grad = True
+                    if o._view is not None:
+                        o._view.attr_version = o._vc[0] if o._vc is not None else 0
+        if spec.save_result:
+            if multi_view or len(outs) > 1:
+                saved["results"] = [G.SavedVariable(o, is_output=True) for o in outs]
+                saved["result"] = saved["results"][0]
+            else:
+                saved["result"] = G.SavedVariable(outs[0], is_output=True)
+        node._saved = saved
+        return out
+    return record
+
+
+def _save(n, args, names, tlist, kind, written):
+    for suffix in ("_shape", "_dtype", "_numel"):
+        if n.endswith(suffix) and n[: -len(suffix)] in names:
+            a = args[names.index(n[: -len(suffix)])]
+            if suffix == "_shape":
+                return tuple(a._data.shape)
+            if suffix == "_dtype":
+                return a.dtype
+            return a._data.size
+    i = names.index(n)
+    a = args[i]
+    if i in tlist:
+        return [G.SavedVariable(t) for t in a]
+    if isinstance(a, _Tensor):
+        if kind == "inplace" and i in written:
+            # the formula wants the value *before* the write: keep a private copy
+            snap = _wrap(a._data.copy())
+            if a._vc is None:
+                from .errors import inference_save_error
+                raise inference_save_error(a)
+            return G.SavedVariable(snap)
+        return G.SavedVariable(a)
+    return a
+
+
+# -- defop ---------------------------------------------------------------------------------
+def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
+          autograd=None):
+    """Declare an op (see module docstring). Returns the op's ``call`` function.
+
+    ``composite``: a function over our ops registered at CompositeImplicitAutograd instead of
+    a numpy kernel; it gets its gradient from its parts. ``autograd``: a hand-written
+    Autograd-key kernel ``(ks, *args)`` (rarely needed). Ops with neither ``grad`` nor a
+    composite are not differentiable: their outputs never require grad.
+    """
+    name = LIB.define(schema)
+    from dispatch.dispatcher import get_op
+    op = get_op(name)
+    OPS[name] = op
+    sch = op.schema
+    kind = sch.kind
+    if composite is not None:
+        def cia(ks, *args, _f=composite):
+            return _f(*args)
+        LIB._impl_raw(name, cia, "CompositeImplicitAutograd")
+        return op.call
+    LIB._impl_raw(name, _make_cpu_kernel(sch, cpu, kind), "CPU")
+    if kind in ("inplace", "out"):
+        LIB._impl_raw(name, _make_aiov_write_kernel(op, sch.written_args), "ADInplaceOrView")
+    elif kind == "view":
+        LIB._impl_raw(name, _make_aiov_view_kernel(op, _view_source(sch), _returns_list(sch)),
+                      "ADInplaceOrView")
+    if autograd is not None:
+        LIB._impl_raw(name, autograd, "Autograd")
+    elif kind == "out":
+        LIB._impl_raw(name, _make_out_autograd_kernel(op), "Autograd")
+    elif grad is not None:
+        spec = _compile_formulas(sch, grad, _node_name(sch, node_name))
+        op._ns["_spec"] = spec
+        LIB._impl_raw(name, _make_autograd_kernel(op, spec, kind), "Autograd")
+    elif kind == "inplace":
+        LIB._impl_raw(name, _make_nondiff_inplace_kernel(op), "Autograd")
+    return op.call
+
+
+def _make_nondiff_inplace_kernel(op):
+    """In-place ops without a derivative (random fills, ...) still obey the in-place checks;
+    afterwards the written tensor no longer depends differentiably on anything."""
+    cache = op._cache
+    w = op.schema.written_args[0]
+
+    def nondiff_inplace(ks, *args):
+        t = args[w]
+        if _get()[2] and (t._requires_grad or t._grad_fn is not None):
+            check_inplace(t, True)
+        ks2 = ks & _AG.below_mask
+        try:
+            k = cache[ks2]
+        except KeyError:
+            k = op._resolve(ks2)
+        return k(ks2, *args)
+    return nondiff_inplace
+
+
+class Differentiable:
+    """Namespace marker for documentation: ops registered with formulas."""

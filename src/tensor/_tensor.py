@@ -1,0 +1,305 @@
+"""The Tensor: a numpy array plus the facts dispatch and autograd need.
+
+Note [What a tensor carries]
+    ``_data``            the numpy array (a numpy view of the base's array, for views)
+    ``_dispatch_keys``   its key-set int: CPU|ADInplaceOrView|Autograd for a normal tensor,
+                         only CPU for an inference tensor (RFC-0011), decided at allocation
+                         from the inference-mode flag, copied to views
+    ``_vc``              the version counter ``[version, name of the op that last bumped it]``,
+                         shared by a base, its views and ``detach()``; None for inference tensors
+    ``_base``            the root tensor this one views (None when not a tracked view)
+    ``_view``            view bookkeeping for autograd (ViewInfo) or None
+    ``_requires_grad``, ``_grad_fn``, ``_output_nr``, ``_grad``: autograd state
+    ``_extra``           rarely used things (hooks, retain_grad, provenance), None by default
+
+Methods are attached by the op modules (``tensor/ops/*``): every operation goes through the
+dispatcher.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dispatch import keys as _k
+from dispatch.record import current_record as _get
+
+from . import _dtype as D
+
+__all__ = ["Tensor", "wrap", "wrap_like_keys", "NORMAL_KEYS", "INFERENCE_KEYS"]
+
+NORMAL_KEYS = _k.NORMAL_TENSOR_KEYS
+INFERENCE_KEYS = _k.INFERENCE_TENSOR_KEYS
+_AIOV = _k.ADInplaceOrView.bit
+_AG = _k.Autograd.bit
+_new = object.__new__
+
+
+class Tensor:
+    """A multi-dimensional array that takes part in dispatch and autograd."""
+
+    __slots__ = ("_data", "_dispatch_keys", "_vc", "_base", "_view", "_requires_grad",
+                 "_grad_fn", "_output_nr", "_grad", "_extra", "__weakref__")
+
+    # Let numpy defer to our reflected operators (ndarray + Tensor -> Tensor.__radd__).
+    __array_priority__ = 1000
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("create tensors with tensor.tensor(...), tensor.zeros(...), "
+                        "tensor.from_numpy(...) and friends")
+
+    # -- basic facts -------------------------------------------------------------------
+    @property
+    def dtype(self) -> D.dtype:
+        return D._BY_NP[self._data.dtype]
+
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndim = property(dim)
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def device(self):
+        return _CPU_DEVICE
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def layout(self):
+        return "torch.strided"
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
+
+    def stride(self, dim=None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+
+    def storage_offset(self) -> int:
+        root = self._base if self._base is not None else None
+        if root is None:
+            return 0
+        return (self._data.__array_interface__["data"][0]
+                - root._data.__array_interface__["data"][0]) // self._data.itemsize
+
+    def data_ptr(self) -> int:
+        return self._data.__array_interface__["data"][0]
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        a = self._data
+        if a.size <= 1:
+            return True
+        expected = 1
+        for n, s in zip(reversed(a.shape), reversed(a.strides)):
+            if n != 1 and s != expected * a.itemsize:
+                return False
+            expected *= n
+        return True
+
+    def _is_view(self) -> bool:
+        return self._base is not None
+
+    def is_inference(self) -> bool:
+        """True iff the tensor has neither the Autograd nor the ADInplaceOrView key."""
+        return not self._dispatch_keys & (_AIOV | _AG)
+
+    @property
+    def _version(self) -> int:
+        if self._vc is None:
+            from .errors import inference_version_error
+            raise inference_version_error(self)
+        return self._vc[0]
+
+    # -- numpy interop -----------------------------------------------------------------
+    def __array__(self, dtype=None, copy=None):
+        a = self._data
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a
+
+    def numpy(self, *, force: bool = False):
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead.")
+        return self._data
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is "
+                               f"ambiguous")
+        return bool(self._data.reshape(()).item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to "
+                            "an index")
+        return int(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __reduce_ex__(self, proto):
+        return (_rebuild, (self.detach()._data.copy(), self._requires_grad))
+
+    def __repr__(self):
+        from ._repr import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return object.__format__(self, spec) if spec else repr(self)
+
+
+def _rebuild(arr, requires_grad):
+    t = wrap(arr)
+    if requires_grad:
+        t.requires_grad_()
+    return t
+
+
+class Size(tuple):
+    """``tensor.shape``: a tuple that prints like PyTorch's ``torch.Size``."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"torch.Size([{', '.join(map(str, self))}])"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class device:
+    """The only device: ``cpu``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type="cpu", index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        if type not in ("cpu",):
+            raise RuntimeError(f"tensorkeys runs on the CPU only (asked for {type!r})")
+        self.type = type
+        self.index = index
+
+    def __repr__(self):
+        return f"device(type='{self.type}')"
+
+    def __str__(self):
+        return self.type
+
+    def __eq__(self, other):
+        return isinstance(other, device) and other.type == self.type or other == self.type
+
+    def __hash__(self):
+        return hash(self.type)
+
+
+_CPU_DEVICE = device("cpu")
+
+
+def _wrap_dim(dim, ndim):
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n
+
+
+def wrap(arr: np.ndarray) -> Tensor:
+    """A fresh (non-view) tensor over ``arr``, normal or inference by the current mode.
+
+    Note [Inference-ness is decided at allocation]: from the inference-mode *flag* of the
+    record, not from the key sets (SEMANTICS-DETAIL §2).
+    """
+    t = _new(Tensor)
+    t._data = arr
+    if _get()[3]:
+        t._dispatch_keys = INFERENCE_KEYS
+        t._vc = None
+    else:
+        t._dispatch_keys = NORMAL_KEYS
+        t._vc = [0, None]
+    t._base = None
+    t._view = None
+    t._requires_grad = False
+    t._grad_fn = None
+    t._output_nr = 0
+    t._grad = None
+    t._extra = None
+    return t
+
+
+def wrap_like_keys(arr: np.ndarray, src: Tensor) -> Tensor:
+    """A tensor over ``arr`` with ``src``'s key set (how a backend kernel makes a view: the
+    view is an inference tensor iff its input is). Tracking as a view is ADInplaceOrView's
+    job; without that layer the result gets its own version counter."""
+    t = _new(Tensor)
+    t._data = arr
+    ks = src._dispatch_keys
+    t._dispatch_keys = ks
+    t._vc = [0, None] if ks & _AIOV else None
+    t._base = None
+    t._view = None
+    t._requires_grad = False
+    t._grad_fn = None
+    t._output_nr = 0
+    t._grad = None
+    t._extra = None
+    return t

@@ -1,0 +1,224 @@
+"""The autograd graph: nodes, edges, saved tensors, and view bookkeeping.
+
+A node (``grad_fn``) turns the gradients of its outputs into gradients for its inputs; its
+``next_functions`` are the edges ``(node, input_nr)`` those gradients flow to. A leaf that
+requires grad is reached through its ``AccumulateGrad`` node.
+
+Note [Saved tensors remember their version]
+    Saving a tensor records its version. Unpacking it at backward compares the version counter
+    with that record and refuses a tensor changed in place in between, naming the op that made
+    the last change (beyond PyTorch, which only names the versions). Saved *outputs* are kept
+    as data + version counter, without their ``grad_fn``, so that a node does not keep itself
+    alive through its own output; unpacking rebuilds a tensor whose ``grad_fn`` is the node.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+
+from dispatch.record import current_record as _get
+
+from .. import _tensor as T
+
+__all__ = ["Node", "AccumulateGrad", "SavedVariable", "gradient_edge", "ViewInfo",
+           "CreationMeta", "next_seq"]
+
+_seq = itertools.count()
+next_seq = _seq.__next__
+
+
+class Node:
+    """Base of every ``grad_fn``. Subclasses implement ``apply(grads) -> grads``."""
+
+    __slots__ = ("_next", "_seq", "_pre_hooks", "_hooks", "_meta", "__weakref__", "__dict__")
+
+    def __init__(self, next_edges=()):
+        self._next = next_edges
+        self._seq = next_seq()
+        self._pre_hooks = None
+        self._hooks = None
+        self._meta = None       # per-output (shape, dtype) for materialising zero grads
+
+    @property
+    def next_functions(self):
+        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self._next)
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def apply(self, grads):
+        raise NotImplementedError
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` after the node ran; may return new grad_inputs."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return _Handle(self._hooks, fn)
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` before the node runs; may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(fn)
+        return _Handle(self._pre_hooks, fn)
+
+    def _release(self):
+        """Free saved tensors after a backward without ``retain_graph``."""
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+    def __call__(self, *grads):
+        return self.apply(list(grads))
+
+
+class _Handle:
+    __slots__ = ("_list", "_fn")
+
+    def __init__(self, lst, fn):
+        self._list, self._fn = lst, fn
+
+    def remove(self):
+        try:
+            self._list.remove(self._fn)
+        except ValueError:
+            pass
+
+
+class AccumulateGrad(Node):
+    """Sink for a leaf that requires grad: adds incoming gradients into ``leaf.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        super().__init__(())
+        self.variable = variable
+
+    def apply(self, grads):
+        from .engine import accumulate_into_leaf
+        accumulate_into_leaf(self.variable, grads[0])
+        return ()
+
+
+def gradient_edge(t):
+    """The edge a gradient for ``t`` flows along: its grad_fn, its AccumulateGrad, or None."""
+    fn = t._grad_fn if t._view is None else t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if t._requires_grad and t._view is None:
+        return (grad_accumulator(t), 0)
+    if t._requires_grad and t._base is not None and t._view is not None and \
+            t._view.creation_meta != CreationMeta.DEFAULT:
+        return None   # Note: gradients into a no_grad/inference view are dropped (quirk Q-13)
+    if t._requires_grad:
+        return (grad_accumulator(t), 0)
+    return None
+
+
+def grad_accumulator(t):
+    """The (one) AccumulateGrad node of leaf ``t``; the tensor holds it weakly."""
+    ex = t._extra
+    if ex is None:
+        ex = t._extra = {}
+    ref = ex.get("acc")
+    acc = ref() if ref is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        ex["acc"] = weakref.ref(acc)
+    return acc
+
+
+class SavedVariable:
+    """A tensor saved for backward, with the version it had then."""
+
+    __slots__ = ("_t", "_data", "_vc", "_version", "_is_output", "_requires_grad",
+                 "_output_nr")
+
+    def __init__(self, t, is_output=False):
+        if t._vc is None:       # only inference tensors lack a version counter
+            from ..errors import inference_save_error
+            raise inference_save_error(t)
+        self._vc = t._vc
+        self._version = t._vc[0]
+        self._is_output = is_output
+        if is_output:
+            self._t = None
+            self._data = t._data
+            self._requires_grad = t._requires_grad
+            self._output_nr = t._output_nr
+        else:
+            self._t = t
+            self._data = None
+
+    def unpack(self, node=None):
+        if self._vc[0] != self._version:
+            from ..errors import saved_version_error
+            raise saved_version_error(self, node)
+        if not self._is_output:
+            return self._t
+        out = T.wrap(self._data)
+        out._vc = self._vc
+        out._dispatch_keys = T.NORMAL_KEYS
+        if self._requires_grad and node is not None:
+            out._grad_fn = node
+            out._output_nr = self._output_nr
+            out._requires_grad = True
+        return out
+
+
+class CreationMeta:
+    """How a view was made; decides whether in-place on it is allowed later."""
+
+    DEFAULT = "DEFAULT"
+    NO_GRAD_MODE = "NO_GRAD_MODE"
+    INFERENCE_MODE = "INFERENCE_MODE"
+    MULTI_OUTPUT_NODE = "MULTI_OUTPUT_NODE"
+    IN_CUSTOM_FUNCTION = "IN_CUSTOM_FUNCTION"
+
+
+def current_creation_meta(multi_output: bool) -> str:
+    r = _get()
+    if r[3]:
+        return CreationMeta.INFERENCE_MODE
+    if not r[2]:
+        return CreationMeta.NO_GRAD_MODE
+    if multi_output:
+        return CreationMeta.MULTI_OUTPUT_NODE
+    return CreationMeta.DEFAULT
+
+
+class ViewInfo:
+    """Bookkeeping of a tracked view: how to re-make it from its root base (``chain`` of
+    ``(op, extra_args, output_index)``), the mode it was made in, and the version at which its
+    ``grad_fn`` was last brought up to date."""
+
+    __slots__ = ("chain", "creation_meta", "attr_version", "fn_name")
+
+    def __init__(self, chain, creation_meta, attr_version, fn_name=None):
+        self.chain = chain
+        self.creation_meta = creation_meta
+        self.attr_version = attr_version
+        self.fn_name = fn_name   # custom Function name for IN_CUSTOM_FUNCTION / multi-output
+
+    def replay(self, base):
+        """Apply the view ops of ``chain`` to ``base`` (a tensor shaped like the root)."""
+        x = base
+        for op, extra, idx in self.chain:
+            x = op.call(x, *extra)
+            if idx is not None:
+                x = x[idx]
+        return x
+
+
+def propagate_creation_meta(parent_meta, new_meta):
+    """A view of a view: DEFAULT inherits the parent's meta; otherwise the new one wins,
+    unless the parent was made in inference mode (the most restrictive)."""
+    if parent_meta is None:
+        return new_meta
+    if new_meta == CreationMeta.DEFAULT:
+        return parent_meta
+    if parent_meta == CreationMeta.INFERENCE_MODE:
+        return parent_meta
+    return new_meta

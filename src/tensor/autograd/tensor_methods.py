@@ -1,0 +1,172 @@
+"""Autograd's part of the Tensor API: requires_grad, grad, grad_fn, backward, hooks, detach."""
+
+from __future__ import annotations
+
+import weakref
+
+from dispatch.record import current_record as _get
+
+from .. import _tensor as T
+from ..errors import inference_requires_grad_error
+from . import engine
+from .views import view_grad_fn
+
+Tensor = T.Tensor
+
+
+def _grad_fn(self):
+    if self._view is None or self._base is None:
+        return self._grad_fn
+    return view_grad_fn(self)
+
+
+def _requires_grad(self):
+    if self._requires_grad or self._grad_fn is not None:
+        return True
+    if self._view is not None and self._base is not None and self._data.dtype.kind in "fc":
+        b = self._base
+        return b._requires_grad or b._grad_fn is not None
+    return False
+
+
+def _set_requires_grad(self, flag):
+    _check_requires_grad_change(self, flag, "attr")
+    self._requires_grad = bool(flag)
+
+
+def _check_requires_grad_change(self, flag, how):
+    if self._grad_fn is not None or (self._view is not None and _grad_fn(self) is not None):
+        if not flag:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        return
+    if flag and self._data.dtype.kind not in "fc":
+        if how == "attr":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        raise RuntimeError("only Tensors of floating point dtype can require gradients")
+    if flag and self._vc is None and not _get()[3]:
+        raise inference_requires_grad_error(self)
+
+
+def requires_grad_(self, requires_grad=True):
+    """Mark a leaf as requiring grad (in place); returns ``self``."""
+    _check_requires_grad_change(self, requires_grad, "method")
+    if self._grad_fn is None:
+        self._requires_grad = bool(requires_grad)
+    return self
+
+
+def _is_leaf(self):
+    return _grad_fn(self) is None
+
+
+def _get_grad(self):
+    if self._grad is None and self._grad_fn is not None and not _retains(self):
+        import warnings
+        warnings.warn(
+            "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+            ".grad attribute won't be populated during autograd.backward(). If you indeed want "
+            "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
+            "non-leaf Tensor.", UserWarning, stacklevel=2)
+    return self._grad
+
+
+def _set_grad(self, g):
+    if g is not None:
+        if not isinstance(g, Tensor):
+            raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                            f"type {type(g).__name__}")
+        if tuple(g._data.shape) != tuple(self._data.shape):
+            raise RuntimeError("assigned grad has data of a different size")
+        if g._data.dtype != self._data.dtype:
+            raise RuntimeError("assigned grad has data of a different type")
+    self._grad = g
+
+
+def _retains(self):
+    return bool(self._extra and self._extra.get("retains_grad"))
+
+
+def retain_grad(self):
+    """Keep ``.grad`` for a non-leaf tensor after backward."""
+    if self._grad_fn is None and not (self._view is not None and _grad_fn(self) is not None):
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        return   # leaves keep their grad anyway
+    if _retains(self):
+        return
+    ex = self._extra
+    if ex is None:
+        ex = self._extra = {}
+    ex["retains_grad"] = True
+    ref = weakref.ref(self)
+    fn = _grad_fn(self)
+
+    def retain(g, ref=ref):
+        t = ref()
+        if t is not None:
+            if t._grad is None:
+                t._grad = g.detach() if g._grad_fn is None or not engine._current or \
+                    not engine._current[-1].create_graph else g
+                if t._grad._data.base is not None or t._grad is g:
+                    t._grad = g.clone().detach() if g._grad_fn is None else g
+            else:
+                t._grad = t._grad + g
+        return None
+    if fn._pre_hooks is None:
+        fn._pre_hooks = []
+    fn._pre_hooks.append((self._output_nr, retain))
+
+
+def register_hook(self, hook):
+    """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+    if not self.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    fn = _grad_fn(self)
+    if fn is None:
+        ex = self._extra
+        if ex is None:
+            ex = self._extra = {}
+        hooks = ex.setdefault("hooks", [])
+        hooks.append(hook)
+        from .graph import _Handle
+        return _Handle(hooks, hook)
+    if fn._pre_hooks is None:
+        fn._pre_hooks = []
+    entry = (self._output_nr, hook)
+    fn._pre_hooks.insert(0, entry) if False else fn._pre_hooks.append(entry)
+    from .graph import _Handle
+    return _Handle(fn._pre_hooks, entry)
+
+
+def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradient of this tensor into the leaves of its graph."""
+    engine.backward((self,), (gradient,), retain_graph, create_graph, inputs=inputs)
+
+
+def _data_get(self):
+    """``t.data``: the same values, detached, with a separate version counter."""
+    out = T.wrap_like_keys(self._data, self)
+    return out
+
+
+def _data_set(self, value):
+    if not isinstance(value, Tensor):
+        raise TypeError("data must be a Tensor")
+    self._data = value._data
+
+
+Tensor.grad_fn = property(_grad_fn)
+Tensor.requires_grad = property(_requires_grad, _set_requires_grad)
+Tensor.requires_grad_ = requires_grad_
+Tensor.is_leaf = property(_is_leaf)
+Tensor.grad = property(_get_grad, _set_grad)
+Tensor.retain_grad = retain_grad
+Tensor.retains_grad = property(_retains)
+Tensor.register_hook = register_hook
+Tensor.backward = backward
+Tensor.data = property(_data_get, _data_set)
+Tensor.output_nr = property(lambda self: self._output_nr)

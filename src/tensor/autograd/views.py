@@ -1,0 +1,174 @@
+"""In-place operations on views: the checks, and rewriting the base's history.
+
+Note [In-place on a view rewrites the base]
+    ``y = x * 2; v = y[1:]; v.mul_(3)`` changes ``y``'s values, so ``y``'s history must change
+    too. The base's ``grad_fn`` becomes a :class:`CopySlices` node: on backward it takes the
+    base's gradient, hands the part that the view covers to the in-place op's node, and writes
+    what that node returns (the gradient for the view's old values) back into that part. The
+    view's own ``grad_fn`` is then re-made as a strided view of the base's new history
+    (``AsStridedBackward0``, as PyTorch names it); other views of the same base notice the
+    version change on their next ``grad_fn`` access and re-make theirs too.
+
+Note [Creation meta]
+    A view remembers how it was made: in no_grad mode, in inference mode, as one of several
+    outputs (split/unbind), inside a custom Function, or normally. Anything but "normally" makes
+    a later in-place change (in grad mode, with something requiring grad) ambiguous, so it is
+    refused, directly or, when the base or a sibling was changed, on the next ``grad_fn`` use.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _tensor as T
+from . import graph as G
+
+__all__ = ["handle_view_on_rebase", "rebase_history", "CopySlices", "view_grad_fn"]
+
+_SUFFIX = {
+    G.CreationMeta.MULTI_OUTPUT_NODE:
+        " This view is the output of a function that returns multiple views. Such functions do "
+        "not allow the output views to be modified inplace. You should replace the inplace "
+        "operation by an out-of-place one.",
+    G.CreationMeta.NO_GRAD_MODE:
+        " Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+        "clarify your code by moving both the view and the inplace either both inside the "
+        "no_grad block (if you don't want the inplace to be tracked) or both outside (if you "
+        "want the inplace to be tracked).",
+    G.CreationMeta.INFERENCE_MODE:
+        " Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+        "clarify your code by moving both the view and the inplace either both inside the "
+        "inference_mode block (if you don't want the inplace to be tracked) or both outside "
+        "(if you want the inplace to be tracked).",
+    G.CreationMeta.IN_CUSTOM_FUNCTION:
+        " This view was created inside a custom Function (or because an input was returned "
+        "as-is) and the autograd logic to handle view+inplace would override the custom "
+        "backward associated with the custom Function, leading to incorrect gradients. This "
+        "behavior is forbidden. You can fix this by cloning the output of the custom Function.",
+}
+
+
+def short_node_name(fn) -> str:
+    """``ExpBackward0`` -> ``Exp`` (how PyTorch 2.13 names nodes in messages)."""
+    name = type(fn).__name__ if not isinstance(fn, str) else fn
+    for suffix in ("Backward0", "Backward1", "Backward2", "Backward"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def handle_view_on_rebase(t, indirect: bool) -> None:
+    """Refuse an in-place change that involves a view with a non-default creation meta."""
+    info = t._view
+    meta = info.creation_meta
+    if meta == G.CreationMeta.DEFAULT:
+        return
+    modified = ("its base or another view of its base has been" if indirect else "is being")
+    fn = t._grad_fn
+    inference = meta == G.CreationMeta.INFERENCE_MODE
+    where = "in inference mode" if inference else "in no_grad mode"
+    how = "in normal mode" if inference else "with grad mode enabled"
+    if fn is not None:
+        name = info.fn_name if meta == G.CreationMeta.IN_CUSTOM_FUNCTION and info.fn_name \
+            else short_node_name(fn)
+        if meta in (G.CreationMeta.NO_GRAD_MODE, G.CreationMeta.INFERENCE_MODE):
+            msg = (f"Output {t._output_nr} of {name} is a view of a view which was created "
+                   f"{where} and {modified} modified inplace {how}.")
+        else:
+            msg = f"Output {t._output_nr} of {name} is a view and {modified} modified inplace."
+    else:
+        msg = f"A view was created {where} and {modified} modified inplace {how}."
+    raise RuntimeError(msg + _SUFFIX[meta])
+
+
+class CopySlices(G.Node):
+    """The base's new history after an in-place op on one of its views
+    (Note [In-place on a view rewrites the base])."""
+
+    __slots__ = ("_info", "_fn", "_base_meta")
+
+    def __init__(self, base_edge, info, fn, base_meta):
+        super().__init__((base_edge,) + tuple(fn._next[1:]))
+        self._info = info
+        self._fn = fn
+        self._base_meta = base_meta
+
+    def name(self):
+        return "torch::autograd::CopySlices"
+
+    def _release(self):
+        self._fn._release()
+
+    def apply(self, grads):
+        g = grads[0]
+        if g is None:
+            g = T.wrap(np.zeros(*self._base_meta))
+        result = g.clone()
+        grad_slice = self._info.replay(result)
+        res = self._fn.apply([grad_slice.clone()])
+        if res[0] is None:
+            grad_slice.zero_()
+        else:
+            grad_slice.copy_(res[0])
+        return [result] + list(res[1:])
+
+
+class AsStridedBackward0(G.Node):
+    """The re-made ``grad_fn`` of a view whose base's history changed: scatters the view's
+    gradient into a zero gradient shaped like the base."""
+
+    __slots__ = ("_info", "_base_meta")
+
+    def __init__(self, base_edge, info, base_meta):
+        super().__init__((base_edge,))
+        self._info = info
+        self._base_meta = base_meta
+
+    def apply(self, grads):
+        g = grads[0]
+        shape, dt = self._base_meta
+        from ..opdefs import factories
+        z = factories.zeros(shape, dtype=T.D._BY_NP[dt])
+        if g is not None:
+            self._info.replay(z).copy_(g)
+        return [z]
+
+
+def rebase_history(t, node) -> None:
+    """Give ``t`` (just written in place by the op that recorded ``node``) its new history."""
+    if t._view is None or t._base is None or t._data.dtype.kind not in "fc":
+        t._grad_fn = node
+        t._output_nr = 0
+        t._requires_grad = True
+        return
+    base = t._base
+    base_edge = G.gradient_edge(base)
+    node._needs[0] = base_edge is not None
+    cs = CopySlices(base_edge, t._view, node, (base._data.shape, base._data.dtype))
+    base._grad_fn = cs
+    base._output_nr = 0
+    base._requires_grad = True
+    if base._view is None and base._extra is not None:
+        base._extra.pop("acc", None)
+    t._grad_fn = AsStridedBackward0((cs, 0), t._view, (base._data.shape, base._data.dtype))
+    t._output_nr = 0
+    t._requires_grad = True
+    t._view.attr_version = t._vc[0]
+
+
+def view_grad_fn(t):
+    """``t.grad_fn`` for a tracked view: re-made when the base changed behind its back."""
+    info = t._view
+    base = t._base
+    fn = t._grad_fn
+    if fn is None and not (base._requires_grad or base._grad_fn is not None):
+        return None
+    vc = t._vc
+    if vc is not None and info.attr_version != vc[0]:
+        handle_view_on_rebase(t, indirect=True)
+        base_edge = G.gradient_edge(base)
+        t._grad_fn = AsStridedBackward0(base_edge, info, (base._data.shape, base._data.dtype))
+        t._output_nr = 0
+        info.attr_version = vc[0]
+        return t._grad_fn
+    return fn

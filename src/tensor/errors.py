@@ -1,0 +1,94 @@
+"""Error texts: PyTorch's stable leading part, verbatim, then one sentence of our own on how
+to fix it. Every raise of a mode/autograd rule goes through here so the texts live in one
+place (SEMANTICS-DETAIL §9 lists them).
+"""
+
+from __future__ import annotations
+
+__all__ = ["InferenceTensorError", "inference_version_error", "inplace_inference_error",
+           "inference_requires_grad_error", "inference_save_error", "saved_version_error",
+           "legacy_type_name"]
+
+
+class InferenceTensorError(RuntimeError):
+    """An inference tensor was used where RFC-0011 forbids it.
+
+    Cause: a tensor made inside ``inference_mode`` has no version counter and no autograd
+    metadata, so it cannot be written in place, require grad, or be saved for backward outside
+    the mode. Fix: ``t.clone()`` outside the mode gives a normal tensor, or keep that region
+    under ``inference_mode`` / ``no_grad``.
+    """
+
+
+def _origin(t) -> str:
+    ex = t._extra
+    made = ex.get("made_by") if ex else None
+    return f" (this inference tensor was made by {made})" if made else ""
+
+
+def inference_version_error(t):
+    return InferenceTensorError(
+        "Inference tensors do not track version counter. Hint: only tensors made outside "
+        f"inference_mode have a _version{_origin(t)}.")
+
+
+def inplace_inference_error(t):
+    return InferenceTensorError(
+        "Inplace update to inference tensor outside InferenceMode is not allowed.You can make "
+        "a clone to get a normal tensor before doing inplace update.See "
+        "https://github.com/pytorch/rfcs/pull/17 for more details. Hint: use t = t.clone() "
+        f"outside inference_mode, or do the update inside inference_mode{_origin(t)}; the "
+        "tensor was left unchanged.")
+
+
+def inference_requires_grad_error(t):
+    return InferenceTensorError(
+        "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed. "
+        f"Hint: t.clone().requires_grad_() gives a normal tensor that can require grad"
+        f"{_origin(t)}.")
+
+
+def inference_save_error(t):
+    return InferenceTensorError(
+        "Inference tensors cannot be saved for backward. To work around you can make a clone "
+        "to get a normal tensor and use it in autograd. Hint: clone() the inference tensor "
+        f"outside inference_mode before using it with tensors that require grad{_origin(t)}.")
+
+
+def legacy_type_name(dtype) -> str:
+    return f"torch.{dtype.legacy}Tensor"
+
+
+def saved_version_error(saved, node):
+    """Note [Saved tensors remember their version] (autograd/graph.py)."""
+    from .autograd.graph import SavedVariable  # noqa: F401 (documentation link)
+    vc = saved._vc
+    if saved._is_output:
+        data = saved._data
+        fn = node
+        nr = saved._output_nr
+    else:
+        t = saved._t
+        data = t._data
+        fn = t.grad_fn
+        nr = t._output_nr
+    from ._dtype import from_numpy_dtype
+    tname = legacy_type_name(from_numpy_dtype(data.dtype))
+    shape = ", ".join(map(str, data.shape))
+    which = ""
+    if fn is not None:
+        name = type(fn).__name__
+        if name.endswith("Backward0") or name.endswith("Backward1"):
+            name = name[: -len("Backward0")]
+        elif name.endswith("Backward"):
+            name = name[: -len("Backward")]
+        which = f", which is output {nr} of {name}"
+    by = f" (the last change was made by {vc[1]})" if vc[1] else ""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{tname} [{shape}]]{which}, is at version {vc[0]}; expected "
+        f"version {saved._version} instead. Hint: enable anomaly detection to find the "
+        "operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True, check_nan=False). tensorkeys: the tensor was "
+        f"saved at version {saved._version} and changed afterwards{by}; clone() it before the "
+        "in-place change, or use the out-of-place op.")

@@ -1,0 +1,3 @@
+"""The op table, grouped by family. Importing this package defines every built-in op."""
+
+from . import factories, pointwise, views, backward_ops, shape, reduction  # noqa: F401

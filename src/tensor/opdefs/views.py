@@ -1,0 +1,448 @@
+"""View ops: results share memory with their input (numpy views) and, through the
+ADInplaceOrView layer, its version counter and base. Each has a backward op that builds a
+base-shaped gradient, itself differentiable."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dispatch import keys as _k
+
+from .. import _tensor as T
+from .._defop import LIB, defop, method, OPS
+from ._util import wrap_dim
+
+_nd = np.ndarray
+
+
+def _fmt(shape):
+    return "[" + ", ".join(map(str, shape)) + "]"
+
+
+def _infer_size(shape, numel):
+    shape = list(shape)
+    neg = [i for i, s in enumerate(shape) if s == -1]
+    if len(neg) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"invalid shape dimension {s}")
+            known *= s
+    if neg:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{_fmt(shape)}' is invalid for input of size {numel}")
+        shape[neg[0]] = numel // known
+    elif known != numel:
+        raise RuntimeError(f"shape '{_fmt(shape)}' is invalid for input of size {numel}")
+    return tuple(shape)
+
+
+def _view_np(a, size):
+    shape = _infer_size(size, a.size)
+    v = a.view()
+    try:
+        v.shape = shape          # raises instead of copying when strides do not allow a view
+    except AttributeError:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") \
+            from None
+    return v
+
+
+def _size_args(size):
+    if len(size) == 1 and isinstance(size[0], (list, tuple)):
+        return tuple(size[0])
+    return tuple(int(s) for s in size)
+
+
+view = defop("view(Tensor(a) self, SymInt[] size) -> Tensor(a)", _view_np,
+             grad={"self": "grad.reshape(self_shape)"}, node_name="ViewBackward0")
+method("view", lambda self, *size: view(self, _size_args(size)) if not (
+    len(size) == 1 and not isinstance(size[0], (list, tuple, int)) and size[0] is not None
+    and not isinstance(size[0], np.integer)) else self.to(size[0]) if False else
+    view(self, _size_args(size)))
+method("view_as", lambda self, other: view(self, tuple(other.shape)))
+
+
+def _can_view(a, shape):
+    v = a.view()
+    try:
+        v.shape = shape
+        return True
+    except AttributeError:
+        return False
+
+
+def reshape(self, *shape):
+    """A view when the strides allow it, otherwise a copy (like PyTorch)."""
+    shape = _infer_size(_size_args(shape), self._data.size)
+    if _can_view(self._data, shape):
+        return view(self, shape)
+    return _clone(self, memory_format=None).view(shape)
+
+
+method("reshape", reshape)
+method("reshape_as", lambda self, other: reshape(self, tuple(other.shape)))
+
+
+def _flatten(self, start_dim=0, end_dim=-1):
+    nd = self._data.ndim
+    if nd == 0:
+        return reshape(self, (1,))
+    s = wrap_dim(start_dim, nd)
+    e = wrap_dim(end_dim, nd)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shp = self._data.shape
+    n = 1
+    for d in shp[s:e + 1]:
+        n *= d
+    return reshape(self, shp[:s] + (n,) + shp[e + 1:])
+
+
+method("flatten", _flatten)
+
+
+def _transpose_np(a, d0, d1):
+    nd = a.ndim
+    if nd == 0:
+        return a.view()
+    d0, d1 = wrap_dim(d0, nd), wrap_dim(d1, nd)
+    return np.swapaxes(a, d0, d1)
+
+
+transpose = defop("transpose.int(Tensor(a) self, int dim0, int dim1) -> Tensor(a)",
+                  _transpose_np, grad={"self": "grad.transpose(dim0, dim1)"})
+method("transpose", transpose)
+method("swapaxes", transpose)
+method("swapdims", transpose)
+
+
+def _t(self):
+    if self._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{self._data.ndim}D")
+    return transpose(self, 0, 1) if self._data.ndim == 2 else view(self, self._data.shape)
+
+
+method("t", _t)
+T.Tensor.T = property(lambda self: permute(self, tuple(reversed(range(self._data.ndim)))))
+T.Tensor.mT = property(lambda self: transpose(self, -2, -1))
+
+
+def _permute_np(a, dims):
+    nd = a.ndim
+    dims = tuple(wrap_dim(d, nd) for d in dims)
+    if len(dims) != nd or len(set(dims)) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}")
+    return np.transpose(a, dims)
+
+
+permute = defop("permute(Tensor(a) self, int[] dims) -> Tensor(a)", _permute_np,
+                grad={"self": "grad.permute(inverse_permutation(dims, len(self_shape)))"})
+method("permute", lambda self, *dims: permute(self, _size_args(dims)))
+
+
+def _unsqueeze_np(a, dim):
+    return np.expand_dims(a, wrap_dim(dim, a.ndim + 1))
+
+
+unsqueeze = defop("unsqueeze(Tensor(a) self, int dim) -> Tensor(a)", _unsqueeze_np,
+                  grad={"self": "grad.reshape(self_shape)"})
+method("unsqueeze", unsqueeze)
+
+
+def _squeeze_np(a, dim):
+    if a.ndim == 0:
+        return a.view()
+    if dim is None:
+        return a.reshape(tuple(s for s in a.shape if s != 1)) if a.size else \
+            np.squeeze(a)
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    dims = tuple(wrap_dim(d, a.ndim) for d in dims)
+    keep = tuple(d for d in dims if a.shape[d] == 1)
+    return np.squeeze(a, axis=keep) if keep else a.view()
+
+
+squeeze = defop("squeeze.dims(Tensor(a) self, int[]? dim=None) -> Tensor(a)", _squeeze_np,
+                grad={"self": "grad.reshape(self_shape)"})
+method("squeeze", lambda self, dim=None: squeeze(self, dim if dim is None or isinstance(
+    dim, (list, tuple)) else (dim,)))
+
+
+def _expand_np(a, size, implicit):
+    size = tuple(size)
+    if len(size) < a.ndim:
+        raise RuntimeError(
+            f"expand(torch.FloatTensor{{{_fmt(a.shape)}}}, size={_fmt(size)}): the number of "
+            f"sizes provided ({len(size)}) must be greater or equal to the number of dimensions "
+            f"in the tensor ({a.ndim})")
+    lead = len(size) - a.ndim
+    target = []
+    for i, s in enumerate(size):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
+                                   f"leading, non-existing dimension {i}")
+            target.append(s)
+        else:
+            cur = a.shape[i - lead]
+            if s == -1:
+                target.append(cur)
+            elif cur != 1 and cur != s:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({s}) must match the existing size "
+                    f"({cur}) at non-singleton dimension {i}.  Target sizes: {_fmt(size)}.  "
+                    f"Tensor sizes: {_fmt(a.shape)}")
+            else:
+                target.append(s)
+    return np.broadcast_to(a, tuple(target))
+
+
+expand = defop("expand(Tensor(a) self, SymInt[] size, *, bool implicit=False) -> Tensor(a)",
+               _expand_np, grad={"self": "grad.sum_to_size(self_shape)"})
+method("expand", lambda self, *size, implicit=False: expand(self, _size_args(size)))
+method("expand_as", lambda self, other: expand(self, tuple(other.shape)))
+
+
+def _select_np(a, dim, index):
+    if a.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{_fmt(a.shape)} at dimension {dim}")
+    idx = [slice(None)] * a.ndim
+    idx[d] = index % n
+    return a[tuple(idx)]
+
+
+select = defop("select.int(Tensor(a) self, int dim, SymInt index) -> Tensor(a)", _select_np,
+               grad={"self": "select_backward(grad, self_shape, dim, index)"})
+method("select", select)
+
+
+def _slice_np(a, dim, start, end, step):
+    d = wrap_dim(dim, a.ndim)
+    if step <= 0:
+        raise RuntimeError("slice step must be positive")
+    idx = [slice(None)] * a.ndim
+    idx[d] = slice(start, end, step)
+    return a[tuple(idx)]
+
+
+slice_ = defop("slice.Tensor(Tensor(a) self, int dim=0, SymInt? start=None, SymInt? end=None, "
+               "SymInt step=1) -> Tensor(a)", _slice_np,
+               grad={"self": "slice_backward(grad, self_shape, dim, start, end, step)"})
+
+
+def _narrow(self, dim, start, length):
+    d = wrap_dim(dim, self._data.ndim)
+    n = self._data.shape[d]
+    if start < 0:
+        start += n
+    if not (0 <= start <= n and 0 <= length and start + length <= n):
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return slice_(self, d, start, start + length, 1)
+
+
+method("narrow", _narrow)
+
+
+def _diagonal_np(a, offset, dim1, dim2):
+    d1, d2 = wrap_dim(dim1, a.ndim), wrap_dim(dim2, a.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return np.diagonal(a, offset, d1, d2)
+
+
+diagonal = defop("diagonal(Tensor(a) self, int offset=0, int dim1=0, int dim2=1) -> Tensor(a)",
+                 _diagonal_np,
+                 grad={"self": "diagonal_backward(grad, self_shape, offset, dim1, dim2)"})
+method("diagonal", diagonal)
+
+
+def _unbind_np(a, dim):
+    d = wrap_dim(dim, a.ndim)
+    return [_select_np(a, d, i) for i in range(a.shape[d])]
+
+
+unbind = defop("unbind.int(Tensor(a -> *) self, int dim=0) -> Tensor(a)[]", _unbind_np,
+               grad={"self": "unbind_backward(grads, self_shape, dim, self_dtype)"})
+method("unbind", unbind)
+
+
+def _split_sizes_np(a, sizes, dim):
+    d = wrap_dim(dim, a.ndim)
+    if sum(sizes) != a.shape[d]:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to "
+                           f"{a.shape[d]} (input tensor's size at dimension {dim}), but got "
+                           f"split_sizes={list(sizes)}")
+    out, start = [], 0
+    for s in sizes:
+        idx = [slice(None)] * a.ndim
+        idx[d] = slice(start, start + s)
+        out.append(a[tuple(idx)])
+        start += s
+    return out
+
+
+def _split_np(a, split_size, dim):
+    d = wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    if split_size <= 0 and n:
+        raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                           f"dimension size of {n}")
+    sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) \
+        if split_size else [0]
+    return _split_sizes_np(a, sizes, d)
+
+
+split = defop("split.Tensor(Tensor(a -> *) self, SymInt split_size, int dim=0) -> Tensor(a)[]",
+              _split_np, grad={"self": "split_backward(grads, self_shape, dim, self_dtype, "
+                                       "[int(g.shape[dim]) if g is not None else None "
+                                       "for g in grads], split_size)"})
+split_with_sizes = defop("split_with_sizes(Tensor(a -> *) self, SymInt[] split_sizes, "
+                         "int dim=0) -> Tensor(a)[]", _split_sizes_np,
+                         grad={"self": "split_backward(grads, self_shape, dim, self_dtype, "
+                                       "list(split_sizes), None)"})
+
+
+def _split_method(self, split_size_or_sections, dim=0):
+    if isinstance(split_size_or_sections, (list, tuple)):
+        return tuple(split_with_sizes(self, tuple(split_size_or_sections), dim))
+    return tuple(split(self, split_size_or_sections, dim))
+
+
+method("split", _split_method)
+
+
+def _chunk(self, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    n = self._data.shape[wrap_dim(dim, self._data.ndim)]
+    size = -(-n // chunks) if n else 1
+    return tuple(split(self, size, dim))
+
+
+method("chunk", _chunk)
+
+
+def _as_strided_np(a, size, stride, storage_offset):
+    base = a
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    off = storage_offset if storage_offset is not None else (
+        (a.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // a.itemsize)
+    start = base.__array_interface__["data"][0] + off * a.itemsize
+    flat = np.lib.stride_tricks.as_strided(
+        base.reshape(-1) if base.flags.c_contiguous else base, shape=(base.size,),
+        strides=(a.itemsize,)) if base.flags.c_contiguous else base
+    if not base.flags.c_contiguous:
+        raise RuntimeError("as_strided on a non-contiguous root is not supported; call "
+                           ".contiguous() first")
+    need = off + sum((s - 1) * st for s, st in zip(size, stride)) + 1 if all(size) else 0
+    if need > base.size:
+        raise RuntimeError(f"setStorage: sizes {_fmt(size)}, strides {_fmt(stride)}, storage "
+                           f"offset {off}, and itemsize {a.itemsize} requiring a storage size "
+                           f"of {need * a.itemsize} are out of bounds for storage of size "
+                           f"{base.size * a.itemsize}")
+    del start
+    return np.lib.stride_tricks.as_strided(flat[off:], shape=tuple(size),
+                                           strides=tuple(s * a.itemsize for s in stride))
+
+
+as_strided = defop("as_strided(Tensor(a) self, SymInt[] size, SymInt[] stride, "
+                   "SymInt? storage_offset=None) -> Tensor(a)", _as_strided_np,
+                   grad={"self": "as_strided_backward(grad, self, size, stride, "
+                                 "storage_offset)"})
+method("as_strided", lambda self, size, stride, storage_offset=None:
+       as_strided(self, tuple(size), tuple(stride), storage_offset))
+
+
+def _unfold_np(a, dim, size, step):
+    d = wrap_dim(dim, a.ndim)
+    n = a.shape[d] if a.ndim else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is "
+                           f"{size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    cnt = (n - size) // step + 1
+    shape = a.shape[:d] + (cnt,) + a.shape[d + 1:] + (size,)
+    strides = a.strides[:d] + (a.strides[d] * step,) + a.strides[d + 1:] + (a.strides[d],)
+    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=a.flags.writeable)
+
+
+unfold = defop("unfold(Tensor(a) self, int dimension, int size, int step) -> Tensor(a)",
+               _unfold_np,
+               grad={"self": "unfold_backward(grad, self_shape, dimension, size, step)"})
+method("unfold", unfold)
+
+
+def _alias_np(a):
+    return a.view()
+
+
+alias = defop("alias(Tensor(a) self) -> Tensor(a)", _alias_np,
+              grad={"self": "grad"}, node_name="AliasBackward0")
+
+
+# -- detach: shares data and version counter, but is not a view and has no history ---------
+def _detach_cpu(ks, self):
+    return T.wrap_like_keys(self._data.view(), self)
+
+
+def _detach_aiov(ks, self):
+    out = _detach_cpu(ks, self)
+    out._vc = self._vc            # same version counter (V-2), but _base stays None
+    return out
+
+
+LIB.define("detach(Tensor(a) self) -> Tensor(a)")
+LIB._impl_raw("detach", _detach_cpu, "CPU")
+LIB._impl_raw("detach", _detach_aiov, "ADInplaceOrView")
+detach = OPS["aten::detach"] = __import__("dispatch").get_op("aten::detach").call
+method("detach", detach)
+
+
+def _detach_(self):
+    if self._view is not None and self._base is not None:
+        raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are "
+                           "using DistributedDataParallel (DDP) for training, and "
+                           "gradient_as_bucket_view is set as True, gradients are views of "
+                           "DDP buckets, and hence detach_() cannot be called on these "
+                           "gradients. To fix this error, please refer to the "
+                           "Optimizer.zero_grad() function in torch/optim/optimizer.py as the "
+                           "solution.")
+    self._grad_fn = None
+    self._requires_grad = False
+    return self
+
+
+method("detach_", _detach_)
+
+# -- clone / contiguous (functional copies) -------------------------------------------------
+
+
+def _clone_np(a, memory_format):
+    return np.array(a, copy=True, order="C" if memory_format != "preserve_format" else "K")
+
+
+_clone = defop("clone(Tensor self, *, MemoryFormat? memory_format=None) -> Tensor", _clone_np,
+               grad={"self": "grad"})
+method("clone", _clone)
+
+
+def _contiguous(self, memory_format=None):
+    return self if self.is_contiguous() else _clone(self)
+
+
+method("contiguous", _contiguous)
+_ = _k
