@@ -95,8 +95,9 @@ _trace_hooks = []       # set by trace.py: [wrap(op, key, how, raw) -> raw]
 
 def _invalidate_all() -> None:
     """Note [The per-op cache]: every registration clears every cached choice."""
-    for op in list(_ops.values()):
-        op._cache.clear()
+    with _lock:
+        for op in list(_ops.values()):
+            op._cache.clear()
 
 
 _k._listeners.append(_invalidate_all)
@@ -140,7 +141,8 @@ class OpOverload:
 
     def redispatch(self, ks, *args):
         """Run the kernel chosen for key set ``ks`` (no TLS applied), with normalised args."""
-        ks = int(ks)
+        if ks.__class__ is not int:
+            ks = int(ks)
         try:
             kernel = self._cache[ks]
         except KeyError:
@@ -194,13 +196,21 @@ class OpOverload:
         return last, "missing", None
 
     def _alias_kernel(self, k: _k.DispatchKey):
-        if k.backend or k is _k.Autograd:
-            regs = self._kernels.get(_k.CompositeImplicitAutograd)
-            if regs:
-                return regs[-1]
+        """Which alias-key kernel serves runtime key ``k`` (PyTorch's precedence):
+        at a backend key, CompositeExplicitAutograd before CompositeImplicitAutograd; at
+        Autograd, CompositeImplicitAutograd only when the op has no backend kernel and no
+        CompositeExplicitAutograd kernel (otherwise the Autograd fallback applies)."""
         if k.backend:
-            regs = self._kernels.get(_k.CompositeExplicitAutograd)
-            if regs:
+            for alias in (_k.CompositeExplicitAutograd, _k.CompositeImplicitAutograd):
+                regs = self._kernels.get(alias)
+                if regs:
+                    return regs[-1]
+            return None
+        if k is _k.Autograd:
+            regs = self._kernels.get(_k.CompositeImplicitAutograd)
+            if regs and not self._kernels.get(_k.CompositeExplicitAutograd) and not any(
+                    self._kernels.get(b) and not self._kernels[b][-1].is_fallthrough
+                    for b in _k.all_keys() if b.backend):
                 return regs[-1]
         return None
 
@@ -339,8 +349,7 @@ def _generate_call(op: OpOverload) -> Callable:
         else:
             parts.append(f"_lk({p}, _SC)")
     keyexpr = " | ".join(parts + ["_r[0]"])
-    fname = schema.name if schema.name.isidentifier() and not keyword.iskeyword(schema.name) \
-        else "op"
+    fname = "_dispatch_call"   # fixed: an op named like a helper must not shadow it
     src = (
         f"def {fname}({', '.join(params)}):\n"
         f"    _r = _get()\n"
@@ -353,7 +362,7 @@ def _generate_call(op: OpOverload) -> Callable:
     )
     code = compile(src, f"<dispatch {schema.full_name}>", "exec")
     exec(code, ns)
-    fn = ns[fname]
+    fn = ns.pop(fname)
     fn.__qualname__ = fn.__name__ = schema.name
     fn.__doc__ = f"{schema}\n\nDispatched through the tensorkeys dispatcher."
     fn._op = op

@@ -238,6 +238,9 @@ class DispatchKeySet:
     def __setattr__(self, name, value):
         raise AttributeError("DispatchKeySet is immutable")
 
+    def __delattr__(self, name):
+        raise AttributeError("DispatchKeySet is immutable")
+
     def __int__(self):
         return self.bits
 
@@ -257,6 +260,8 @@ class DispatchKeySet:
             return other.bits
         if isinstance(other, DispatchKey):
             return other.bit
+        if isinstance(other, int) and not isinstance(other, bool):
+            return other          # a raw key-set int, e.g. ``ks & Autograd.below_mask``
         return None
 
     def __or__(self, other):
@@ -277,6 +282,11 @@ class DispatchKeySet:
 
     __ror__ = __or__
     __rand__ = __and__
+    __rxor__ = __xor__
+
+    def __rsub__(self, other):
+        b = self._bits_of(other)
+        return NotImplemented if b is None else DispatchKeySet(b & ~self.bits)
 
     def __le__(self, other):
         b = self._bits_of(other)

@@ -40,6 +40,8 @@ class GuardDecorator:
             return fn
         if inspect.isgeneratorfunction(fn):
             return _wrap_generator(self, fn)
+        if inspect.isasyncgenfunction(fn):
+            return _wrap_async_generator(self, fn)
         if inspect.iscoroutinefunction(fn):
             @functools.wraps(fn)
             async def run_async(*args, **kwargs):
@@ -77,3 +79,28 @@ def _wrap_generator(guard, fn):
         except StopIteration as e:
             return e.value
     return run_generator
+
+
+def _wrap_async_generator(guard, fn):
+    @functools.wraps(fn)
+    async def run_async_generator(*args, **kwargs):
+        agen = fn(*args, **kwargs)
+        try:
+            with guard.clone():
+                response = await agen.asend(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with guard.clone():
+                        await agen.aclose()
+                    raise
+                except BaseException as e:
+                    with guard.clone():
+                        response = await agen.athrow(e)
+                else:
+                    with guard.clone():
+                        response = await agen.asend(request)
+        except StopAsyncIteration:
+            return
+    return run_async_generator

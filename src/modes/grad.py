@@ -129,13 +129,14 @@ class set_grad_enabled(GuardDecorator):
     definition time and applies ``mode`` to each call.
     """
 
-    __slots__ = ("mode", "_prev")
+    __slots__ = ("mode", "_prev", "_entered")
 
     def __init__(self, mode: bool):
         if not isinstance(mode, bool):
             mode = bool(mode)
         self.mode = mode
-        self._prev = _get()[2]          # restored on exit, whatever happened in between
+        self._prev = _get()[2]          # restored by the outermost exit, as in PyTorch
+        self._entered = []              # what each (nested) entry saw, for reuse in nesting
         _set_grad(mode)
 
     def __call__(self, fn):
@@ -146,11 +147,13 @@ class set_grad_enabled(GuardDecorator):
         return set_grad_enabled(self.mode)
 
     def __enter__(self):
+        self._entered.append(_get()[2])
         _set_grad(self.mode)
         return None
 
     def __exit__(self, exc_type, exc, tb):
-        _set_grad(self._prev)
+        seen = self._entered.pop() if self._entered else self._prev
+        _set_grad(seen if self._entered else self._prev)
         return False
 
     def __repr__(self):

@@ -182,8 +182,6 @@ def test_keyset_is_immutable():
     assert s == DispatchKeySet(CPU)
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: DispatchKeySet has no __delattr__, so "
-                   "`del s.bits` succeeds (src/dispatch/keys.py, class DispatchKeySet)")
 def test_keyset_attribute_cannot_be_deleted():
     """Deleting a key set's bits raises AttributeError and leaves the set intact."""
     s = DispatchKeySet(CPU)

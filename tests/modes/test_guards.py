@@ -261,11 +261,7 @@ def test_building_a_guard_without_entering_changes_nothing(name):
     ("default", "no_grad"), ("no_grad", "enable_grad"), ("default", "inference_mode(True)"),
     ("inference_mode", "inference_mode(False)"), ("default", "AutoDispatchBelowAutograd"),
     ("default", "AutoDispatchBelowADInplaceOrView"),
-    pytest.param("default", "set_grad_enabled(False)", marks=pytest.mark.xfail(
-        strict=True, reason="set_grad_enabled.__exit__ always restores the construction-time "
-        "value, so the inner exit turns grad back on (as torch does); see report")),
-    pytest.param("no_grad", "set_grad_enabled(True)", marks=pytest.mark.xfail(
-        strict=True, reason="same as above")),
+    ("default", "set_grad_enabled(False)"), ("no_grad", "set_grad_enabled(True)"),
 ])
 def test_same_instance_nested_twice_restores(outer, name):
     """Entering one guard instance twice, nested, restores the record at each exit."""
@@ -847,9 +843,6 @@ def test_with_block_across_await_invisible_to_concurrent_task():
     assert asyncio.run(main()) == [False, True]
 
 
-@pytest.mark.xfail(strict=True, reason="GuardDecorator does not special-case async generator "
-                   "functions: only the call creating the async generator is guarded (as in "
-                   "torch), although SEMANTICS §7 promises async bodies are covered; see report")
 def test_decorated_async_generator_body_runs_under_mode():
     """A decorated async generator's body runs under the mode at every step."""
     @modes.no_grad()

@@ -1,3 +1,4 @@
 """The op table, grouped by family. Importing this package defines every built-in op."""
 
 from . import factories, pointwise, views, backward_ops, shape, reduction  # noqa: F401
+from . import casts, indexing, linalg, nn  # noqa: F401
