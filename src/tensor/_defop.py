@@ -129,8 +129,8 @@ class OpNode(G.Node):
 def _unpack(v, node):
     if type(v) is G.SavedVariable:
         return v.unpack(node)
-    if type(v) is list and v and type(v[0]) is G.SavedVariable:
-        return [x.unpack(node) for x in v]
+    if type(v) is list and any(type(x) is G.SavedVariable for x in v):  # Tensor?[]: None ok
+        return [x.unpack(node) if x is not None else None for x in v]
     return v
 
 
@@ -343,14 +343,28 @@ def make_view(v, src, op, extra, idx, multi, creation_meta=None):
 
 
 # -- Autograd kernels ----------------------------------------------------------------------
+def _view_requires_grad(t):
+    """A view requires grad when its base does, even if the base gained its history after
+    the view was made (then the view's ``grad_fn`` is re-made on first use)."""
+    if t._base is None or t._data.dtype.kind not in "fc":
+        return False
+    b = t._base
+    return b._requires_grad or b._grad_fn is not None
+
+
+def _requires_grad(t):
+    return getattr(t, "_requires_grad", False) or (
+        getattr(t, "_view", None) is not None and _view_requires_grad(t))
+
+
 def _any_requires_grad(args, tpos):
     for i, kind in tpos:
         a = args[i]
         if kind == "tensor_list":
             for t in a:
-                if getattr(t, "_requires_grad", False):
+                if _requires_grad(t):
                     return True
-        elif getattr(a, "_requires_grad", False):
+        elif _requires_grad(a):
             return True
     return False
 
@@ -366,9 +380,10 @@ def _make_autograd_kernel(op, spec, kind):
             for i, k in tpos:
                 a = args[i]
                 if k == "tensor_list":
-                    if any(getattr(t, "_requires_grad", False) for t in a):
+                    if any(_requires_grad(t) for t in a):
                         return record(ks, args)
-                elif getattr(a, "_requires_grad", False):
+                elif getattr(a, "_requires_grad", False) or (
+                        getattr(a, "_view", None) is not None and _view_requires_grad(a)):
                     return record(ks, args)
             if kind == "inplace":
                 check_inplace(args[schema.written_args[0]], False)
@@ -435,7 +450,8 @@ def _make_recorder(op, spec, kind):
             items = a if i in tlist else (a,)
             for t in items:
                 if isinstance(t, _Tensor) and t._data.dtype.kind in "fc" and (
-                        t._requires_grad or t._grad_fn is not None):
+                        t._requires_grad or t._grad_fn is not None or
+                        (t._view is not None and _view_requires_grad(t))):
                     e = G.gradient_edge(t)
                     edges.append(e)
                     needs.append(e is not None)
@@ -508,7 +524,7 @@ def _save(n, args, names, tlist, kind, written):
     i = names.index(n)
     a = args[i]
     if i in tlist:
-        return [G.SavedVariable(t) for t in a]
+        return [G.SavedVariable(t) if t is not None else None for t in a]
     if isinstance(a, _Tensor):
         if kind == "inplace" and i in written:
             # the formula wants the value *before* the write: keep a private copy
@@ -522,8 +538,29 @@ def _save(n, args, names, tlist, kind, written):
 
 
 # -- defop ---------------------------------------------------------------------------------
+def copy_version_rule(kernel, src_index=0):
+    """Wrap a CPU kernel of a copying op (clone, _to_copy) so the copy's version follows
+    PyTorch: such an op writes its result with an internal ``copy_``; that write passes the
+    ADInplaceOrView layer (bumping the fresh result to version 1) unless the op's Autograd
+    kernel ran (it calls below ADInplaceOrView) or ADInplaceOrView is excluded. So
+    ``inference_t.clone()._version == 1`` outside inference mode, ``normal.clone()`` is at 0."""
+    ag, aiov = _AG.bit, _AIOV.bit
+
+    def cpu_copy(ks, *args):
+        out = kernel(ks, *args)
+        vc = out._vc
+        if vc is not None:
+            exc = _get()[1]
+            src = args[src_index]
+            autograd_ran = (getattr(src, "_dispatch_keys", 0) & ag) and not exc & ag
+            if not autograd_ran and not exc & aiov:
+                vc[0] += 1
+        return out
+    return cpu_copy
+
+
 def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
-          autograd=None):
+          autograd=None, copies=False):
     """Declare an op (see module docstring). Returns the op's ``call`` function.
 
     ``composite``: a function over our ops registered at CompositeImplicitAutograd instead of
@@ -542,7 +579,10 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
             return _f(*args)
         LIB._impl_raw(name, cia, "CompositeImplicitAutograd")
         return op.call
-    LIB._impl_raw(name, _make_cpu_kernel(sch, cpu, kind), "CPU")
+    cpu_kernel = _make_cpu_kernel(sch, cpu, kind)
+    if copies:
+        cpu_kernel = copy_version_rule(cpu_kernel)
+    LIB._impl_raw(name, cpu_kernel, "CPU")
     if kind in ("inplace", "out"):
         LIB._impl_raw(name, _make_aiov_write_kernel(op, sch.written_args), "ADInplaceOrView")
     elif kind == "view":
@@ -569,7 +609,7 @@ def _make_nondiff_inplace_kernel(op):
 
     def nondiff_inplace(ks, *args):
         t = args[w]
-        if _get()[2] and (t._requires_grad or t._grad_fn is not None):
+        if _get()[2] and _requires_grad(t):
             check_inplace(t, True)
         ks2 = ks & _AG.below_mask
         try:

@@ -50,9 +50,10 @@ def inference_requires_grad_error(t):
 
 def inference_save_error(t):
     return InferenceTensorError(
-        "Inference tensors cannot be saved for backward. To work around you can make a clone "
-        "to get a normal tensor and use it in autograd. Hint: clone() the inference tensor "
-        f"outside inference_mode before using it with tensors that require grad{_origin(t)}.")
+        "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+        "inference mode in computation tracked by autograd. To work around this, you can make a "
+        "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead "
+        f"of `torch.inference_mode()`.{_origin(t)}")
 
 
 def legacy_type_name(dtype) -> str:

@@ -26,7 +26,7 @@ from dispatch.record import DEFAULT_RECORD, current_record, reset_record, set_re
 _MODEL_DIR = str(Path(__file__).resolve().parents[1] / "modes")
 if _MODEL_DIR not in sys.path:
     sys.path.insert(0, _MODEL_DIR)
-import reference_model as M  # noqa: E402
+import modes.reference as M  # noqa: E402
 
 pytestmark = [pytest.mark.differential, pytest.mark.usefixtures("fresh_record")]
 

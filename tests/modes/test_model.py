@@ -23,7 +23,7 @@ from dispatch.record import DEFAULT_RECORD, current_record, reset_record, set_re
 _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
-from reference_model import (DEFAULT_STATE, GUARDS, ModelStack, State,
+from modes.reference import (DEFAULT_STATE, GUARDS, ModelStack, State,
                              enter, exit_to, records)
 
 AG = K.AUTOGRAD_KEYS

@@ -89,3 +89,49 @@ def dims_arg(dim, ndim):
     if len(dim) == 0:
         return tuple(range(ndim))
     return tuple(sorted(wrap_dim(int(d), ndim) for d in dim))
+
+
+try:                                   # numpy >= 2 moved it
+    from numpy.lib.array_utils import byte_bounds as _byte_bounds
+except ImportError:                    # pragma: no cover - numpy 1.x
+    _byte_bounds = np.byte_bounds
+
+
+def _non_overlapping_and_dense(a) -> bool:
+    """Strides that lay the elements out densely, in some order of the dims."""
+    if a.size <= 1:
+        return True
+    dims = sorted((st, n) for n, st in zip(a.shape, a.strides) if n != 1)
+    expected = a.itemsize
+    for st, n in dims:
+        if st != expected:
+            return False
+        expected *= n
+    return True
+
+
+def check_no_overlap(out, inputs):
+    """PyTorch's memory-overlap rules for a written tensor, checked before anything else:
+    the written tensor may not have elements that share memory (an ``expand``-ed view), and an
+    input may not *partly* overlap it (exactly the same memory is fine)."""
+    if out.ndim and any(st == 0 and n > 1 for n, st in zip(out.shape, out.strides)):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the "
+            "operation.")
+    if not _non_overlapping_and_dense(out) or out.size == 0:
+        return
+    lo = out.__array_interface__["data"][0]
+    hi = lo + out.size * out.itemsize
+    for b in inputs:
+        if type(b) is not _nd or b is out or b.size == 0 or not _non_overlapping_and_dense(b):
+            continue
+        blo = b.__array_interface__["data"][0]
+        bhi = blo + b.size * b.itemsize
+        # the same memory with the same layout is a full overlap, which is allowed
+        same = blo == lo and bhi == hi and b.strides == out.strides
+        if blo < hi and lo < bhi and not same:
+            raise RuntimeError(
+                "unsupported operation: some elements of the input tensor and the written-to "
+                "tensor refer to a single memory location. Please clone() the tensor before "
+                "performing the operation.")

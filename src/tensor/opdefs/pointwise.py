@@ -12,7 +12,8 @@ import numpy as np
 
 from .. import _dtype as D
 from .._defop import defop, method
-from ._util import broadcast_error, check_inplace_result, np_result_type, shape_of
+from ._util import (broadcast_error, check_inplace_result, check_no_overlap, np_result_type,
+                    shape_of)
 
 _nd = np.ndarray
 
@@ -56,6 +57,7 @@ def _inplace(functional):
     """In-place kernel from a functional one: compute, validate, then write (so a failed op
     changes nothing)."""
     def kernel(self, *rest):
+        check_no_overlap(self, rest)
         r = functional(self, *rest)
         check_inplace_result(self, r.shape, r.dtype)
         np.copyto(self, r, casting="unsafe")
@@ -65,6 +67,7 @@ def _inplace(functional):
 def _out(functional):
     def kernel(*args):
         out = args[-1]
+        check_no_overlap(out, args[:-1])
         r = functional(*args[:-1])
         _write_out(out, r)
     return kernel

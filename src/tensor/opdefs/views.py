@@ -436,7 +436,7 @@ def _clone_np(a, memory_format):
 
 
 _clone = defop("clone(Tensor self, *, MemoryFormat? memory_format=None) -> Tensor", _clone_np,
-               grad={"self": "grad"})
+               grad={"self": "grad"}, copies=True)
 method("clone", _clone)
 
 
