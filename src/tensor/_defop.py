@@ -100,6 +100,8 @@ class OpNode(G.Node):
         out = []
         k = 0
         for fi, (fn, names, count) in enumerate(spec.formulas):
+            if spec.list_formula[fi]:   # a Tensor[] argument: one gradient per list element
+                count = len(self._needs) - len(spec.formulas) + 1
             if not any(self._needs[k:k + count]):
                 out.extend([None] * count)
                 k += count
@@ -227,7 +229,7 @@ def _make_cpu_kernel(schema, cpu, kind):
         if kind_ == "tensor_list":
             call_args[i] = f"[getattr(x, '_data', x) for x in a{i}]"
         else:
-            call_args[i] = f"getattr(a{i}, '_data', a{i})"
+            call_args[i] = f"(a{i}._data if a{i}.__class__ is _T else getattr(a{i}, '_data', a{i}))"
     call = f"cpu({', '.join(call_args)})"
     ret_list = _returns_list(schema)
     if kind == "inplace":
@@ -258,7 +260,8 @@ def _make_cpu_kernel(schema, cpu, kind):
             lines.append(f"    {call}")
         else:
             lines.append(f"    return wrap({call})")
-    ns = {"cpu": cpu, "wrap": _wrap, "wrap_like": _wrap_like, "getattr": builtins.getattr}
+    ns = {"cpu": cpu, "wrap": _wrap, "wrap_like": _wrap_like, "getattr": builtins.getattr,
+          "_T": _Tensor}
     exec(compile("\n".join(lines) + "\n", f"<cpu {schema.full_name}>", "exec"), ns)
     return ns["cpu_kernel"]
 
@@ -374,6 +377,8 @@ def _make_autograd_kernel(op, spec, kind):
     schema = op.schema
     tpos = tuple((i, k) for i, k in schema.tensor_args)
     record = _make_recorder(op, spec, kind)
+    if kind != "inplace" and all(k != "tensor_list" for _, k in tpos) and tpos:
+        return _generate_autograd_kernel(op, tpos, record)
 
     def autograd_kernel(ks, *args):
         if _get()[2]:
@@ -385,8 +390,8 @@ def _make_autograd_kernel(op, spec, kind):
                 elif getattr(a, "_requires_grad", False) or (
                         getattr(a, "_view", None) is not None and _view_requires_grad(a)):
                     return record(ks, args)
-            if kind == "inplace":
-                check_inplace(args[schema.written_args[0]], False)
+            # nothing requires grad: PyTorch makes no in-place check (V-9: a no_grad view of a
+            # plain tensor may be written in grad mode)
         ks2 = ks & _AG.below_mask
         try:
             k = cache[ks2]
@@ -394,6 +399,38 @@ def _make_autograd_kernel(op, spec, kind):
             k = op._resolve(ks2)
         return k(ks2, *args)
     return autograd_kernel
+
+
+def _generate_autograd_kernel(op, tpos, record):
+    """The Autograd kernel of a functional or view op, unrolled for its tensor arguments.
+
+    Note [The no-record path is the hot path]: with grad mode off, or no input requiring
+    grad, the kernel must only test and redispatch. Generated code tests each tensor argument
+    with plain attribute reads (a Tensor is the common case; anything else goes through
+    ``_requires_grad``) and looks the next kernel up in the op's cache itself.
+    """
+    n = len(op.schema.arguments)
+    names = [f"a{i}" for i in range(n)]
+    tests = []
+    for i, _ in tpos:
+        a = f"a{i}"
+        tests.append(f"({a}._requires_grad or {a}._view is not None and _vrg({a})) "
+                     f"if {a}.__class__ is _T else _rg({a})")
+    cond = " or ".join(f"({t})" for t in tests)
+    src = (
+        f"def autograd_kernel(ks, {', '.join(names)}):\n"
+        f"    if _get()[2] and ({cond}):\n"
+        f"        return record(ks, ({', '.join(names)},))\n"
+        f"    ks = ks & _AGK.below_mask\n"
+        f"    try:\n"
+        f"        k = cache[ks]\n"
+        f"    except KeyError:\n"
+        f"        k = resolve(ks)\n"
+        f"    return k(ks, {', '.join(names)})\n")
+    ns = {"_get": _get, "_T": _Tensor, "_vrg": _view_requires_grad, "_rg": _requires_grad,
+          "record": record, "_AGK": _AG, "cache": op._cache, "resolve": op._resolve}
+    exec(compile(src, f"<autograd {op.schema.full_name}>", "exec"), ns)
+    return ns["autograd_kernel"]
 
 
 def _make_out_autograd_kernel(op):
@@ -528,11 +565,12 @@ def _save(n, args, names, tlist, kind, written):
     if isinstance(a, _Tensor):
         if kind == "inplace" and i in written:
             # the formula wants the value *before* the write: keep a private copy
-            snap = _wrap(a._data.copy())
             if a._vc is None:
                 from .errors import inference_save_error
                 raise inference_save_error(a)
-            return G.SavedVariable(snap)
+            # a recorded clone (as PyTorch's ``original_self``): double backward reaches
+            # self's history through it
+            return G.SavedVariable(a.clone())
         return G.SavedVariable(a)
     return a
 

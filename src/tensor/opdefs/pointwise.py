@@ -40,12 +40,35 @@ def _binary_kernel(ufunc, result_dtype=None):
             raise broadcast_error(shape_of(a), shape_of(b)) from None
         except TypeError:
             return _asarr(ufunc(np.asarray(a, dt), np.asarray(b, dt)))
+    kernel.ufunc = ufunc if result_dtype is None else None
     return kernel
 
 
 _BOOL_OK = {np.logical_and, np.logical_or, np.logical_xor, np.bitwise_and, np.bitwise_or,
             np.bitwise_xor, np.maximum, np.minimum, np.equal, np.not_equal, np.less,
             np.less_equal, np.greater, np.greater_equal}
+
+
+def _with_alpha(np_kernel):
+    """``a op (alpha * b)``; the common ``alpha == 1`` with equal dtypes stays one call."""
+    uf = getattr(np_kernel, "ufunc", None)
+
+    def functional(a, b, al):
+        if al == 1:
+            if uf is not None and type(a) is _nd and type(b) is _nd and a.dtype == b.dtype \
+                    and a.ndim and b.ndim:
+                try:
+                    return uf(a, b)
+                except ValueError:
+                    raise broadcast_error(a.shape, b.shape) from None
+            return np_kernel(a, b)
+        dt = np_result_type(a, b)
+        if isinstance(al, float) and dt.kind not in "fc":
+            raise RuntimeError(f"For integral input tensors, argument alpha must not be a "
+                               f"floating point number.")
+        return np_kernel(a, b * al if type(b) is _nd else np.asarray(b * al, dtype=dt)
+                         if type(b) is not _nd else b)
+    return functional
 
 
 def _float_dtype(dt):
@@ -93,10 +116,7 @@ def binary(name, np_kernel, grad, *, alpha=False, inplace=True, out=True, node=N
     """Declare ``name``, ``name_`` and ``name.out`` from one numpy kernel and one formula set."""
     tail = ", *, Scalar alpha=1" if alpha else ""
     if alpha:
-        def functional(a, b, al, _k=np_kernel):
-            if al != 1:
-                b = b * al if type(b) is _nd else b * al
-            return _k(a, b)
+        functional = _with_alpha(np_kernel)
     else:
         functional = np_kernel
     ov = f".{overload}" if overload else ""
