@@ -259,9 +259,15 @@ def _make_cpu_kernel(schema, cpu, kind):
         elif len(schema.returns) == 0:
             lines.append(f"    {call}")
         else:
-            lines.append(f"    return wrap({call})")
+            # Note [Provenance of inference tensors]: remember which op made one, so errors
+            # about it can say so (DESIGN §8). Costs one attribute test on the hot path.
+            lines.append(f"    r = wrap({call})")
+            lines.append("    if r._vc is None:")
+            lines.append(f"        note_origin(r, {schema.full_name!r})")
+            lines.append("    return r")
+    from .errors import note_origin
     ns = {"cpu": cpu, "wrap": _wrap, "wrap_like": _wrap_like, "getattr": builtins.getattr,
-          "_T": _Tensor}
+          "_T": _Tensor, "note_origin": note_origin}
     exec(compile("\n".join(lines) + "\n", f"<cpu {schema.full_name}>", "exec"), ns)
     return ns["cpu_kernel"]
 

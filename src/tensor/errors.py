@@ -5,7 +5,7 @@ place (SEMANTICS-DETAIL §9 lists them).
 
 from __future__ import annotations
 
-__all__ = ["InferenceTensorError", "inference_version_error", "inplace_inference_error",
+__all__ = ["InferenceTensorError", "note_origin", "record_provenance_stacks", "inference_version_error", "inplace_inference_error",
            "inference_requires_grad_error", "inference_save_error", "saved_version_error",
            "legacy_type_name"]
 
@@ -20,16 +20,43 @@ class InferenceTensorError(RuntimeError):
     """
 
 
+_STACKS = [False]
+
+
+def record_provenance_stacks(flag: bool = True) -> None:
+    """Debug aid: also remember the Python stack where each inference tensor was made."""
+    _STACKS[0] = bool(flag)
+
+
+def note_origin(t, made_by: str) -> None:
+    """Remember where inference tensor ``t`` was made (Note [Provenance of inference
+    tensors] in _defop.py)."""
+    ex = t._extra
+    if ex is None:
+        ex = t._extra = {}
+    ex["made_by"] = made_by
+    if _STACKS[0]:
+        import traceback
+        frames = [f for f in traceback.extract_stack(limit=16)[:-2]
+                  if not f.filename.startswith("<") and "/tensor/_defop" not in f.filename]
+        ex["stack"] = "".join(traceback.format_list(frames[-8:]))
+
+
 def _origin(t) -> str:
     ex = t._extra
     made = ex.get("made_by") if ex else None
-    return f" (this inference tensor was made by {made})" if made else ""
+    if not made:
+        return ""
+    where = f" This inference tensor was made by {made} inside inference_mode."
+    if ex.get("stack"):
+        where += f" It was made here:\n{ex['stack']}"
+    return where
 
 
 def inference_version_error(t):
     return InferenceTensorError(
         "Inference tensors do not track version counter. Hint: only tensors made outside "
-        f"inference_mode have a _version{_origin(t)}.")
+        f"inference_mode have a _version.{_origin(t)}")
 
 
 def inplace_inference_error(t):
@@ -37,15 +64,15 @@ def inplace_inference_error(t):
         "Inplace update to inference tensor outside InferenceMode is not allowed.You can make "
         "a clone to get a normal tensor before doing inplace update.See "
         "https://github.com/pytorch/rfcs/pull/17 for more details. Hint: use t = t.clone() "
-        f"outside inference_mode, or do the update inside inference_mode{_origin(t)}; the "
-        "tensor was left unchanged.")
+        "outside inference_mode, or do the update inside inference_mode; the tensor was left "
+        f"unchanged.{_origin(t)}")
 
 
 def inference_requires_grad_error(t):
     return InferenceTensorError(
         "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed. "
-        f"Hint: t.clone().requires_grad_() gives a normal tensor that can require grad"
-        f"{_origin(t)}.")
+        "Hint: t.clone().requires_grad_() gives a normal tensor that can require grad."
+        f"{_origin(t)}")
 
 
 def inference_save_error(t):
