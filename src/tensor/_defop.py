@@ -289,7 +289,7 @@ def _make_aiov_write_kernel(op, written):
             for i in written:
                 t = args[i]
                 if t._vc is None:
-                    raise inplace_inference_error(t)   # refused before anything is written
+                    _refuse_inference_write(op, ks, args, written, t)
         ks2 = ks & _AIOV.below_mask
         try:
             k = cache[ks2]
@@ -303,6 +303,24 @@ def _make_aiov_write_kernel(op, written):
                 vc[1] = name
         return out
     return aiov_write
+
+
+def _refuse_inference_write(op, ks, args, written, t):
+    """Refuse an in-place write to an inference tensor outside inference mode (E2) without
+    writing anything. PyTorch runs the kernel first and raises afterwards, so a kernel error
+    (a shape mismatch, say) wins over E2; to keep that precedence we rehearse the op on
+    scratch copies of the written tensors, then refuse."""
+    from .opdefs._util import check_no_overlap
+    for i in written:
+        others = [getattr(a, "_data", None) for j, a in enumerate(args) if j != i]
+        check_no_overlap(args[i]._data, [o for o in others if o is not None])
+    scratch = list(args)
+    for i in written:
+        a = args[i]
+        scratch[i] = _wrap_like(np.array(a._data, copy=True), a)
+    ks2 = ks & _AIOV.below_mask
+    op.redispatch(ks2, *scratch)
+    raise inplace_inference_error(t)
 
 
 def _make_aiov_view_kernel(op, src_index, multi):
@@ -582,29 +600,67 @@ def _save(n, args, names, tlist, kind, written):
 
 
 # -- defop ---------------------------------------------------------------------------------
-def copy_version_rule(kernel, src_index=0):
-    """Wrap a CPU kernel of a copying op (clone, _to_copy) so the copy's version follows
-    PyTorch: such an op writes its result with an internal ``copy_``; that write passes the
-    ADInplaceOrView layer (bumping the fresh result to version 1) unless the op's Autograd
-    kernel ran (it calls below ADInplaceOrView) or ADInplaceOrView is excluded. So
-    ``inference_t.clone()._version == 1`` outside inference mode, ``normal.clone()`` is at 0."""
-    ag, aiov = _AG.bit, _AIOV.bit
+class CopyBackwards(G.Node):
+    """The node a result written by ``copy_`` gets when its source requires grad (see
+    :func:`via_rule`): the gradient goes back to the source, in the source's dtype."""
 
-    def cpu_copy(ks, *args):
+    __slots__ = ("_src_meta",)
+
+    def __init__(self, edge, src_meta):
+        super().__init__((edge,))
+        self._src_meta = src_meta
+        self._meta = None
+
+    def apply(self, grads):
+        g = grads[0]
+        return [None if g is None else _fit_grad(g, self._src_meta)]
+
+
+def via_rule(kernel, via, n_tensor_args):
+    """Reproduce how some PyTorch kernels write their result: through an inner ``out=`` op
+    (``("out", name, bumps)``), an inner in-place write (``("write", bumps)``) or ``copy_``
+    (``("copy", 1)``), re-entering the dispatcher.
+
+    Note [Kernels that re-enter the dispatcher]: when the op's own Autograd kernel ran, it
+    called below ADInplaceOrView, so the inner call skips both autograd layers and nothing is
+    visible. When it did not run (all inputs are inference tensors outside inference mode, or
+    Autograd is excluded), the inner call meets the layers the *result* carries: Autograd
+    refuses an ``out=`` argument that requires grad (E27, naming the inner op) and records a
+    ``copy_`` from a source that requires grad; ADInplaceOrView bumps the fresh result. Hence
+    ``inference_t.clone()._version == 1`` while ``normal_t.clone()._version == 0``.
+    """
+    ag, aiov = _AG.bit, _AIOV.bit
+    how = via[0]
+
+    def cpu_via(ks, *args):
+        rec = _get()
+        exc = rec[1]
+        tensors = [a for a in args[:n_tensor_args] if isinstance(a, _Tensor)]
+        if rec[3] or any(t._dispatch_keys & ag for t in tensors) and not exc & ag:
+            return kernel(ks, *args)     # inference result, or the Autograd kernel ran
+        grad_on = rec[2] and not exc & ag
+        if how == "out" and grad_on and any(_requires_grad(t) for t in tensors):
+            raise RuntimeError(
+                f"{via[1]}(): functions with out=... arguments don't support automatic "
+                "differentiation, but one of the arguments requires grad. Hint: this input "
+                "is an inference tensor that requires grad; clone() it outside "
+                "inference_mode first.")
         out = kernel(ks, *args)
         vc = out._vc
-        if vc is not None:
-            exc = _get()[1]
-            src = args[src_index]
-            autograd_ran = (getattr(src, "_dispatch_keys", 0) & ag) and not exc & ag
-            if not autograd_ran and not exc & aiov:
-                vc[0] += 1
+        if vc is not None and not exc & aiov:
+            vc[0] += via[-1]
+        if how == "copy" and grad_on and tensors and _requires_grad(tensors[0]):
+            src = tensors[0]
+            edge = G.gradient_edge(src)
+            if edge is not None:
+                out._grad_fn = CopyBackwards(edge, (src._data.shape, src._data.dtype))
+                out._requires_grad = True
         return out
-    return cpu_copy
+    return cpu_via
 
 
 def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
-          autograd=None, copies=False):
+          autograd=None, via=None):
     """Declare an op (see module docstring). Returns the op's ``call`` function.
 
     ``composite``: a function over our ops registered at CompositeImplicitAutograd instead of
@@ -624,8 +680,9 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
         LIB._impl_raw(name, cia, "CompositeImplicitAutograd")
         return op.call
     cpu_kernel = _make_cpu_kernel(sch, cpu, kind)
-    if copies:
-        cpu_kernel = copy_version_rule(cpu_kernel)
+    if via is not None:
+        n_t = max((i for i, _ in sch.tensor_args), default=-1) + 1
+        cpu_kernel = via_rule(cpu_kernel, via, n_t)
     LIB._impl_raw(name, cpu_kernel, "CPU")
     if kind in ("inplace", "out"):
         LIB._impl_raw(name, _make_aiov_write_kernel(op, sch.written_args), "ADInplaceOrView")

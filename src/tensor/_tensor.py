@@ -139,7 +139,7 @@ class Tensor:
         return a
 
     def numpy(self, *, force: bool = False):
-        if self._requires_grad and not force:
+        if self._requires_grad and not force and _get()[2]:   # PyTorch: only in grad mode
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead.")
@@ -260,6 +260,18 @@ def _wrap_dim(dim, ndim):
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")
     return dim % n
+
+
+def own_extra(t) -> dict:
+    """``t._extra`` as a dict ``t`` may change. Note [Shared extras]: an inference tensor's
+    ``_extra`` starts as a dict shared by every tensor its op made (it only names the op), so
+    making one costs no allocation; the first change copies it."""
+    ex = t._extra
+    if ex is None:
+        ex = t._extra = {}
+    elif ex.get("shared"):
+        ex = t._extra = {k: v for k, v in ex.items() if k != "shared"}
+    return ex
 
 
 def wrap(arr: np.ndarray) -> Tensor:

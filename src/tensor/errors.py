@@ -5,6 +5,8 @@ place (SEMANTICS-DETAIL §9 lists them).
 
 from __future__ import annotations
 
+from ._tensor import own_extra
+
 __all__ = ["InferenceTensorError", "note_origin", "record_provenance_stacks", "inference_version_error", "inplace_inference_error",
            "inference_requires_grad_error", "inference_save_error", "saved_version_error",
            "legacy_type_name"]
@@ -28,18 +30,27 @@ def record_provenance_stacks(flag: bool = True) -> None:
     _STACKS[0] = bool(flag)
 
 
+_ORIGINS: dict = {}
+
+
 def note_origin(t, made_by: str) -> None:
     """Remember where inference tensor ``t`` was made (Note [Provenance of inference
-    tensors] in _defop.py)."""
-    ex = t._extra
-    if ex is None:
-        ex = t._extra = {}
-    ex["made_by"] = made_by
+    tensors] in _defop.py; Note [Shared extras] in _tensor.py)."""
     if _STACKS[0]:
         import traceback
         frames = [f for f in traceback.extract_stack(limit=16)[:-2]
                   if not f.filename.startswith("<") and "/tensor/_defop" not in f.filename]
+        ex = own_extra(t)
+        ex["made_by"] = made_by
         ex["stack"] = "".join(traceback.format_list(frames[-8:]))
+        return
+    shared = _ORIGINS.get(made_by)
+    if shared is None:
+        shared = _ORIGINS[made_by] = {"made_by": made_by, "shared": True}
+    if t._extra is None:
+        t._extra = shared
+    else:
+        own_extra(t)["made_by"] = made_by
 
 
 def _origin(t) -> str:
@@ -110,11 +121,11 @@ def saved_version_error(saved, node):
             name = name[: -len("Backward0")]
         elif name.endswith("Backward"):
             name = name[: -len("Backward")]
-        which = f", which is output {nr} of {name}"
+        which = f", which is output {nr} of {name},"
     by = f" (the last change was made by {vc[1]})" if vc[1] else ""
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: [{tname} [{shape}]]{which}, is at version {vc[0]}; expected "
+        f"inplace operation: [{tname} [{shape}]]{which} is at version {vc[0]}; expected "
         f"version {saved._version} instead. Hint: enable anomaly detection to find the "
         "operation that failed to compute its gradient, with "
         "torch.autograd.set_detect_anomaly(True, check_nan=False). tensorkeys: the tensor was "

@@ -120,13 +120,11 @@ def gradient_edge(t):
 def grad_accumulator(t):
     """The (one) AccumulateGrad node of leaf ``t``; the tensor holds it weakly."""
     ex = t._extra
-    if ex is None:
-        ex = t._extra = {}
-    ref = ex.get("acc")
+    ref = ex.get("acc") if ex is not None else None
     acc = ref() if ref is not None else None
     if acc is None:
         acc = AccumulateGrad(t)
-        ex["acc"] = weakref.ref(acc)
+        T.own_extra(t)["acc"] = weakref.ref(acc)
     return acc
 
 

@@ -98,10 +98,7 @@ def retain_grad(self):
         return   # leaves keep their grad anyway
     if _retains(self):
         return
-    ex = self._extra
-    if ex is None:
-        ex = self._extra = {}
-    ex["retains_grad"] = True
+    T.own_extra(self)["retains_grad"] = True
     ref = weakref.ref(self)
     fn = _grad_fn(self)
 
@@ -127,10 +124,7 @@ def register_hook(self, hook):
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     fn = _grad_fn(self)
     if fn is None:
-        ex = self._extra
-        if ex is None:
-            ex = self._extra = {}
-        hooks = ex.setdefault("hooks", [])
+        hooks = T.own_extra(self).setdefault("hooks", [])
         hooks.append(hook)
         from .graph import _Handle
         return _Handle(hooks, hook)

@@ -141,13 +141,13 @@ def binary(name, np_kernel, grad, *, alpha=False, inplace=True, out=True, node=N
 
 
 def unary(name, np_fn, grad, *, floating=True, inplace=True, out=True, node=None,
-          bool_ok=False, int_keep=False):
+          bool_ok=False, int_keep=False, via=None):
     """Declare a unary op family. ``floating``: integer inputs give default-float results."""
     def functional(a, _f=np_fn):
         if floating and a.dtype.kind not in "fc":
             a = a.astype(D.get_default_dtype().np)
         return _asarr(_f(a))
-    f = defop(f"{name}(Tensor self) -> Tensor", functional, grad=grad, node_name=node)
+    f = defop(f"{name}(Tensor self) -> Tensor", functional, grad=grad, node_name=node, via=via)
     ops = {"f": f}
     if inplace:
         ops["i"] = defop(f"{name}_(Tensor(a!) self) -> Tensor(a!)", _inplace(functional),
@@ -268,7 +268,9 @@ cos = unary("cos", np.cos, {"self": "grad * -self.sin()"})
 tan = unary("tan", np.tan, {"self": "grad * (1 + result * result)"})
 tanh = unary("tanh", np.tanh, {"self": "grad * (1 - result * result)"})
 sigmoid = unary("sigmoid", lambda a: _sigmoid(a), {"self": "grad * result * (1 - result)"})
-abs_ = unary("abs", np.abs, {"self": "grad * self.sign()"}, floating=False)
+# via: PyTorch's abs kernel writes through abs.out (Note [Kernels that re-enter the dispatcher])
+abs_ = unary("abs", np.abs, {"self": "grad * self.sign()"}, floating=False,
+             via=("out", "abs", 1))
 method("__abs__", abs_["f"])
 method("absolute", abs_["f"])
 relu = unary("relu", lambda a: np.maximum(a, 0).astype(a.dtype, copy=False),
@@ -389,7 +391,8 @@ def _logical(uf):
 logical_and = binary("logical_and", _logical(np.logical_and), None, overload="")
 logical_or = binary("logical_or", _logical(np.logical_or), None, overload="")
 logical_xor = binary("logical_xor", _logical(np.logical_xor), None, overload="")
-logical_not = defop("logical_not(Tensor self) -> Tensor", lambda a: _asarr(np.logical_not(a)))
+logical_not = defop("logical_not(Tensor self) -> Tensor", lambda a: _asarr(np.logical_not(a)),
+                    via=("write", 1))
 method("logical_not", logical_not)
 
 

@@ -220,7 +220,7 @@ def _select_np(a, dim, index):
                          f"{_fmt(a.shape)} at dimension {dim}")
     idx = [slice(None)] * a.ndim
     idx[d] = index % n
-    return a[tuple(idx)]
+    return a[tuple(idx) + (Ellipsis,)]      # "...": a 0-d view, never a numpy scalar
 
 
 select = defop("select.int(Tensor(a) self, int dim, SymInt index) -> Tensor(a)", _select_np,
@@ -401,7 +401,9 @@ def _detach_cpu(ks, self):
 
 def _detach_aiov(ks, self):
     out = _detach_cpu(ks, self)
-    out._vc = self._vc            # same version counter (V-2), but _base stays None
+    # Same version counter as the input (V-2), but _base stays None. An inference tensor
+    # detached outside inference mode gets a working counter of its own (quirk Q-2).
+    out._vc = self._vc if self._vc is not None else [0, None]
     return out
 
 
@@ -436,7 +438,7 @@ def _clone_np(a, memory_format):
 
 
 _clone = defop("clone(Tensor self, *, MemoryFormat? memory_format=None) -> Tensor", _clone_np,
-               grad={"self": "grad"}, copies=True)
+               grad={"self": "grad"}, via=("copy", 1))
 method("clone", _clone)
 
 
