@@ -22,6 +22,9 @@ from .opdefs.factories import (  # noqa: F401
 )
 from .opdefs.shape import cat, stack, concat, concatenate  # noqa: F401
 from .errors import InferenceTensorError  # noqa: F401
+from .opdefs.reduction import return_types  # noqa: F401
+from . import nn, optim, library  # noqa: F401
+from . import errors  # noqa: F401
 from modes import (  # noqa: F401
     no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
     is_inference_mode_enabled, AutoDispatchBelowADInplaceOrView, AutoDispatchBelowAutograd,
@@ -94,10 +97,14 @@ def where(condition, input=None, other=None):
 
 
 def _fill_formula_namespace():
+    """Derivative formulas see the public functions by name. Python's builtins keep their
+    meaning there (``all``, ``any``, ``min``, ``max``, ``abs``, ``sum``...): a formula wanting
+    the tensor version calls the method (``t.abs()``)."""
+    import builtins
     import math
     g = globals()
     for k, v in g.items():
-        if not k.startswith("_") and callable(v) and k not in _FNS:
+        if not k.startswith("_") and callable(v) and k not in _FNS and not hasattr(builtins, k):
             _FNS[k] = v
     _FNS.setdefault("math", math)
 

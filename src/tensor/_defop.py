@@ -73,7 +73,10 @@ class OpNode(G.Node):
     _spec = None
 
     def _release(self):
-        self._saved = None
+        # Only saved tensors are freed (PyTorch): a node that saved none may run again.
+        if self._saved and any(type(v) is G.SavedVariable or (type(v) is list and v and type(
+                v[0]) is G.SavedVariable) for v in self._saved.values()):
+            self._saved = None
 
     def apply(self, grads):
         spec = self._spec
@@ -496,44 +499,70 @@ def check_inplace(t, value_requires_grad):
 
 
 def _make_recorder(op, spec, kind):
+    """The recording half of an Autograd kernel.
+
+    Note [Recording is precomputed]: everything that depends only on the op — which
+    arguments are differentiable, which saved values each formula needs and how to take them
+    — is worked out here, once; ``record`` itself only walks the arguments."""
     schema = op.schema
     cache = op._cache
     args_names = [a.name for a in schema.arguments]
     tlist = {i for i, k in schema.tensor_args if k == "tensor_list"}
     written = schema.written_args
     multi_view = kind == "view" and _returns_list(schema)
+    diff = tuple(spec.diff_args)
+    has_lists = any(i in tlist for i in diff)
+    # per formula: the (name, getter) pairs it needs saved (result is saved after the op)
+    savers = [tuple((n, _saver(n, args_names, tlist, kind, written))
+                    for n in names if n not in ("result", "results"))
+              for names in spec.needed_by]
+    node_cls = spec.node_cls
+    save_result = spec.save_result
+    inplace = kind == "inplace"
+    f64 = np.dtype("float64")
+    SV = G.SavedVariable
+    edge_of = G.gradient_edge
+    vrg = _view_requires_grad
 
     def record(ks, args):
         # Which inputs need a gradient, and along which edges it flows.
         edges, needs, in_meta = [], [], []
-        for i in spec.diff_args:
-            a = args[i]
-            items = a if i in tlist else (a,)
+        for i in diff:
+            items = args[i] if has_lists and i in tlist else (args[i],)
             for t in items:
-                if isinstance(t, _Tensor) and t._data.dtype.kind in "fc" and (
-                        t._requires_grad or t._grad_fn is not None or
-                        (t._view is not None and _view_requires_grad(t))):
-                    e = G.gradient_edge(t)
-                    edges.append(e)
-                    needs.append(e is not None)
+                if isinstance(t, _Tensor):
+                    a = t._data
+                    in_meta.append((a.shape, a.dtype))
+                    if a.dtype.kind in "fc" and (t._requires_grad or t._grad_fn is not None or
+                                                 (t._view is not None and vrg(t))):
+                        e = edge_of(t)
+                        edges.append(e)
+                        needs.append(e is not None)
+                        continue
                 else:
-                    edges.append(None)
-                    needs.append(False)
-                in_meta.append((t._data.shape, t._data.dtype) if isinstance(t, _Tensor)
-                               else ((), np.dtype("float64")))
-        self_t = args[written[0]] if kind == "inplace" else None
-        if kind == "inplace":
+                    in_meta.append(((), f64))
+                edges.append(None)
+                needs.append(False)
+        if inplace:
+            self_t = args[written[0]]
             check_inplace(self_t, True)
         # Save what the formulas of the needed inputs use.
         saved = {}
-        k = 0
-        for fi, i in enumerate(spec.diff_args):
-            count = len(args[i]) if i in tlist else 1
-            if any(needs[k:k + count]):
-                for n in spec.needed_by[fi]:
-                    if n not in saved and n not in ("result", "results"):
-                        saved[n] = _save(n, args, args_names, tlist, kind, written)
-            k += count
+        if has_lists:
+            k = 0
+            for fi, i in enumerate(diff):
+                count = len(args[i]) if i in tlist else 1
+                if any(needs[k:k + count]):
+                    for n, get in savers[fi]:
+                        if n not in saved:
+                            saved[n] = get(args)
+                k += count
+        else:
+            for fi in range(len(diff)):
+                if needs[fi]:
+                    for n, get in savers[fi]:
+                        if n not in saved:
+                            saved[n] = get(args)
         # Run the op below Autograd.
         ks2 = ks & _AG.below_mask
         try:
@@ -541,17 +570,17 @@ def _make_recorder(op, spec, kind):
         except KeyError:
             kern = op._resolve(ks2)
         out = kern(ks2, *args)
-        node = spec.node_cls(tuple(edges))
+        node = node_cls(tuple(edges))
         node._needs = needs
         node._in_meta = in_meta
-        outs = out if isinstance(out, (tuple, list)) else (out,)
-        node._meta = [(o._data.shape, o._data.dtype) if isinstance(o, _Tensor) else None
-                      for o in outs]
-        if not any(needs):
-            # e.g. only a no_grad view that drops its gradient requires grad: outputs still
-            # require grad (PyTorch), the node just sends nothing anywhere.
-            pass
-        if kind == "inplace":
+        if out.__class__ is _Tensor:
+            outs = (out,)
+            node._meta = [(out._data.shape, out._data.dtype)]
+        else:
+            outs = out if isinstance(out, (tuple, list)) else (out,)
+            node._meta = [(o._data.shape, o._data.dtype) if isinstance(o, _Tensor) else None
+                          for o in outs]
+        if inplace:
             from .autograd.views import rebase_history
             rebase_history(self_t, node)
         else:
@@ -562,15 +591,28 @@ def _make_recorder(op, spec, kind):
                     o._requires_grad = True
                     if o._view is not None:
                         o._view.attr_version = o._vc[0] if o._vc is not None else 0
-        if spec.save_result:
+        if save_result:
             if multi_view or len(outs) > 1:
-                saved["results"] = [G.SavedVariable(o, is_output=True) for o in outs]
+                saved["results"] = [SV(o, is_output=True) for o in outs]
                 saved["result"] = saved["results"][0]
             else:
-                saved["result"] = G.SavedVariable(outs[0], is_output=True)
+                saved["result"] = SV(outs[0], is_output=True)
         node._saved = saved
         return out
     return record
+
+
+def _saver(n, names, tlist, kind, written):
+    """A function ``args -> value to save`` for formula name ``n`` (decided once per op)."""
+    for suffix in ("_shape", "_dtype", "_numel"):
+        if n.endswith(suffix) and n[: -len(suffix)] in names:
+            i = names.index(n[: -len(suffix)])
+            if suffix == "_shape":
+                return lambda args: tuple(args[i]._data.shape)
+            if suffix == "_dtype":
+                return lambda args: args[i].dtype
+            return lambda args: args[i]._data.size
+    return lambda args: _save(n, args, names, tlist, kind, written)
 
 
 def _save(n, args, names, tlist, kind, written):
@@ -646,7 +688,8 @@ def via_rule(kernel, via, n_tensor_args):
                 "is an inference tensor that requires grad; clone() it outside "
                 "inference_mode first.")
         out = kernel(ks, *args)
-        vc = out._vc
+        first = out if out.__class__ is _Tensor else out[0]   # (values, indices): values
+        vc = first._vc
         if vc is not None and not exc & aiov:
             vc[0] += via[-1]
         if how == "copy" and grad_on and tensors and _requires_grad(tensors[0]):

@@ -105,22 +105,21 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             for idx, e in enumerate(targets):
                 captures.setdefault((e[0], e[1]), []).append(idx)
 
-    # 1. discover and count dependencies
+    # 1. discover the graph and count, per node, the edges pointing at it
     deps: dict = {}
     order = []
     stack = [e[0] for e, _ in roots]
-    seen = set()
+    seen = set(stack)
     while stack:
         n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
         order.append(n)
         for e in n._next:
             if e is not None:
-                deps[e[0]] = deps.get(e[0], 0) + 1
-                if id(e[0]) not in seen:
-                    stack.append(e[0])
+                nxt = e[0]
+                deps[nxt] = deps.get(nxt, 0) + 1
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
     needed = None
     if targets is not None:
         needed = _needed_nodes(order, {id(e[0]) for e in targets})
@@ -131,16 +130,21 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     for (node, nr), g in roots:
         _add_to_buffer(buffers, node, nr, g)
     ready = []
+    queued = set()
     for (node, nr), _ in roots:
-        if deps.get(node, 0) == 0 and node not in [r[2] for r in ready]:
+        if deps.get(node, 0) == 0 and node not in queued:
+            queued.add(node)
             heapq.heappush(ready, (-node._seq, id(node), node))
 
+    # 2. run ready nodes, latest-created first
     rec = _get()
     _current.append(run)
     _set(ModeRecord(rec[0], rec[1], bool(create_graph), rec[3]))
+    Acc = G.AccumulateGrad
+    push, pop = heapq.heappush, heapq.heappop
     try:
         while ready:
-            _, _, node = heapq.heappop(ready)
+            node = pop(ready)[2]
             grads = buffers.pop(node, None) or []
             if node._pre_hooks:
                 for nr_fn in list(node._pre_hooks):
@@ -152,16 +156,24 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         for idx in idxs:
                             results[idx] = grads[nr]
             run_it = needed is None or id(node) in needed
-            if isinstance(node, G.AccumulateGrad):
+            nexts = node._next
+            if type(node) is Acc:
                 if captures is None and run_it and grads and grads[0] is not None:
                     if leaf_filter is None or id(node) in leaf_filter:
                         accumulate_into_leaf(node.variable, grads[0],
                                              owned=id(grads[0]) not in user_roots, run=run)
+                continue
+            have = False
+            for g in grads:
+                if g is not None:
+                    have = True
+                    break
+            if not run_it or not have:
                 outs = ()
-            elif not run_it or not any(g is not None for g in grads):
-                outs = [None] * len(node._next)
             else:
-                grads = list(grads) + [None] * (_n_outputs(node) - len(grads))
+                n_out = len(node._meta) if node._meta is not None else 1
+                if len(grads) < n_out:
+                    grads = list(grads) + [None] * (n_out - len(grads))
                 outs = node.apply(grads)
                 if node._hooks:
                     for h in list(node._hooks):
@@ -170,21 +182,19 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                             outs = list(r)
                 if not retain_graph:
                     node._release()
-            for e, g in zip(node._next, outs):
+            n_outs = len(outs)
+            for j, e in enumerate(nexts):
                 if e is None:
                     continue
                 nxt = e[0]
-                if g is not None:
-                    _add_to_buffer(buffers, nxt, e[1], g)
-                deps[nxt] -= 1
-                if deps[nxt] == 0:
-                    heapq.heappush(ready, (-nxt._seq, id(nxt), nxt))
-            if len(node._next) > len(outs):
-                for e in node._next[len(outs):]:
-                    if e is not None:
-                        deps[e[0]] -= 1
-                        if deps[e[0]] == 0:
-                            heapq.heappush(ready, (-e[0]._seq, id(e[0]), e[0]))
+                if j < n_outs:
+                    g = outs[j]
+                    if g is not None:
+                        _add_to_buffer(buffers, nxt, e[1], g)
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0:
+                    push(ready, (-nxt._seq, id(nxt), nxt))
     finally:
         _set(rec)
         _current.pop()

@@ -1,1 +1,253 @@
-"""(being written)"""
+"""Matrix products: mm, bmm, mv, dot, outer, addmm and matmul.
+
+``mm``/``bmm``/``mv``/``dot``/``addmm`` are primitives with derivative formulas (nodes
+``MmBackward0``, ``BmmBackward0``...). ``matmul`` and ``outer`` are composites, as in PyTorch:
+they reshape and call a primitive, so the result's ``grad_fn`` is the primitive's node
+(``MmBackward0`` for 2-D @ 2-D). Like PyTorch, the products do not promote: both operands
+must have the same dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._defop import defop, method
+from .._tensor import Tensor as _Tensor
+from .reduction import cxx_name, short_name
+
+
+def _x(shape):
+    return "x".join(map(str, shape))
+
+
+def _not_for_bool(name, *arrs):
+    for a in arrs:
+        if a.dtype.kind == "b":
+            raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
+
+
+def _matmul_np(a, b):
+    # numpy's matmul of integer arrays keeps the dtype; float16 stays float16.
+    return np.asarray(np.matmul(a, b))
+
+
+# -- mm ------------------------------------------------------------------------------------
+def _mm_np(a, b):
+    if a.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if b.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({_x(a.shape)} and {_x(b.shape)}). "
+            f"Hint: the inner dimensions must agree ({a.shape[1]} != {b.shape[0]}); transpose "
+            "or reshape one operand.")
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {cxx_name(a.dtype)} != "
+            f"{cxx_name(b.dtype)}. Hint: matrix products do not promote; convert one operand "
+            "(e.g. .double()).")
+    _not_for_bool("addmm_impl_cpu_", a)
+    return _matmul_np(a, b)
+
+
+mm = defop("mm(Tensor self, Tensor mat2) -> Tensor", _mm_np,
+           grad={"self": "grad.mm(mat2.t())", "mat2": "self.t().mm(grad)"})
+method("mm", mm)
+
+
+# -- bmm -----------------------------------------------------------------------------------
+def _bmm_np(a, b):
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if b.shape[0] != a.shape[0] or b.shape[1] != a.shape[2]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}]. Hint: "
+            "batch sizes and inner dimensions must agree.")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected scalar type {short_name(a.dtype)} but found "
+                           f"{short_name(b.dtype)}")
+    _not_for_bool("bmm", a)
+    return _matmul_np(a, b)
+
+
+bmm = defop("bmm(Tensor self, Tensor mat2) -> Tensor", _bmm_np,
+            grad={"self": "grad.bmm(mat2.transpose(1, 2))",
+                  "mat2": "self.transpose(1, 2).bmm(grad)"})
+method("bmm", bmm)
+
+
+# -- mv ------------------------------------------------------------------------------------
+def _mv_np(a, v):
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {v.ndim}")
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(
+            f"size mismatch, got input ({a.shape[0]}), mat ({_x(a.shape)}), vec ({v.shape[0]})"
+            f". Hint: the matrix needs as many columns as the vector has elements.")
+    if a.dtype != v.dtype:
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                           f"{short_name(a.dtype)}, {short_name(a.dtype)}, and "
+                           f"{short_name(v.dtype)}")
+    _not_for_bool("addmv_impl_cpu", a)
+    return _matmul_np(a, v)
+
+
+mv = defop("mv(Tensor self, Tensor vec) -> Tensor", _mv_np,
+           grad={"self": "grad.unsqueeze(1) * vec", "vec": "self.t().mv(grad)"})
+method("mv", mv)
+
+
+# -- dot -----------------------------------------------------------------------------------
+def _dot_np(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] "
+            f"to have the same number of elements, but got {a.shape[0]} and {b.shape[0]} "
+            "elements respectively")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{short_name(a.dtype)} and {short_name(b.dtype)}")
+    _not_for_bool("dot", a)
+    return np.asarray(np.dot(a, b), dtype=a.dtype)
+
+
+dot = defop("dot(Tensor self, Tensor tensor) -> Tensor", _dot_np,
+            grad={"self": "grad * tensor", "tensor": "grad * self"},
+            via=("write", 1))   # Note [Kernels that re-enter the dispatcher] (_defop.py)
+method("dot", dot)
+method("inner", lambda self, other: dot(self, other) if self.dim() == 1 and other.dim() == 1
+       else matmul(self, other.transpose(-1, -2) if other.dim() > 1 else other))
+
+
+# -- outer (composite: self[:, None] * vec2, like PyTorch; grad_fn is MulBackward0) -------
+def _outer(self, vec2):
+    for name, t in (("self", self), ("vec2", vec2)):
+        if t.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.dim()}-D")
+    return self.unsqueeze(1) * vec2
+
+
+outer = defop("outer(Tensor self, Tensor vec2) -> Tensor", composite=_outer)
+method("outer", outer)
+method("ger", outer)
+
+
+# -- addmm ---------------------------------------------------------------------------------
+def _addmm_np(c, a, b, beta, alpha):
+    if a.ndim != 2:
+        raise RuntimeError("mat1 must be a matrix, got {}-D tensor".format(a.ndim))
+    if b.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix, got {}-D tensor".format(b.ndim))
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({_x(a.shape)} and {_x(b.shape)}). "
+            "Hint: the inner dimensions must agree; transpose or reshape one operand.")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{cxx_name(a.dtype)} != {cxx_name(b.dtype)}")
+    if c.dtype != b.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                           f"{short_name(c.dtype)} and {short_name(b.dtype)}")
+    _not_for_bool("addmm_impl_cpu_", a)
+    out_shape = (a.shape[0], b.shape[1])
+    try:
+        cb = np.broadcast_to(c, out_shape)
+    except ValueError:
+        raise RuntimeError(
+            f"The expanded size of the tensor ({out_shape[-1]}) must match the existing size "
+            f"({c.shape[-1] if c.ndim else 1}) at non-singleton dimension "
+            f"{1 if c.ndim and c.shape[-1] not in (1, out_shape[-1]) else 0}.  Target sizes: "
+            f"[{', '.join(map(str, out_shape))}].  Tensor sizes: "
+            f"[{', '.join(map(str, c.shape))}]") from None
+    prod = _matmul_np(a, b)
+    if alpha != 1:
+        prod = prod * alpha
+    if beta == 0:                         # PyTorch ignores self then (NaN does not propagate)
+        r = prod
+    else:
+        r = prod + (cb * beta if beta != 1 else cb)
+    return np.asarray(r, dtype=a.dtype)
+
+
+addmm = defop("addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) "
+              "-> Tensor", _addmm_np,
+              grad={"self": "grad if beta == 1 else grad * beta",
+                    "mat1": "grad.mm(mat2.t()) if alpha == 1 else grad.mm(mat2.t()) * alpha",
+                    "mat2": "mat1.t().mm(grad) if alpha == 1 else mat1.t().mm(grad) * alpha"})
+method("addmm", addmm)
+
+
+# -- matmul (composite) --------------------------------------------------------------------
+def _broadcast_batch(a, b):
+    nd = max(len(a), len(b))
+    pa = (1,) * (nd - len(a)) + tuple(a)
+    pb = (1,) * (nd - len(b)) + tuple(b)
+    out = []
+    for i, (x, y) in enumerate(zip(pa, pb)):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                f"non-singleton dimension {i}. Hint: the batch dimensions {list(a)} and "
+                f"{list(b)} of matmul's operands do not broadcast.")
+        out.append(max(x, y) if x and y else 0)
+    return tuple(out)
+
+
+def _matmul(self, other):
+    d1, d2 = self.dim(), other.dim()
+    if d1 == 0 or d2 == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{d1}D and {d2}D")
+    if d1 == 1 and d2 == 1:
+        return dot(self, other)
+    if d1 == 2 and d2 == 1:
+        return mv(self, other)
+    if d1 == 1 and d2 == 2:
+        return mm(self.unsqueeze(0), other).squeeze(0)
+    if d1 == 2 and d2 == 2:
+        return mm(self, other)
+    if d1 >= 3 and d2 <= 2:
+        # fold the batch into the rows: (..., n, k) @ (k, m) -> (B*n, k) @ (k, m)
+        shape = tuple(self.shape)
+        if d2 == 1:
+            return mv(self.reshape(-1, shape[-1]), other).reshape(shape[:-1])
+        out = mm(self.reshape(-1, shape[-1]), other)
+        return out.reshape(shape[:-1] + (other.shape[-1],))
+    # batched: broadcast batch dims, then bmm
+    a = self.unsqueeze(0) if d1 == 1 else self
+    b = other.unsqueeze(-1) if d2 == 1 else other
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    batch = _broadcast_batch(sa[:-2], sb[:-2])
+    n, k, m = sa[-2], sa[-1], sb[-1]
+    nb = 1
+    for x in batch:
+        nb *= x
+    a3 = a.expand(batch + (n, k)).reshape(nb, n, k)
+    b3 = b.expand(batch + (sb[-2], m)).reshape(nb, sb[-2], m)
+    out = bmm(a3, b3).reshape(batch + (n, m))
+    if d1 == 1:
+        out = out.squeeze(-2)
+    if d2 == 1:
+        out = out.squeeze(-1)
+    return out
+
+
+matmul = defop("matmul(Tensor self, Tensor other) -> Tensor", composite=_matmul)
+method("matmul", matmul)
+method("__matmul__", matmul)
+
+
+def _rmatmul(self, other):
+    if not isinstance(other, _Tensor):
+        from .factories import as_tensor
+        other = as_tensor(other)
+    return matmul(other, self)
+
+
+method("__rmatmul__", _rmatmul)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._defop import defop, method
+from .._tensor import Tensor
 from ._util import (broadcast_error, check_inplace_result, check_no_overlap, np_result_type,
                     shape_of)
 
@@ -30,6 +31,10 @@ def _binary_kernel(ufunc, result_dtype=None):
                 return _asarr(ufunc(a, b))
             except ValueError:
                 raise broadcast_error(a.shape, b.shape) from None
+        if a is None or b is None:
+            raise TypeError(f"unsupported operand type(s) for {ufunc.__name__}: "
+                            f"'{'NoneType' if a is None else 'Tensor'}' and "
+                            f"'{'NoneType' if b is None else 'Tensor'}'")
         dt = np_result_type(a, b)
         if result_dtype is not None:
             dt = result_dtype(dt)
@@ -251,8 +256,52 @@ pow_ = binary("pow", _pow_np,
                        "else grad * other * where(other == 0, zeros_like(self), "
                        "self.pow(other - 1))",
                "other": "grad * result * where(self == 0, zeros_like(self), self.abs().log())"},
-              overload="Tensor_Tensor", node="PowBackward1", dunder=("__pow__",),
-              rdunder="__rpow__")
+              overload="Tensor_Tensor", node="PowBackward1", inplace=False)
+
+# A Python-number exponent is a Scalar, not a wrapped tensor: it brings no dispatch keys, so
+# an inference tensor requiring grad does not record ``c.pow(2)`` (PyTorch's Tensor_Scalar).
+pow_scalar = defop("pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor", _pow_np,
+                   grad={"self": "grad * exponent * self.pow(exponent - 1) if exponent != 0 "
+                                 "else grad * 0"}, node_name="PowBackward0")
+pow_scalar_ = defop("pow_.Scalar(Tensor(a!) self, Scalar exponent) -> Tensor(a!)",
+                    _inplace(_pow_np),
+                    grad={"self": "grad * exponent * self.pow(exponent - 1) if exponent != 0 "
+                                  "else grad * 0"}, node_name="PowBackward0")
+pow_tensor_ = defop("pow_.Tensor(Tensor(a!) self, Tensor exponent) -> Tensor(a!)",
+                    _inplace(_pow_np),
+                    grad={"self": "grad * exponent * where(exponent == 0, zeros_like(self), "
+                                  "self.pow(exponent - 1))",
+                          "exponent": "grad * result * where(self == 0, zeros_like(self), "
+                                      "self.abs().log())"}, node_name="PowBackward1")
+pow_scalar_base = defop("pow.Scalar(Scalar self, Tensor exponent) -> Tensor", _pow_np,
+                        grad={"exponent": "grad * result * math.log(self) if self > 0 else "
+                                          "grad * result * float('nan')"},
+                        node_name="PowBackward2")
+
+
+def _is_number(x):
+    return isinstance(x, (int, float, bool, complex)) and not isinstance(x, Tensor)
+
+
+def _pow_method(self, exponent):
+    if _is_number(exponent):
+        return pow_scalar(self, exponent)
+    return pow_["f"](self, exponent)
+
+
+def _pow_inplace(self, exponent):
+    if _is_number(exponent):
+        return pow_scalar_(self, exponent)
+    return pow_tensor_(self, exponent)
+
+
+method("pow", _pow_method)
+method("__pow__", _pow_method)
+method("pow_", _pow_inplace)
+method("__ipow__", _pow_inplace)
+method("__rpow__", lambda self, base: pow_scalar_base(base, self) if _is_number(base)
+       else pow_["f"](base, self))
+method("square", lambda self: _pow_method(self, 2))
 
 neg = unary("neg", np.negative, {"self": "-grad"}, floating=False)
 method("__neg__", neg["f"])

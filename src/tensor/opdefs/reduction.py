@@ -1,12 +1,25 @@
-"""Reductions (sum, mean, ...) with ``dim``/``keepdim``."""
+"""Reductions with ``dim``/``keepdim``: sum, mean, prod, amax/amin, max/min (full, by dim and
+against another tensor), argmax/argmin, var/std, norm (linalg.vector_norm), logsumexp,
+all/any and cumsum.
+
+Gradient formulas follow PyTorch's ``derivatives.yaml`` in content and are written with our own
+ops, so they can be differentiated again. Ties share a max/min gradient evenly (``amax``,
+``max()``), while ``max(dim)`` sends it to the returned index, as in PyTorch.
+"""
 
 from __future__ import annotations
+
+import warnings
+from collections import namedtuple
 
 import numpy as np
 
 from .. import _dtype as D
-from .._defop import defop, method
-from ._util import dims_arg
+from .._defop import FORMULA_NS, defop, method
+from .. import _tensor as T
+from .._tensor import Tensor as _Tensor
+from ._util import dims_arg, wrap_dim
+from .pointwise import where
 
 
 def _sum_dtype(a, dtype):
@@ -20,7 +33,7 @@ def _sum_np(a, dtype):
 
 
 def _sum_dim_np(a, dim, keepdim, dtype):
-    return np.asarray(a.sum(axis=dims_arg(dim, a.ndim), keepdims=keepdim,
+    return np.asarray(a.sum(axis=_axes(dim, a.ndim), keepdims=keepdim,
                             dtype=_sum_dtype(a, dtype)))
 
 
@@ -33,11 +46,13 @@ def expand_reduced(grad, shape, dim, keepdim):
 
 
 sum_ = defop("sum(Tensor self, *, ScalarType? dtype=None) -> Tensor", _sum_np,
-             grad={"self": "grad.expand(self_shape)"})
+             grad={"self": "grad.expand(self_shape)"},
+    via=("write", 1))
 sum_dim = defop("sum.dim_IntList(Tensor self, int[1]? dim, bool keepdim=False, *, "
                 "ScalarType? dtype=None) -> Tensor", _sum_dim_np,
                 grad={"self": "expand_reduced(grad, self_shape, dim, keepdim)"},
-                node_name="SumBackward1")
+                node_name="SumBackward1",
+    via=("write", 1))
 
 
 def _sum_method(self, dim=None, keepdim=False, *, dtype=None):
@@ -64,10 +79,12 @@ def _mean_np(a, dtype):
 def _mean_dim_np(a, dim, keepdim, dtype):
     _mean_check(a, dtype)
     dt = _sum_dtype(a, dtype)
-    return np.asarray(a.mean(axis=dims_arg(dim, a.ndim), keepdims=keepdim, dtype=dt), dtype=dt)
+    return np.asarray(a.mean(axis=_axes(dim, a.ndim), keepdims=keepdim, dtype=dt), dtype=dt)
 
 
 def _numel_of(shape, dim):
+    if len(shape) == 0:
+        return 1                 # a 0-d tensor reduced over dim 0 / -1: one element
     n = 1
     for d in (dims_arg(dim, len(shape)) if dim is not None else range(len(shape))):
         n *= shape[d]
@@ -76,12 +93,14 @@ def _numel_of(shape, dim):
 
 mean = defop("mean(Tensor self, *, ScalarType? dtype=None) -> Tensor", _mean_np,
              grad={"self": "grad.expand(self_shape) / max(self_numel, 1) if self_numel else "
-                           "grad.expand(self_shape) * float('nan')"})
+                           "grad.expand(self_shape) * float('nan')"},
+    via=("out", "sum", 2))
 mean_dim = defop("mean.dim(Tensor self, int[1]? dim, bool keepdim=False, *, "
                  "ScalarType? dtype=None) -> Tensor", _mean_dim_np,
                  grad={"self": "expand_reduced(grad, self_shape, dim, keepdim) / "
                                "numel_of(self_shape, dim)"},
-                 node_name="MeanBackward1")
+                 node_name="MeanBackward1",
+    via=("out", "sum", 2))
 
 
 def _mean_method(self, dim=None, keepdim=False, *, dtype=None):
@@ -92,5 +111,567 @@ def _mean_method(self, dim=None, keepdim=False, *, dtype=None):
 
 method("mean", _mean_method)
 
-from .._defop import FORMULA_NS  # noqa: E402
 FORMULA_NS.update(expand_reduced=expand_reduced, numel_of=_numel_of, max=max, float=float)
+
+
+# ------------------------------------------------------------------------------------------
+# Shared helpers
+# ------------------------------------------------------------------------------------------
+_CXX_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
+              "int16": "short int", "int32": "int", "int64": "long int", "float16": "c10::Half",
+              "float32": "float", "float64": "double", "complex64": "c10::complex<float>",
+              "complex128": "c10::complex<double>"}
+
+
+def cxx_name(np_dtype):
+    """PyTorch's C++ spelling of a dtype (as in "but got: float != long int")."""
+    return _CXX_NAMES[np.dtype(np_dtype).name]
+
+
+def short_name(np_dtype):
+    return D._BY_NP[np.dtype(np_dtype)].short
+
+
+def _axes(dim, ndim):
+    """numpy ``axis`` for a ``dim`` argument; a 0-d tensor accepts dim 0/-1 and reduces
+    nothing. Duplicate dims are PyTorch's error."""
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        wrapped = [wrap_dim(int(d), ndim) for d in dim]
+        for d in wrapped:
+            if wrapped.count(d) > 1:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    dims = dims_arg(dim, ndim)
+    return () if ndim == 0 else dims
+
+
+def _reduced_shape(shape, axes, keepdim):
+    if keepdim:
+        return tuple(1 if i in axes else s for i, s in enumerate(shape))
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+def _full_or_dims(dim):
+    """``dim=[]``/``None`` both mean every dim (PyTorch's int[1] default)."""
+    if dim is None:
+        return None
+    if isinstance(dim, (int, np.integer)):
+        return int(dim)
+    dim = tuple(int(d) for d in dim)
+    return dim or None
+
+
+def _check_nonempty(name, a, axes, full):
+    if full and a.size == 0:
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+            "the reduction dim with the 'dim' argument.")
+    for d in axes:
+        if a.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def _int64_if_integral(a, dtype):
+    if dtype is not None:
+        return D.to_dtype(dtype).np
+    return np.dtype(np.int64) if a.dtype.kind in "biu" else a.dtype
+
+
+# ------------------------------------------------------------------------------------------
+# prod
+# ------------------------------------------------------------------------------------------
+def _prod_np(a, dtype):
+    dt = _int64_if_integral(a, dtype)
+    return np.asarray(np.prod(a, dtype=dt), dtype=dt)
+
+
+def _prod_dim_np(a, dim, keepdim, dtype):
+    dt = _int64_if_integral(a, dtype)
+    return np.asarray(np.prod(a, axis=_axes(dim, a.ndim), keepdims=keepdim, dtype=dt), dtype=dt)
+
+
+def prod_backward(grad, self, result, dim, keepdim):
+    """Without zeros: ``grad * result / self``. With zeros, the product of the *other*
+    elements of each slice, built as a product over an (n, n) matrix with ones on the
+    diagonal, so that second derivatives stay right (PyTorch uses exclusive cumprods)."""
+    shape = tuple(self.shape)
+    g = expand_reduced(grad, shape, dim, keepdim)
+    if self.numel() == 0 or len(shape) == 0:
+        return g
+    if not (self._data == 0).any():
+        return g * expand_reduced(result, shape, dim, keepdim) / self
+    xs = self.reshape(-1) if dim is None else self
+    d = 0 if dim is None else wrap_dim(dim, len(shape))
+    xt = xs.transpose(d, -1)
+    n = xt.shape[-1]
+    square = xt.unsqueeze(-2).expand(tuple(xt.shape[:-1]) + (n, n))
+    eye = T.wrap(np.eye(n, dtype=np.bool_))
+    others = where(eye, 1.0, square).prod(-1).transpose(d, -1)
+    return g * others.reshape(shape)
+
+
+prod_ = defop("prod(Tensor self, *, ScalarType? dtype=None) -> Tensor", _prod_np,
+              grad={"self": "prod_backward(grad, self, result, None, False)"},
+    via=("write", 1))
+prod_dim = defop("prod.dim_int(Tensor self, int dim, bool keepdim=False, *, "
+                 "ScalarType? dtype=None) -> Tensor", _prod_dim_np,
+                 grad={"self": "prod_backward(grad, self, result, dim, keepdim)"},
+                 node_name="ProdBackward1",
+    via=("write", 1))
+
+
+def _prod_method(self, dim=None, keepdim=False, *, dtype=None):
+    if dim is None:
+        return prod_(self, dtype=dtype)
+    return prod_dim(self, dim, keepdim, dtype=dtype)
+
+
+method("prod", _prod_method)
+
+
+# ------------------------------------------------------------------------------------------
+# amax / amin / max / min (values), argmax / argmin
+# ------------------------------------------------------------------------------------------
+def _amax_kernel(name, fn):
+    def kernel(a, dim, keepdim):
+        dim = _full_or_dims(dim)
+        axes = _axes(dim, a.ndim)
+        _check_nonempty(name, a, axes, dim is None)
+        return np.asarray(fn(a, axis=axes, keepdims=keepdim))
+    return kernel
+
+
+def evenly_distribute_backward(grad, self, result, dim, keepdim):
+    """Gradient of a max/min value: split evenly among the elements equal to it (NaN counts
+    as equal to a NaN result)."""
+    shape = tuple(self.shape)
+    g = expand_reduced(grad, shape, dim, keepdim)
+    r = expand_reduced(result, shape, dim, keepdim)
+    mask = self == r
+    if np.isnan(result._data).any():
+        mask = mask.logical_or((self != self).logical_and(r != r))
+    count = mask.sum() if dim is None else mask.sum(dim, keepdim=True)
+    return g * mask / count
+
+
+amax = defop("amax(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
+             _amax_kernel("amax", np.max),
+             grad={"self": "evenly_distribute_backward(grad, self, result, "
+                           "full_or_dims(dim), keepdim)"},
+    via=("write", 1))
+amin = defop("amin(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
+             _amax_kernel("amin", np.min),
+             grad={"self": "evenly_distribute_backward(grad, self, result, "
+                           "full_or_dims(dim), keepdim)"},
+    via=("write", 1))
+method("amax", lambda self, dim=(), keepdim=False: amax(
+    self, (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim), keepdim))
+method("amin", lambda self, dim=(), keepdim=False: amin(
+    self, (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim), keepdim))
+
+
+def _max_full_kernel(name, fn):
+    def kernel(a):
+        _check_nonempty(name, a, (), True)
+        return np.asarray(fn(a))
+    return kernel
+
+
+max_ = defop("max(Tensor self) -> Tensor", _max_full_kernel("max", np.max),
+             grad={"self": "evenly_distribute_backward(grad, self, result, None, False)"},
+             node_name="MaxBackward1",
+    via=("write", 1))
+min_ = defop("min(Tensor self) -> Tensor", _max_full_kernel("min", np.min),
+             grad={"self": "evenly_distribute_backward(grad, self, result, None, False)"},
+             node_name="MinBackward1",
+    via=("write", 1))
+
+
+def _max_dim_kernel(name, fn, argfn):
+    def kernel(a, dim, keepdim):
+        d = wrap_dim(dim, a.ndim)
+        if a.ndim == 0:
+            return a.copy(), np.zeros((), np.int64)
+        _check_nonempty(name, a, (d,), False)
+        idx = argfn(a, axis=d, keepdims=True)
+        vals = np.take_along_axis(a, idx, axis=d)
+        if not keepdim:
+            idx, vals = idx.squeeze(d), vals.squeeze(d)
+        return np.asarray(vals), np.asarray(idx, dtype=np.int64)
+    return kernel
+
+
+def value_selecting_backward(grad, dim, indices, shape, keepdim):
+    """Gradient of ``max.dim``-like reductions: ``grad`` goes to the selected index."""
+    shape = tuple(shape)
+    if len(shape) == 0:
+        return grad
+    d = wrap_dim(dim, len(shape))
+    if not keepdim:
+        grad, indices = grad.unsqueeze(d), indices.unsqueeze(d)
+    from .factories import zeros
+    return zeros(shape, dtype=grad.dtype).scatter_add(d, indices, grad)
+
+
+max_dim = defop("max.dim(Tensor self, int dim, bool keepdim=False) -> "
+                "(Tensor values, Tensor indices)", _max_dim_kernel("max", np.max, np.argmax),
+                grad={"self": "value_selecting_backward(grad, dim, results[1], self_shape, "
+                              "keepdim)"},
+                node_name="MaxBackward0",
+    via=("write", 2))
+min_dim = defop("min.dim(Tensor self, int dim, bool keepdim=False) -> "
+                "(Tensor values, Tensor indices)", _max_dim_kernel("min", np.min, np.argmin),
+                grad={"self": "value_selecting_backward(grad, dim, results[1], self_shape, "
+                              "keepdim)"},
+                node_name="MinBackward0",
+    via=("write", 2))
+
+
+def _return_type(name):
+    cls = namedtuple(name, ["values", "indices"])
+    cls.__module__ = "torch.return_types"
+    cls.__qualname__ = name
+
+    def __repr__(self):
+        return f"torch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    cls.__repr__ = __repr__
+    return cls
+
+
+class return_types:
+    """``torch.return_types``: named (values, indices) pairs."""
+    max = _return_type("max")
+    min = _return_type("min")
+
+
+def _minmax_method(full, by_dim, other_op, rt):
+    def m(self, dim=None, keepdim=False):
+        if isinstance(dim, _Tensor):
+            return other_op(self, dim)
+        if dim is None:
+            if keepdim:
+                raise TypeError("max() received an invalid combination of arguments - got "
+                                "(keepdim=bool). Hint: pass dim as well.")
+            return full(self)
+        return rt(*by_dim(self, dim, keepdim))
+    return m
+
+
+method("max", _minmax_method(max_, max_dim, lambda a, b: a.maximum(b), return_types.max))
+method("min", _minmax_method(min_, min_dim, lambda a, b: a.minimum(b), return_types.min))
+
+
+def _arg_kernel(name, fn):
+    def kernel(a, dim, keepdim):
+        if dim is None:
+            if a.size == 0:
+                raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                                 "input.numel() == 0.")
+            r = np.asarray(fn(a), dtype=np.int64)
+            return r.reshape((1,) * a.ndim) if keepdim else r
+        d = wrap_dim(dim, a.ndim)
+        if a.ndim == 0:
+            return np.zeros((), np.int64)
+        _check_nonempty(name, a, (d,), False)
+        return np.asarray(fn(a, axis=d, keepdims=keepdim), dtype=np.int64)
+    return kernel
+
+
+argmax = defop("argmax(Tensor self, int? dim=None, bool keepdim=False) -> Tensor",
+               _arg_kernel("argmax", np.argmax))
+argmin = defop("argmin(Tensor self, int? dim=None, bool keepdim=False) -> Tensor",
+               _arg_kernel("argmin", np.argmin))
+method("argmax", argmax)
+method("argmin", argmin)
+
+
+# ------------------------------------------------------------------------------------------
+# var / std
+# ------------------------------------------------------------------------------------------
+def _var_np_factory(name, take_sqrt):
+    def kernel(a, dim, correction, keepdim):
+        if a.dtype.kind not in "fc":
+            raise RuntimeError("std and var only support floating point and complex dtypes")
+        dim = _full_or_dims(dim)
+        axes = _axes(dim, a.ndim)
+        c = 1 if correction is None else correction
+        n = _numel_of(a.shape, dim) if a.ndim else 1
+        dof = n - c
+        if dof <= 0:
+            warnings.warn(
+                f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than "
+                "the reduction factor (input numel divided by output numel).", UserWarning,
+                stacklevel=5)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = a.mean(axis=axes, keepdims=True) if a.size else np.zeros(
+                _reduced_shape(a.shape, axes, True), a.dtype)
+            dev = np.abs(a - m) ** 2
+            ss = dev.sum(axis=axes, keepdims=keepdim)
+            r = np.true_divide(ss, max(dof, 0))
+            if take_sqrt:
+                r = np.sqrt(r)
+        return np.asarray(r, dtype=a.dtype)
+    return kernel
+
+
+def _safe_scale(num, den):
+    if den > 0:
+        return num / den
+    return float("inf") if den == 0 else num / den
+
+
+def var_backward(grad, self, dim, correction, keepdim):
+    dim = _full_or_dims(dim)
+    shape = tuple(self.shape)
+    c = 1 if correction is None else correction
+    n = _numel_of(shape, dim) if shape else 1
+    g = expand_reduced(grad, shape, dim, keepdim)
+    mean = self.mean() if dim is None else self.mean(dim, keepdim=True)
+    return g * (self - mean) * _safe_scale(2.0, n - c)
+
+
+def safe_div(num, den):
+    """``num / den`` with 0 where ``den == 0``; the masked entries never see a division by
+    zero, so the second derivative stays finite there too (no 0 * inf)."""
+    zero = den == 0
+    return where(zero, 0.0, num / where(zero, 1.0, den))
+
+
+def std_backward(grad, self, result, dim, correction, keepdim):
+    return var_backward(safe_div(grad, result * 2), self, dim, correction, keepdim)
+
+
+var_ = defop("var.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, "
+             "bool keepdim=False) -> Tensor", _var_np_factory("var", False),
+             grad={"self": "var_backward(grad, self, dim, correction, keepdim)"},
+             node_name="VarBackward0")
+std_ = defop("std.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, "
+             "bool keepdim=False) -> Tensor", _var_np_factory("std", True),
+             grad={"self": "std_backward(grad, self, result, dim, correction, keepdim)"},
+             node_name="StdBackward0")
+
+
+def _var_args(name, dim, unbiased, keepdim, correction):
+    if isinstance(dim, bool):          # t.var(True): the old ``unbiased`` overload
+        if unbiased is not None:
+            raise TypeError(f"{name}() received an invalid combination of arguments")
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got both unbiased and "
+            "correction. Hint: pass only correction= (unbiased=False is correction=0).")
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    if isinstance(dim, (int, np.integer)):
+        dim = (int(dim),)
+    elif dim is not None:
+        dim = tuple(dim)
+    return dim, correction, keepdim
+
+
+def _var_method(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    d, c, k = _var_args("var", dim, unbiased, keepdim, correction)
+    return var_(self, d, correction=c, keepdim=k)
+
+
+def _std_method(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    d, c, k = _var_args("std", dim, unbiased, keepdim, correction)
+    return std_(self, d, correction=c, keepdim=k)
+
+
+method("var", _var_method)
+method("std", _std_method)
+
+
+# ------------------------------------------------------------------------------------------
+# norm (linalg.vector_norm)
+# ------------------------------------------------------------------------------------------
+def _vector_norm_np(a, ord, dim, keepdim, dtype):
+    if a.dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor "
+                           f"as input. Got {short_name(a.dtype)}")
+    dim = _full_or_dims(dim)
+    axes = _axes(dim, a.ndim)
+    out_dt = D.to_dtype(dtype).np if dtype is not None else (
+        np.dtype(np.float32) if a.dtype == np.complex64 else
+        np.dtype(np.float64) if a.dtype == np.complex128 else a.dtype)
+    x = np.abs(a.astype(out_dt if out_dt.kind in "fc" and dtype is not None else a.dtype))
+    p = float(ord)
+    if np.isinf(p):
+        n_red = _numel_of(a.shape, dim) if a.ndim else 1
+        if a.size == 0 or n_red == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
+                               "tensor because the operation does not have an identity")
+        r = (np.max if p > 0 else np.min)(x, axis=axes, keepdims=keepdim)
+    elif p == 0:
+        r = (x != 0).sum(axis=axes, keepdims=keepdim)
+    elif p == 1:
+        r = x.sum(axis=axes, keepdims=keepdim)
+    elif p == 2:
+        r = np.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
+    else:
+        with np.errstate(divide="ignore", over="ignore"):
+            r = (x ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
+    return np.asarray(r, dtype=out_dt)
+
+
+def norm_backward(grad, self, ord, dim, keepdim, result):
+    dim = _full_or_dims(dim)
+    shape = tuple(self.shape)
+    p = float(ord)
+    g = expand_reduced(grad, shape, dim, keepdim)
+    if p == 0:
+        return g * 0 * self
+    if p == 1:
+        return self.sign() * g
+    r = expand_reduced(result, shape, dim, keepdim)
+    if np.isinf(p):
+        mask = self.abs() == r
+        count = mask.sum() if dim is None else mask.sum(dim, keepdim=True)
+        return self.sign() * mask * g / count
+    if p == 2:
+        return self * safe_div(g, r)
+    if p < 2:
+        scale = self.sign() * self.abs().pow(p - 1)
+    else:
+        scale = self * self.abs().pow(p - 2)
+    return scale * safe_div(g, r.pow(p - 1))
+
+
+vector_norm = defop("linalg_vector_norm(Tensor self, Scalar ord=2, int[1]? dim=None, "
+                    "bool keepdim=False, *, ScalarType? dtype=None) -> Tensor", _vector_norm_np,
+                    grad={"self": "norm_backward(grad, self, ord, dim, keepdim, result)"},
+                    node_name="LinalgVectorNormBackward0")
+
+
+def _norm_method(self, p="fro", dim=None, keepdim=False, dtype=None):
+    if isinstance(dim, (int, np.integer)):
+        dim = (int(dim),)
+    elif dim is not None:
+        dim = tuple(dim)
+    if isinstance(p, str):
+        if p != "fro":
+            raise RuntimeError(
+                f"norm(): p={p!r} (a matrix norm) is not supported by tensorkeys. Hint: use "
+                "p='fro' or a number.")
+        if dim is not None and len(dim) > 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
+                               f"{' '.join(map(str, dim))}")
+        p = 2
+    if p is None:
+        p = 2
+    return vector_norm(self, p, dim, keepdim, dtype=dtype)
+
+
+method("norm", _norm_method)
+
+
+# ------------------------------------------------------------------------------------------
+# logsumexp
+# ------------------------------------------------------------------------------------------
+def _logsumexp_np(a, dim, keepdim):
+    if a.dtype.kind not in "fc":
+        a = a.astype(D.get_default_dtype().np)
+    axes = _axes(tuple(dim) if not isinstance(dim, (int, np.integer)) else dim, a.ndim)
+    if not isinstance(dim, (int, np.integer)) and len(dim) == 0:
+        axes = tuple(range(a.ndim))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if a.size:
+            m = np.max(a, axis=axes, keepdims=True) if axes or a.ndim == 0 else a
+            m = np.where(np.isfinite(m), m, 0).astype(a.dtype)
+        else:
+            m = np.zeros(_reduced_shape(a.shape, axes, True), a.dtype)
+        r = np.log(np.exp(a - m).sum(axis=axes, keepdims=True)) + m
+    if not keepdim:
+        r = r.reshape(_reduced_shape(a.shape, axes, False))
+    return np.asarray(r, dtype=a.dtype)
+
+
+def logsumexp_backward(grad, self, result, dim, keepdim):
+    shape = tuple(self.shape)
+    d = None if not isinstance(dim, (int, np.integer)) and len(dim) == 0 else dim
+    g = expand_reduced(grad, shape, d, keepdim)
+    r = expand_reduced(result, shape, d, keepdim)
+    return g * (self - r).exp()
+
+
+logsumexp = defop("logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor",
+                  _logsumexp_np,
+                  grad={"self": "logsumexp_backward(grad, self, result, dim, keepdim)"},
+    via=("out", "logsumexp", 1))
+method("logsumexp", lambda self, dim, keepdim=False: logsumexp(
+    self, (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim), keepdim))
+
+
+# ------------------------------------------------------------------------------------------
+# all / any
+# ------------------------------------------------------------------------------------------
+def _bool_reduce(fn):
+    def full(a):
+        r = np.asarray(fn(a))
+        return r.astype(np.uint8) if a.dtype == np.uint8 else r
+
+    def dims(a, dim, keepdim):
+        if dim is not None and len(dim) == 0:
+            dim = None
+        r = np.asarray(fn(a, axis=_axes(dim, a.ndim), keepdims=keepdim))
+        return r.astype(np.uint8) if a.dtype == np.uint8 else r
+    return full, dims
+
+
+_all_full, _all_dims = _bool_reduce(np.all)
+_any_full, _any_dims = _bool_reduce(np.any)
+all_ = defop("all(Tensor self) -> Tensor", _all_full,
+    via=("write", 1))
+all_dims = defop("all.dims(Tensor self, int[]? dim=None, bool keepdim=False) -> Tensor",
+                 _all_dims,
+    via=("write", 1))
+any_ = defop("any(Tensor self) -> Tensor", _any_full,
+    via=("write", 1))
+any_dims = defop("any.dims(Tensor self, int[]? dim=None, bool keepdim=False) -> Tensor",
+                 _any_dims,
+    via=("write", 1))
+
+
+def _bool_method(full, dims):
+    def m(self, dim=None, keepdim=False):
+        if dim is None and not keepdim:
+            return full(self)
+        if isinstance(dim, (int, np.integer)):
+            dim = (int(dim),)
+        return dims(self, None if dim is None else tuple(dim), keepdim)
+    return m
+
+
+method("all", _bool_method(all_, all_dims))
+method("any", _bool_method(any_, any_dims))
+
+
+# ------------------------------------------------------------------------------------------
+# cumsum
+# ------------------------------------------------------------------------------------------
+def _cumsum_np(a, dim, dtype):
+    d = wrap_dim(dim, a.ndim)
+    dt = _int64_if_integral(a, dtype)
+    if a.ndim == 0:
+        return a.astype(dt)
+    return np.asarray(np.cumsum(a, axis=d, dtype=dt))
+
+
+def cumsum_backward(grad, dim):
+    """Reverse cumulative sum, as ``total - cumsum + grad`` (our own ops, so differentiable)."""
+    if grad.dim() == 0:
+        return grad
+    return grad.sum(dim, keepdim=True) - grad.cumsum(dim) + grad
+
+
+cumsum = defop("cumsum(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor", _cumsum_np,
+               grad={"self": "cumsum_backward(grad, dim)"})
+method("cumsum", lambda self, dim, *, dtype=None: cumsum(self, dim, dtype=dtype))
+
+
+FORMULA_NS.update(
+    prod_backward=prod_backward, evenly_distribute_backward=evenly_distribute_backward,
+    value_selecting_backward=value_selecting_backward, var_backward=var_backward,
+    std_backward=std_backward, safe_div=safe_div, norm_backward=norm_backward,
+    logsumexp_backward=logsumexp_backward, cumsum_backward=cumsum_backward,
+    full_or_dims=_full_or_dims)

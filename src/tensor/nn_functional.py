@@ -1,0 +1,197 @@
+"""``torch.nn.functional``-style functions over tensorkeys' ops.
+
+Everything here is a thin composite: it picks the op (``linear`` is ``addmm`` for a 2-D input
+with a bias, else ``matmul`` plus the bias; ``cross_entropy`` is ``log_softmax`` followed by
+``nll_loss``) so results carry the same ``grad_fn`` as PyTorch's, and gradients come from the
+ops' own formulas.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from . import _tensor as T
+from .opdefs import nn as _nn
+from .opdefs.factories import default_generator, tensor as _tensor_fn
+from .opdefs.linalg import addmm, matmul
+from .opdefs.reduction import short_name
+
+__all__ = ["relu", "gelu", "silu", "sigmoid", "tanh", "softmax", "log_softmax", "linear",
+           "mse_loss", "cross_entropy", "nll_loss", "dropout"]
+
+_Tensor = T.Tensor
+
+
+def _as_tensor(x):
+    return x if isinstance(x, _Tensor) else _tensor_fn(x)
+
+
+def _float_only(name, x):
+    if x._data.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"{name}\" not implemented for '{short_name(x._data.dtype)}'")
+
+
+# -- activations ---------------------------------------------------------------------------
+def relu(input, inplace=False):
+    return input.relu_() if inplace else input.relu()
+
+
+def gelu(input, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh. (got "
+                           f"{approximate!r})")
+    _float_only("GeluKernelImpl", input)
+    return input.gelu(approximate=approximate)
+
+
+def silu(input, inplace=False):
+    _float_only("silu_cpu", input)
+    return input.silu_() if inplace else input.silu()
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def _softmax_dim(name, ndim, stacklevel):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("softmax", input.dim(), _stacklevel)
+    return _nn.softmax(input, dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
+    return _nn.log_softmax(input, dim, dtype)
+
+
+# -- linear --------------------------------------------------------------------------------
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``: ``addmm`` for a 2-D input with a bias (AddmmBackward0),
+    otherwise ``matmul`` (MmBackward0 for 2-D) plus the bias."""
+    if input.dim() == 2 and bias is not None:
+        return addmm(bias, input, weight.t())
+    out = matmul(input, weight.t())
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+# -- losses --------------------------------------------------------------------------------
+def _reduction(reduction, size_average=None, reduce=None):
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "none" if not reduce else ("mean" if size_average else "sum")
+    try:
+        return _nn.REDUCTIONS[reduction]
+    except (KeyError, TypeError):
+        raise ValueError(f"{reduction} is not a valid value for reduction") from None
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    if weight is not None:
+        raise NotImplementedError("mse_loss(weight=...) is not supported by tensorkeys")
+    target = _as_tensor(target)
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(
+            f"Using a target size ({target.shape!r}) that is different to the input size "
+            f"({input.shape!r}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=2)
+    return _nn.mse_loss(input, target, _reduction(reduction, size_average, reduce))
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    return _nn.nll_loss(input, target, weight, _reduction(reduction, size_average, reduce),
+                        ignore_index)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """``nll_loss(log_softmax(input, class_dim), target)`` for class-index targets; for
+    class-probability targets (a float target shaped like ``input``), ``-(target * lsm)``
+    summed over classes. ``label_smoothing`` mixes in the uniform distribution."""
+    red = _reduction(reduction, size_average, reduce)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing}")
+    if input.dim() == 0:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    cdim = 0 if input.dim() == 1 else 1
+    lsm = log_softmax(input, cdim)
+    n_classes = input.shape[cdim]
+    if target._data.dtype.kind == "f" and tuple(target.shape) == tuple(input.shape):
+        return _cross_entropy_probs(lsm, target, weight, red, label_smoothing, cdim, n_classes)
+    nll = _nn.nll_loss(lsm, target, weight, red, ignore_index)
+    if label_smoothing == 0.0:
+        return nll
+    # smoothing term: -(sum over classes of weight_c * lsm_c), ignoring ignore_index targets
+    w = lsm if weight is None else lsm * _class_shaped(weight, input.dim(), cdim)
+    smooth = -w.sum(cdim)
+    ignored = target == ignore_index
+    smooth = smooth.masked_fill(ignored, 0.0)
+    if red == 1:
+        if weight is None:
+            denom = (~ignored).sum()
+            smooth = smooth.sum() / denom
+        else:
+            safe_t = target.masked_fill(ignored, 0)
+            denom = weight.index_select(0, safe_t.reshape(-1)).reshape(tuple(target.shape))
+            smooth = smooth.sum() / denom.masked_fill(ignored, 0.0).sum()
+    elif red == 2:
+        smooth = smooth.sum()
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
+
+
+def _class_shaped(weight, ndim, cdim):
+    shape = [1] * ndim
+    shape[cdim] = weight.shape[0]
+    return weight.reshape(tuple(shape))
+
+
+def _cross_entropy_probs(lsm, target, weight, red, label_smoothing, cdim, n_classes):
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    prod = lsm * target
+    if weight is not None:
+        prod = prod * _class_shaped(weight, lsm.dim(), cdim)
+    losses = -prod.sum(cdim)
+    if red == 0:
+        return losses
+    if red == 2:
+        return losses.sum()
+    return losses.sum() / losses.numel()
+
+
+# -- dropout -------------------------------------------------------------------------------
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)``, drawing
+    from ``opdefs.factories.default_generator()`` (seeded by ``manual_seed``)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    dt = input._data.dtype
+    if dt.kind not in "fc":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{short_name(dt)}")
+    if p == 1.0:
+        mask = np.zeros(input._data.shape, dt)
+    else:
+        keep = default_generator().random(input._data.shape) >= p
+        mask = (keep / (1.0 - p)).astype(dt)
+    m = T.wrap(mask)
+    return input.mul_(m) if inplace else input * m
