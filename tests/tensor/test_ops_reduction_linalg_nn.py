@@ -826,7 +826,8 @@ def test_gather_scatter_add(case):
     np.testing.assert_array_equal(arr(s), want_s)
     x = T(a.copy())
     assert x.scatter_add_(dim, T(idx), T(src)) is x
-    np.testing.assert_array_equal(arr(x), a + want_s)
+    # in place, the additions land one by one on ``a``: float32 rounding may differ by an ulp
+    np.testing.assert_allclose(arr(x), a + want_s, rtol=1e-6)
 
 
 @st.composite
