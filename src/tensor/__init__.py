@@ -83,6 +83,8 @@ _FUNCTIONS = [
     "median", "mode", "cummax", "cumprod", "kron", "tensordot", "baddbmm", "addmv",
     "sgn", "square_", "positive", "float_power", "heaviside", "nan_to_num", "clamp_min",
     "clamp_max", "relu_", "sigmoid_", "exp_", "tanh_", "zero_", "fill_", "view_as_real",
+    "index_put", "index_put_", "index_fill", "index_fill_", "argwhere", "masked_fill_",
+    "scatter_add_", "index_add_", "logsumexp", "cumsum", "norm",
 ]
 for _name in _FUNCTIONS:
     if hasattr(Tensor, _name) and _name not in globals():

@@ -136,6 +136,8 @@ class AsStridedBackward0(G.Node):
 
 def rebase_history(t, node) -> None:
     """Give ``t`` (just written in place by the op that recorded ``node``) its new history."""
+    if t._data.dtype.kind not in "fc":
+        return      # an integer/bool tensor written from a float one gets no history (torch)
     if t._view is None or t._base is None or t._data.dtype.kind not in "fc":
         t._grad_fn = node
         t._output_nr = 0

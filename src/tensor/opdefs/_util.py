@@ -114,7 +114,7 @@ def check_no_overlap(out, inputs):
     """PyTorch's memory-overlap rules for a written tensor, checked before anything else:
     the written tensor may not have elements that share memory (an ``expand``-ed view), and an
     input may not *partly* overlap it (exactly the same memory is fine)."""
-    if out.ndim and any(st == 0 and n > 1 for n, st in zip(out.shape, out.strides)):
+    if out.size and any(st == 0 and n > 1 for n, st in zip(out.shape, out.strides)):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the "
