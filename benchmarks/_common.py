@@ -9,8 +9,9 @@ which the pools only read when they start.
 What is here:
   - thread pinning (done at import), ``load_torch()`` (None when torch is absent or ``--no-torch``)
   - ``warm_blas()``: the first large matmul of a process is 2-3x slower than later ones
-  - ``measure()``: interleaved contenders, order rotated every round, medians, minus the cost
-    of calling an empty function (so a difference "ours - numpy" is the real added cost)
+  - ``measure()`` / ``measure_loops()``: interleaved contenders, order rotated every round,
+    medians, minus the cost of calling an empty function (so "ours - numpy" is the real added
+    cost); ``loop_of(fn, guard)`` times ``fn`` inside a mode guard entered outside the timing
   - ``Table`` and ``verdict()``: a readable table with the target beside each figure
 """
 
@@ -57,9 +58,11 @@ def pin_threads(n: int) -> None:
 THREADS = threads_from_argv()
 pin_threads(THREADS)
 
-# The project's sources, for runs without an installed package (PYTHONPATH not needed).
-if SRC not in sys.path:
-    sys.path.insert(0, SRC)
+# The project's sources go first on the path, always: this directory (the script's, which Python
+# puts first) holds ``modes.py``, which would otherwise shadow the ``modes`` package.
+while SRC in sys.path:
+    sys.path.remove(SRC)
+sys.path.insert(0, SRC)
 
 import numpy as np  # noqa: E402  (after pinning, on purpose)
 
@@ -110,11 +113,23 @@ def _empty():
     return None
 
 
-def calibrate(fn, target_ns: float) -> int:
-    """How many calls of ``fn`` take about ``target_ns`` (at least 1)."""
+def loop_of(fn, guard=None):
+    """A timing loop ``run(n) -> ns`` calling ``fn()`` n times, inside ``guard()`` when given
+    (the guard is entered outside the timed region: the figure is the op alone, in that mode)."""
+    if guard is None:
+        return lambda n: _loop(fn, n)
+
+    def run(n):
+        with guard():
+            return _loop(fn, n)
+    return run
+
+
+def calibrate(run, target_ns: float) -> int:
+    """How many calls make ``run(n)`` take about ``target_ns`` (at least 1)."""
     n = 1
     while True:
-        t = _loop(fn, n)
+        t = run(n)
         if t >= target_ns / 10 or n >= 1 << 22:
             break
         n *= 4
@@ -122,23 +137,22 @@ def calibrate(fn, target_ns: float) -> int:
     return max(1, int(target_ns / per))
 
 
-def measure(contenders: dict, rounds: int = 15, sample_ns: float = 2e6,
-            number: dict | None = None) -> dict:
-    """Median ns per call of each zero-argument callable in ``contenders``.
+def measure_loops(loops: dict, rounds: int = 15, sample_ns: float = 2e6) -> dict:
+    """Median ns per call of each timing loop ``run(n) -> ns`` in ``loops``.
 
     Contenders run interleaved: in every round each one runs one sample (a loop of its calls),
     and the order rotates from round to round, so that drift (frequency, caches, other load)
     hits them all alike. The garbage collector is off while timing. The cost of calling an
-    empty function in the same loop is subtracted from every median. ``number`` fixes the calls
-    per sample for some contenders; the others are calibrated to about ``sample_ns``."""
-    names = list(contenders)
-    number = dict(number or {})
+    empty function in the same kind of loop is subtracted from every median, so that a
+    difference "ours - numpy" is the real added cost. Each sample is calibrated to about
+    ``sample_ns``."""
+    names = list(loops)
+    number = {}
     for name in names:
-        fn = contenders[name]
-        fn()  # warm-up: dispatch caches, allocator, lazy imports
-        if name not in number:
-            number[name] = calibrate(fn, sample_ns)
-    base_n = calibrate(_empty, sample_ns / 4)
+        loops[name](1)  # warm-up: dispatch caches, allocator, lazy imports
+        number[name] = calibrate(loops[name], sample_ns)
+    empty = loop_of(_empty)
+    base_n = calibrate(empty, sample_ns / 4)
     samples = {name: [] for name in names}
     base = []
     gc_was = gc.isenabled()
@@ -148,13 +162,18 @@ def measure(contenders: dict, rounds: int = 15, sample_ns: float = 2e6,
         for r in range(rounds):
             shift = r % len(names)
             for name in names[shift:] + names[:shift]:
-                samples[name].append(_loop(contenders[name], number[name]) / number[name])
-            base.append(_loop(_empty, base_n) / base_n)
+                samples[name].append(loops[name](number[name]) / number[name])
+            base.append(empty(base_n) / base_n)
     finally:
         if gc_was:
             gc.enable()
     b = statistics.median(base)
     return {name: max(statistics.median(v) - b, 0.0) for name, v in samples.items()}
+
+
+def measure(contenders: dict, rounds: int = 15, sample_ns: float = 2e6) -> dict:
+    """``measure_loops`` for zero-argument callables: median ns per call of each."""
+    return measure_loops({k: loop_of(f) for k, f in contenders.items()}, rounds, sample_ns)
 
 
 def geomean(values) -> float:
@@ -253,4 +272,10 @@ def header(name: str, torch) -> None:
         "torch absent: torch columns skipped"
     print(f"{name} -- Python {platform.python_version()}, numpy {np.__version__}, {tv}, "
           f"BLAS threads={THREADS}")
+    try:
+        load, cores = os.getloadavg()[0], os.cpu_count() or 1
+        note = "  (busy machine: figures are noisy)" if load > 0.5 * cores else ""
+        print(f"load average {load:.2f} on {cores} cores{note}")
+    except OSError:
+        pass
     print()
