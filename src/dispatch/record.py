@@ -91,15 +91,16 @@ def _bits(keyset) -> int:
         else keyset.bits
 
 
-class ExcludeDispatchKeyGuard:
-    """Exclude ``keyset`` from dispatch inside the block.
+class _KeyGuard:
+    """Add ``keyset`` to one of the record's key sets inside the block.
 
-    Adds to the excluded set the keys not already there and, on exit, removes exactly those
-    (as c10's guard does), so keys excluded by an enclosing guard stay excluded.
-    A single instance may be nested in itself: each entry keeps its own undo.
+    Adds the keys not already there and, on exit, removes exactly those (as c10's guards do),
+    so keys put there by an enclosing guard stay. A single instance may be nested in itself:
+    each entry keeps its own undo.
     """
 
     __slots__ = ("bits", "_added")
+    _field = 0   # index into ModeRecord: 0 included, 1 excluded
 
     def __init__(self, keyset):
         self.bits = _bits(keyset)
@@ -107,43 +108,33 @@ class ExcludeDispatchKeyGuard:
 
     def __enter__(self):
         r = _RECORD.get()
-        add = self.bits & ~r.excluded
+        cur = r[self._field]
+        add = self.bits & ~cur
         self._added.append(add)
         if add:
-            _RECORD.set(r._replace(excluded=r.excluded | add))
+            _RECORD.set(r._replace(**{r._fields[self._field]: cur | add}))
         return self
 
     def __exit__(self, *exc):
         add = self._added.pop()
         if add:
             r = _RECORD.get()
-            _RECORD.set(r._replace(excluded=r.excluded & ~add))
+            _RECORD.set(r._replace(**{r._fields[self._field]: r[self._field] & ~add}))
         return False
 
 
-class IncludeDispatchKeyGuard:
+class ExcludeDispatchKeyGuard(_KeyGuard):
+    """Exclude ``keyset`` from dispatch inside the block (undoing only what it added)."""
+
+    __slots__ = ()
+    _field = 1
+
+
+class IncludeDispatchKeyGuard(_KeyGuard):
     """Include ``keyset`` in dispatch inside the block (undoing only what it added)."""
 
-    __slots__ = ("bits", "_added")
-
-    def __init__(self, keyset):
-        self.bits = _bits(keyset)
-        self._added = []
-
-    def __enter__(self):
-        r = _RECORD.get()
-        add = self.bits & ~r.included
-        self._added.append(add)
-        if add:
-            _RECORD.set(r._replace(included=r.included | add))
-        return self
-
-    def __exit__(self, *exc):
-        add = self._added.pop()
-        if add:
-            r = _RECORD.get()
-            _RECORD.set(r._replace(included=r.included & ~add))
-        return False
+    __slots__ = ()
+    _field = 0
 
 
 def carry_record(fn):

@@ -140,20 +140,9 @@ def _aliasing_read(a, b) -> bool:
     y = b.detach().numpy()
     if not np.shares_memory(x, y):
         return False
-    dense = all(_dense(z) for z in (x, y))
+    from .opdefs._util import _non_overlapping_and_dense as dense_layout
+    dense = all(dense_layout(z) for z in (x, y))
     return not dense
-
-
-def _dense(a) -> bool:
-    if a.size <= 1:
-        return True
-    dims = sorted((st, n) for n, st in zip(a.shape, a.strides) if n != 1)
-    expected = a.itemsize
-    for st, n in dims:
-        if st != expected:
-            return False
-        expected *= n
-    return True
 
 
 def run_program(lib, program, extra=None):

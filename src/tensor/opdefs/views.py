@@ -243,6 +243,8 @@ slice_ = defop("slice.Tensor(Tensor(a) self, int dim=0, SymInt? start=None, SymI
 
 
 def _narrow(self, dim, start, length):
+    if self._data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, self._data.ndim)
     n = self._data.shape[d]
     if start < 0:
@@ -269,6 +271,8 @@ method("diagonal", diagonal)
 
 
 def _unbind_np(a, dim):
+    if a.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = wrap_dim(dim, a.ndim)
     return [_select_np(a, d, i) for i in range(a.shape[d])]
 
@@ -279,6 +283,8 @@ method("unbind", unbind)
 
 
 def _split_sizes_np(a, sizes, dim):
+    if a.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, a.ndim)
     if sum(sizes) != a.shape[d]:
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to "
@@ -294,6 +300,8 @@ def _split_sizes_np(a, sizes, dim):
 
 
 def _split_np(a, split_size, dim):
+    if a.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, a.ndim)
     n = a.shape[d]
     if split_size <= 0 and n:
