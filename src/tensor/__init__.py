@@ -33,6 +33,8 @@ from modes import (  # noqa: F401
 from ._defop import FORMULA_NS as _FNS, OPS as _OPS
 
 bool = _dtype.bool_           # noqa: A001 - torch.bool
+# memory formats travel as their names (schemas type them as MemoryFormat)
+contiguous_format, preserve_format = "contiguous_format", "preserve_format"
 float = _dtype.float32        # noqa: A001 - torch.float
 int = _dtype.int32            # noqa: A001 - torch.int
 

@@ -367,8 +367,8 @@ def make_view(v, src, op, extra, idx, multi, creation_meta=None):
         chain = ((op, extra, idx),)
         fn_name = None
     v._view = G.ViewInfo(chain, meta, src._vc[0], fn_name)
-    if v._data.dtype.kind in "fc":
-        v._requires_grad = src._requires_grad or src._grad_fn is not None
+    # The view's own requires_grad flag stays False: it inherits requires_grad from its root
+    # base through the property (Note [Own and inherited requires_grad], autograd/graph.py).
     return v
 
 
@@ -486,7 +486,7 @@ def check_inplace(t, value_requires_grad):
     from .autograd.views import handle_view_on_rebase
     if t._view is not None and t._base is not None:
         handle_view_on_rebase(t, indirect=False)
-        if t.requires_grad and t._base.is_leaf and t._base._requires_grad:
+        if t.requires_grad and t._base.is_leaf:
             raise RuntimeError(
                 "a view of a leaf Variable that requires grad is being used in an in-place "
                 "operation. Hint: wrap the update in `with no_grad():` (as optimizers do) or "
@@ -525,6 +525,9 @@ def _make_recorder(op, spec, kind):
     vrg = _view_requires_grad
 
     def record(ks, args):
+        if inplace:   # PyTorch checks the written tensor before looking at the inputs' edges
+            self_t = args[written[0]]
+            check_inplace(self_t, True)
         # Which inputs need a gradient, and along which edges it flows.
         edges, needs, in_meta = [], [], []
         for i in diff:
@@ -543,9 +546,6 @@ def _make_recorder(op, spec, kind):
                     in_meta.append(((), f64))
                 edges.append(None)
                 needs.append(False)
-        if inplace:
-            self_t = args[written[0]]
-            check_inplace(self_t, True)
         # Save what the formulas of the needed inputs use.
         saved = {}
         if has_lists:

@@ -103,15 +103,16 @@ class AccumulateGrad(Node):
 
 
 def gradient_edge(t):
-    """The edge a gradient for ``t`` flows along: its grad_fn, its AccumulateGrad, or None."""
+    """The edge a gradient for ``t`` flows along: its grad_fn, its AccumulateGrad, or None.
+
+    Note [Own and inherited requires_grad]: ``_requires_grad`` is the tensor's *own* flag
+    (set by a factory, ``requires_grad_()``, or by recording). A view without history that
+    merely inherits ``requires_grad`` from its base (made under no_grad or inference mode)
+    has no accumulator, so gradients reaching it are dropped, as in PyTorch (quirk Q-13).
+    """
     fn = t._grad_fn if t._view is None else t.grad_fn
     if fn is not None:
         return (fn, t._output_nr)
-    if t._requires_grad and t._view is None:
-        return (grad_accumulator(t), 0)
-    if t._requires_grad and t._base is not None and t._view is not None and \
-            t._view.creation_meta != CreationMeta.DEFAULT:
-        return None   # Note: gradients into a no_grad/inference view are dropped (quirk Q-13)
     if t._requires_grad:
         return (grad_accumulator(t), 0)
     return None

@@ -81,7 +81,7 @@ def reshape(self, *shape):
     shape = _infer_size(_size_args(shape), self._data.size)
     if _can_view(self._data, shape):
         return view(self, shape)
-    return _clone(self, memory_format=None).view(shape)
+    return _clone(self, memory_format="contiguous_format").view(shape)
 
 
 method("reshape", reshape)
@@ -442,7 +442,12 @@ method("detach_", _detach_)
 
 
 def _clone_np(a, memory_format):
-    return np.array(a, copy=True, order="C" if memory_format != "preserve_format" else "K")
+    """PyTorch's default is ``preserve_format``: a dense input keeps its layout (a transposed
+    tensor's clone is transposed too); anything else comes out C-contiguous."""
+    from ._util import _non_overlapping_and_dense
+    if memory_format in (None, "preserve_format") and _non_overlapping_and_dense(a):
+        return np.array(a, copy=True, order="K")
+    return np.array(a, copy=True, order="C")
 
 
 _clone = defop("clone(Tensor self, *, MemoryFormat? memory_format=None) -> Tensor", _clone_np,
@@ -451,7 +456,7 @@ method("clone", _clone)
 
 
 def _contiguous(self, memory_format=None):
-    return self if self.is_contiguous() else _clone(self)
+    return self if self.is_contiguous() else _clone(self, memory_format="contiguous_format")
 
 
 method("contiguous", _contiguous)
