@@ -153,8 +153,14 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 for nr in range(len(grads)):
                     idxs = captures.get((node, nr))
                     if idxs:
+                        g = grads[nr]
+                        ex = node.variable._extra if type(node) is G.AccumulateGrad else None
+                        if g is not None and ex and ex.get("hooks"):
+                            for h in list(ex["hooks"]):   # a leaf's tensor hooks (as torch)
+                                r = h(g)
+                                g = g if r is None else r
                         for idx in idxs:
-                            results[idx] = grads[nr]
+                            results[idx] = g
             run_it = needed is None or id(node) in needed
             nexts = node._next
             if type(node) is Acc:
