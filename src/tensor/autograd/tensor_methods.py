@@ -35,7 +35,8 @@ def _set_requires_grad(self, flag):
 
 
 def _check_requires_grad_change(self, flag, how):
-    if self._grad_fn is not None or (self._view is not None and _grad_fn(self) is not None):
+    # the raw field, as PyTorch: asking does not re-make a stale view's grad_fn
+    if self._grad_fn is not None:
         if not flag:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use "
@@ -60,6 +61,8 @@ def requires_grad_(self, requires_grad=True):
 
 
 def _is_leaf(self):
+    """Asks for ``grad_fn`` (so a stale view's is re-made, or refused), as PyTorch's
+    ``is_leaf`` property does; ``requires_grad_()`` reads the raw field instead."""
     return _grad_fn(self) is None
 
 

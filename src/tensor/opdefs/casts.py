@@ -125,16 +125,10 @@ def writable_dest(a, allow_overlap):
 
 def _partial_overlap_check(dst, src):
     """PyTorch refuses ``copy_`` when source and destination memory partly overlap (identical
-    memory is fine)."""
-    if type(src) is not _nd or not np.may_share_memory(dst, src):
-        return
-    if (dst.__array_interface__["data"][0] == src.__array_interface__["data"][0]
-            and dst.strides == src.strides and dst.shape == src.shape):
-        return
-    raise RuntimeError(
-        "unsupported operation: some elements of the input tensor and the written-to tensor "
-        "refer to a single memory location. Please clone() the tensor before performing the "
-        "operation. Hint: dst.copy_(src.clone()).")
+    memory is fine); layouts it cannot judge cheaply (not dense) are let through, as there."""
+    from ._util import check_no_overlap
+    if type(src) is _nd:
+        check_no_overlap(dst, (src,))
 
 
 def _discard_imag(a, dt):

@@ -329,6 +329,9 @@ floor = unary("floor", np.floor, {"self": "grad * 0"}, floating=False)
 ceil = unary("ceil", np.ceil, {"self": "grad * 0"}, floating=False)
 trunc = unary("trunc", np.trunc, {"self": "grad * 0"}, floating=False)
 reciprocal = unary("reciprocal", lambda a: 1 / a, {"self": "-grad * result * result"})
+_verf = np.frompyfunc(math.erf, 1, 1)
+erf = unary("erf", lambda a: np.asarray(_verf(a), dtype=a.dtype),
+            {"self": "grad * 1.1283791670955126 * (-(self * self)).exp()"})
 silu = unary("silu", lambda a: a * _sigmoid(a),
              {"self": "grad * self.sigmoid() * (1 + self * (1 - self.sigmoid()))"}, out=False)
 

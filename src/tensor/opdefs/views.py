@@ -81,11 +81,18 @@ def reshape(self, *shape):
     shape = _infer_size(_size_args(shape), self._data.size)
     if _can_view(self._data, shape):
         return view(self, shape)
-    return _clone(self, memory_format="contiguous_format").view(shape)
+    return _unsafe_view(_clone(self, memory_format="contiguous_format"), shape)
 
 
 method("reshape", reshape)
 method("reshape_as", lambda self, other: reshape(self, tuple(other.shape)))
+
+
+# reshape's copy case: PyTorch's _unsafe_view, which reshapes a fresh copy without making it
+# a view of that copy (the result's _base is None, as for any non-view result)
+_unsafe_view = defop("_unsafe_view(Tensor self, SymInt[] size) -> Tensor",
+                     lambda a, size: a.reshape(tuple(size)),
+                     grad={"self": "grad.reshape(self_shape)"})
 
 
 def _flatten(self, start_dim=0, end_dim=-1):
@@ -261,7 +268,10 @@ def _diagonal_np(a, offset, dim1, dim2):
     d1, d2 = wrap_dim(dim1, a.ndim), wrap_dim(dim2, a.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return np.diagonal(a, offset, d1, d2)
+    v = np.diagonal(a, offset, d1, d2)
+    if a.flags.writeable:
+        v.flags.writeable = True   # numpy hands out read-only diagonals; ours are views
+    return v
 
 
 diagonal = defop("diagonal(Tensor(a) self, int offset=0, int dim1=0, int dim2=1) -> Tensor(a)",
@@ -418,7 +428,8 @@ def _detach_aiov(ks, self):
 LIB.define("detach(Tensor(a) self) -> Tensor(a)")
 LIB._impl_raw("detach", _detach_cpu, "CPU")
 LIB._impl_raw("detach", _detach_aiov, "ADInplaceOrView")
-detach = OPS["aten::detach"] = __import__("dispatch").get_op("aten::detach").call
+OPS["aten::detach"] = __import__("dispatch").get_op("aten::detach")
+detach = OPS["aten::detach"].call
 method("detach", detach)
 
 
