@@ -222,11 +222,19 @@ def _returns_list(schema):
 
 
 # -- CPU kernels ---------------------------------------------------------------------------
-def _make_cpu_kernel(schema, cpu, kind):
+def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
+    """Generate the CPU kernel. With ``via_slow`` (see :func:`via_rule`), the kernel first
+    tests inline for the common case — the op's Autograd kernel ran, so PyTorch's inner
+    re-entry is invisible — and hands every other case to ``via_slow``."""
     tpos = [(i, k) for i, k in schema.tensor_args]
     n = len(schema.arguments)
     names = [f"a{i}" for i in range(n)]
     lines = [f"def cpu_kernel(ks, {', '.join(names)}):" if n else "def cpu_kernel(ks):"]
+    if via_slow is not None:
+        lines.append("    r_ = _get()")
+        lines.append("    if not r_[3] and not (a0.__class__ is _T and a0._dispatch_keys & AGB "
+                     "and not r_[1] & AGB):")
+        lines.append(f"        return via_slow(ks, {', '.join(names)})")
     call_args = list(names)
     for i, kind_ in tpos:
         if kind_ == "tensor_list":
@@ -266,11 +274,16 @@ def _make_cpu_kernel(schema, cpu, kind):
             # about it can say so (DESIGN §8). Costs one attribute test on the hot path.
             lines.append(f"    r = wrap({call})")
             lines.append("    if r._vc is None:")
-            lines.append(f"        note_origin(r, {schema.full_name!r})")
+            lines.append("        if r._extra is None and not STACKS[0]:")
+            lines.append("            r._extra = ORIGIN     # shared (Note [Shared extras])")
+            lines.append("        else:")
+            lines.append(f"            note_origin(r, {schema.full_name!r})")
             lines.append("    return r")
-    from .errors import note_origin
+    from .errors import note_origin, shared_origin, _STACKS
     ns = {"cpu": cpu, "wrap": _wrap, "wrap_like": _wrap_like, "getattr": builtins.getattr,
-          "_T": _Tensor, "note_origin": note_origin}
+          "_T": _Tensor, "note_origin": note_origin, "STACKS": _STACKS,
+          "ORIGIN": shared_origin(schema.full_name), "_get": _get, "AGB": _AG.bit,
+          "via_slow": via_slow}
     exec(compile("\n".join(lines) + "\n", f"<cpu {schema.full_name}>", "exec"), ns)
     return ns["cpu_kernel"]
 
@@ -677,9 +690,15 @@ def via_rule(kernel, via, n_tensor_args):
     def cpu_via(ks, *args):
         rec = _get()
         exc = rec[1]
+        if rec[3]:
+            return kernel(ks, *args)     # an inference result: nothing to see
+        a0 = args[0]
+        if a0.__class__ is _Tensor and a0._dispatch_keys & ag and not exc & ag \
+                and n_tensor_args == 1:
+            return kernel(ks, *args)     # the common case: the Autograd kernel ran
         tensors = [a for a in args[:n_tensor_args] if isinstance(a, _Tensor)]
-        if rec[3] or any(t._dispatch_keys & ag for t in tensors) and not exc & ag:
-            return kernel(ks, *args)     # inference result, or the Autograd kernel ran
+        if any(t._dispatch_keys & ag for t in tensors) and not exc & ag:
+            return kernel(ks, *args)
         grad_on = rec[2] and not exc & ag
         if how == "out" and grad_on and any(_requires_grad(t) for t in tensors):
             raise RuntimeError(
@@ -725,7 +744,8 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
     cpu_kernel = _make_cpu_kernel(sch, cpu, kind)
     if via is not None:
         n_t = max((i for i, _ in sch.tensor_args), default=-1) + 1
-        cpu_kernel = via_rule(cpu_kernel, via, n_t)
+        slow = via_rule(cpu_kernel, via, n_t)
+        cpu_kernel = _make_cpu_kernel(sch, cpu, kind, via_slow=slow) if n_t == 1 else slow
     LIB._impl_raw(name, cpu_kernel, "CPU")
     if kind in ("inplace", "out"):
         LIB._impl_raw(name, _make_aiov_write_kernel(op, sch.written_args), "ADInplaceOrView")

@@ -33,6 +33,14 @@ def record_provenance_stacks(flag: bool = True) -> None:
 _ORIGINS: dict = {}
 
 
+def shared_origin(made_by: str) -> dict:
+    """The one ``_extra`` dict shared by every inference tensor ``made_by`` makes."""
+    shared = _ORIGINS.get(made_by)
+    if shared is None:
+        shared = _ORIGINS[made_by] = {"made_by": made_by, "shared": True}
+    return shared
+
+
 def note_origin(t, made_by: str) -> None:
     """Remember where inference tensor ``t`` was made (Note [Provenance of inference
     tensors] in _defop.py; Note [Shared extras] in _tensor.py)."""
@@ -44,9 +52,7 @@ def note_origin(t, made_by: str) -> None:
         ex["made_by"] = made_by
         ex["stack"] = "".join(traceback.format_list(frames[-8:]))
         return
-    shared = _ORIGINS.get(made_by)
-    if shared is None:
-        shared = _ORIGINS[made_by] = {"made_by": made_by, "shared": True}
+    shared = shared_origin(made_by)
     if t._extra is None:
         t._extra = shared
     else:

@@ -26,11 +26,18 @@ def _asarr(r):
 def _binary_kernel(ufunc, result_dtype=None):
     """numpy kernel for a binary op with PyTorch's promotion and broadcast errors."""
     def kernel(a, b):
-        if type(a) is _nd and type(b) is _nd and a.dtype == b.dtype and result_dtype is None:
-            try:
+        if type(a) is _nd and result_dtype is None:
+            tb = type(b)
+            if tb is _nd:
+                if a.dtype == b.dtype:
+                    try:
+                        return _asarr(ufunc(a, b))
+                    except ValueError:
+                        raise broadcast_error(a.shape, b.shape) from None
+            elif (tb is float or tb is int) and a.dtype.kind == "f":
+                # a Python number never changes a floating tensor's dtype (it is the weakest
+                # operand in PyTorch's promotion), and numpy 2 agrees for floats
                 return _asarr(ufunc(a, b))
-            except ValueError:
-                raise broadcast_error(a.shape, b.shape) from None
         if a is None or b is None:
             raise TypeError(f"unsupported operand type(s) for {ufunc.__name__}: "
                             f"'{'NoneType' if a is None else 'Tensor'}' and "
@@ -60,12 +67,6 @@ def _with_alpha(np_kernel):
 
     def functional(a, b, al):
         if al == 1:
-            if uf is not None and type(a) is _nd and type(b) is _nd and a.dtype == b.dtype \
-                    and a.ndim and b.ndim:
-                try:
-                    return uf(a, b)
-                except ValueError:
-                    raise broadcast_error(a.shape, b.shape) from None
             return np_kernel(a, b)
         dt = np_result_type(a, b)
         if isinstance(al, float) and dt.kind not in "fc":
@@ -322,7 +323,7 @@ abs_ = unary("abs", np.abs, {"self": "grad * self.sign()"}, floating=False,
              via=("out", "abs", 1))
 method("__abs__", abs_["f"])
 method("absolute", abs_["f"])
-relu = unary("relu", lambda a: np.maximum(a, 0).astype(a.dtype, copy=False),
+relu = unary("relu", lambda a: np.maximum(a, 0),   # numpy 2: a Python 0 keeps the dtype
              {"self": "grad * (result > 0)"}, floating=False, out=False)
 sign = unary("sign", np.sign, {"self": "grad * 0"}, floating=False)
 floor = unary("floor", np.floor, {"self": "grad * 0"}, floating=False)
