@@ -231,9 +231,10 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
     names = [f"a{i}" for i in range(n)]
     lines = [f"def cpu_kernel(ks, {', '.join(names)}):" if n else "def cpu_kernel(ks):"]
     if via_slow is not None:
+        ran = " or ".join(f"(a{i}.__class__ is _T and a{i}._dispatch_keys & AGB)"
+                          for i, k in tpos if k == "tensor")
         lines.append("    r_ = _get()")
-        lines.append("    if not r_[3] and not (a0.__class__ is _T and a0._dispatch_keys & AGB "
-                     "and not r_[1] & AGB):")
+        lines.append(f"    if not r_[3] and not (({ran}) and not r_[1] & AGB):")
         lines.append(f"        return via_slow(ks, {', '.join(names)})")
     call_args = list(names)
     for i, kind_ in tpos:
@@ -745,7 +746,8 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
     if via is not None:
         n_t = max((i for i, _ in sch.tensor_args), default=-1) + 1
         slow = via_rule(cpu_kernel, via, n_t)
-        cpu_kernel = _make_cpu_kernel(sch, cpu, kind, via_slow=slow) if n_t == 1 else slow
+        plain = all(k == "tensor" for _, k in sch.tensor_args)
+        cpu_kernel = _make_cpu_kernel(sch, cpu, kind, via_slow=slow) if plain else slow
     LIB._impl_raw(name, cpu_kernel, "CPU")
     if kind in ("inplace", "out"):
         LIB._impl_raw(name, _make_aiov_write_kernel(op, sch.written_args), "ADInplaceOrView")

@@ -82,11 +82,35 @@ def _float_dtype(dt):
     return dt if dt.kind in "fc" else D.get_default_dtype().np
 
 
-def _inplace(functional):
+def _inplace(functional, ufunc=None, alpha=False):
     """In-place kernel from a functional one: compute, validate, then write (so a failed op
-    changes nothing)."""
+    changes nothing).
+
+    Note [In-place straight into self]: for a ufunc whose result would have ``self``'s shape
+    and dtype (the usual case, e.g. ``p -= lr * p.grad``), everything is validated first and
+    the ufunc then writes into ``self`` directly — one pass over memory instead of computing a
+    temporary and copying it in.
+    """
     def kernel(self, *rest):
         check_no_overlap(self, rest)
+        if ufunc is not None:
+            other = rest[0]
+            al = rest[1] if alpha else 1
+            t = type(other)
+            if t is _nd and other.dtype == self.dtype or \
+                    (t is float or t is int) and self.dtype.kind == "f":
+                if t is _nd and other.shape != self.shape:
+                    try:
+                        shape = np.broadcast_shapes(self.shape, other.shape)
+                    except ValueError:
+                        raise broadcast_error(self.shape, other.shape) from None
+                    check_inplace_result(self, shape, self.dtype)
+                if al != 1:
+                    other = other * al
+                    if type(other) is _nd and other.dtype != self.dtype:
+                        other = other.astype(self.dtype)
+                ufunc(self, other, out=self)
+                return
         r = functional(self, *rest)
         check_inplace_result(self, r.shape, r.dtype)
         np.copyto(self, r, casting="unsafe")
@@ -131,7 +155,8 @@ def binary(name, np_kernel, grad, *, alpha=False, inplace=True, out=True, node=N
     ops = {"f": f}
     if inplace:
         ops["i"] = defop(f"{name}_{ov}(Tensor(a!) self, Tensor other{tail}) -> Tensor(a!)",
-                         _inplace(functional), grad=grad, node_name=node)
+                         _inplace(functional, getattr(np_kernel, "ufunc", None), alpha),
+                         grad=grad, node_name=node)
         method(f"{name}_", ops["i"])
     if out:
         otail = (tail + ", Tensor(a!) out") if alpha else ", *, Tensor(a!) out"
