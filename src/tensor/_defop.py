@@ -298,7 +298,6 @@ def _view_source(schema):
 # -- ADInplaceOrView kernels ---------------------------------------------------------------
 def _make_aiov_write_kernel(op, written):
     name = op.schema.name
-    cache = op._cache
 
     def aiov_write(ks, *args):
         rec = _get()
@@ -307,12 +306,7 @@ def _make_aiov_write_kernel(op, written):
                 t = args[i]
                 if t._vc is None:
                     _refuse_inference_write(op, ks, args, written, t)
-        ks2 = ks & _AIOV.below_mask
-        try:
-            k = cache[ks2]
-        except KeyError:
-            k = op._resolve(ks2)
-        out = k(ks2, *args)
+        out = op.redispatch(ks & _AIOV.below_mask, *args)
         for i in written:
             vc = args[i]._vc
             if vc is not None:
@@ -341,16 +335,10 @@ def _refuse_inference_write(op, ks, args, written, t):
 
 
 def _make_aiov_view_kernel(op, src_index, multi):
-    cache = op._cache
     extra_idx = [i for i in range(len(op.schema.arguments)) if i != src_index]
 
     def aiov_view(ks, *args):
-        ks2 = ks & _AIOV.below_mask
-        try:
-            k = cache[ks2]
-        except KeyError:
-            k = op._resolve(ks2)
-        out = k(ks2, *args)
+        out = op.redispatch(ks & _AIOV.below_mask, *args)
         src = args[src_index]
         if src._vc is None:
             return out      # views of inference tensors are not tracked (RFC-0011)
@@ -414,7 +402,6 @@ def _any_requires_grad(args, tpos):
 
 
 def _make_autograd_kernel(op, spec, kind):
-    cache = op._cache
     schema = op.schema
     tpos = tuple((i, k) for i, k in schema.tensor_args)
     record = _make_recorder(op, spec, kind)
@@ -433,12 +420,7 @@ def _make_autograd_kernel(op, spec, kind):
                     return record(ks, args)
             # nothing requires grad: PyTorch makes no in-place check (V-9: a no_grad view of a
             # plain tensor may be written in grad mode)
-        ks2 = ks & _AG.below_mask
-        try:
-            k = cache[ks2]
-        except KeyError:
-            k = op._resolve(ks2)
-        return k(ks2, *args)
+        return op.redispatch(ks & _AG.below_mask, *args)
     return autograd_kernel
 
 
@@ -475,7 +457,6 @@ def _generate_autograd_kernel(op, tpos, record):
 
 
 def _make_out_autograd_kernel(op):
-    cache = op._cache
     tpos = op.schema.tensor_args
     opname = op.schema.name
 
@@ -485,12 +466,7 @@ def _make_out_autograd_kernel(op):
                 f"{opname}(): functions with out=... arguments don't support automatic "
                 "differentiation, but one of the arguments requires grad. Hint: call the "
                 "op without out= (or under no_grad()).")
-        ks2 = ks & _AG.below_mask
-        try:
-            k = cache[ks2]
-        except KeyError:
-            k = op._resolve(ks2)
-        return k(ks2, *args)
+        return op.redispatch(ks & _AG.below_mask, *args)
     return out_autograd
 
 
@@ -519,7 +495,6 @@ def _make_recorder(op, spec, kind):
     arguments are differentiable, which saved values each formula needs and how to take them
     — is worked out here, once; ``record`` itself only walks the arguments."""
     schema = op.schema
-    cache = op._cache
     args_names = [a.name for a in schema.arguments]
     tlist = {i for i, k in schema.tensor_args if k == "tensor_list"}
     written = schema.written_args
@@ -578,12 +553,7 @@ def _make_recorder(op, spec, kind):
                         if n not in saved:
                             saved[n] = get(args)
         # Run the op below Autograd.
-        ks2 = ks & _AG.below_mask
-        try:
-            kern = cache[ks2]
-        except KeyError:
-            kern = op._resolve(ks2)
-        out = kern(ks2, *args)
+        out = op.redispatch(ks & _AG.below_mask, *args)
         node = node_cls(tuple(edges))
         node._needs = needs
         node._in_meta = in_meta
@@ -770,19 +740,13 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
 def _make_nondiff_inplace_kernel(op):
     """In-place ops without a derivative (random fills, ...) still obey the in-place checks;
     afterwards the written tensor no longer depends differentiably on anything."""
-    cache = op._cache
     w = op.schema.written_args[0]
 
     def nondiff_inplace(ks, *args):
         t = args[w]
         if _get()[2] and _requires_grad(t):
             check_inplace(t, True)
-        ks2 = ks & _AG.below_mask
-        try:
-            k = cache[ks2]
-        except KeyError:
-            k = op._resolve(ks2)
-        return k(ks2, *args)
+        return op.redispatch(ks & _AG.below_mask, *args)
     return nondiff_inplace
 
 

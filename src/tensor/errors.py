@@ -106,7 +106,6 @@ def legacy_type_name(dtype) -> str:
 
 def saved_version_error(saved, node):
     """Note [Saved tensors remember their version] (autograd/graph.py)."""
-    from .autograd.graph import SavedVariable  # noqa: F401 (documentation link)
     vc = saved._vc
     if saved._is_output:
         data = saved._data

@@ -62,9 +62,7 @@ _BOOL_OK = {np.logical_and, np.logical_or, np.logical_xor, np.bitwise_and, np.bi
 
 
 def _with_alpha(np_kernel):
-    """``a op (alpha * b)``; the common ``alpha == 1`` with equal dtypes stays one call."""
-    uf = getattr(np_kernel, "ufunc", None)
-
+    """``a op (alpha * b)``; with ``alpha == 1`` it is just the binary kernel."""
     def functional(a, b, al):
         if al == 1:
             return np_kernel(a, b)

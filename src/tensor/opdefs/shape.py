@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._defop import defop, method
+from .._defop import defop
 from ._util import np_result_type, wrap_dim
 
 
