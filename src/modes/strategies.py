@@ -55,11 +55,13 @@ def guard_stacks(max_depth: int = 4, include_internal: bool = False):
 _values = st.lists(st.sampled_from([-2.0, -1.5, -0.5, 0.5, 1.0, 1.5, 2.0, 3.0]),
                    min_size=6, max_size=6)
 _idx = st.integers(0, 31)
-UNARY = ("exp", "neg", "relu", "sigmoid", "tanh", "sum", "clone", "abs")
+UNARY = ("exp", "neg", "relu", "sigmoid", "tanh", "sum", "clone", "abs", "mean", "square",
+         "contiguous")
 BINARY = ("mul", "add", "sub")
 VIEWS = ("select0", "select1", "narrow", "transpose", "unsqueeze", "view", "unbind0",
-         "split")
-INPLACE = ("add_", "mul_", "zero_", "add_scalar", "mul_scalar")
+         "split", "getitem0", "getitem_slice", "expand", "reshape", "chunk")
+INPLACE = ("add_", "mul_", "zero_", "add_scalar", "mul_scalar", "setitem", "copy_", "fill_",
+           "sub_")
 STEP_KINDS = ("enter", "exit", "leaf", "unary", "binary", "scalar", "view", "inplace", "clone",
               "detach", "requires_grad", "backward")
 

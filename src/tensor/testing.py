@@ -69,6 +69,16 @@ def _view(t, kind):
         return t.unbind(0)[0]
     if kind == "split":
         return t.split(1, 0)[0]
+    if kind == "getitem0":
+        return t[0]
+    if kind == "getitem_slice":
+        return t[..., 1:]
+    if kind == "expand":
+        return t.expand(2, *t.shape)
+    if kind == "reshape":
+        return t.reshape(-1)
+    if kind == "chunk":
+        return t.chunk(2, -1)[-1]
     raise ValueError(kind)
 
 
@@ -174,7 +184,7 @@ def run_program(lib, program, extra=None):
                     pool.append(t)
                 elif kind == "unary":
                     t = pool[step[2] % len(pool)]
-                    pool.append(getattr(t, step[1])())
+                    pool.append(t.pow(2) if step[1] == "square" else getattr(t, step[1])())
                 elif kind == "binary":
                     a, b = pool[step[2] % len(pool)], pool[step[3] % len(pool)]
                     pool.append(getattr(a, step[1])(b))
@@ -187,7 +197,8 @@ def run_program(lib, program, extra=None):
                     a = pool[step[2] % len(pool)]
                     b = pool[step[3] % len(pool)]
                     op = step[1]
-                    if op in ("add_", "mul_") and a is not b and _aliasing_read(a, b):
+                    if op in ("add_", "mul_", "sub_", "copy_") and a is not b and \
+                            _aliasing_read(a, b):
                         raise _Skipped()
                     if op == "add_":
                         a.add_(b)
@@ -199,6 +210,14 @@ def run_program(lib, program, extra=None):
                         a.add_(1.0)
                     elif op == "mul_scalar":
                         a.mul_(2.0)
+                    elif op == "setitem":
+                        a[0] = 3.0
+                    elif op == "copy_":
+                        a.copy_(b)
+                    elif op == "fill_":
+                        a.fill_(0.5)
+                    elif op == "sub_":
+                        a.sub_(b)
                 elif kind == "clone":
                     pool.append(pool[step[1] % len(pool)].clone())
                 elif kind == "detach":
