@@ -56,39 +56,57 @@ def is_inference_mode_enabled() -> bool:
     return _get()[3]
 
 
+_tuple_new = tuple.__new__
+_object_new = object.__new__
+_NONE = object()   # "no saved flag" marker
+
+
 def _set_grad(flag: bool) -> None:
     r = _get()
     if r[2] is not flag:
-        _set(ModeRecord(r[0], r[1], flag, r[3]))
+        # tuple.__new__ skips NamedTuple's Python-level __new__ (a guard is on the hot path)
+        _set(_tuple_new(ModeRecord, (r[0], r[1], flag, r[3])))
 
 
 class _GradModeGuard(GuardDecorator):
-    """Base of no_grad / enable_grad: set grad mode to ``_mode`` inside the block."""
+    """Base of no_grad / enable_grad: set grad mode to ``_mode`` inside the block.
 
-    __slots__ = ("_prev",)
+    The flag seen on entry lives in ``_prev``; entering the same instance again while it is
+    active pushes the older value on ``_more``, so nested reuse restores correctly.
+    """
+
+    __slots__ = ("_prev", "_more")
     _mode = True
 
     def __new__(cls, orig_func=None):
         # ``@no_grad`` (no parentheses) and ``no_grad(fn)`` decorate right away.
         if orig_func is None:
-            return super().__new__(cls)
+            self = _object_new(cls)
+            self._prev = _NONE
+            self._more = None
+            return self
         if not callable(orig_func):
             raise TypeError(f"{cls.__name__}() takes no arguments (got {orig_func!r}); use "
                             f"set_grad_enabled({orig_func!r}) to choose the mode")
         return cls()(orig_func)
 
-    def __init__(self, orig_func=None):
-        self._prev = []
-
     def __enter__(self):
         r = _get()
-        self._prev.append(r[2])
+        if self._prev is not _NONE:
+            if self._more is None:
+                self._more = []
+            self._more.append(self._prev)
+        self._prev = r[2]
         if r[2] is not self._mode:
-            _set(ModeRecord(r[0], r[1], self._mode, r[3]))
+            _set(_tuple_new(ModeRecord, (r[0], r[1], self._mode, r[3])))
         return None
 
     def __exit__(self, exc_type, exc, tb):
-        _set_grad(self._prev.pop())
+        prev = self._prev
+        self._prev = self._more.pop() if self._more else _NONE
+        r = _get()
+        if r[2] is not prev:
+            _set(_tuple_new(ModeRecord, (r[0], r[1], prev, r[3])))
         return False
 
     def __repr__(self):
@@ -188,9 +206,9 @@ class inference_mode(GuardDecorator):
         r = _get()
         self._prev.append(r)
         if self.mode:
-            _set(ModeRecord(r[0] & ~_AIOV, r[1] | _AG, False, True))
+            _set(_tuple_new(ModeRecord, (r[0] & ~_AIOV, r[1] | _AG, False, True)))
         else:
-            _set(ModeRecord(r[0] | _AIOV, r[1] & ~_AG, True, False))
+            _set(_tuple_new(ModeRecord, (r[0] | _AIOV, r[1] & ~_AG, True, False)))
         return None
 
     def __exit__(self, exc_type, exc, tb):

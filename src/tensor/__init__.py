@@ -56,9 +56,16 @@ def result_type(a, b):
 
 
 def _function(name):
-    def fn(input, *args, **kwargs):
+    def fn(input, *args, out=None, **kwargs):
         if not isinstance(input, Tensor):
             input = tensor(input)
+        if out is not None:
+            # ``torch.add(a, b, out=c)`` runs the op's out= overload (it writes ``c``, bumps
+            # its version, refuses arguments that require grad in grad mode)
+            over = _OPS.get(f"aten::{name}.out")
+            if over is None:
+                raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
+            return over.call(input, *args, out=out, **kwargs)
         return getattr(input, name)(*args, **kwargs)
     fn.__name__ = name
     fn.__qualname__ = name
