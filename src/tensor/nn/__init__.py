@@ -1,4 +1,4 @@
 """``tensor.nn``: ``functional`` plus a small Module/Parameter/Linear set for PyTorch snippets."""
 
-from .. import nn_functional as functional  # noqa: F401
+from . import functional  # noqa: F401
 from .modules import Module, Parameter, Linear, Sequential, ReLU, Tanh, MSELoss, CrossEntropyLoss  # noqa: F401,E501

@@ -501,3 +501,22 @@ def _remainder_np(a, b):
 remainder = binary("remainder", _remainder_np,
                    {"self": "grad", "other": "-grad * self.div(other, rounding_mode='floor')"},
                    dunder=("__mod__",), rdunder="__rmod__")
+
+
+# -- comparisons of whole tensors and float classification ---------------------------------
+def _isclose_np(a, b, rtol, atol, equal_nan):
+    try:
+        return _asarr(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    except ValueError:
+        raise broadcast_error(shape_of(a), shape_of(b)) from None
+
+
+isclose = defop("isclose(Tensor self, Tensor other, float rtol=1e-05, float atol=1e-08, "
+                "bool equal_nan=False) -> Tensor", _isclose_np)
+method("isclose", isclose)
+method("allclose", lambda self, other, rtol=1e-05, atol=1e-08, equal_nan=False:
+       bool(isclose(self, other, rtol, atol, equal_nan).all()))
+method("equal", lambda self, other: tuple(self.shape) == tuple(other.shape)
+       and bool((self == other).all()))
+for _name, _fn in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.isfinite)):
+    method(_name, defop(f"{_name}(Tensor self) -> Tensor", lambda a, _f=_fn: _asarr(_f(a))))
