@@ -240,7 +240,16 @@ def _matmul(self, other):
 
 matmul = defop("matmul(Tensor self, Tensor other) -> Tensor", composite=_matmul)
 method("matmul", matmul)
-method("__matmul__", matmul)
+
+
+def _matmul_operator(self, other):
+    # a number is no matrix: let Python raise "unsupported operand type(s) for @"
+    if isinstance(other, (int, float, complex, bool)):
+        return NotImplemented
+    return matmul(self, other)
+
+
+method("__matmul__", _matmul_operator)
 
 
 def _rmatmul(self, other):

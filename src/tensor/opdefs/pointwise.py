@@ -94,6 +94,9 @@ def _inplace(functional, ufunc=None, alpha=False):
         if ufunc is not None:
             other = rest[0]
             al = rest[1] if alpha else 1
+            if alpha and isinstance(al, float) and self.dtype.kind in "iub":
+                raise RuntimeError("For integral input tensors, argument alpha must not be a "
+                                   "floating point number.")
             t = type(other)
             if t is _nd and other.dtype == self.dtype or \
                     (t is float or t is int) and self.dtype.kind == "f":
@@ -212,10 +215,21 @@ div = binary("div", _true_divide,
              dunder=("__truediv__",), rdunder="__rtruediv__")
 
 
+def _int_zero_division(b, dt):
+    """PyTorch refuses integer division by zero (numpy would return garbage)."""
+    if dt.kind in "iub" and np.any(np.asarray(b) == 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
 def _div_mode(a, b, rounding_mode):
     if rounding_mode is None:
         return _true_divide(a, b)
     dt = np_result_type(a, b)
+    _int_zero_division(b, dt)
+    try:
+        np.broadcast_shapes(shape_of(a), shape_of(b))
+    except ValueError:
+        raise broadcast_error(shape_of(a), shape_of(b)) from None
     with np.errstate(divide="ignore", invalid="ignore"):
         if rounding_mode == "trunc":
             r = np.trunc(np.true_divide(a, b)) if dt.kind == "f" else \
@@ -269,6 +283,10 @@ for _op, _name in (("add", "__iadd__"), ("sub", "__isub__"), ("mul", "__imul__")
 
 def _pow_np(a, b):
     dt = np_result_type(a, b)
+    try:
+        np.broadcast_shapes(shape_of(a), shape_of(b))
+    except ValueError:
+        raise broadcast_error(shape_of(a), shape_of(b)) from None
     if dt.kind in "iu" and np.any(np.asarray(b) < 0):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -386,6 +404,9 @@ def _round_np(a, decimals):
 round_ = defop("round.decimals(Tensor self, *, int decimals=0) -> Tensor", _round_np,
                grad={"self": "grad * 0"})
 method("round", round_)
+round_i = defop("round_.decimals(Tensor(a!) self, *, int decimals=0) -> Tensor(a!)",
+                _inplace(_round_np), grad={"self": "grad * 0"}, node_name="RoundBackward0")
+method("round_", round_i)
 
 
 def _clamp_np(a, lo, hi):
@@ -440,6 +461,7 @@ def _bool_result(dt):
     return np.dtype(np.bool_)
 
 
+_CMP = {}
 for _name, _uf, _dunder in (("eq", np.equal, "__eq__"), ("ne", np.not_equal, "__ne__"),
                             ("lt", np.less, "__lt__"), ("le", np.less_equal, "__le__"),
                             ("gt", np.greater, "__gt__"), ("ge", np.greater_equal, "__ge__")):
@@ -448,7 +470,7 @@ for _name, _uf, _dunder in (("eq", np.equal, "__eq__"), ("ne", np.not_equal, "__
             return _asarr(_uf(a, b))
         except ValueError:
             raise broadcast_error(shape_of(a), shape_of(b)) from None
-    _ops = binary(_name, _cmp, None, dunder=(_dunder,))
+    _CMP[_name] = binary(_name, _cmp, None, dunder=(_dunder,))
 for _alias, _name in (("greater", "gt"), ("less", "lt"), ("greater_equal", "ge"),
                       ("less_equal", "le"), ("not_equal", "ne")):
     setattr(__import__("tensor._tensor", fromlist=["Tensor"]).Tensor, _alias,
@@ -477,6 +499,10 @@ def _bitwise(uf, name):
         dt = np_result_type(a, b)
         if dt.kind == "f":
             raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
+        try:
+            np.broadcast_shapes(shape_of(a), shape_of(b))
+        except ValueError:
+            raise broadcast_error(shape_of(a), shape_of(b)) from None
         return _asarr(uf(a, b)).astype(dt, copy=False)
     return k
 
@@ -495,6 +521,11 @@ method("__invert__", bitwise_not)
 
 def _remainder_np(a, b):
     dt = np_result_type(a, b)
+    _int_zero_division(b, dt)
+    try:
+        np.broadcast_shapes(shape_of(a), shape_of(b))
+    except ValueError:
+        raise broadcast_error(shape_of(a), shape_of(b)) from None
     return _asarr(np.remainder(a, b)).astype(dt, copy=False)
 
 
@@ -520,3 +551,24 @@ method("equal", lambda self, other: tuple(self.shape) == tuple(other.shape)
        and bool((self == other).all()))
 for _name, _fn in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.isfinite)):
     method(_name, defop(f"{_name}(Tensor self) -> Tensor", lambda a, _f=_fn: _asarr(_f(a))))
+
+
+# In-place operator forms: without them Python would fall back to the out-of-place op and
+# rebind the name, leaving the tensor (and its version) untouched.
+method("__imod__", remainder["i"])
+method("__iand__", bitwise_and["i"])
+method("__ior__", bitwise_or["i"])
+method("__ixor__", bitwise_xor["i"])
+method("__ifloordiv__", lambda self, other: div_mode_(self, other, rounding_mode="floor"))
+
+
+def _eq_any(self, other):
+    return False if other is None else _CMP["eq"]["f"](self, other)
+
+
+def _ne_any(self, other):
+    return True if other is None else _CMP["ne"]["f"](self, other)
+
+
+method("__eq__", _eq_any)
+method("__ne__", _ne_any)
