@@ -28,6 +28,7 @@ Note [Generated call functions]
 
 from __future__ import annotations
 
+import inspect
 import keyword
 import threading
 from typing import Callable
@@ -424,13 +425,11 @@ class OpOverloadPacket:
         errors = []
         for ov in self._overloads.values():
             try:
-                import inspect
-                sig = inspect.signature(ov.call)
-                sig.bind(*args, **kwargs)
+                bound = inspect.signature(ov.call).bind(*args, **kwargs)
             except TypeError as e:
                 errors.append(f"{ov.name()}: {e}")
                 continue
-            if _types_fit(ov, args, kwargs):
+            if _types_fit(ov, bound):
                 return ov.call(*args, **kwargs)
         raise TypeError(f"no overload of {self._namespace}::{self._name} accepts these "
                         f"arguments; tried: " + "; ".join(errors or [o.name() for o in
@@ -440,11 +439,9 @@ class OpOverloadPacket:
         return f"<OpOverloadPacket {self._namespace}::{self._name}>"
 
 
-def _types_fit(ov: OpOverload, args, kwargs) -> bool:
+def _types_fit(ov: OpOverload, bound) -> bool:
     """Cheap overload check: tensor positions get keyed objects, non-tensor positions don't."""
-    import inspect
-    bound = inspect.signature(ov.call).bind(*args, **kwargs)
-    for i, a in enumerate(ov.schema.arguments):
+    for a in ov.schema.arguments:
         name = _pyname(a.name)
         if name not in bound.arguments:
             continue

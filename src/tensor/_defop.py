@@ -38,7 +38,7 @@ from . import _tensor as T
 from .autograd import graph as G
 from .errors import inplace_inference_error
 
-__all__ = ["defop", "LIB", "OPS", "method", "FORMULA_NS", "Differentiable"]
+__all__ = ["defop", "LIB", "OPS", "method", "FORMULA_NS"]
 
 LIB = Library("aten", "DEF")
 OPS: dict[str, "object"] = {}          # full name -> OpOverload, every op we define
@@ -96,7 +96,7 @@ class OpNode(G.Node):
         else:
             gl = list(grads)
             for i, g in enumerate(gl):
-                if g is None and spec.materialize:
+                if g is None:
                     gl[i] = _zeros_for(self._meta[i])
             env_grad = gl[0]
             grads = gl
@@ -160,7 +160,7 @@ class Spec:
     """Compiled derivative information of one op."""
 
     __slots__ = ("formulas", "list_formula", "arg_index", "n_out", "needed_by", "node_cls",
-                 "materialize", "diff_args", "save_result", "diff_outputs")
+                 "diff_args", "save_result")
 
 
 def _compile_formulas(schema, grad, node_name):
@@ -175,7 +175,6 @@ def _compile_formulas(schema, grad, node_name):
     spec.diff_args = []
     spec.needed_by = []
     spec.save_result = False
-    spec.materialize = True
     for i, a in enumerate(schema.arguments):
         kind = a.is_tensor_like
         if kind not in ("tensor", "tensor_list", "opt_tensor") or a.name not in grad:
@@ -749,6 +748,3 @@ def _make_nondiff_inplace_kernel(op):
         return op.redispatch(ks & _AG.below_mask, *args)
     return nondiff_inplace
 
-
-class Differentiable:
-    """Namespace marker for documentation: ops registered with formulas."""

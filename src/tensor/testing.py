@@ -120,7 +120,7 @@ def _snapshot(pool):
     snap = []
     for t in pool:
         g = t.grad if _leaf(t) else None
-        snap.append((t.detach().clone().numpy().copy() if True else None,
+        snap.append((t.detach().clone().numpy().copy(),
                      None if g is None else g.detach().clone().numpy().copy()))
     return snap
 
@@ -177,8 +177,7 @@ def run_program(lib, program, extra=None):
                     if stack:
                         stack.pop().close()
                 elif kind == "leaf":
-                    t = lib.tensor(step[1], dtype=lib.float32).reshape(2, 3) \
-                        if False else lib.tensor([step[1][:3], step[1][3:]], dtype=lib.float32)
+                    t = lib.tensor([step[1][:3], step[1][3:]], dtype=lib.float32)
                     if step[2]:
                         t.requires_grad_()
                     pool.append(t)

@@ -94,8 +94,6 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         for t in inputs:
             e = G.gradient_edge(t)
             if e is None:
-                if accumulate:
-                    raise RuntimeError("One of the differentiated Tensors does not require grad")
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             targets.append(e)
         if accumulate:
@@ -214,11 +212,6 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 results[i] = r.detach()
         return tuple(results)
     return None
-
-
-def _n_outputs(node):
-    m = node._meta
-    return len(m) if m is not None else 1
 
 
 def _needed_nodes(order, target_ids):

@@ -134,7 +134,7 @@ def register_hook(self, hook):
     if fn._pre_hooks is None:
         fn._pre_hooks = []
     entry = (self._output_nr, hook)
-    fn._pre_hooks.insert(0, entry) if False else fn._pre_hooks.append(entry)
+    fn._pre_hooks.append(entry)
     from .graph import _Handle
     return _Handle(fn._pre_hooks, entry)
 

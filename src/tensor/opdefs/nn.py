@@ -94,13 +94,18 @@ def _fill_value(value):
     return value
 
 
-def _masked_fill_np(a, mask, value):
+def _masked_fill_prepare(a, mask, value):
+    """Checks shared by masked_fill and masked_fill_: the value and the broadcast shape."""
     _check_mask(mask)
     value = _fill_value(value)
     try:
-        shape = np.broadcast_shapes(a.shape, mask.shape)
+        return value, np.broadcast_shapes(a.shape, mask.shape)
     except ValueError:
         raise broadcast_error(mask.shape, a.shape) from None
+
+
+def _masked_fill_np(a, mask, value):
+    value, shape = _masked_fill_prepare(a, mask, value)
     out = np.array(np.broadcast_to(a, shape))
     with np.errstate(invalid="ignore", over="ignore"):
         np.copyto(out, np.asarray(value).astype(a.dtype), where=np.broadcast_to(mask, shape),
@@ -109,12 +114,7 @@ def _masked_fill_np(a, mask, value):
 
 
 def _masked_fill_inplace_np(a, mask, value):
-    _check_mask(mask)
-    value = _fill_value(value)
-    try:
-        shape = np.broadcast_shapes(a.shape, mask.shape)
-    except ValueError:
-        raise broadcast_error(mask.shape, a.shape) from None
+    value, shape = _masked_fill_prepare(a, mask, value)
     check_inplace_result(a, shape, a.dtype)      # refused before anything is written
     with np.errstate(invalid="ignore", over="ignore"):
         np.copyto(a, np.asarray(value).astype(a.dtype), where=mask, casting="unsafe")

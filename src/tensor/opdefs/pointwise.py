@@ -438,8 +438,8 @@ def _where_np(cond, a, b):
     try:
         return _asarr(np.where(cond, a, b)).astype(dt, copy=False)
     except ValueError:
-        raise broadcast_error(shape_of(cond), np.broadcast_shapes(shape_of(a), shape_of(b))
-                              if True else ()) from None
+        raise broadcast_error(shape_of(cond),
+                              np.broadcast_shapes(shape_of(a), shape_of(b))) from None
 
 
 where = defop("where.self(Tensor condition, Tensor self, Tensor other) -> Tensor", _where_np,

@@ -60,10 +60,7 @@ def _size_args(size):
 
 view = defop("view(Tensor(a) self, SymInt[] size) -> Tensor(a)", _view_np,
              grad={"self": "grad.reshape(self_shape)"}, node_name="ViewBackward0")
-method("view", lambda self, *size: view(self, _size_args(size)) if not (
-    len(size) == 1 and not isinstance(size[0], (list, tuple, int)) and size[0] is not None
-    and not isinstance(size[0], np.integer)) else self.to(size[0]) if False else
-    view(self, _size_args(size)))
+method("view", lambda self, *size: view(self, _size_args(size)))
 method("view_as", lambda self, other: view(self, tuple(other.shape)))
 
 
