@@ -3,6 +3,7 @@
 Every op is routed by the dispatcher in ``dispatch``; the mode guards come from ``modes``.
 """
 
+import builtins as _builtins
 from dispatch import dispatcher as _dispatcher
 from dispatch import dispatch_trace, dispatch_table, DispatchKeySet, ops  # noqa: F401
 
@@ -55,9 +56,24 @@ def result_type(a, b):
     return _result_type(a, b)
 
 
+# The functions whose first argument may be a Python number when the second is a tensor
+# (``torch.add(2, t)``); every other function wants a tensor first, as in PyTorch.
+_NUMBER_FIRST = frozenset({"add", "sub", "mul", "div", "divide", "true_divide", "pow",
+                           "remainder", "float_power"})
+
+
+_NUMBERS = (_builtins.int, _builtins.float, _builtins.bool)
+
+
 def _function(name):
+    number_first = name in _NUMBER_FIRST
+
     def fn(input, *args, out=None, **kwargs):
         if not isinstance(input, Tensor):
+            if not (number_first and isinstance(input, _NUMBERS) and args
+                    and isinstance(args[0], Tensor)):
+                raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                                f"{type(input).__name__}")
             input = tensor(input)
         if out is not None:
             # ``torch.add(a, b, out=c)`` runs the op's out= overload (it writes ``c``, bumps
@@ -98,6 +114,13 @@ _FUNCTIONS = [
 for _name in _FUNCTIONS:
     if hasattr(Tensor, _name) and _name not in globals():
         globals()[_name] = _function(_name)
+
+
+def matmul(input, other, *, out=None):
+    """``torch.matmul``: the op itself (its argument checks count positions from ``input``)."""
+    if out is not None:
+        return _function("matmul")(input, other, out=out)
+    return _ops.linalg.matmul(input, other)
 
 
 def where(condition, input=None, other=None):

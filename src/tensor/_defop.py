@@ -38,7 +38,7 @@ from . import _tensor as T
 from .autograd import graph as G
 from .errors import inplace_inference_error
 
-__all__ = ["defop", "LIB", "OPS", "method", "FORMULA_NS"]
+__all__ = ["defop", "fast_path", "LIB", "OPS", "method", "FORMULA_NS"]
 
 LIB = Library("aten", "DEF")
 OPS: dict[str, "object"] = {}          # full name -> OpOverload, every op we define
@@ -221,10 +221,31 @@ def _returns_list(schema):
 
 
 # -- CPU kernels ---------------------------------------------------------------------------
+def fast_path(kernel, when, then, **env):
+    """Give the numpy ``kernel`` an inline fast path (Note [Inline fast paths]).
+
+    ``when`` and ``then`` are Python expressions over ``d0, d1, ...`` (the op's arguments, with
+    tensors unwrapped to their arrays) and ``a0, a1, ...`` (the arguments as passed); ``env``
+    names what they use besides ``_nd`` (``np.ndarray``). Returns ``kernel``.
+    """
+    kernel.fast = (when, then, env)
+    return kernel
+
+
 def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
     """Generate the CPU kernel. With ``via_slow`` (see :func:`via_rule`), the kernel first
     tests inline for the common case — the op's Autograd kernel ran, so PyTorch's inner
-    re-entry is invisible — and hands every other case to ``via_slow``."""
+    re-entry is invisible — and hands every other case to ``via_slow``.
+
+    Note [Inline fast paths]
+        A tiny op spends most of its time in Python frames, not in numpy. A numpy kernel may
+        therefore carry ``fast = (when, then, env)`` (see :func:`fast_path`): the generated
+        kernel evaluates ``then`` itself when ``when`` holds — e.g. ``np.add(d0, d1)`` for two
+        arrays of one dtype — and calls the full kernel otherwise, or when ``then`` raises
+        (the full kernel then raises PyTorch's error). ``then`` must agree with the full kernel
+        wherever ``when`` holds; a numpy scalar it returns becomes a 0-dim array. The wrap of
+        a fresh result is inlined too, so a functional op is one Python frame at this layer.
+    """
     tpos = [(i, k) for i, k in schema.tensor_args]
     n = len(schema.arguments)
     names = [f"a{i}" for i in range(n)]
@@ -240,10 +261,55 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
         if kind_ == "tensor_list":
             call_args[i] = f"[getattr(x, '_data', x) for x in a{i}]"
         else:
-            call_args[i] = f"(a{i}._data if a{i}.__class__ is _T else getattr(a{i}, '_data', a{i}))"
+            lines.append(f"    d{i} = a{i}._data if a{i}.__class__ is _T "
+                         f"else getattr(a{i}, '_data', a{i})")
+            call_args[i] = f"d{i}"
     call = f"cpu({', '.join(call_args)})"
     ret_list = _returns_list(schema)
-    if kind == "inplace":
+    fast = getattr(cpu, "fast", None)
+    ns = {}
+    single = kind not in ("inplace", "out", "view") and not ret_list \
+        and len(schema.returns) == 1
+    if single:
+        if fast is not None:
+            when, then, env = fast
+            ns.update(env)
+            lines += [f"    if {when}:",
+                      "        try:",
+                      f"            r = {then}",
+                      "            if r.__class__ is not _nd:",
+                      "                r = r.__array__()",
+                      "        except (ValueError, TypeError, IndexError):",
+                      f"            r = {call}",
+                      "    else:",
+                      f"        r = {call}"]
+        else:
+            lines.append(f"    r = {call}")
+        # the wrap of a fresh result, inlined (``_tensor.wrap``)
+        lines += ["    t = _new(_T)",
+                  "    t._data = r",
+                  "    t._base = None",
+                  "    t._view = None",
+                  "    t._requires_grad = False",
+                  "    t._grad_fn = None",
+                  "    t._output_nr = 0",
+                  "    t._grad = None",
+                  "    if _get()[3]:",
+                  "        t._dispatch_keys = IK",
+                  "        t._vc = None",
+                  # Note [Provenance of inference tensors]: remember which op made one, so
+                  # errors about it can say so (DESIGN §8).
+                  "        if STACKS[0]:",
+                  "            t._extra = None",
+                  f"            note_origin(t, {schema.full_name!r})",
+                  "        else:",
+                  "            t._extra = ORIGIN     # shared (Note [Shared extras])",
+                  "    else:",
+                  "        t._dispatch_keys = NK",
+                  "        t._vc = [0, None]",
+                  "        t._extra = None",
+                  "    return t"]
+    elif kind == "inplace":
         w = schema.written_args[0]
         lines.append(f"    {call}")
         lines.append(f"    return a{w}")
@@ -267,23 +333,14 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
             lines.append(f"    return [wrap(r) for r in {call}]")
         elif len(schema.returns) > 1:
             lines.append(f"    return tuple(wrap(r) for r in {call})")
-        elif len(schema.returns) == 0:
-            lines.append(f"    {call}")
         else:
-            # Note [Provenance of inference tensors]: remember which op made one, so errors
-            # about it can say so (DESIGN §8). Costs one attribute test on the hot path.
-            lines.append(f"    r = wrap({call})")
-            lines.append("    if r._vc is None:")
-            lines.append("        if r._extra is None and not STACKS[0]:")
-            lines.append("            r._extra = ORIGIN     # shared (Note [Shared extras])")
-            lines.append("        else:")
-            lines.append(f"            note_origin(r, {schema.full_name!r})")
-            lines.append("    return r")
+            lines.append(f"    {call}")
     from .errors import note_origin, shared_origin, _STACKS
-    ns = {"cpu": cpu, "wrap": _wrap, "wrap_like": _wrap_like, "getattr": builtins.getattr,
-          "_T": _Tensor, "note_origin": note_origin, "STACKS": _STACKS,
-          "ORIGIN": shared_origin(schema.full_name), "_get": _get, "AGB": _AG.bit,
-          "via_slow": via_slow}
+    ns.update({"cpu": cpu, "wrap": _wrap, "wrap_like": _wrap_like, "getattr": builtins.getattr,
+               "_T": _Tensor, "note_origin": note_origin, "STACKS": _STACKS,
+               "ORIGIN": shared_origin(schema.full_name), "_get": _get, "AGB": _AG.bit,
+               "via_slow": via_slow, "_nd": np.ndarray, "_new": object.__new__,
+               "IK": T.INFERENCE_KEYS, "NK": T.NORMAL_KEYS})
     exec(compile("\n".join(lines) + "\n", f"<cpu {schema.full_name}>", "exec"), ns)
     return ns["cpu_kernel"]
 
@@ -692,11 +749,18 @@ def via_rule(kernel, via, n_tensor_args):
 
 
 def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
-          autograd=None, via=None):
+          autograd=None, via=None, composite_keys=False):
     """Declare an op (see module docstring). Returns the op's ``call`` function.
 
     ``composite``: a function over our ops registered at CompositeImplicitAutograd instead of
-    a numpy kernel; it gets its gradient from its parts. ``autograd``: a hand-written
+    a numpy kernel; it gets its gradient from its parts.
+
+    Note [Composites may reuse the key set]
+        With ``composite_keys=True`` the composite is the kernel itself, ``f(ks, *args)``. When
+        it calls an op on exactly its own tensor arguments it may run that op's kernel for
+        ``ks`` (``op.redispatch(ks, ...)``, or the op's cache) instead of calling ``op(...)``: nothing changed the thread's record in between and the tensors are the
+        same, so a full call would compute the same key set again. (Any other call — on a view,
+        a new tensor — must go through the op as usual.) ``autograd``: a hand-written
     Autograd-key kernel ``(ks, *args)`` (rarely needed). Ops with neither ``grad`` nor a
     composite are not differentiable: their outputs never require grad.
     """
@@ -707,8 +771,17 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
     sch = op.schema
     kind = sch.kind
     if composite is not None:
-        def cia(ks, *args, _f=composite):
-            return _f(*args)
+        # generated so the composite gets its arguments without packing them into a tuple;
+        # with ``composite_keys`` it also gets the key set (Note [Composites may reuse the
+        # key set])
+        if composite_keys:
+            cia = composite       # already a kernel: f(ks, *args)
+        else:
+            names = ", ".join(f"a{i}" for i in range(len(sch.arguments)))
+            ns = {"f": composite}
+            exec(compile(f"def cia(ks, {names}):\n    return f({names})\n",
+                         f"<composite {name}>", "exec"), ns)
+            cia = ns["cia"]
         LIB._impl_raw(name, cia, "CompositeImplicitAutograd")
         return op.call
     cpu_kernel = _make_cpu_kernel(sch, cpu, kind)

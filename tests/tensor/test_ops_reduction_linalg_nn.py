@@ -560,7 +560,9 @@ def test_matmul_matches_numpy(ab):
     assert r.shape == want.shape and r.dtype.np == a.dtype
     np.testing.assert_allclose(arr(r), want, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(arr(torch.matmul(T(a), T(b))), want, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(arr(a @ T(b)), want, rtol=1e-4, atol=1e-5)   # __rmatmul__
+    np.testing.assert_allclose(arr(T(b).__rmatmul__(T(a))), want, rtol=1e-4, atol=1e-5)
+    with pytest.raises(TypeError, match="unsupported operand"):   # as PyTorch: no array @ t
+        a @ T(b)
 
 
 @given(matmul_pair())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._defop import defop, method
+from .._defop import OPS, defop, fast_path, method
 from .._tensor import Tensor as _Tensor
 from .reduction import cxx_name, short_name
 
@@ -31,6 +31,10 @@ def _matmul_np(a, b):
     return np.asarray(np.matmul(a, b))
 
 
+_dot_np_ = np.dot     # for 2-D (and 1-D) operands the same product as matmul, and cheaper
+_F = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
+
+
 # -- mm ------------------------------------------------------------------------------------
 def _mm_np(a, b):
     if a.ndim != 2:
@@ -48,9 +52,13 @@ def _mm_np(a, b):
             f"{cxx_name(b.dtype)}. Hint: matrix products do not promote; convert one operand "
             "(e.g. .double()).")
     _not_for_bool("addmm_impl_cpu_", a)
-    return _matmul_np(a, b)
+    return np.asarray(_dot_np_(a, b))
 
 
+# two matrices of one floating dtype (a wrong inner size makes np.dot raise: the full kernel
+# then raises PyTorch's error)
+fast_path(_mm_np, "d0.__class__ is _nd and d1.__class__ is _nd and d0.ndim == 2 == d1.ndim "
+          "and d0.dtype is d1.dtype and d0.dtype in _F", "_dot(d0, d1)", _dot=_dot_np_, _F=_F)
 mm = defop("mm(Tensor self, Tensor mat2) -> Tensor", _mm_np,
            grad={"self": "grad.mm(mat2.t())", "mat2": "self.t().mm(grad)"})
 method("mm", mm)
@@ -117,6 +125,8 @@ def _dot_np(a, b):
     return np.asarray(np.dot(a, b), dtype=a.dtype)
 
 
+fast_path(_dot_np, "d0.__class__ is _nd and d1.__class__ is _nd and d0.ndim == 1 == d1.ndim "
+          "and d0.dtype is d1.dtype and d0.dtype in _F", "_dot(d0, d1)", _dot=_dot_np_, _F=_F)
 dot = defop("dot(Tensor self, Tensor tensor) -> Tensor", _dot_np,
             grad={"self": "grad * tensor", "tensor": "grad * self"},
             via=("write", 1))   # Note [Kernels that re-enter the dispatcher] (_defop.py)
@@ -199,19 +209,38 @@ def _broadcast_batch(a, b):
     return tuple(out)
 
 
-def _matmul(self, other):
-    d1, d2 = self.dim(), other.dim()
+def _not_a_tensor(fn, name, pos, v):
+    return TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not "
+                     f"{type(v).__name__}")
+
+
+def _matmul(ks, self, other):
+    if not isinstance(self, _Tensor):
+        raise _not_a_tensor("matmul", "input", 1, self)
+    if not isinstance(other, _Tensor):
+        raise _not_a_tensor("matmul", "other", 2, other)
+    d1, d2 = self._data.ndim, other._data.ndim
+    # the common cases first, through the inner op's kernel for this very key set (Note
+    # [Composites may reuse the key set] in _defop.py)
+    if d1 == 2 and d2 == 2:
+        try:
+            k = _mm_cache[ks]
+        except KeyError:
+            k = _mm_op._resolve(ks)
+        return k(ks, self, other)
+    if d1 == 1 and d2 == 1:
+        try:
+            k = _dot_cache[ks]
+        except KeyError:
+            k = _dot_op._resolve(ks)
+        return k(ks, self, other)
     if d1 == 0 or d2 == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{d1}D and {d2}D")
-    if d1 == 1 and d2 == 1:
-        return dot(self, other)
     if d1 == 2 and d2 == 1:
-        return mv(self, other)
+        return _mv_rd(ks, self, other)
     if d1 == 1 and d2 == 2:
         return mm(self.unsqueeze(0), other).squeeze(0)
-    if d1 == 2 and d2 == 2:
-        return mm(self, other)
     if d1 >= 3 and d2 <= 2:
         # fold the batch into the rows: (..., n, k) @ (k, m) -> (B*n, k) @ (k, m)
         shape = tuple(self.shape)
@@ -238,15 +267,25 @@ def _matmul(self, other):
     return out
 
 
-matmul = defop("matmul(Tensor self, Tensor other) -> Tensor", composite=_matmul)
-method("matmul", matmul)
+_mm_op, _dot_op = OPS["aten::mm"], OPS["aten::dot"]
+_mm_cache, _dot_cache = _mm_op._cache, _dot_op._cache   # cleared in place, never replaced
+_mv_rd = OPS["aten::mv"].redispatch
+matmul = defop("matmul(Tensor self, Tensor other) -> Tensor", composite=_matmul,
+               composite_keys=True)
+def _matmul_method(self, other):
+    if not isinstance(other, _Tensor):
+        raise _not_a_tensor("matmul", "other", 1, other)
+    return matmul(self, other)
+
+
+method("matmul", _matmul_method)
 
 
 def _matmul_operator(self, other):
-    # a number is no matrix: let Python raise "unsupported operand type(s) for @"
-    if isinstance(other, (int, float, complex, bool)):
-        return NotImplemented
-    return matmul(self, other)
+    # anything but a tensor: let Python raise "unsupported operand type(s) for @" (PyTorch)
+    if other.__class__ is _Tensor or isinstance(other, _Tensor):
+        return matmul(self, other)
+    return NotImplemented
 
 
 method("__matmul__", _matmul_operator)
@@ -254,8 +293,7 @@ method("__matmul__", _matmul_operator)
 
 def _rmatmul(self, other):
     if not isinstance(other, _Tensor):
-        from .factories import as_tensor
-        other = as_tensor(other)
+        return NotImplemented       # PyTorch: `[1., 2.] @ t` is a TypeError, not a matmul
     return matmul(other, self)
 
 
