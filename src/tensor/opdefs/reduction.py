@@ -33,8 +33,9 @@ def _sum_np(a, dtype):
 
 
 # a float array summed in its own dtype: numpy's add.reduce is what ``a.sum()`` runs
-fast_path(_sum_np, "d0.__class__ is _nd and a1 is None and d0.dtype in _F", "_add_reduce(d0, None)",
-          _add_reduce=np.add.reduce, _F=frozenset((np.dtype(np.float32), np.dtype(np.float64))))
+_FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
+fast_path(_sum_np, "d0.__class__ is _nd and a1 is None and d0.dtype in _F",
+          "_add_reduce(d0, None)", _add_reduce=np.add.reduce, _F=_FLOATS)
 
 
 def _sum_dim_np(a, dim, keepdim, dtype):
@@ -79,6 +80,11 @@ def _mean_check(a, dtype):
 def _mean_np(a, dtype):
     _mean_check(a, dtype)
     return np.asarray(a.mean(dtype=_sum_dtype(a, dtype)), dtype=_sum_dtype(a, dtype))
+
+
+# numpy's own mean of a float array: its sum in its dtype, divided by the count
+fast_path(_mean_np, "d0.__class__ is _nd and a1 is None and d0.size and d0.dtype in _F",
+          "_add_reduce(d0, None) / d0.size", _add_reduce=np.add.reduce, _F=_FLOATS)
 
 
 def _mean_dim_np(a, dim, keepdim, dtype):
@@ -241,8 +247,10 @@ def _amax_kernel(name, fn):
         dim = _full_or_dims(dim)
         axes = _axes(dim, a.ndim)
         _check_nonempty(name, a, axes, dim is None)
-        return np.asarray(fn(a, axis=axes, keepdims=keepdim))
-    return kernel
+        return np.asarray(fn.reduce(a, axis=axes, keepdims=keepdim))
+    # the whole of a non-empty float array: what np.max / np.min run
+    return fast_path(kernel, "d0.__class__ is _nd and not a1 and not a2 and d0.size and "
+                     "d0.dtype in _F", "_reduce(d0, None)", _reduce=fn.reduce, _F=_FLOATS)
 
 
 def evenly_distribute_backward(grad, self, result, dim, keepdim):
@@ -259,12 +267,12 @@ def evenly_distribute_backward(grad, self, result, dim, keepdim):
 
 
 amax = defop("amax(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
-             _amax_kernel("amax", np.max),
+             _amax_kernel("amax", np.maximum),
              grad={"self": "evenly_distribute_backward(grad, self, result, "
                            "full_or_dims(dim), keepdim)"},
     via=("write", 1))
 amin = defop("amin(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
-             _amax_kernel("amin", np.min),
+             _amax_kernel("amin", np.minimum),
              grad={"self": "evenly_distribute_backward(grad, self, result, "
                            "full_or_dims(dim), keepdim)"},
     via=("write", 1))

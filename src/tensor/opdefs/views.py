@@ -9,8 +9,8 @@ import numpy as np
 from dispatch import keys as _k
 
 from .. import _tensor as T
-from .._defop import LIB, defop, method, OPS
-from ._util import wrap_dim
+from .._defop import LIB, OPS, defop, fast_path, method
+from ._util import _non_overlapping_and_dense, wrap_dim
 
 _nd = np.ndarray
 
@@ -40,6 +40,13 @@ def _infer_size(shape, numel):
 
 
 def _view_np(a, size):
+    if -1 not in size:
+        v = a.view()
+        try:
+            v.shape = size       # numpy checks the element count and the strides
+            return v
+        except (ValueError, TypeError, AttributeError):
+            pass                 # PyTorch's error below
     shape = _infer_size(size, a.size)
     v = a.view()
     try:
@@ -55,7 +62,10 @@ def _view_np(a, size):
 def _size_args(size):
     if len(size) == 1 and isinstance(size[0], (list, tuple)):
         return tuple(size[0])
-    return tuple(int(s) for s in size)
+    for s in size:
+        if s.__class__ is not int:
+            return tuple(int(s) for s in size)
+    return size
 
 
 view = defop("view(Tensor(a) self, SymInt[] size) -> Tensor(a)", _view_np,
@@ -113,9 +123,14 @@ method("flatten", _flatten)
 def _transpose_np(a, d0, d1):
     nd = a.ndim
     if nd == 0:
+        wrap_dim(d0, nd), wrap_dim(d1, nd)
         return a.view()
     d0, d1 = wrap_dim(d0, nd), wrap_dim(d1, nd)
-    return np.swapaxes(a, d0, d1)
+    return a.swapaxes(d0, d1)
+
+
+# numpy wraps negative dims as PyTorch does and raises on the others (full kernel: its text)
+fast_path(_transpose_np, "d0.__class__ is _nd and d0.ndim", "d0.swapaxes(a1, a2)")
 
 
 transpose = defop("transpose.int(Tensor(a) self, int dim0, int dim1) -> Tensor(a)",
@@ -152,8 +167,13 @@ permute = defop("permute(Tensor(a) self, int[] dims) -> Tensor(a)", _permute_np,
 method("permute", lambda self, *dims: permute(self, _size_args(dims)))
 
 
+_ALL = slice(None)
+
+
 def _unsqueeze_np(a, dim):
-    return np.expand_dims(a, wrap_dim(dim, a.ndim + 1))
+    if not 0 <= dim <= a.ndim:
+        dim = wrap_dim(dim, a.ndim + 1)
+    return a[(_ALL,) * dim + (None,)]       # basic indexing: always a view
 
 
 unsqueeze = defop("unsqueeze(Tensor(a) self, int dim) -> Tensor(a)", _unsqueeze_np,
@@ -227,6 +247,8 @@ def _select_np(a, dim, index):
     return a[tuple(idx) + (Ellipsis,)]      # "...": a 0-d view, never a numpy scalar
 
 
+fast_path(_select_np, "a1 == 0 and a2.__class__ is int and d0.__class__ is _nd and d0.ndim and "
+          "-d0.shape[0] <= a2 < d0.shape[0]", "d0[a2, ...]")
 select = defop("select.int(Tensor(a) self, int dim, SymInt index) -> Tensor(a)", _select_np,
                grad={"self": "select_backward(grad, self_shape, dim, index)"})
 method("select", select)
@@ -452,12 +474,13 @@ method("detach_", _detach_)
 def _clone_np(a, memory_format):
     """PyTorch's default is ``preserve_format``: a dense input keeps its layout (a transposed
     tensor's clone is transposed too); anything else comes out C-contiguous."""
-    from ._util import _non_overlapping_and_dense
     if memory_format in (None, "preserve_format") and _non_overlapping_and_dense(a):
         return np.array(a, copy=True, order="K")
     return np.array(a, copy=True, order="C")
 
 
+# a C-contiguous array is dense: its preserved layout is C order
+fast_path(_clone_np, "a1 is None and d0.__class__ is _nd and d0.flags.c_contiguous", "d0.copy()")
 _clone = defop("clone(Tensor self, *, MemoryFormat? memory_format=None) -> Tensor", _clone_np,
                grad={"self": "grad"}, via=("copy", 1))
 method("clone", _clone)
