@@ -138,6 +138,13 @@ class Tensor:
             return a.astype(dtype)
         return a
 
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        # numpy hands back what a ufunc made of tensors (``np.sin(t)``): a tensor over it,
+        # as PyTorch does (bool arrays become uint8 there; a 0-d result stays a tensor)
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        return wrap(array)
+
     def numpy(self, *, force: bool = False):
         if self._requires_grad and not force and _get()[2]:   # PyTorch: only in grad mode
             raise RuntimeError(

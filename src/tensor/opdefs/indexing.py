@@ -412,7 +412,10 @@ def getitem(self, idx):
     """``self[index]``: a tracked view for basic indices, a copy (``index``) otherwise."""
     t = type(idx)
     if t is int:
-        if self._data.ndim == 0:
+        shape = self._data.shape
+        if shape and -shape[0] <= idx < shape[0]:
+            return _select(self, 0, idx)
+        if not shape:
             raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
                              "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a "
                              "number")
