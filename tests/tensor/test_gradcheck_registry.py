@@ -223,6 +223,24 @@ def m_clamp(draw, inplace):
     return Case(values(draw, shapes(draw), fix=away_from(*pts)), lo, hi)
 
 
+def m_clamp_tensor(draw, inplace):
+    """Tensor bounds (one may be None) broadcast against self, drawn from grids that self
+    keeps away from; sometimes min > max (then max wins everywhere)."""
+    bs = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3))
+    s, lo_s, hi_s = bs.input_shapes
+    if inplace:
+        s = bs.result_shape
+    low, high = [-1.0, -0.5], [0.5, 1.0]
+    if draw(st.integers(0, 3)) == 0:
+        low, high = high, low
+    which = draw(st.sampled_from(["both", "min", "max"]))
+    lo = None if which == "max" else np.asarray(
+        draw(hnp.arrays(F64, lo_s, elements=st.sampled_from(low))), dtype=F64)
+    hi = None if which == "min" else np.asarray(
+        draw(hnp.arrays(F64, hi_s, elements=st.sampled_from(high))), dtype=F64)
+    return Case(values(draw, s, fix=away_from(-1.0, -0.5, 0.5, 1.0)), lo, hi)
+
+
 def m_round(draw, inplace):
     dec = draw(st.sampled_from([0, 1, 2]))
     fix = away_from_integers(scale=10.0 ** dec, offset=0.5, margin=0.05)
@@ -344,6 +362,19 @@ def m_view(draw, inplace):
     return Case(values(draw, shape, layout=False), new)
 
 
+def m_reshape_alias(draw, inplace):
+    """A (maybe transposed) input and a shape its strides allow without a copy."""
+    shape = shapes(draw, min_dims=1)
+    arr = values(draw, shape, layout=False)
+    if len(shape) >= 2 and draw(st.booleans()):
+        arr = arr.swapaxes(0, 1)
+    cuts = [s for s in arr.shape]
+    if draw(st.booleans()):
+        cuts = cuts + [1]            # a trailing unit dim is always allowed
+    stride = [0] * len(cuts)
+    return Case(arr, cuts, stride)
+
+
 def m_transpose(draw, inplace):
     shape = shapes(draw)
     return Case(values(draw, shape), dim_of(draw, len(shape)), dim_of(draw, len(shape)))
@@ -363,8 +394,20 @@ def m_unsqueeze(draw, inplace):
 
 def m_squeeze(draw, inplace):
     shape = shapes(draw, max_side=2)
-    dim = draw(st.one_of(st.none(), st.just(dims_list(draw, len(shape)))))
-    return Case(values(draw, shape), dim)
+    return Case(values(draw, shape), dims_list(draw, len(shape)))
+
+
+def m_squeeze_all(draw, inplace):
+    return Case(values(draw, shapes(draw, max_side=2)))
+
+
+def m_squeeze_dim(draw, inplace):
+    shape = shapes(draw, max_side=2)
+    return Case(values(draw, shape), dim_of(draw, len(shape)))
+
+
+def m_t(draw, inplace):
+    return Case(values(draw, shapes(draw, max_dims=2)))
 
 
 def m_expand(draw, inplace):
@@ -800,7 +843,9 @@ register("aten::pow.Scalar", m_pow_scalar_base)
 _fam("maximum", m_minmax)
 _fam("minimum", m_minmax)
 _fam("clamp", m_clamp)
+_fam("clamp", m_clamp_tensor, overload=".Tensor")
 _fam("round", m_round, overload=".decimals")
+_fam("round", unary(fix=away_from_integers(offset=0.5)))
 _fam("gelu", m_gelu)
 _fam("where", m_where, inplace=False, overload=".self")
 register("aten::sum aten::mean", m_full_reduce(dtype=True))
@@ -818,10 +863,16 @@ register("aten::cumsum", m_cumsum)
 register("aten::sum_to_size", m_sum_to_size)
 register("aten::view", m_view)
 register("aten::_unsafe_view", m_view)   # reshape's copy case: same arguments as view
+register("aten::_reshape_alias", m_reshape_alias)
 register("aten::transpose.int", m_transpose)
 register("aten::permute", m_permute)
 register("aten::unsqueeze", m_unsqueeze)
-register("aten::squeeze.dims", m_squeeze)
+register("aten::squeeze.dims aten::squeeze_.dims", m_squeeze)
+register("aten::squeeze aten::squeeze_", m_squeeze_all)
+register("aten::squeeze.dim aten::squeeze_.dim", m_squeeze_dim)
+register("aten::t aten::t_", m_t)
+register("aten::transpose_", m_transpose)
+register("aten::unsqueeze_", m_unsqueeze)
 register("aten::expand", m_expand)
 register("aten::select.int", m_select)
 register("aten::slice.Tensor", m_slice)

@@ -38,12 +38,16 @@ VIEW_OPS = {
     "aten::slice.Tensor": (lambda x: OPS["aten::slice.Tensor"](x, 2, 1, None, 2), False),
     "aten::split.Tensor": (lambda x: x.split(2, 2), False),
     "aten::split_with_sizes": (lambda x: x.split([1, 2], 1), False),
-    "aten::squeeze.dims": (lambda x: x[:, :1].squeeze(1), False),
+    "aten::squeeze": (lambda x: x[:, :1].squeeze(), False),
+    "aten::squeeze.dim": (lambda x: x[:, :1].squeeze(1), False),
+    "aten::squeeze.dims": (lambda x: x[:, :1].squeeze((1, -1)), False),
+    "aten::t": (lambda x: x[0].t(), False),
     "aten::transpose.int": (lambda x: x.transpose(0, 2), False),
     "aten::unbind.int": (lambda x: x.unbind(1), False),
     "aten::unfold": (lambda x: x.unfold(2, 2, 2), False),
     "aten::unsqueeze": (lambda x: x.unsqueeze(-1), False),
     "aten::view": (lambda x: x.view(6, 4), False),
+    "aten::_reshape_alias": (lambda x: x.transpose(1, 2).reshape(2, 4, 3, 1), False),
 }
 # Method-level views (built from the ops above) — the same rules hold.
 METHOD_VIEWS = {

@@ -239,32 +239,77 @@ def _matmul(ks, self, other):
                            f"{d1}D and {d2}D")
     if d1 == 2 and d2 == 1:
         return _mv_rd(ks, self, other)
+    # The rest follows PyTorch's decomposition step by step, so that the graph (node names,
+    # which results are views or copies) is PyTorch's too.
+    from .views import _unsafe_view
     if d1 == 1 and d2 == 2:
-        return mm(self.unsqueeze(0), other).squeeze(0)
-    if d1 >= 3 and d2 <= 2:
-        # fold the batch into the rows: (..., n, k) @ (k, m) -> (B*n, k) @ (k, m)
-        shape = tuple(self.shape)
-        if d2 == 1:
-            return mv(self.reshape(-1, shape[-1]), other).reshape(shape[:-1])
-        out = mm(self.reshape(-1, shape[-1]), other)
-        return out.reshape(shape[:-1] + (other.shape[-1],))
-    # batched: broadcast batch dims, then bmm
-    a = self.unsqueeze(0) if d1 == 1 else self
-    b = other.unsqueeze(-1) if d2 == 1 else other
-    sa, sb = tuple(a.shape), tuple(b.shape)
-    batch = _broadcast_batch(sa[:-2], sb[:-2])
-    n, k, m = sa[-2], sa[-1], sb[-1]
+        return mm(self.unsqueeze(0), other).squeeze_(0)
+    if d1 == 3 and d2 == 3:
+        # a batch of one that requires grad, against a real batch: drop its batch dim, so its
+        # gradient is one mm instead of a bmm summed over the batch (PyTorch does the same)
+        b1, b2 = self._data.shape[0], other._data.shape[0]
+        if b2 == 1 and b1 != 1 and other.requires_grad:
+            return _matmul(ks, self, other.squeeze(0))
+        if b1 == 1 and b2 != 1 and self.requires_grad:
+            return _matmul(ks, self.squeeze(0), other)
+    if _should_fold(self, other, d1, d2):
+        # fold the batch of the larger operand into the rows of one mm / mv
+        transpose = d2 > d1
+        t1 = other.mT if transpose else self
+        t2 = (self.t() if d1 == 2 else self) if transpose else other
+        s1 = tuple(t1.shape)
+        out_shape = s1[:-1]
+        rows = 1
+        for x in out_shape:
+            rows *= x
+        folded = t1.reshape(rows, s1[-1])
+        if t2.dim() == 2:
+            out = _unsafe_view(mm(folded, t2), out_shape + (t2.shape[1],))
+            return out.mT.contiguous() if transpose else out
+        return _unsafe_view(mv(folded, t2), out_shape)
+    # batched: broadcast the batch dims, then one bmm
+    sa, sb = tuple(self.shape), tuple(other.shape)
+    n = sa[-2] if d1 > 1 else 1
+    m1 = sa[-1]
+    m2 = sb[-2] if d2 > 1 else sb[0]
+    p = sb[-1] if d2 > 1 else 1
+    batch = _broadcast_batch(sa[:max(d1 - 2, 0)], sb[:max(d2 - 2, 0)])
     nb = 1
     for x in batch:
         nb *= x
-    a3 = a.expand(batch + (n, k)).reshape(nb, n, k)
-    b3 = b.expand(batch + (sb[-2], m)).reshape(nb, sb[-2], m)
-    out = bmm(a3, b3).reshape(batch + (n, m))
-    if d1 == 1:
-        out = out.squeeze(-2)
+    a3 = self.expand(batch + (n, m1)).reshape(nb, n, m1)
     if d2 == 1:
-        out = out.squeeze(-1)
-    return out
+        b3 = other.expand(batch + (m2,)).reshape(nb, m2).unsqueeze(2)
+    else:
+        b3 = other.expand(batch + (m2, p)).reshape(nb, m2, p)
+    out_shape = batch + ((n,) if d1 > 1 else ()) + ((p,) if d2 > 1 else ())
+    out = bmm(a3, b3)
+    if d2 == 1:
+        out = out.squeeze_(-1)
+    return _unsafe_view(out, out_shape)
+
+
+def _should_fold(a, b, d1, d2):
+    """PyTorch's choice between one mm/mv over a folded batch and a bmm: fold when the larger
+    operand has >= 3 dims and the other 1 or 2, and folding costs no copy (or the smaller
+    operand requires grad, where folding keeps its gradient a single mm)."""
+    larger_first = d1 >= d2
+    big_dims, small_dims = (d1, d2) if larger_first else (d2, d1)
+    if not (big_dims >= 3 and small_dims in (1, 2)):
+        return False
+    small = b if larger_first else a
+    if small.requires_grad:
+        return True
+    if d1 == 2:
+        return False
+    t1 = a if larger_first else b.mT
+    if t1.numel() == 0:
+        return True
+    shape, strides = tuple(t1.shape), t1.stride()
+    for i in range(len(shape) - 2):
+        if strides[i] != strides[i + 1] * shape[i + 1]:
+            return False
+    return True
 
 
 _mm_op, _dot_op = OPS["aten::mm"], OPS["aten::dot"]

@@ -74,20 +74,41 @@ method("view", lambda self, *size: view(self, _size_args(size)))
 method("view_as", lambda self, other: view(self, tuple(other.shape)))
 
 
-def _can_view(a, shape):
+def _viewed(a, shape):
+    """``a`` reshaped without a copy, or None when its strides do not allow it."""
     v = a.view()
     try:
         v.shape = shape
-        return True
+        return v
     except AttributeError:
-        return False
+        return None
+
+
+def _reshape_alias_np(a, size, stride):
+    v = _viewed(a, tuple(size))
+    if v is None:
+        raise RuntimeError(f"_reshape_alias: the strides of the input do not allow the shape "
+                           f"{_fmt(size)} without a copy")
+    return v
+
+
+# reshape's view case for a non-contiguous input (PyTorch: ReshapeAliasBackward0)
+_reshape_alias = defop("_reshape_alias(Tensor(a) self, SymInt[] size, SymInt[] stride) -> "
+                       "Tensor(a)", _reshape_alias_np,
+                       grad={"self": "grad.reshape(self_shape)"})
 
 
 def reshape(self, *shape):
-    """A view when the strides allow it, otherwise a copy (like PyTorch)."""
-    shape = _infer_size(_size_args(shape), self._data.size)
-    if _can_view(self._data, shape):
+    """As PyTorch: ``view`` for a contiguous input, ``_reshape_alias`` (also a view) when the
+    strides allow it, otherwise a contiguous copy reshaped by ``_unsafe_view``."""
+    a = self._data
+    shape = _infer_size(_size_args(shape), a.size)
+    if a.flags.c_contiguous:
         return view(self, shape)
+    v = _viewed(a, shape)
+    if v is not None:
+        isz = a.itemsize
+        return _reshape_alias(self, shape, tuple(st // isz for st in v.strides))
     return _unsafe_view(_clone(self, memory_format="contiguous_format"), shape)
 
 
@@ -140,14 +161,15 @@ method("swapaxes", transpose)
 method("swapdims", transpose)
 
 
-def _t(self):
-    if self._data.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
-                           f"{self._data.ndim}D")
-    return transpose(self, 0, 1) if self._data.ndim == 2 else view(self, self._data.shape)
+def _t_np(a):
+    if a.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {a.ndim}D")
+    return a.transpose() if a.ndim == 2 else a.view()
 
 
-method("t", _t)
+fast_path(_t_np, "d0.__class__ is _nd and d0.ndim == 2", "d0.transpose()")
+t = defop("t(Tensor(a) self) -> Tensor(a)", _t_np, grad={"self": "grad.t()"})
+method("t", t)
 T.Tensor.T = property(lambda self: permute(self, tuple(reversed(range(self._data.ndim)))))
 T.Tensor.mT = property(lambda self: transpose(self, -2, -1))
 
@@ -171,9 +193,17 @@ _ALL = slice(None)
 
 
 def _unsqueeze_np(a, dim):
-    if not 0 <= dim <= a.ndim:
-        dim = wrap_dim(dim, a.ndim + 1)
-    return a[(_ALL,) * dim + (None,)]       # basic indexing: always a view
+    nd = a.ndim
+    if not 0 <= dim <= nd:
+        dim = wrap_dim(dim, nd + 1)
+    shape = a.shape[:dim] + (1,) + a.shape[dim:]
+    if a.flags.c_contiguous:
+        return a.reshape(shape)       # a view, with PyTorch's strides
+    # PyTorch's stride for the new dim: size * stride of the dim it lands before (1 at the end)
+    st = a.strides
+    new = st[dim] * a.shape[dim] if dim < nd else a.itemsize
+    return np.lib.stride_tricks.as_strided(a, shape, st[:dim] + (new,) + st[dim:],
+                                           writeable=a.flags.writeable)
 
 
 unsqueeze = defop("unsqueeze(Tensor(a) self, int dim) -> Tensor(a)", _unsqueeze_np,
@@ -193,10 +223,30 @@ def _squeeze_np(a, dim):
     return np.squeeze(a, axis=keep) if keep else a.view()
 
 
-squeeze = defop("squeeze.dims(Tensor(a) self, int[]? dim=None) -> Tensor(a)", _squeeze_np,
+# three overloads, as in PyTorch (their nodes are SqueezeBackward0/1/2)
+squeeze = defop("squeeze(Tensor(a) self) -> Tensor(a)", lambda a: _squeeze_np(a, None),
                 grad={"self": "grad.reshape(self_shape)"})
-method("squeeze", lambda self, dim=None: squeeze(self, dim if dim is None or isinstance(
-    dim, (list, tuple)) else (dim,)))
+squeeze_dim = defop("squeeze.dim(Tensor(a) self, int dim) -> Tensor(a)",
+                    lambda a, dim: _squeeze_np(a, (dim,)),
+                    grad={"self": "grad.reshape(self_shape)"}, node_name="SqueezeBackward1")
+squeeze_dims = defop("squeeze.dims(Tensor(a) self, int[] dim) -> Tensor(a)", _squeeze_np,
+                     grad={"self": "grad.reshape(self_shape)"}, node_name="SqueezeBackward2")
+
+
+def _squeeze_overload(dim, plain, one, many):
+    if dim is None:
+        return plain, ()
+    if isinstance(dim, (list, tuple)):
+        return many, (tuple(dim),)
+    return one, (dim,)
+
+
+def _squeeze_method(self, dim=None):
+    op, extra = _squeeze_overload(dim, squeeze, squeeze_dim, squeeze_dims)
+    return op(self, *extra)
+
+
+method("squeeze", _squeeze_method)
 
 
 def _expand_np(a, size, implicit):
@@ -492,3 +542,82 @@ def _contiguous(self, memory_format=None):
 
 method("contiguous", _contiguous)
 _ = _k
+
+
+# -- in-place view ops (t_, transpose_, unsqueeze_, squeeze_) ----------------------------------
+# Note [In-place view ops]
+#   ``x.t_()`` changes x's shape and strides, not its values: x becomes what ``x.t()`` would
+#   be, keeping its identity. So the kernel runs the functional view op through the
+#   dispatcher (which records its node with x's history as input, and tracks the view), then
+#   x takes over the result's array, node and view bookkeeping, and its version is bumped.
+#   PyTorch's checks come first: an inference tensor outside inference mode, a leaf that
+#   requires grad, the view creation-mode rules. The node gets PyTorch's name for the
+#   in-place form (``TBackward1``, ``UnsqueezeBackward1``, ``SqueezeBackward3``...).
+_RENAMED: dict = {}
+
+
+def _rename_node(node, name):
+    cls = type(node)
+    new = _RENAMED.get((cls, name))
+    if new is None:
+        new = _RENAMED[(cls, name)] = type(name, (cls,), {"__slots__": ()})
+    node.__class__ = new
+
+
+def _inplace_view(schema, functional, node_name):
+    from dispatch.record import current_record
+    from .._defop import _requires_grad, check_inplace
+    from ..errors import inplace_inference_error
+    aiov = _k.ADInplaceOrView.bit
+    opname = schema.split("(")[0].split(".")[0]
+
+    def kernel(ks, self, *args):
+        rec = current_record()
+        if self._vc is None and not rec[3]:
+            raise inplace_inference_error(self)
+        if rec[2] and _requires_grad(self):
+            check_inplace(self, True)
+        v = functional(self, *args)
+        node = v._grad_fn
+        if node is not None:
+            _rename_node(node, node_name)
+            self._grad_fn = node
+            self._output_nr = 0
+        self._data = v._data
+        vc = self._vc
+        if vc is not None and not rec[1] & aiov:
+            vc[0] += 1
+            vc[1] = opname
+        if self._view is not None and v._view is not None:
+            info = v._view            # still a view of the same root, one op further
+            info.attr_version = vc[0]
+            self._view = info
+        return self
+
+    return defop(schema, composite=kernel, composite_keys=True)
+
+
+t_ = _inplace_view("t_(Tensor(a!) self) -> Tensor(a!)", t, "TBackward1")
+transpose_ = _inplace_view("transpose_(Tensor(a!) self, int dim0, int dim1) -> Tensor(a!)",
+                           transpose, "TransposeBackward1")
+unsqueeze_ = _inplace_view("unsqueeze_(Tensor(a!) self, int dim) -> Tensor(a!)", unsqueeze,
+                           "UnsqueezeBackward1")
+squeeze_ = _inplace_view("squeeze_(Tensor(a!) self) -> Tensor(a!)", squeeze,
+                         "SqueezeBackward3")
+squeeze_dim_ = _inplace_view("squeeze_.dim(Tensor(a!) self, int dim) -> Tensor(a!)",
+                             squeeze_dim, "SqueezeBackward4")
+squeeze_dims_ = _inplace_view("squeeze_.dims(Tensor(a!) self, int[] dim) -> Tensor(a!)",
+                              squeeze_dims, "SqueezeBackward5")
+method("t_", t_)
+method("transpose_", transpose_)
+method("swapaxes_", transpose_)
+method("swapdims_", transpose_)
+method("unsqueeze_", unsqueeze_)
+
+
+def _squeeze_inplace_method(self, dim=None):
+    op, extra = _squeeze_overload(dim, squeeze_, squeeze_dim_, squeeze_dims_)
+    return op(self, *extra)
+
+
+method("squeeze_", _squeeze_inplace_method)
