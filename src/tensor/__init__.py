@@ -23,6 +23,7 @@ from .opdefs.factories import (  # noqa: F401
 )
 from .opdefs.shape import cat, stack, concat, concatenate  # noqa: F401
 from .errors import InferenceTensorError  # noqa: F401
+from ._repr import set_printoptions  # noqa: F401
 from .opdefs.reduction import return_types  # noqa: F401
 from . import nn, optim, library  # noqa: F401
 from . import errors  # noqa: F401
