@@ -94,11 +94,22 @@ _untyped_keys = 0       # see Note [Generated call functions]
 _trace_hooks = []       # set by trace.py: [wrap(op, key, how, raw) -> raw]
 
 
+_generation = [0]
+
+
 def _invalidate_all() -> None:
     """Note [The per-op cache]: every registration clears every cached choice."""
     with _lock:
+        _generation[0] += 1
         for op in list(_ops.values()):
             op._cache.clear()
+
+
+def generation() -> int:
+    """A number that changes whenever any kernel choice may have changed (a registration, a
+    removal, a new key, a dispatch trace starting or ending): a layer above can cache a fact
+    about the dispatch tables and trust it while this number stays the same."""
+    return _generation[0]
 
 
 _k._listeners.append(_invalidate_all)

@@ -27,12 +27,14 @@ Note [Redispatch without guards]
 from __future__ import annotations
 
 import builtins
+import types
 
 import numpy as np
 
 from dispatch import keys as _k
 from dispatch.library import Library
 from dispatch.record import current_record as _get
+from dispatch.dispatcher import generation as _dgen
 
 from . import _tensor as T
 from .autograd import graph as G
@@ -54,6 +56,11 @@ def method(name, fn=None):
     """Attach ``fn`` to Tensor as ``name`` (decorator when ``fn`` is None)."""
     if fn is None:
         return lambda f: method(name, f)
+    if getattr(fn, "__name__", "x")[0] in "_<" and not name.startswith("__") \
+            and hasattr(fn, "__code__"):
+        # a private helper or a lambda: Python's own argument errors name the method
+        # (``sum() got an unexpected keyword argument 'axis'``, as PyTorch's do)
+        fn.__name__ = fn.__qualname__ = name
     setattr(_Tensor, name, fn)
     return fn
 
@@ -74,67 +81,113 @@ class OpNode(G.Node):
 
     def _release(self):
         # Only saved tensors are freed (PyTorch): a node that saved none may run again.
-        if self._saved and any(type(v) is G.SavedVariable or (type(v) is list and v and type(
-                v[0]) is G.SavedVariable) for v in self._saved.values()):
-            self._saved = None
+        saved = self._saved
+        if saved:
+            for v in saved.values():
+                c = v.__class__
+                if c is _SV or (c is list and v and v[0].__class__ is _SV):
+                    self._saved = None
+                    return
 
     def apply(self, grads):
         spec = self._spec
+        if spec.fast is _UNRESOLVED:      # first backward of this op: maybe specialise
+            fast = _resolve_numpy_formulas(spec)
+            if fast is not None:
+                return fast(self, grads)
         saved = self._saved
         if saved is None:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time or "
-                "if you need to access saved tensors after calling backward.")
-        if spec.n_out == 1:
-            g = grads[0]
-            if g is None:
-                g = _zeros_for(self._meta[0])
-            env_grad = g
+            raise _freed_error()
+        if not spec.simple:
+            return _apply_general(self, spec, saved, grads)
+        g = grads[0]
+        if g is None:
+            g = _zeros_for(self._meta[0])
+        return _apply_formulas(self, spec, saved, grads, g)
+
+
+def _apply_formulas(node, spec, saved, grads, g):
+    """``apply`` through the dispatcher for one output and one gradient per argument."""
+    needs = node._needs
+    in_meta = node._in_meta
+    out = []
+    k = 0
+    for fn, names, _ in spec.formulas:
+        if needs[k]:
+            r = fn(*[g if n == "grad" else grads if n == "grads" else _unpack(saved[n], node)
+                     for n in names])
+            if r is None:
+                out.append(None)
+            else:
+                shape, dt = in_meta[k]
+                if r.__class__ is _Tensor and r._data.shape == shape and r._data.dtype == dt:
+                    out.append(r)
+                else:
+                    out.append(_fit_grad(r, in_meta[k]))
         else:
-            gl = list(grads)
-            for i, g in enumerate(gl):
-                if g is None:
-                    gl[i] = _zeros_for(self._meta[i])
-            env_grad = gl[0]
-            grads = gl
-        out = []
-        k = 0
-        for fi, (fn, names, count) in enumerate(spec.formulas):
-            if spec.list_formula[fi]:   # a Tensor[] argument: one gradient per list element
-                count = len(self._needs) - len(spec.formulas) + 1
-            if not any(self._needs[k:k + count]):
-                out.extend([None] * count)
-                k += count
-                continue
-            vals = []
-            for n in names:
-                if n == "grad":
-                    vals.append(env_grad)
-                elif n == "grads":
-                    vals.append(grads)
-                else:
-                    vals.append(_unpack(saved[n], self))
-            r = fn(*vals)
-            if count == 1 and not spec.list_formula[fi]:
-                r = (r,)
-            for j in range(count):
-                gi = r[j] if r is not None else None
-                if gi is not None and self._needs[k + j]:
-                    gi = _fit_grad(gi, self._in_meta[k + j])
-                    out.append(gi)
-                else:
-                    out.append(None)
+            out.append(None)
+        k += 1
+    return out
+
+
+def _freed_error():
+    return RuntimeError(
+        "Trying to backward through the graph a second time (or directly access saved "
+        "tensors after they have already been freed). Saved intermediate values of the "
+        "graph are freed when you call .backward() or autograd.grad(). Specify "
+        "retain_graph=True if you need to backward through the graph a second time or "
+        "if you need to access saved tensors after calling backward.")
+
+
+def _apply_general(node, spec, saved, grads):
+    """``apply`` for several outputs or ``Tensor[]`` arguments."""
+    if spec.n_out == 1:
+        g = grads[0]
+        if g is None:
+            g = _zeros_for(node._meta[0])
+        env_grad = g
+    else:
+        gl = list(grads)
+        for i, g in enumerate(gl):
+            if g is None:
+                gl[i] = _zeros_for(node._meta[i])
+        env_grad = gl[0]
+        grads = gl
+    out = []
+    k = 0
+    for fi, (fn, names, count) in enumerate(spec.formulas):
+        if spec.list_formula[fi]:   # a Tensor[] argument: one gradient per list element
+            count = len(node._needs) - len(spec.formulas) + 1
+        if not any(node._needs[k:k + count]):
+            out.extend([None] * count)
             k += count
-        return out
+            continue
+        vals = []
+        for n in names:
+            if n == "grad":
+                vals.append(env_grad)
+            elif n == "grads":
+                vals.append(grads)
+            else:
+                vals.append(_unpack(saved[n], node))
+        r = fn(*vals)
+        if count == 1 and not spec.list_formula[fi]:
+            r = (r,)
+        for j in range(count):
+            gi = r[j] if r is not None else None
+            if gi is not None and node._needs[k + j]:
+                gi = _fit_grad(gi, node._in_meta[k + j])
+                out.append(gi)
+            else:
+                out.append(None)
+        k += count
+    return out
 
 
 def _unpack(v, node):
-    if type(v) is G.SavedVariable:
+    if type(v) is _SV:
         return v.unpack(node)
-    if type(v) is list and any(type(x) is G.SavedVariable for x in v):  # Tensor?[]: None ok
+    if type(v) is list and any(type(x) is _SV for x in v):  # Tensor?[]: None ok
         return [x.unpack(node) if x is not None else None for x in v]
     return v
 
@@ -156,17 +209,225 @@ def _fit_grad(g, meta):
     return g
 
 
+# -- backward on numpy arrays --------------------------------------------------------------
+# Note [Backward on numpy arrays]
+#     With grad mode off (a backward without ``create_graph``), a formula's ops record nothing,
+#     so sending each of them through the whole dispatcher only costs time. An op may give
+#     twins of its formulas (``NUMPY_FORMULAS``, filled by opdefs/backward_ops.py) that call,
+#     for each op the formula calls, the kernel a normal tensor reaches below Autograd, on the
+#     saved tensors' arrays: the same numpy code, promotion and warnings, minus an Autograd
+#     layer that would do nothing. They run only when nothing could tell the difference: grad
+#     and inference mode off, the default TLS key sets, no dispatch trace, no kernel
+#     registered over any built-in op (``_numpy_env_ok``), plain tensors with normal keys.
+#     Saved tensors are still version-checked, results fitted to the input's shape and dtype
+#     as before; hooks and freeing are the engine's, unchanged. Otherwise: dispatch. Each twin
+#     names the formula it mirrors, so editing a formula without its twin fails loudly.
+NUMPY_FORMULAS: dict = {}      # op full name -> {argument: (formula it mirrors, numpy twin)}
+GRAD = object()                # a numpy formula's answer "the incoming gradient itself"
+_UNRESOLVED = object()
+_SV = G.SavedVariable
+_nd = np.ndarray
+_NORMAL = T.NORMAL_KEYS
+_PLAIN_VALUES = frozenset((float, int, bool, type(None), tuple, str))
+
+
+def _resolve_numpy_formulas(spec):
+    """On an op's first backward: when the op has numpy formulas, generate its node class's
+    ``apply`` (numpy formulas first, the dispatching formulas when they step aside) and
+    install it; otherwise remember there is none. Note [Backward on numpy arrays]."""
+    import inspect
+    table = NUMPY_FORMULAS.get(spec.op_name) if spec.simple else None
+    if table is None:
+        spec.fast = None
+        return None
+    L = []
+    defaults = {}
+    for k, ((fn, names, _), i) in enumerate(zip(spec.formulas, spec.diff_args)):
+        entry = table.get(spec.arg_names[i])
+        L.append(f"            if needs[{k}]:")
+        if entry is None:
+            L.append("                raise _Dispatch")
+        else:
+            mirrors, f = entry
+            params = tuple(inspect.signature(f).parameters)
+            if mirrors != spec.exprs[k] or sorted(params) != sorted(names):
+                raise RuntimeError(
+                    f"the numpy formula for {spec.op_name}'s {spec.arg_names[i]} was written "
+                    f"for {mirrors!r} (taking {params}), but the formula is "
+                    f"{spec.exprs[k]!r} (using {names}). Hint: update its twin in "
+                    "opdefs/backward_ops.py, or delete the twin.")
+            defaults[f"f{k}"] = f
+            for n in names:        # unpacked in the formula's order (same errors first)
+                if n != "grad":
+                    L.append(f"                x_{n} = _numpy_value(saved[{n!r}], self)")
+            args = ", ".join("ga" if p == "grad" else f"x_{p}" for p in params)
+            L += [f"                r = f{k}({args})",
+                  f"                m = meta[{k}]",
+                  "                if r.__class__ is _Tensor:",
+                  "                    d = r._data",
+                  f"                    r{k} = r if d.shape == m[0] and d.dtype == m[1] else "
+                  "_fit_numpy(d, m, g, ga)",
+                  "                elif r is GRAD and ga.shape == m[0] and ga.dtype == m[1]:",
+                  f"                    r{k} = g",
+                  "                else:",
+                  f"                    r{k} = _fit_numpy(r, m, g, ga)"]
+        L.append("            else:")
+        L.append(f"                r{k} = None")
+    L.append(f"            return [{', '.join(f'r{k}' for k in range(len(spec.formulas)))}]")
+    head = [
+        "def apply(self, grads, _spec=_spec, " + ", ".join(f"{n}={n}" for n in defaults) + "):",
+        "    saved = self._saved",
+        "    if saved is None:",
+        "        raise _freed_error()",
+        "    g = grads[0]",
+        "    if g is None:",
+        "        g = _zeros_for(self._meta[0])",
+        "    if g._dispatch_keys == _NORMAL and _numpy_env_ok() and (",
+        "            g.__class__ is _Tensor or _plain_class(g.__class__)):",
+        "        ga = g._data",
+        "        try:",
+        "            needs = self._needs",
+        "            meta = self._in_meta"]
+    tail = ["        except _Dispatch:",
+            "            pass",
+            "    return _apply_formulas(self, _spec, saved, grads, g)"]
+    ns = dict(defaults, _spec=spec)
+    exec(compile("\n".join(head + L + tail) + "\n", f"<backward {spec.op_name}>", "exec"), ns)
+    fn = ns["apply"]
+    # with this module's globals: helpers (and _numpy_env_ok) are looked up where they live
+    fn = types.FunctionType(fn.__code__, globals(), "apply", fn.__defaults__)
+    spec.fast = fn
+    spec.node_cls.apply = fn
+    return fn
+
+
+class _Dispatch(Exception):
+    """A numpy formula stepped aside: take the dispatching formulas."""
+
+
+def _numpy_value(v, node):
+    """A saved value as a numpy formula takes it: the array of a saved plain tensor (after
+    its version check), a plain Python value as it is; anything else raises ``_Dispatch``."""
+    c = v.__class__
+    if c is _SV:
+        if v._vc[0] != v._version:
+            v.unpack(node)      # raises the saved-tensor version error
+        t = v._t
+        if t is None:
+            return v._data
+        if t._dispatch_keys != _NORMAL or (
+                t.__class__ is not _Tensor and not _plain_class(t.__class__)):
+            raise _Dispatch
+        return t._data
+    if c in _PLAIN_VALUES:
+        return v
+    raise _Dispatch
+
+
+def _fit_numpy(r, meta, g, ga):
+    """A numpy formula's answer (GRAD, or an array) as the gradient ``_fit_grad`` gives."""
+    if r is GRAD:
+        t, a = g, ga
+    else:
+        t, a = None, r if r.__class__ is _nd else np.asarray(r)
+    shape, dt = meta
+    if a.shape != shape:
+        t, a = None, _np_sum_to(a, shape)
+    if t is None:
+        t = _wrap(a)
+    if a.dtype != dt:
+        t = _fit_grad(t, meta)
+    return t
+
+
+def _np_sum_to(a, shape):
+    global _np_sum_to
+    from .opdefs.backward_ops import _sum_to_np
+    _np_sum_to = _sum_to_np       # imported on first use (backward_ops imports this module)
+    return _sum_to_np(a, shape)
+
+
+_env = [None, (-1, False)]   # [last record found fit, (dispatcher generation, verdict)]
+
+
+def _numpy_env_ok():
+    """Whether dispatching a formula's ops would reach only our own numpy kernels, in a mode
+    that records nothing (Note [Backward on numpy arrays]).
+
+    The full check of the dispatch tables is redone only when the dispatcher's generation
+    changed (any registration, removal, new key, or a dispatch trace starting or ending)."""
+    rec = _get()
+    if rec is not _env[0]:
+        if rec[2] or rec[3] or rec[0] != _k.DEFAULT_INCLUDED or rec[1] != _k.DEFAULT_EXCLUDED:
+            return False
+        _env[0] = rec
+    gen, ok = _env[1]
+    now = _dgen()
+    if gen == now:
+        return ok
+    ok = _check_builtin_kernels()      # (read the generation first: a registration racing
+    _env[1] = (now, ok)                # with the check makes the verdict stale at once)
+    return ok
+
+
+def _check_builtin_kernels():
+    from dispatch import dispatcher as d
+    with d._lock:
+        if d._trace_hooks:
+            return False
+        for op in list(d._ops.values()):
+            if op._owner is LIB:
+                for regs in op._kernels.values():
+                    for r in regs:
+                        if r.owner is not LIB:
+                            return False
+        seen_by_tensors = _k.NORMAL_TENSOR_KEYS | _k.DEFAULT_INCLUDED
+        for key, regs in d._fallbacks.items():
+            if key.bit & seen_by_tensors and any(r.owner is not None for r in regs):
+                return False
+    return True
+
+
+_plain = {}
+
+
+def _plain_class(cls):
+    """A Tensor subclass that overrides nothing a formula could call (``nn.Parameter``)."""
+    ok = _plain.get(cls)
+    if ok is None:
+        ok = issubclass(cls, _Tensor)
+        for c in cls.__mro__:
+            if c is _Tensor or not ok:
+                break
+            for name in vars(c):
+                if name in _PLAIN_CLASS_NAMES:
+                    continue
+                if name.startswith("__") or hasattr(_Tensor, name):
+                    ok = False
+                    break
+        _plain[cls] = ok
+    return ok
+
+
+_PLAIN_CLASS_NAMES = frozenset((
+    "__new__", "__init__", "__repr__", "__str__", "__slots__", "__module__", "__qualname__",
+    "__doc__", "__dict__", "__weakref__", "__firstlineno__", "__static_attributes__",
+    "__annotations__", "__orig_bases__", "__parameters__"))
+
+
 class Spec:
     """Compiled derivative information of one op."""
 
     __slots__ = ("formulas", "list_formula", "arg_index", "n_out", "needed_by", "node_cls",
-                 "diff_args", "save_result")
+                 "diff_args", "save_result", "simple", "fast", "op_name", "arg_names", "exprs")
 
 
 def _compile_formulas(schema, grad, node_name):
     spec = Spec()
     names = [a.name for a in schema.arguments]
     spec.arg_index = {n: i for i, n in enumerate(names)}
+    spec.arg_names = tuple(names)
+    spec.op_name = schema.full_name
     spec.n_out = len(schema.returns) if not _returns_list(schema) else -1
     if spec.n_out == -1:
         spec.n_out = 1  # list return (split/unbind): grads arrive as a list; see view ops
@@ -174,6 +435,7 @@ def _compile_formulas(schema, grad, node_name):
     spec.list_formula = []
     spec.diff_args = []
     spec.needed_by = []
+    spec.exprs = []
     spec.save_result = False
     for i, a in enumerate(schema.arguments):
         kind = a.is_tensor_like
@@ -188,11 +450,14 @@ def _compile_formulas(schema, grad, node_name):
             params = list(inspect.signature(expr).parameters)
             fn = expr
         spec.formulas.append((fn, tuple(params), 1))
+        spec.exprs.append(expr)
         spec.list_formula.append(kind == "tensor_list")
         spec.diff_args.append(i)
         spec.needed_by.append(tuple(p for p in params if p not in ("grad", "grads")))
         if any(p == "result" or p == "results" for p in params):
             spec.save_result = True
+    spec.simple = spec.n_out == 1 and not any(spec.list_formula)
+    spec.fast = _UNRESOLVED if spec.simple else None
     spec.node_cls = type(node_name, (OpNode,), {"__slots__": (), "_spec": spec})
     return spec
 
@@ -268,8 +533,7 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
     ret_list = _returns_list(schema)
     fast = getattr(cpu, "fast", None)
     ns = {}
-    single = kind not in ("inplace", "out", "view") and not ret_list \
-        and len(schema.returns) == 1
+    single = not ret_list and len(schema.returns) == 1 and kind not in ("inplace", "out")
     if single:
         if fast is not None:
             when, then, env = fast
@@ -279,13 +543,13 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
                       f"            r = {then}",
                       "            if r.__class__ is not _nd:",
                       "                r = r.__array__()",
-                      "        except (ValueError, TypeError, IndexError):",
+                      "        except (ValueError, TypeError, IndexError, AttributeError):",
                       f"            r = {call}",
                       "    else:",
                       f"        r = {call}"]
         else:
             lines.append(f"    r = {call}")
-        # the wrap of a fresh result, inlined (``_tensor.wrap``)
+        # the wrap of the result, inlined (``_tensor.wrap`` / ``_tensor.wrap_like_keys``)
         lines += ["    t = _new(_T)",
                   "    t._data = r",
                   "    t._base = None",
@@ -293,8 +557,16 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
                   "    t._requires_grad = False",
                   "    t._grad_fn = None",
                   "    t._output_nr = 0",
-                  "    t._grad = None",
-                  "    if _get()[3]:",
+                  "    t._grad = None"]
+    if single and kind == "view":
+        # a view has its input's key set; ADInplaceOrView (if it runs) shares the counter
+        lines += [f"    ks_ = a{_view_source(schema)}._dispatch_keys",
+                  "    t._dispatch_keys = ks_",
+                  "    t._vc = [0, None] if ks_ & AIOVB else None",
+                  "    t._extra = None",
+                  "    return t"]
+    elif single:
+        lines += ["    if _get()[3]:",
                   "        t._dispatch_keys = IK",
                   "        t._vc = None",
                   # Note [Provenance of inference tensors]: remember which op made one, so
@@ -340,7 +612,7 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
                "_T": _Tensor, "note_origin": note_origin, "STACKS": _STACKS,
                "ORIGIN": shared_origin(schema.full_name), "_get": _get, "AGB": _AG.bit,
                "via_slow": via_slow, "_nd": np.ndarray, "_new": object.__new__,
-               "IK": T.INFERENCE_KEYS, "NK": T.NORMAL_KEYS})
+               "IK": T.INFERENCE_KEYS, "NK": T.NORMAL_KEYS, "AIOVB": _AIOV.bit})
     exec(compile("\n".join(lines) + "\n", f"<cpu {schema.full_name}>", "exec"), ns)
     return ns["cpu_kernel"]
 
@@ -353,23 +625,36 @@ def _view_source(schema):
 
 # -- ADInplaceOrView kernels ---------------------------------------------------------------
 def _make_aiov_write_kernel(op, written):
-    name = op.schema.name
-
-    def aiov_write(ks, *args):
-        rec = _get()
-        if not rec[3]:
-            for i in written:
-                t = args[i]
-                if t._vc is None:
-                    _refuse_inference_write(op, ks, args, written, t)
-        out = op.redispatch(ks & _AIOV.below_mask, *args)
-        for i in written:
-            vc = args[i]._vc
-            if vc is not None:
-                vc[0] += 1
-                vc[1] = name
-        return out
-    return aiov_write
+    """ADInplaceOrView for an in-place / out= op: refuse an inference tensor outside
+    inference mode (before anything is written), run the op below, then bump the version of
+    each written tensor and remember the op's name (for the saved-tensor error, DESIGN §8).
+    Generated per op, unrolled for its arguments, like the other hot-path kernels."""
+    n = len(op.schema.arguments)
+    names = [f"a{i}" for i in range(n)]
+    arglist = ", ".join(names)
+    refuse = " or ".join(f"a{i}._vc is None" for i in written)
+    lines = [f"def aiov_write(ks, {arglist}):",
+             f"    if ({refuse}) and not _get()[3]:",
+             f"        for t in ({', '.join(f'a{i}' for i in written)},):",
+             "            if t._vc is None:",
+             f"                refuse(op, ks, ({arglist},), written, t)",
+             "    kb = ks & _AIOV.below_mask",
+             "    try:",
+             "        k = cache[kb]",
+             "    except KeyError:",
+             "        k = resolve(kb)",
+             f"    out = k(kb, {arglist})"]
+    for i in written:
+        lines += [f"    vc = a{i}._vc",
+                  "    if vc is not None:",
+                  "        vc[0] += 1",
+                  "        vc[1] = NAME"]
+    lines.append("    return out")
+    ns = {"_get": _get, "refuse": _refuse_inference_write, "op": op, "written": tuple(written),
+          "_AIOV": _AIOV, "cache": op._cache, "resolve": op._resolve, "NAME": op.schema.name}
+    exec(compile("\n".join(lines) + "\n", f"<ADInplaceOrView {op.schema.full_name}>", "exec"),
+         ns)
+    return ns["aiov_write"]
 
 
 def _refuse_inference_write(op, ks, args, written, t):
@@ -391,21 +676,50 @@ def _refuse_inference_write(op, ks, args, written, t):
 
 
 def _make_aiov_view_kernel(op, src_index, multi):
-    extra_idx = [i for i in range(len(op.schema.arguments)) if i != src_index]
-
-    def aiov_view(ks, *args):
-        out = op.redispatch(ks & _AIOV.below_mask, *args)
-        src = args[src_index]
-        if src._vc is None:
-            return out      # views of inference tensors are not tracked (RFC-0011)
-        extra = tuple(args[i] for i in extra_idx)
-        if multi:
-            for j, v in enumerate(out):
-                make_view(v, src, op, extra, j, True)
-        else:
-            make_view(out, src, op, extra, None, False)
-        return out
-    return aiov_view
+    """ADInplaceOrView for a view op: run the op below, then track each result as a view of
+    its input's root base (:func:`make_view`; inlined for single-output views)."""
+    n = len(op.schema.arguments)
+    names = [f"a{i}" for i in range(n)]
+    arglist = ", ".join(names)
+    extra = "".join(f"a{i}, " for i in range(n) if i != src_index)
+    lines = [f"def aiov_view(ks, {arglist}):",
+             "    kb = ks & _AIOV.below_mask",
+             "    try:",
+             "        k = cache[kb]",
+             "    except KeyError:",
+             "        k = resolve(kb)",
+             f"    out = k(kb, {arglist})",
+             f"    src = a{src_index}",
+             "    vc = src._vc",
+             "    if vc is None:",
+             "        return out      # views of inference tensors are not tracked (RFC-0011)"]
+    if multi:
+        lines += ["    for j, v in enumerate(out):",
+                  f"        make_view(v, src, op, ({extra}), j, True)",
+                  "    return out"]
+    else:
+        lines += ["    base = src._base",
+                  "    out._base = src if base is None else base",
+                  "    out._vc = vc",
+                  "    out._dispatch_keys = src._dispatch_keys",
+                  "    r = _get()",
+                  "    meta = INFERENCE if r[3] else DEFAULT if r[2] else NO_GRAD",
+                  "    pinfo = src._view",
+                  "    if pinfo is None:",
+                  f"        out._view = ViewInfo(((op, ({extra}), None),), meta, vc[0], None)",
+                  "    else:",
+                  f"        out._view = ViewInfo(pinfo.chain + ((op, ({extra}), None),),",
+                  "                             propagate(pinfo.creation_meta, meta), vc[0],",
+                  "                             pinfo.fn_name)",
+                  "    return out"]
+    CM = G.CreationMeta
+    ns = {"_get": _get, "op": op, "_AIOV": _AIOV, "cache": op._cache, "resolve": op._resolve,
+          "make_view": make_view, "ViewInfo": G.ViewInfo,
+          "propagate": G.propagate_creation_meta, "INFERENCE": CM.INFERENCE_MODE,
+          "DEFAULT": CM.DEFAULT, "NO_GRAD": CM.NO_GRAD_MODE}
+    exec(compile("\n".join(lines) + "\n", f"<ADInplaceOrView {op.schema.full_name}>", "exec"),
+         ns)
+    return ns["aiov_view"]
 
 
 def make_view(v, src, op, extra, idx, multi, creation_meta=None):
@@ -568,6 +882,8 @@ def _make_recorder(op, spec, kind):
     SV = G.SavedVariable
     edge_of = G.gradient_edge
     vrg = _view_requires_grad
+    if not inplace and not has_lists and not multi_view and diff:
+        return _generate_recorder(op, spec, args_names, tlist, savers)
 
     def record(ks, args):
         if inplace:   # PyTorch checks the written tensor before looking at the inputs' edges
@@ -642,6 +958,144 @@ def _make_recorder(op, spec, kind):
     return record
 
 
+def _generate_recorder(op, spec, names, tlist, savers):
+    """``record`` for a functional or view op without ``Tensor[]`` inputs, unrolled for its
+    differentiable arguments (Note [Recording is precomputed]): saved tensors, the node and
+    its edges are made inline, without a call per step."""
+    diff = spec.diff_args
+    L = ["def record(ks, args):"]
+    add = L.append
+    for j, i in enumerate(diff):
+        add(f"    t = args[{i}]")
+        add("    if t.__class__ is _T or isinstance(t, _T):")
+        add("        d = t._data")
+        add("        dt = d.dtype")
+        add(f"        m{j} = (d.shape, dt)")
+        add("        if dt.kind in 'fc' and (t._requires_grad or t._grad_fn is not None or "
+            "(t._view is not None and vrg(t))):")
+        add("            if t._view is None:")
+        add("                fn = t._grad_fn")
+        add("                if fn is not None:")
+        add(f"                    e{j} = (fn, t._output_nr)")
+        add("                else:     # a leaf: its AccumulateGrad, if still alive (weakly held)")
+        add("                    ex = t._extra")
+        add("                    ref = ex.get('acc') if ex is not None else None")
+        add("                    acc = ref() if ref is not None else None")
+        add(f"                    e{j} = (acc if acc is not None else acc_of(t), 0)")
+        add(f"                n{j} = True")
+        add("            else:")
+        add(f"                e{j} = edge_of(t)")
+        add(f"                n{j} = e{j} is not None")
+        add("        else:")
+        add(f"            e{j} = None")
+        add(f"            n{j} = False")
+        add("    else:")
+        add(f"        m{j} = NOMETA")
+        add(f"        e{j} = None")
+        add(f"        n{j} = False")
+    # Save what the formulas of the needed inputs use, in the order the formulas name it.
+    add("    saved = {}")
+    ns = {}
+    seen = set()
+    for j, pairs in enumerate(savers):
+        if not pairs:
+            continue
+        add(f"    if n{j}:")
+        for n, get in pairs:
+            ind = "        "
+            if n in seen:
+                add(f"        if {n!r} not in saved:")
+                ind += "    "
+            seen.add(n)
+            i = names.index(n) if _names_an_argument(n, names) else None
+            if i is not None and i not in tlist:      # a tensor or a plain argument
+                add(f"{ind}v = args[{i}]")
+                add(f"{ind}if v.__class__ is _T or isinstance(v, _T):")
+                add(f"{ind}    vc = v._vc")
+                add(f"{ind}    if vc is None:")
+                add(f"{ind}        raise save_error(v)")
+                add(f"{ind}    sv = _new(SV)")
+                add(f"{ind}    sv._t = v")
+                add(f"{ind}    sv._vc = vc")
+                add(f"{ind}    sv._version = vc[0]")
+                add(f"{ind}    sv._is_output = False")
+                add(f"{ind}    sv._data = None")
+                add(f"{ind}    v = sv")
+                add(f"{ind}saved[{n!r}] = v")
+            else:
+                ns[f"get_{len(ns)}"] = get
+                add(f"{ind}saved[{n!r}] = get_{len(ns) - 1}(args)")
+    # Run the op below Autograd.
+    add("    ks = ks & BELOW")
+    add("    try:")
+    add("        k = cache[ks]")
+    add("    except KeyError:")
+    add("        k = resolve(ks)")
+    add("    out = k(ks, *args)")
+    add("    node = _new(NODE)")
+    edges = ", ".join(f"e{j}" for j in range(len(diff)))
+    add(f"    node._next = ({edges},)")
+    add("    node._seq = next_seq()")
+    add("    node._pre_hooks = None")
+    add("    node._hooks = None")
+    add(f"    node._needs = [{', '.join(f'n{j}' for j in range(len(diff)))}]")
+    add(f"    node._in_meta = [{', '.join(f'm{j}' for j in range(len(diff)))}]")
+    add("    if out.__class__ is _T:")
+    add("        d = out._data")
+    add("        node._meta = [(d.shape, d.dtype)]")
+    add("        if d.dtype.kind in 'fc':")
+    add("            out._grad_fn = node")
+    add("            out._output_nr = 0")
+    add("            out._requires_grad = True")
+    add("            if out._view is not None:")
+    add("                out._view.attr_version = out._vc[0] if out._vc is not None else 0")
+    if spec.save_result:           # as SavedVariable(out, is_output=True), inline
+        add("        vc = out._vc")
+        add("        if vc is None:")
+        add("            raise save_error(out)")
+        add("        sv = _new(SV)")
+        add("        sv._t = None")
+        add("        sv._vc = vc")
+        add("        sv._version = vc[0]")
+        add("        sv._is_output = True")
+        add("        sv._data = d")
+        add("        sv._requires_grad = out._requires_grad")
+        add("        sv._output_nr = out._output_nr")
+        add("        saved['result'] = sv")
+    add("    else:")
+    add(f"        finish(node, out, saved, {spec.save_result})")
+    add("    node._saved = saved")
+    add("    return out")
+    from .errors import inference_save_error
+    ns.update(_T=_Tensor, vrg=_view_requires_grad, acc_of=G.grad_accumulator,
+              edge_of=G.gradient_edge, NOMETA=((), np.dtype("float64")), _new=object.__new__,
+              SV=G.SavedVariable, save_error=inference_save_error, BELOW=_AG.below_mask,
+              cache=op._cache, resolve=op._resolve, NODE=spec.node_cls, next_seq=G.next_seq,
+              finish=_finish_outputs, isinstance=isinstance)
+    exec(compile("\n".join(L) + "\n", f"<record {op.schema.full_name}>", "exec"), ns)
+    return ns["record"]
+
+
+def _finish_outputs(node, out, saved, save_result):
+    """The outputs' side of recording when an op returns several tensors (or a tuple)."""
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    node._meta = [(o._data.shape, o._data.dtype) if isinstance(o, _Tensor) else None
+                  for o in outs]
+    for j, o in enumerate(outs):
+        if isinstance(o, _Tensor) and o._data.dtype.kind in "fc":
+            o._grad_fn = node
+            o._output_nr = j
+            o._requires_grad = True
+            if o._view is not None:
+                o._view.attr_version = o._vc[0] if o._vc is not None else 0
+    if save_result:
+        if len(outs) > 1:
+            saved["results"] = [G.SavedVariable(o, is_output=True) for o in outs]
+            saved["result"] = saved["results"][0]
+        else:
+            saved["result"] = G.SavedVariable(outs[0], is_output=True)
+
+
 def _saver(n, names, tlist, kind, written):
     """A function ``args -> value to save`` for formula name ``n`` (decided once per op)."""
     for suffix in ("_shape", "_dtype", "_numel"):
@@ -652,7 +1106,23 @@ def _saver(n, names, tlist, kind, written):
             if suffix == "_dtype":
                 return lambda args: args[i].dtype
             return lambda args: args[i]._data.size
-    return lambda args: _save(n, args, names, tlist, kind, written)
+    i = names.index(n)
+    if i in tlist or (kind == "inplace" and i in written):
+        return lambda args: _save(n, args, names, tlist, kind, written)
+    SV = G.SavedVariable
+
+    def save_arg(args):
+        a = args[i]
+        return SV(a) if isinstance(a, _Tensor) else a
+    return save_arg
+
+
+def _names_an_argument(n, names):
+    """Whether formula name ``n`` is an argument itself (not ``<arg>_shape`` and such)."""
+    for suffix in ("_shape", "_dtype", "_numel"):
+        if n.endswith(suffix) and n[: -len(suffix)] in names:
+            return False
+    return n in names
 
 
 def _save(n, args, names, tlist, kind, written):

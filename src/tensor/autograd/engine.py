@@ -12,15 +12,19 @@ record a graph of the backward pass only when asked). Without ``retain_graph`` e
 frees its saved tensors.
 
 Note [Stealing gradients into .grad]
-    The first gradient stored into a leaf's ``.grad`` is taken without a copy when nothing else
-    can see its buffer (produced by a node, not a numpy view, not already handed to another
-    leaf in this run); otherwise it is copied. Later backwards add into ``.grad`` in place, so
-    two leaves must never share one buffer.
+    Without ``create_graph``, the first gradient stored into a leaf's ``.grad`` is taken as it
+    is when nothing else can see it or its array: a plain tensor without history that owns its
+    array, not given by the caller, and referenced only by the engine's input list for the
+    leaf (CPython's reference counts tell, as the use count tells PyTorch). Otherwise it is
+    copied. Later backwards add into ``.grad`` in place, so ``.grad`` must never share memory
+    with anything else: two leaves given the same gradient, a gradient a hook kept, a tensor a
+    custom Function also returned elsewhere.
 """
 
 from __future__ import annotations
 
 import heapq
+from weakref import getweakrefcount as _weakrefs
 
 import numpy as np
 
@@ -29,19 +33,21 @@ from dispatch.record import current_record as _get, set_record as _set, ModeReco
 from .. import _tensor as T
 from . import graph as G
 
+_Tensor = T.Tensor
+_NORMAL = T.NORMAL_KEYS
+
 __all__ = ["run_backward", "backward", "grad", "accumulate_into_leaf"]
 
 
 class _Run:
     """State of one engine run (shared with AccumulateGrad through a module slot)."""
 
-    __slots__ = ("create_graph", "accumulate", "captures", "given_away", "leaf_filter")
+    __slots__ = ("create_graph", "accumulate", "captures", "leaf_filter")
 
     def __init__(self, create_graph, accumulate, captures, leaf_filter):
         self.create_graph = create_graph
         self.accumulate = accumulate
         self.captures = captures          # {(node, nr): index} for autograd.grad
-        self.given_away = set()           # ids of tensors already stored into some .grad
         self.leaf_filter = leaf_filter    # backward(inputs=...): only these leaves accumulate
 
 
@@ -105,19 +111,24 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 
     # 1. discover the graph and count, per node, the edges pointing at it
     deps: dict = {}
-    order = []
     stack = [e[0] for e, _ in roots]
     seen = set(stack)
+    order = list(stack)
+    get = deps.get
     while stack:
         n = stack.pop()
-        order.append(n)
         for e in n._next:
             if e is not None:
                 nxt = e[0]
-                deps[nxt] = deps.get(nxt, 0) + 1
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
+                d = get(nxt)
+                if d is None:
+                    deps[nxt] = 1
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        stack.append(nxt)
+                        order.append(nxt)
+                else:
+                    deps[nxt] = d + 1
     needed = None
     if targets is not None:
         needed = _needed_nodes(order, {id(e[0]) for e in targets})
@@ -140,65 +151,93 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     _set(ModeRecord(rec[0], rec[1], bool(create_graph), rec[3]))
     Acc = G.AccumulateGrad
     push, pop = heapq.heappush, heapq.heappop
+    numpy_sum = not create_graph       # Note [Summing gradients on arrays]
+    node = None
+    plain = captures is None and needed is None
     try:
-        while ready:
-            node = pop(ready)[2]
-            grads = buffers.pop(node, None) or []
+        while True:
+            if node is None:
+                if not ready:
+                    break
+                node = pop(ready)[2]
+            grads = buffers.pop(node, None)
+            if grads is None:
+                grads = []
             if node._pre_hooks:
                 for nr_fn in list(node._pre_hooks):
                     grads = _run_pre_hook(node, nr_fn, grads)
-            if captures is not None:
-                for nr in range(len(grads)):
-                    idxs = captures.get((node, nr))
-                    if idxs:
-                        g = grads[nr]
-                        ex = node.variable._extra if type(node) is G.AccumulateGrad else None
-                        if g is not None and ex and ex.get("hooks"):
-                            for h in list(ex["hooks"]):   # a leaf's tensor hooks (as torch)
-                                r = h(g)
-                                g = g if r is None else r
-                        for idx in idxs:
-                            results[idx] = g
-            run_it = needed is None or id(node) in needed
-            nexts = node._next
-            if type(node) is Acc:
+            if plain:
+                run_it = True
+            else:
+                if captures is not None:
+                    _capture(node, grads, captures, results)
+                run_it = needed is None or id(node) in needed
+            if node.__class__ is Acc:
                 if captures is None and run_it and grads and grads[0] is not None:
                     if leaf_filter is None or id(node) in leaf_filter:
-                        accumulate_into_leaf(node.variable, grads[0],
-                                             owned=id(grads[0]) not in user_roots, run=run)
+                        _accumulate_from_engine(node.variable, grads, run, user_roots)
+                grads = node = None
                 continue
-            have = False
-            for g in grads:
-                if g is not None:
-                    have = True
-                    break
-            if not run_it or not have:
-                outs = ()
-            else:
-                n_out = len(node._meta) if node._meta is not None else 1
-                if len(grads) < n_out:
-                    grads = list(grads) + [None] * (n_out - len(grads))
+            nexts = node._next
+            if run_it and (len(grads) == 1 and grads[0] is not None or
+                           any(g is not None for g in grads)):
+                meta = node._meta
+                if meta is not None and len(grads) < len(meta):
+                    grads = list(grads) + [None] * (len(meta) - len(grads))
                 outs = node.apply(grads)
                 if node._hooks:
                     for h in list(node._hooks):
                         r = h(tuple(outs), tuple(grads))
                         if r is not None:
                             outs = list(r)
+                    r = None
                 if not retain_graph:
                     node._release()
+            else:
+                outs = ()
+            grads = None
             n_outs = len(outs)
-            for j, e in enumerate(nexts):
-                if e is None:
-                    continue
-                nxt = e[0]
-                if j < n_outs:
-                    g = outs[j]
-                    if g is not None:
-                        _add_to_buffer(buffers, nxt, e[1], g)
-                left = deps[nxt] - 1
-                deps[nxt] = left
-                if left == 0:
-                    push(ready, (-nxt._seq, id(nxt), nxt))
+            cand = None        # the one node made ready, run next without the heap if alone
+            j = 0
+            for e in nexts:
+                if e is not None:
+                    nxt = e[0]
+                    if j < n_outs:
+                        g = outs[j]
+                        if g is not None:
+                            nr = e[1]
+                            buf = buffers.get(nxt)
+                            if buf is None:
+                                if nr == 0:
+                                    buffers[nxt] = [g]
+                                else:
+                                    buf = buffers[nxt] = [None] * (nr + 1)
+                                    buf[nr] = g
+                            else:
+                                if len(buf) <= nr:
+                                    buf.extend([None] * (nr + 1 - len(buf)))
+                                prev = buf[nr]
+                                if prev is None:
+                                    buf[nr] = g
+                                elif numpy_sum:     # Note [Summing gradients on arrays]
+                                    buf[nr] = _sum_grads(prev, g)
+                                else:
+                                    buf[nr] = prev + g
+                                prev = None
+                            g = None
+                    left = deps[nxt] - 1
+                    deps[nxt] = left
+                    if left == 0:
+                        if cand is None:
+                            cand = nxt
+                        else:
+                            push(ready, (-nxt._seq, id(nxt), nxt))
+                j += 1
+            outs = None
+            if cand is not None and ready:
+                push(ready, (-cand._seq, id(cand), cand))
+                cand = None
+            node = cand
     finally:
         _set(rec)
         _current.pop()
@@ -212,6 +251,21 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 results[i] = r.detach()
         return tuple(results)
     return None
+
+
+def _capture(node, grads, captures, results):
+    """autograd.grad: hand the gradients reaching a requested input to ``results``."""
+    for nr in range(len(grads)):
+        idxs = captures.get((node, nr))
+        if idxs:
+            g = grads[nr]
+            ex = node.variable._extra if type(node) is G.AccumulateGrad else None
+            if g is not None and ex and ex.get("hooks"):
+                for h in list(ex["hooks"]):   # a leaf's tensor hooks (as torch)
+                    r = h(g)
+                    g = g if r is None else r
+            for idx in idxs:
+                results[idx] = g
 
 
 def _needed_nodes(order, target_ids):
@@ -259,8 +313,37 @@ def _run_pre_hook(node, nr_fn, grads):
     return grads
 
 
+def _sum_grads(a, b):
+    """Note [Summing gradients on arrays]: two gradients for one input slot are summed with
+    ``a + b``; without ``create_graph``, for plain tensors, that is the add kernel a normal
+    tensor reaches below Autograd (Note [Backward on numpy arrays], _defop.py)."""
+    if (a.__class__ is _Tensor and b.__class__ is _Tensor and a._dispatch_keys == _NORMAL
+            and b._dispatch_keys == _NORMAL and _env_ok()):
+        return _add_kernel(a, b, 1)
+    return a + b
+
+
+def _env_ok():
+    global _defop
+    if _defop is None:
+        from .. import _defop     # imported late: _defop imports the autograd package
+    return _defop._numpy_env_ok()
+
+
+_defop = None
+
+
+def _add_kernel(a, b, alpha):
+    global _add_kernel
+    from ..opdefs.backward_ops import K
+    _add_kernel = K.add          # bound on first use (the op modules import this one)
+    return _add_kernel(a, b, alpha)
+
+
 def accumulate_into_leaf(t, g, owned=True, run=None):
-    """Add gradient ``g`` into ``t.grad`` (Note [Stealing gradients into .grad])."""
+    """Add gradient ``g`` into ``t.grad``. Called outside the engine (``AccumulateGrad``
+    applied by hand), so ``g`` is always copied: the caller may hold it (Note [Stealing
+    gradients into .grad]; ``owned`` is kept for callers, and ignored)."""
     run = run or (_current[-1] if _current else None)
     ex = t._extra
     if ex is not None and ex.get("hooks"):
@@ -268,28 +351,82 @@ def accumulate_into_leaf(t, g, owned=True, run=None):
             r = h(g)
             if r is not None:
                 g = r
-                owned = False
-    create_graph = run.create_graph if run is not None else False
+    _store_grad(t, g, False, run.create_graph if run is not None else False)
+
+
+def _accumulate_from_engine(t, holder, run, user_roots):
+    """The engine's AccumulateGrad: ``holder`` is the node's input list, ``[gradient]``,
+    which the engine no longer references otherwise (so a reference count can tell whether
+    anything else holds the gradient)."""
+    user_root = id(holder[0]) in user_roots
+    ex = t._extra
+    if ex is not None and ex.get("hooks"):
+        for h in list(ex["hooks"]):
+            r = h(holder[0])
+            if r is not None:
+                holder[0] = r
+        r = None
+    create_graph = run.create_graph
+    steal = not create_graph and not user_root and _stealable(holder)
+    _store_grad(t, holder[0], steal, create_graph)
+
+
+def _store_grad(t, g, steal, create_graph):
     if g._data.dtype != t._data.dtype:
         g = g.to(t.dtype)
+        steal = not create_graph         # a fresh conversion nobody else has seen
     cur = t._grad
     if cur is None:
         if create_graph:
+            t._grad = _copy_with_history(t, g)
+        elif steal:
             t._grad = g
         else:
-            shared = (run is not None and id(g) in run.given_away) or g._data.base is not None \
-                or g._base is not None or g._grad_fn is not None or not owned
-            new = g.detach() if not shared else T.wrap(np.array(g._data, copy=True))
-            if new._data.base is not None:
-                new = T.wrap(np.array(g._data, copy=True))
-            t._grad = new
-            if run is not None:
-                run.given_away.add(id(g))
+            t._grad = T.wrap(np.array(g._data, copy=True))
         return
     if create_graph:
         t._grad = cur + g
     else:
         cur.add_(g)
+
+
+def _copy_with_history(t, g):
+    """The first ``.grad`` of a leaf under ``create_graph``: a copy of ``g`` made in grad mode
+    (PyTorch: an empty tensor with the leaf's layout, then ``copy_`` — a CopyBackwards node
+    and version 1 — or, for a leaf that is not dense, ``clone()``)."""
+    a = t._data
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        new = T.wrap(np.empty_like(a))
+        return new.copy_(g)
+    return g.clone()
+
+
+def _stealable(holder):
+    """Whether the gradient ``holder[0]`` may become ``.grad`` as it is: a plain tensor with
+    no history that owns its array, and that nothing but ``holder`` references (PyTorch
+    asks the same of its gradient's use count)."""
+    g = holder[0]
+    if _BASE is None or g.__class__ is not _Tensor or g._grad_fn is not None or \
+            g._base is not None or g._view is not None or g._extra is not None or \
+            g._dispatch_keys != _NORMAL or g._data.base is not None or _weakrefs(g):
+        return False
+    del g       # count only the references others hold
+    rt, ra = _refcounts(holder)
+    return rt <= _BASE[0] and ra <= _BASE[1]
+
+
+def _refcounts(holder):
+    g = holder[0]
+    a = g._data
+    return _getrefcount(g), _getrefcount(a)
+
+
+try:
+    from sys import getrefcount as _getrefcount
+except ImportError:      # no reference counts (not CPython): always copy
+    _BASE = None
+else:
+    _BASE = _refcounts([T.wrap(np.zeros(1))])   # a gradient only its holder references
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,

@@ -119,14 +119,27 @@ def gradient_edge(t):
 
 
 def grad_accumulator(t):
-    """The (one) AccumulateGrad node of leaf ``t``; the tensor holds it weakly."""
+    """The (one) AccumulateGrad node of leaf ``t``; the tensor holds it weakly (so a graph
+    that is gone takes it along: the next forward makes a new one, as in PyTorch)."""
     ex = t._extra
     ref = ex.get("acc") if ex is not None else None
     acc = ref() if ref is not None else None
     if acc is None:
-        acc = AccumulateGrad(t)
-        T.own_extra(t)["acc"] = weakref.ref(acc)
+        acc = _new(AccumulateGrad)      # AccumulateGrad(t), without the __init__ chain
+        acc._next = ()
+        acc._seq = next_seq()
+        acc._pre_hooks = None
+        acc._hooks = None
+        acc._meta = None
+        acc.variable = t
+        if ex is None or ex.get("shared"):
+            ex = T.own_extra(t)
+        ex["acc"] = _weakref(acc)
     return acc
+
+
+_new = object.__new__
+_weakref = weakref.ref
 
 
 class SavedVariable:

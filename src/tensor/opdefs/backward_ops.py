@@ -11,6 +11,9 @@ from .._defop import defop, method, FORMULA_NS
 from ._util import wrap_dim
 
 
+_add_reduce = np.add.reduce
+
+
 def _sum_to_np(a, size):
     size = tuple(size)
     if a.shape == size:
@@ -19,11 +22,14 @@ def _sum_to_np(a, size):
     if lead < 0:
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size "
                            f"{{{list(a.shape)}}}.")
-    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size)
-                                      if s == 1 and a.shape[lead + i] != 1)
-    r = a.sum(axis=axes, keepdims=True) if axes else a
-    if lead:
-        r = r.reshape(r.shape[lead:])
+    kept = tuple(lead + i for i, s in enumerate(size) if s == 1 and a.shape[lead + i] != 1)
+    # np.add.reduce is what ndarray.sum runs, without its Python-level wrapper
+    if not kept:            # only leading dims go (a bias's gradient): a fresh array
+        r = _add_reduce(a, axis=tuple(range(lead))) if lead else a
+    else:
+        r = _add_reduce(a, axis=tuple(range(lead)) + kept, keepdims=True)
+        if lead:
+            r = r.reshape(r.shape[lead:])
     if r.shape != size:
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size "
                            f"{{{list(a.shape)}}}.")
@@ -192,3 +198,149 @@ FORMULA_NS.update(
     clamp_mask=clamp_mask, minmax_mask=minmax_mask, gelu_derivative=gelu_derivative,
     scalar_tensor_like=scalar_tensor_like, Tensor=T.Tensor, len=len, int=int, list=list,
     isinstance=isinstance, D=D)
+
+
+# -- numpy twins of common formulas (Note [Backward on numpy arrays], _defop.py) -------------
+# Each twin computes its formula by calling, for every op the formula calls, the kernel that
+# op's dispatch reaches below Autograd for normal tensors (the CPU kernel: the same numpy code,
+# promotion, warnings), on the arrays of the same tensors; what it skips is only the Autograd
+# layer, which records nothing without grad mode, and the Python-level call machinery. Views a
+# formula takes on the way (``mat2.t()``, ``grad.expand(...)``) are numpy views here: only
+# their values reach a kernel. Parameters are the formula's names; an op's saved tensors come
+# as arrays, its other values as they were saved. GRAD: "the incoming gradient itself".
+from dispatch import keys as _k  # noqa: E402
+
+from .._defop import NUMPY_FORMULAS, GRAD, OPS  # noqa: E402
+
+_BELOW_AUTOGRAD = ((T.NORMAL_KEYS | _k.DEFAULT_INCLUDED) & ~_k.DEFAULT_EXCLUDED
+                   & _k.Autograd.below_mask)
+
+
+def _kernel(name):
+    """``f(*args)``: op ``name``'s kernel for a normal tensor's key set below Autograd, looked
+    up in the op's own cache as a redispatch would (arguments complete, as the schema's)."""
+    op = OPS[name]
+    cache, resolve, ks = op._cache, op._resolve, _BELOW_AUTOGRAD
+
+    def call(*args):
+        try:
+            k = cache[ks]
+        except KeyError:
+            k = resolve(ks)
+        return k(ks, *args)
+    call.__name__ = f"kernel_{name}"
+    return call
+
+
+def _kernels(**names):
+    return {key: _kernel(f"aten::{n}") for key, n in names.items()}
+
+
+class _K:
+    """The kernels the twins call (bound on first use: some ops are defined after this
+    module)."""
+
+    _NAMES = dict(mul="mul.Tensor", add="add.Tensor", sub="sub.Tensor", div="div.Tensor",
+                  neg="neg", gt="gt.Tensor", mm="mm", bmm="bmm", pow="pow.Tensor_Scalar",
+                  sin="sin", cos="cos")
+
+    def __getattr__(self, key):
+        if key not in self._NAMES:
+            raise AttributeError(key)
+        self.__dict__.update(_kernels(**self._NAMES))
+        return self.__dict__[key]
+
+
+K = _K()
+
+
+def _scaled(grad, alpha):
+    """``grad if alpha == 1 else grad * alpha``."""
+    return GRAD if alpha == 1 else K.mul(grad, alpha)
+
+
+def _mean_grad(grad, self_shape, self_numel):
+    """``grad.expand(self_shape) / max(self_numel, 1)``: every element is the same quotient,
+    so the kernel divides once and the result is filled with it."""
+    if not self_numel or grad.ndim:
+        return K.div(np.broadcast_to(grad, tuple(self_shape)), max(self_numel, 1))
+    q = K.div(grad, max(self_numel, 1))._data
+    out = np.empty(tuple(self_shape), q.dtype)
+    out.fill(q)
+    return out
+
+
+def _mse_grad(grad, self, target, reduction):
+    """``mse_backward(grad, self, target, reduction)`` (nn.py)."""
+    d = K.sub(self, target, 1)
+    if reduction == 1:
+        return K.mul(d, K.mul(grad, 2.0 / max(d._data.size, 1)))
+    return K.mul(d, K.mul(grad, 2.0))
+
+
+def _twins(names, table):
+    """Register numpy twins: ``table`` maps an argument to (the formula it mirrors, twin).
+    A twin whose formula has since changed is refused on the op's first backward."""
+    for n in names:
+        NUMPY_FORMULAS[f"aten::{n}"] = table
+
+
+_GRAD = ("grad", lambda grad: GRAD)
+_twins(["add.Tensor", "add_.Tensor"], {
+    "self": _GRAD,
+    "other": ("grad if alpha == 1 else grad * alpha", lambda grad, alpha: _scaled(grad, alpha))})
+_twins(["sub.Tensor", "sub_.Tensor"], {
+    "self": _GRAD,
+    "other": ("-grad if alpha == 1 else grad * (-alpha)",
+              lambda grad, alpha: K.neg(grad) if alpha == 1 else K.mul(grad, -alpha))})
+_twins(["mul.Tensor", "mul_.Tensor"], {
+    "self": ("grad * other", lambda grad, other: K.mul(grad, other)),
+    "other": ("grad * self", lambda grad, self: K.mul(grad, self))})
+_twins(["div.Tensor", "div_.Tensor"], {
+    "self": ("grad / other", lambda grad, other: K.div(grad, other)),
+    "other": ("-grad * self / (other * other)",
+              lambda grad, self, other: K.div(K.mul(K.neg(grad), self), K.mul(other, other)))})
+for _name, _entry in {
+    "neg": ("-grad", lambda grad: K.neg(grad)),
+    "relu": ("grad * (result > 0)", lambda grad, result: K.mul(grad, K.gt(result, 0))),
+    "exp": ("grad * result", lambda grad, result: K.mul(grad, result)),
+    "tanh": ("grad * (1 - result * result)",
+             lambda grad, result: K.mul(grad, K.sub(1, K.mul(result, result), 1))),
+    "sigmoid": ("grad * result * (1 - result)",
+                lambda grad, result: K.mul(K.mul(grad, result), K.sub(1, result, 1))),
+    "log": ("grad / self", lambda grad, self: K.div(grad, self)),
+    "sqrt": ("grad / (2 * result)", lambda grad, result: K.div(grad, K.mul(2, result))),
+    "sin": ("grad * self.cos()", lambda grad, self: K.mul(grad, K.cos(self))),
+    "cos": ("grad * -self.sin()", lambda grad, self: K.mul(grad, K.neg(K.sin(self)))),
+}.items():
+    _twins([_name, _name + "_"], {"self": _entry})
+_twins(["clone"], {"self": _GRAD})
+_twins(["mm"], {"self": ("grad.mm(mat2.t())", lambda grad, mat2: K.mm(grad, mat2.T)),
+                "mat2": ("self.t().mm(grad)", lambda self, grad: K.mm(self.T, grad))})
+_twins(["bmm"], {
+    "self": ("grad.bmm(mat2.transpose(1, 2))",
+             lambda grad, mat2: K.bmm(grad, np.swapaxes(mat2, 1, 2))),
+    "mat2": ("self.transpose(1, 2).bmm(grad)",
+             lambda self, grad: K.bmm(np.swapaxes(self, 1, 2), grad))})
+_twins(["addmm"], {
+    "self": ("grad if beta == 1 else grad * beta", lambda beta, grad: _scaled(grad, beta)),
+    "mat1": ("grad.mm(mat2.t()) if alpha == 1 else grad.mm(mat2.t()) * alpha",
+             lambda alpha, grad, mat2: K.mm(grad, mat2.T) if alpha == 1 else
+             K.mul(K.mm(grad, mat2.T), alpha)),
+    "mat2": ("mat1.t().mm(grad) if alpha == 1 else mat1.t().mm(grad) * alpha",
+             lambda alpha, mat1, grad: K.mm(mat1.T, grad) if alpha == 1 else
+             K.mul(K.mm(mat1.T, grad), alpha))})
+_twins(["mean"], {"self": ("grad.expand(self_shape) / max(self_numel, 1) if self_numel else "
+                           "grad.expand(self_shape) * float('nan')",
+                           lambda grad, self_shape, self_numel:
+                           _mean_grad(grad, self_shape, self_numel) if self_numel else
+                           K.mul(np.broadcast_to(grad, tuple(self_shape)), float("nan")))})
+_twins(["pow.Tensor_Scalar", "pow_.Scalar"], {
+    "self": ("grad * exponent * self.pow(exponent - 1) if exponent != 0 else grad * 0",
+             lambda grad, exponent, self: K.mul(K.mul(grad, exponent), K.pow(self, exponent - 1))
+             if exponent != 0 else K.mul(grad, 0))})
+_twins(["mse_loss"], {
+    "self": ("mse_backward(grad, self, target, reduction)", _mse_grad),
+    "target": ("-mse_backward(grad, self, target, reduction)",
+               lambda grad, self, target, reduction: K.neg(_mse_grad(grad, self, target,
+                                                                      reduction)))})
