@@ -206,6 +206,28 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
+    def __deepcopy__(self, memo):
+        """PyTorch's rules: only leaves can be deep-copied; the copy keeps ``requires_grad``,
+        the version number and (a deep copy of) ``.grad``, and owns new memory."""
+        done = memo.get(id(self))
+        if done is not None:
+            return done
+        if not self.is_leaf:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment.  If you were attempting to deepcopy a "
+                "module, this may be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001")
+        new = wrap(self._data.copy())
+        memo[id(self)] = new
+        if self._vc is not None and new._vc is not None:
+            new._vc[0] = self._vc[0]
+        new._requires_grad = self._requires_grad
+        if self._grad is not None:
+            import copy
+            new._grad = copy.deepcopy(self._grad, memo)
+        return new
+
     def __reduce_ex__(self, proto):
         return (_rebuild, (self.detach()._data.copy(), self._requires_grad))
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import assume, given, strategies as st
 
 import tensor as torch
+import tensor
 from tensor import autograd
 
 # -- strategies ----------------------------------------------------------------------------
@@ -844,3 +845,27 @@ def test_zero_dim_index_tensor_and_mask():
     assert s.grad.item() == 3.0
     assert tuple(torch.tensor(2.0)[torch.tensor(True)].shape) == (1,)
     assert tuple(torch.tensor(2.0)[None].shape) == (1,)
+
+
+def test_deepcopy_follows_pytorch():
+    """Only leaves deep-copy; the copy keeps requires_grad, the version and a copy of .grad,
+    in its own memory (PyTorch 2.13)."""
+    import copy
+    x = tensor.ones(3, requires_grad=True)
+    x.grad = tensor.full((3,), 2.0)
+    with tensor.no_grad():
+        x.add_(1)
+    y = copy.deepcopy(x)
+    assert y._version == 1 and y.requires_grad and y.is_leaf
+    assert y.grad.tolist() == [2.0, 2.0, 2.0] and y.grad is not x.grad
+    assert not np.shares_memory(y._data, x._data)
+    with pytest.raises(RuntimeError, match="Only Tensors created explicitly by the user"):
+        copy.deepcopy(x * 2)
+    shared = copy.deepcopy({"a": x, "b": x})
+    assert shared["a"] is shared["b"]
+
+
+def test_random_fills_accept_empty_tensors():
+    e = tensor.empty(3, 0)
+    assert e.uniform_().shape == (3, 0) and e.normal_().shape == (3, 0)
+    assert e.copy_(tensor.zeros(3, 0))._version == 3

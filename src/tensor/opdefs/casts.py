@@ -98,7 +98,9 @@ _OVERLAP = ("unsupported operation: more than one element of the written-to tens
 
 def internal_overlap(a):
     """True when some elements of ``a`` share memory (a stride of 0 over a size > 1), as in
-    the result of ``expand``."""
+    the result of ``expand``). An empty array has no elements to share."""
+    if a.size == 0:
+        return False
     for n, s in zip(a.shape, a.strides):
         if s == 0 and n > 1:
             return True
