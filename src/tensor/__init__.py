@@ -75,6 +75,12 @@ def _function(name):
                     and isinstance(args[0], Tensor)):
                 raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
                                 f"{type(input).__name__}")
+            if out is None:
+                # the number takes part as PyTorch's wrapped number (weakest in promotion):
+                # the op itself accepts it in its tensor position
+                if name == "pow":
+                    return _ops.pointwise.pow_scalar_base(input, *args, **kwargs)
+                return getattr(Tensor, name)(input, *args, **kwargs)
             input = tensor(input)
         if out is not None:
             # ``torch.add(a, b, out=c)`` runs the op's out= overload (it writes ``c``, bumps
@@ -115,6 +121,13 @@ _FUNCTIONS = [
 for _name in _FUNCTIONS:
     if hasattr(Tensor, _name) and _name not in globals():
         globals()[_name] = _function(_name)
+
+
+def rsub(input, other, *, alpha=1):
+    """``torch.rsub``: ``other - alpha * input``."""
+    if isinstance(other, Tensor):
+        return _ops.pointwise.rsub_tensor(input, other, alpha=alpha)
+    return _ops.pointwise.rsub_scalar(input, other, alpha)
 
 
 def matmul(input, other, *, out=None):

@@ -843,6 +843,26 @@ register("aten::pow.Scalar", m_pow_scalar_base)
 _fam("maximum", m_minmax)
 _fam("minimum", m_minmax)
 _fam("clamp", m_clamp)
+
+
+def m_clamp_side(low):
+    def make(draw, inplace):
+        b = draw(st.sampled_from([-1.0, -0.5, 0.0, 0.5]))
+        return Case(values(draw, shapes(draw), fix=away_from(b)), b)
+    return make
+
+
+_fam("clamp_min", m_clamp_side(True))
+_fam("clamp_max", m_clamp_side(False))
+
+
+def m_rsub_scalar(draw, inplace):
+    return Case(values(draw, shapes(draw)), draw(st.sampled_from([0.75, -1.5, 2])),
+                draw(st.sampled_from([1, 2, -0.5])))
+
+
+register("aten::rsub.Scalar", m_rsub_scalar)
+register("aten::rsub.Tensor", binary(alpha=True, scalar_other=False))
 _fam("clamp", m_clamp_tensor, overload=".Tensor")
 _fam("round", m_round, overload=".decimals")
 _fam("round", unary(fix=away_from_integers(offset=0.5)))
@@ -918,6 +938,289 @@ register("aten::fill_.Scalar", m_fill_scalar)
 register("aten::fill_.Tensor", m_fill_tensor)
 register("aten::zero_", m_zero_)
 register("aten::normal_ aten::uniform_", m_random_fill)
+
+# ------------------------------------------------------------------------------------------
+# BEGIN makers for opdefs/extra.py and the newer nn ops (test_ops_extra.py's owner)
+# ------------------------------------------------------------------------------------------
+def m_fmod_scalar(draw, inplace):
+    """self / other kept away from integers, so the truncated quotient does not jump."""
+    other = draw(st.sampled_from([0.75, -1.5, 2.0]))
+    q = values(draw, shapes(draw), -3.0, 3.0, away_from_integers(margin=0.05))
+    return Case(np.asarray(q * other), other)
+
+
+def m_atan2(draw, inplace):
+    """Both away from 0: atan2 jumps across the negative x-axis (self = 0, other < 0)."""
+    s, o = broadcast_pair(draw, inplace)
+    return Case(values(draw, s, fix=away_from(0.0, margin=0.3)),
+                values(draw, o, fix=away_from(0.0, margin=0.3)))
+
+
+def m_lerp(tensor_weight):
+    def make(draw, inplace):
+        bs = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3))
+        s, e, w = bs.input_shapes
+        if inplace:
+            s = bs.result_shape
+        if tensor_weight:
+            weight = values(draw, w, -1.0, 2.0)
+        else:
+            weight = draw(st.sampled_from([0.0, 0.3, 0.5, 0.8, -1.5, 2]))
+        return Case(values(draw, s), values(draw, e), weight)
+    return make
+
+
+def m_float_power(draw, inplace):
+    s, o = broadcast_pair(draw, inplace)
+    return Case(values(draw, s, 0.3, 2.0), values(draw, o, fix=away_from(0.0)))
+
+
+def m_float_power_scalar(draw, inplace):
+    return Case(values(draw, shapes(draw), 0.3, 2.0),
+                draw(st.sampled_from([2, 3, 0.5, -1.5])))
+
+
+def m_float_power_base(draw, inplace):
+    return Case(draw(st.sampled_from([0.5, 2.0, 3])), values(draw, shapes(draw)))
+
+
+def m_cumprod(draw, inplace):
+    """Values away from 0 (a tiny x makes ``... / x`` overflow in the second derivative), and
+    sometimes one exact zero (the other branch of the backward)."""
+    shape = shapes(draw)
+    a = values(draw, shape, fix=away_from(0.0, margin=0.1))
+    if a.size and draw(st.booleans()):
+        a.reshape(-1)[draw(st.integers(0, a.size - 1))] = 0.0
+    return Case(a, dim_of(draw, len(shape)), dtype=None)
+
+
+def m_cummax(draw, inplace):
+    shape = shapes(draw)
+    return Case(distinct(draw, shape), dim_of(draw, len(shape)))
+
+
+def m_flip(draw, inplace):
+    shape = shapes(draw)
+    return Case(values(draw, shape), dims_list(draw, len(shape)))
+
+
+def m_roll(draw, inplace):
+    shape = shapes(draw, min_dims=1)
+    dims = dims_list(draw, len(shape))
+    shifts = [draw(st.integers(-4, 4)) for _ in dims] or [draw(st.integers(-4, 4))]
+    return Case(values(draw, shape), shifts, dims)
+
+
+def m_tri(draw, inplace):
+    return Case(values(draw, shapes(draw, min_dims=2)), draw(st.integers(-2, 2)))
+
+
+def m_repeat(draw, inplace):
+    shape = shapes(draw)
+    reps = [draw(st.integers(1, 3)) for _ in range(len(shape) + draw(st.integers(0, 2)))]
+    return Case(values(draw, shape), reps)
+
+
+def m_repeat_interleave(tensor_repeats):
+    def make(draw, inplace):
+        shape = shapes(draw, min_dims=1)
+        dim = draw(st.one_of(st.none(), st.just(dim_of(draw, len(shape)))))
+        n = int(np.prod(shape)) if dim is None else shape[dim]
+        if tensor_repeats:
+            reps = Const(draw(hnp.arrays(np.int64, draw(st.sampled_from([(n,), (1,), ()])),
+                                         elements=st.integers(0, 3))))
+        else:
+            reps = draw(st.integers(0, 3))
+        return Case(values(draw, shape), reps, dim)
+    return make
+
+
+def m_diag(draw, inplace):
+    return Case(values(draw, shapes(draw, min_dims=1, max_dims=2)), draw(st.integers(-2, 2)))
+
+
+def m_diag_embed(draw, inplace):
+    shape = shapes(draw, min_dims=1)
+    nd = len(shape) + 1
+    d1, d2 = draw(st.lists(st.integers(0, nd - 1), min_size=2, max_size=2, unique=True))
+    return Case(values(draw, shape), draw(st.integers(-2, 2)), d1 - nd, d2)
+
+
+def m_trace(draw, inplace):
+    return Case(values(draw, shapes(draw, min_dims=2, max_dims=2)))
+
+
+def m_kron(draw, inplace):
+    return Case(values(draw, shapes(draw, max_dims=2)), values(draw, shapes(draw, max_dims=3)))
+
+
+def m_tensordot(draw, inplace):
+    k = draw(st.integers(0, 2))
+    shared = [draw(st.integers(1, 3)) for _ in range(k)]
+    ra = [draw(st.integers(1, 3)) for _ in range(draw(st.integers(0, 2)))]
+    rb = [draw(st.integers(1, 3)) for _ in range(draw(st.integers(0, 2)))]
+    da = list(range(len(ra), len(ra) + k))
+    db = list(range(k))
+    if draw(st.booleans()):
+        da, db = da[::-1], db[::-1]
+    return Case(values(draw, tuple(ra + shared)), values(draw, tuple(shared + rb)), da, db)
+
+
+_EINSUM_CASES = [("ij,jk->ik", [(2, 3), (3, 2)]), ("ii", [(3, 3)]), ("ii->i", [(2, 2)]),
+                 ("ij->ji", [(2, 3)]), ("i,j->ij", [(2,), (3,)]), ("i,i->", [(3,), (3,)]),
+                 ("bij,bjk->bik", [(2, 2, 3), (2, 3, 1)]), ("...ij,...jk", [(2, 1, 3), (3, 2)]),
+                 ("ijk,jl,kl->il", [(2, 3, 2), (3, 2), (2, 2)]), ("iij->j", [(2, 2, 3)])]
+
+
+def m_einsum(draw, inplace):
+    eq, shps = draw(st.sampled_from(_EINSUM_CASES))
+    return Case(eq, [values(draw, s) for s in shps])
+
+
+def m_addmv(draw, inplace):
+    n, k = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    c = draw(st.sampled_from([(n,), (1,), ()]))
+    return Case(values(draw, c), values(draw, (n, k)), values(draw, (k,)),
+                beta=draw(st.sampled_from([1, 0.5, 0])), alpha=draw(st.sampled_from([1, -2])))
+
+
+def m_sort(draw, inplace):
+    shape = shapes(draw)
+    return Case(distinct(draw, shape), stable=draw(st.sampled_from([None, True, False])),
+                dim=dim_of(draw, len(shape)), descending=draw(st.booleans()))
+
+
+def m_argsort(draw, inplace):
+    shape = shapes(draw)
+    return Case(distinct(draw, shape), stable=draw(st.booleans()),
+                dim=dim_of(draw, len(shape)), descending=draw(st.booleans()))
+
+
+def m_topk(draw, inplace):
+    shape = shapes(draw)
+    d = dim_of(draw, len(shape))
+    n = shape[d] if shape else 1
+    return Case(distinct(draw, shape), draw(st.integers(0, n)), d, draw(st.booleans()), True)
+
+
+def m_median(draw, inplace):
+    return Case(distinct(draw, shapes(draw)))
+
+
+def m_median_dim(draw, inplace):
+    shape = shapes(draw)
+    return Case(distinct(draw, shape), dim_of(draw, len(shape)), draw(st.booleans()))
+
+
+def m_scatter(value_form):
+    """Indices without repeats along ``dim`` (a repeated index makes the result depend on
+    which write wins)."""
+    def make(draw, inplace):
+        shape = shapes(draw, min_dims=1)
+        nd = len(shape)
+        d = dim_of(draw, nd)
+        dd = d % nd
+        ishape = tuple(draw(st.integers(1, s)) for s in shape)
+        idx = np.zeros(ishape, np.int64)
+        for pos in np.ndindex(*(ishape[:dd] + ishape[dd + 1:])):
+            perm = draw(st.permutations(range(shape[dd])))[:ishape[dd]]
+            idx[pos[:dd] + (slice(None),) + pos[dd:]] = perm
+        last = draw(st.sampled_from([0.0, -1.5, 2])) if value_form else values(draw, ishape)
+        return Case(values(draw, shape), d, Const(idx), last)
+    return make
+
+
+def m_nan_to_num(draw, inplace):
+    return Case(values(draw, shapes(draw)), draw(st.sampled_from([None, 0.5])),
+                draw(st.sampled_from([None, 10.0])), None)
+
+
+def m_layer_norm(native):
+    def make(draw, inplace):
+        shape = shapes(draw, min_dims=1)
+        k = draw(st.integers(1, len(shape)))
+        ns = list(shape[len(shape) - k:])
+        x = distinct(draw, shape, gap=0.3)
+        w = values(draw, tuple(ns)) if draw(st.booleans()) else None
+        b = values(draw, tuple(ns)) if draw(st.booleans()) else None
+        eps = draw(st.sampled_from([1e-5, 0.1]))
+        return Case(x, ns, w, b, eps) if native else Case(x, ns, w, b, eps, True)
+    return make
+
+
+def m_pointwise_loss(kind):
+    """Input and target whose difference stays away from each loss's kinks."""
+    def make(draw, inplace):
+        shape = shapes(draw)
+        par = {"l1": 0.0, "smooth_l1": draw(st.sampled_from([1.0, 0.5])),
+               "huber": draw(st.sampled_from([1.0, 0.5, 2.0]))}[kind]
+        a = values(draw, shape)
+        diff = values(draw, shape, -3.0, 3.0, away_from(0.0, par, -par, margin=0.1))
+        red = draw(st.sampled_from([0, 1, 2]))
+        args = (a, np.asarray(a - diff), red) + (() if kind == "l1" else (par,))
+        return Case(*args)
+    return make
+
+
+def m_bce(draw, inplace):
+    shape = shapes(draw)
+    w = draw(st.one_of(st.none(), st.just(Const(values(draw, shape, 0.2, 2.0)))))
+    return Case(values(draw, shape, 0.1, 0.9), values(draw, shape, 0.0, 1.0), w,
+                draw(st.sampled_from([0, 1, 2])))
+
+
+def m_bce_logits(draw, inplace):
+    shape = shapes(draw)
+    w = draw(st.one_of(st.none(), st.just(Const(values(draw, shape, 0.2, 2.0)))))
+    pw = draw(st.one_of(st.none(), st.just(Const(values(draw, shape[1:], 0.2, 3.0)))))
+    return Case(values(draw, shape, -3.0, 3.0), values(draw, shape, 0.0, 1.0), w, pw,
+                draw(st.sampled_from([0, 1, 2])))
+
+
+_fam("atan2", m_atan2)
+_fam("hypot", binary(other_fix=away_from(0.0, margin=0.3), scalar_other=False))
+_fam("logaddexp", binary(scalar_other=False), inplace=False)
+_fam("fmod", m_rounding_div(remainder=True), overload=".Tensor")
+_fam("fmod", m_fmod_scalar, overload=".Scalar")
+_fam("lerp", m_lerp(False), overload=".Scalar")
+_fam("lerp", m_lerp(True), overload=".Tensor")
+register("aten::float_power.Tensor_Tensor aten::float_power_.Tensor", m_float_power)
+register("aten::float_power.Tensor_Scalar aten::float_power_.Scalar", m_float_power_scalar)
+register("aten::float_power.Scalar", m_float_power_base)
+register("aten::cumprod", m_cumprod)
+register("aten::cummax aten::cummin", m_cummax)
+register("aten::flip", m_flip)
+register("aten::roll", m_roll)
+_fam("tril", m_tri)
+_fam("triu", m_tri)
+register("aten::repeat", m_repeat)
+register("aten::repeat_interleave.self_int", m_repeat_interleave(False))
+register("aten::repeat_interleave.self_Tensor", m_repeat_interleave(True))
+register("aten::diag", m_diag)
+register("aten::diag_embed", m_diag_embed)
+register("aten::diagonal_copy", m_diagonal)
+register("aten::trace", m_trace)
+register("aten::kron", m_kron)
+register("aten::tensordot", m_tensordot)
+register("aten::einsum", m_einsum)
+register("aten::addmv", m_addmv)
+register("aten::sort.stable", m_sort)
+register("aten::argsort.stable", m_argsort)
+register("aten::topk", m_topk)
+register("aten::median", m_median)
+register("aten::median.dim", m_median_dim)
+_fam("scatter", m_scatter(False), overload=".src")
+_fam("scatter", m_scatter(True), overload=".value")
+_fam("nan_to_num", m_nan_to_num)
+register("aten::native_layer_norm", m_layer_norm(True))
+register("aten::layer_norm", m_layer_norm(False))
+register("aten::l1_loss", m_pointwise_loss("l1"))
+register("aten::smooth_l1_loss", m_pointwise_loss("smooth_l1"))
+register("aten::huber_loss", m_pointwise_loss("huber"))
+register("aten::binary_cross_entropy", m_bce)
+register("aten::binary_cross_entropy_with_logits", m_bce_logits)
+# END makers for opdefs/extra.py and the newer nn ops
+# ------------------------------------------------------------------------------------------
 
 # Known failures that reveal bugs in src (each listed in the helper's report).
 XFAIL = {

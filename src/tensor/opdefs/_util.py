@@ -10,6 +10,18 @@ _nd = np.ndarray
 _BY_NP = D._BY_NP
 
 
+# A Python int is a 64-bit scalar in PyTorch: int64, or uint64 from 2**63 on.
+I64_MIN, U64_END = -2 ** 63, 2 ** 64
+
+
+def check_py_int(x):
+    """PyTorch's refusal of a Python int that fits neither int64 nor uint64."""
+    if x >= U64_END:
+        raise OverflowError("int too big to convert")
+    if x < I64_MIN:
+        raise OverflowError("can't convert negative int to unsigned")
+
+
 def np_result_type(*xs) -> np.dtype:
     """PyTorch's result dtype for unwrapped operands: arrays with dims, 0-d arrays (0-dim
     tensors) and Python numbers form the three tiers of Note [Promotion is PyTorch's]."""
@@ -18,6 +30,7 @@ def np_result_type(*xs) -> np.dtype:
         if type(a) is _nd and type(b) is _nd and a.dtype == b.dtype:
             return a.dtype            # the common case: same dtype, no promotion
     dim_t = zero_t = num = None
+    unsigned64 = False
     for x in xs:
         if type(x) is _nd:
             d = _BY_NP[x.dtype]
@@ -28,14 +41,126 @@ def np_result_type(*xs) -> np.dtype:
         elif x is None:
             continue
         else:
+            if type(x) is int and not -0x8000000000000000 <= x <= 0x7FFFFFFFFFFFFFFF:
+                check_py_int(x)
+                unsigned64 = True     # 2**63 <= x < 2**64: a uint64 scalar
             d = D._scalar_dtype(x)
             num = d if num is None else D._PROMO[(num, d)]
     res = dim_t
     if zero_t is not None and (res is None or zero_t.category > res.category):
         res = zero_t
     if num is not None and (res is None or num.category > res.category):
+        if unsigned64 and num.category == 1 and res is not None:
+            raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, "
+                               f"attempted to promote {res.short} and UInt64")
         res = D._number_default(num)
     return res.np
+
+
+# -- operands in the computation dtype ----------------------------------------------------
+_U64_MASK = 2 ** 64 - 1
+_IGNORE = dict(over="ignore", invalid="ignore")
+_INF = float("inf")
+_EXACT = 2 ** 53
+_FMAX = {np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32, np.float64)}
+_FMAX.update({np.dtype(np.complex64): _FMAX[np.dtype(np.float32)],
+              np.dtype(np.complex128): _FMAX[np.dtype(np.float64)]})
+_INTS = [np.dtype(t) for t in (np.uint8, np.int8, np.int16, np.int32, np.int64)]
+_IMIN = {d: int(np.iinfo(d).min) for d in _INTS}
+_IMAX = {d: int(np.iinfo(d).max) for d in _INTS}
+
+
+def scalar_as(x, dt):
+    """A Python number as a 0-d array of ``dt``, converted the way PyTorch converts a wrapped
+    number into the computation dtype: an int wraps around an integer dtype (``-1`` is 255 in
+    uint8), a value too large for a floating dtype becomes inf."""
+    t = type(x)
+    if t is float and dt.kind in "fc" and not abs(x) > _FMAX[dt]:
+        return np.array(x, dt)          # the common case, nothing to wrap or overflow
+    if t is int and dt.kind in "fc" and -_EXACT <= x <= _EXACT and abs(x) <= _FMAX[dt]:
+        return np.array(float(x), dt)   # exact in float64: one rounding, as from int64
+    if t is int:
+        if dt.kind in "iu":
+            if _IMIN[dt] <= x <= _IMAX[dt]:
+                return np.array(x, dt)
+            return np.array(x & _U64_MASK, np.uint64).astype(dt)
+        if dt.kind == "b":
+            return np.array(x != 0)
+        src = np.array(x, np.int64 if x < 2 ** 63 else np.uint64)
+    else:
+        src = np.asarray(x)
+    with np.errstate(**_IGNORE):
+        return src.astype(dt)
+
+
+def as_operand(x, dt):
+    """``x`` (an array or a Python number) as an operand of dtype ``dt``: PyTorch casts every
+    operand to the computation dtype before computing (integers wrap)."""
+    if type(x) is _nd:
+        if x.dtype == dt:
+            return x
+        with np.errstate(**_IGNORE):
+            return x.astype(dt)
+    return scalar_as(x, dt)
+
+
+# PyTorch names the C++ type in "value cannot be converted to type ... without overflow"
+_CTYPE = {"bool": "bool", "uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t",
+          "int32": "int", "int64": "int64_t", "float16": "c10::Half", "float32": "float",
+          "float64": "double", "complex64": "c10::complex<float>",
+          "complex128": "c10::complex<double>"}
+
+
+def checked_scalar(x, dt):
+    """A Scalar argument (``alpha``, clamp bounds, a ``where`` value, a pow exponent) as a
+    0-d array of ``dt``, refused like PyTorch when it does not fit: an integer dtype takes
+    [min, max] (an unsigned one also the negatives down to -max, which wrap), a floating one
+    any value up to its largest finite magnitude (inf and nan pass)."""
+    t = type(x)
+    if t is float and dt.kind == "f":   # the common cases first
+        v = abs(x)
+        if v <= _FMAX[dt] or v == _INF or v != v:
+            return np.array(x, dt)
+        raise _overflow(dt)
+    if t is int and dt.kind in "iu" and _IMIN[dt] <= x <= _IMAX[dt]:
+        return np.array(x, dt)
+    if t is int and dt.kind == "f" and -_EXACT <= x <= _EXACT:
+        if abs(x) <= _FMAX[dt]:
+            return np.array(float(x), dt)
+        raise _overflow(dt)
+    if t is int:
+        check_py_int(x)
+    if dt.kind in "iu" and (t is int or isinstance(x, np.integer)):
+        hi = _IMAX[dt]
+        if not (_IMIN[dt] if dt.kind == "i" else -hi) <= int(x) <= hi:
+            raise _overflow(dt)
+    elif dt.kind in "fc" and t is not bool and not isinstance(x, (complex, np.complexfloating)):
+        v = abs(float(x))
+        if _FMAX[dt] < v < _INF:
+            raise _overflow(dt)
+    return scalar_as(x, dt)
+
+
+def _overflow(dt):
+    return RuntimeError(f"value cannot be converted to type {_CTYPE[dt.name]} without "
+                        "overflow")
+
+
+def not_implemented(kernel, dt):
+    """PyTorch's refusal of a dtype its kernel was not built for."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'{_BY_NP[np.dtype(dt)].short}\'')
+
+
+def is_operand(x):
+    """Whether ``x`` can be a (wrapped) operand: an array or a number."""
+    return type(x) in _OPERAND_TYPES or isinstance(x, (_nd, np.generic))
+
+
+_OPERAND_TYPES = {_nd, int, float, bool, complex}
+
+
+def type_name(x):
+    return "Tensor" if isinstance(x, _nd) else type(x).__name__
 
 
 def broadcast_error(*shapes):

@@ -2,31 +2,119 @@
 
 Derivative formulas follow PyTorch's ``derivatives.yaml`` in content (they are mathematical
 facts), written here with our own ops.
+
+Note [Operands are cast to the computation dtype]
+    PyTorch computes a binary op in one dtype (the promoted one, Note [Promotion is
+    PyTorch's]) after casting every operand to it: a 0-dim int8 -5 meets a uint8 tensor as
+    251, a Python int wraps into the tensor's integer dtype (``u8 + 300`` adds 44), and a
+    comparison compares the cast values. numpy compares and divides the mathematical values,
+    and (NEP 50) refuses a Python int outside the array's dtype, so every slow path here
+    casts its operands first (``as_operand``); the fast paths only take operands for which
+    numpy's own rule gives the same answer (one dtype, or a floating array and a Python
+    number).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from .. import _dtype as D
-from .._defop import defop, method
+from .._defop import OPS, defop, method
 from .._tensor import Tensor
-from ._util import (broadcast_error, check_inplace_result, check_no_overlap, np_result_type,
-                    shape_of)
+from ._util import (as_operand, broadcast_error, check_inplace_result, check_no_overlap,
+                    check_py_int, checked_scalar, is_operand, not_implemented, np_result_type,
+                    scalar_as, shape_of, type_name)
 
 _nd = np.ndarray
+_BY_NP = D._BY_NP
+# ``x is _ONE``: the int 1 itself (CPython keeps one object per small int), not True, 1.0 or
+# a numpy integer: the cheap test for "alpha was left at its default"
+_ONE = 1
+_IINFO = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
+          for t in (np.uint8, np.int8, np.int16, np.int32, np.int64)}
 
 
 def _asarr(r):
     return r if type(r) is _nd else np.asarray(r)
 
 
-def _binary_kernel(ufunc, result_dtype=None):
-    """numpy kernel for a binary op with PyTorch's promotion and broadcast errors."""
+def _broadcast(*xs):
+    """The broadcast shape of the operands (numbers count as 0-dim), or PyTorch's error."""
+    shapes = [shape_of(x) for x in xs if x is not None]
+    first = shapes[0]
+    if all(s == first or not s for s in shapes):
+        return first if first or len(shapes) == 1 else max(shapes, key=len)
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        if len(shapes) > 2:   # report the first pair that clashes
+            acc = shapes[0]
+            for s in shapes[1:]:
+                try:
+                    acc = np.broadcast_shapes(acc, s)
+                except ValueError:
+                    raise broadcast_error(acc, s) from None
+        raise broadcast_error(*shapes) from None
+
+
+# -- refusals of operands that are not tensors or numbers ----------------------------------
+def _operator_error(symbol):
+    """``t + None``: Python's own text for an operator whose operands do not fit."""
+    def make(a, b):
+        return TypeError(f"unsupported operand type(s) for {symbol}: '{type_name(a)}' and "
+                         f"'{type_name(b)}'")
+    return make
+
+
+def _compare_error(symbol):
+    def make(a, b):
+        return TypeError(f"'{symbol}' not supported between instances of '{type_name(a)}' "
+                         f"and '{type_name(b)}'")
+    return make
+
+
+def _tensor_only_error(name):
+    """Ops whose signature takes two tensors (``maximum``, ``logical_and``): PyTorch refuses
+    a Python number as well. (The position is the one of ``torch.<name>(input, other)``.)"""
+    def make(a, b):
+        which, pos, x = ("input", 1, a) if type(a) is not _nd else ("other", 2, b)
+        return TypeError(f"{name}(): argument '{which}' (position {pos}) must be Tensor, not "
+                         f"{type(x).__name__}")
+    return make
+
+
+def _is_bool(x):
+    return x.dtype.kind == "b" if type(x) is _nd else isinstance(x, (bool, np.bool_))
+
+
+# -- binary kernels ------------------------------------------------------------------------
+def _binary_kernel(ufunc, bad, check=None, scalars=True, half_opmath=False):
+    """numpy kernel for a binary op with PyTorch's promotion and broadcast errors. ``bad``
+    makes the TypeError for operands that are not tensors or numbers, ``check(a, b)`` refuses
+    operands the op does not take (sub on bools); ``scalars=False`` refuses Python numbers;
+    ``half_opmath``: Note [float16 with a scalar operand]."""
+    def slow(a, b):
+        return _binary_slow(ufunc, bad, check, scalars, half_opmath, a, b)
+
+    # the floating dtypes (numpy's dtype.char) for which numpy's handling of a Python number
+    # is PyTorch's: it is cast to the tensor's dtype (NEP 50)
+    chars = "fd" if half_opmath else "efd"
+
+    if not scalars:
+        def kernel(a, b):
+            if type(a) is _nd and type(b) is _nd and a.dtype == b.dtype:
+                try:
+                    return _asarr(ufunc(a, b))
+                except ValueError:
+                    raise broadcast_error(a.shape, b.shape) from None
+            return slow(a, b)
+        return kernel
+
     def kernel(a, b):
-        if type(a) is _nd and result_dtype is None:
+        if type(a) is _nd:
             tb = type(b)
             if tb is _nd:
                 if a.dtype == b.dtype:
@@ -34,45 +122,258 @@ def _binary_kernel(ufunc, result_dtype=None):
                         return _asarr(ufunc(a, b))
                     except ValueError:
                         raise broadcast_error(a.shape, b.shape) from None
-            elif (tb is float or tb is int) and a.dtype.kind == "f":
+                    except TypeError:   # no numpy loop (bool - bool): the slow path says why
+                        pass
+            elif (tb is float or tb is int and
+                  -9223372036854775808 <= b < 18446744073709551616) and a.dtype.char in chars:
                 # a Python number never changes a floating tensor's dtype (it is the weakest
-                # operand in PyTorch's promotion), and numpy 2 agrees for floats
+                # operand in PyTorch's promotion) and numpy 2 casts it to that dtype too
                 return _asarr(ufunc(a, b))
-        if a is None or b is None:
-            raise TypeError(f"unsupported operand type(s) for {ufunc.__name__}: "
-                            f"'{'NoneType' if a is None else 'Tensor'}' and "
-                            f"'{'NoneType' if b is None else 'Tensor'}'")
-        dt = np_result_type(a, b)
-        if result_dtype is not None:
-            dt = result_dtype(dt)
-        try:
-            return _asarr(ufunc(a, b, dtype=dt) if dt.kind != "b" or ufunc in _BOOL_OK
-                          else ufunc(a, b).astype(dt))
-        except ValueError:
-            raise broadcast_error(shape_of(a), shape_of(b)) from None
-        except TypeError:
-            return _asarr(ufunc(np.asarray(a, dt), np.asarray(b, dt)))
-    kernel.ufunc = ufunc if result_dtype is None else None
+        return slow(a, b)
+    kernel.ufunc = ufunc
+    kernel.scalar_chars = chars
     return kernel
 
 
-_BOOL_OK = {np.logical_and, np.logical_or, np.logical_xor, np.bitwise_and, np.bitwise_or,
-            np.bitwise_xor, np.maximum, np.minimum, np.equal, np.not_equal, np.less,
-            np.less_equal, np.greater, np.greater_equal}
+def _half_scalar(x):
+    """Note [float16 with a scalar operand]
+        PyTorch's mul and div kernels (true, floor and trunc division) take a CPU scalar
+        operand — a Python number or a 0-dim tensor — out of the computation when the result
+        is float16 and keep its value in float32: ``h * 0.1`` is ``float16(float32(h) *
+        float32(0.1))``, not a product with 0.1 rounded to float16 first (add, sub, remainder,
+        pow and comparisons do round it). This gives that float32 value, or None."""
+    if type(x) is _nd:
+        return x.astype(np.float32) if x.ndim == 0 else None
+    return np.float32(x) if isinstance(x, (int, float, np.number)) else None
 
 
-def _with_alpha(np_kernel):
-    """``a op (alpha * b)``; with ``alpha == 1`` it is just the binary kernel."""
+def _half_opmath(ufunc, a, s):
+    """``ufunc(a, s)`` in float32 for a float16 result, ``s`` the float32 scalar."""
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        r = ufunc(as_operand(a, np.dtype(np.float16)).astype(np.float32), s)
+        return _asarr(r).astype(np.float16)
+
+
+def _binary_slow(ufunc, bad, check, scalars, half_opmath, a, b):
+    if not scalars:
+        if type(a) is not _nd or type(b) is not _nd:
+            raise bad(a, b)
+    elif not (is_operand(a) and is_operand(b)):
+        raise bad(a, b)
+    if check is not None:
+        check(a, b)
+    # an integer tensor and a Python int of its dtype's range: numpy's own rule agrees
+    ta, tb = type(a), type(b)
+    if ta is _nd and tb is int and a.dtype.kind in "iu" or \
+            tb is _nd and ta is int and b.dtype.kind in "iu":
+        try:
+            return _asarr(ufunc(a, b))
+        except OverflowError:   # outside the dtype's range: cast (wrap) below
+            pass
+    dt = np_result_type(a, b)
+    if half_opmath and dt == np.float16:
+        sb = _half_scalar(b)
+        if sb is not None:
+            return _half_opmath(ufunc, a, sb)
+        sa = _half_scalar(a)
+        if sa is not None:          # (mul commutes)
+            return _half_opmath(ufunc, b, sa)
+    A, B = as_operand(a, dt), as_operand(b, dt)
+    try:
+        return _asarr(ufunc(A, B))
+    except ValueError:
+        raise broadcast_error(shape_of(a), shape_of(b)) from None
+
+
+SUB_BOOL2 = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+             "`^` or `logical_xor()` operator instead.")
+SUB_BOOL1 = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _sub_check(a, b):
+    ba, bb = _is_bool(a), _is_bool(b)
+    if ba and bb:
+        raise RuntimeError(SUB_BOOL2)
+    if ba or bb:
+        raise RuntimeError(SUB_BOOL1)
+
+
+# -- alpha: ``self + alpha * other`` -------------------------------------------------------
+def _with_alpha(np_kernel, bad, check=None, negate=False, name="add"):
+    """``a + alpha * b`` (``a - alpha * b``); with ``alpha`` left at 1 it is the binary kernel.
+
+    PyTorch applies alpha in the computation dtype, after the promotion: both operands are
+    cast first, alpha is converted (refused when it does not fit, Note [Scalar arguments are
+    checked]) and floating results come from one fused multiply-add, as its CPU kernels do.
+    """
     def functional(a, b, al):
-        if al == 1:
+        if al is _ONE:
             return np_kernel(a, b)
-        dt = np_result_type(a, b)
-        if isinstance(al, float) and dt.kind not in "fc":
-            raise RuntimeError(f"For integral input tensors, argument alpha must not be a "
-                               f"floating point number.")
-        return np_kernel(a, b * al if type(b) is _nd else np.asarray(b * al, dtype=dt)
-                         if type(b) is not _nd else b)
+        return _alpha_slow(bad, check, negate, name, a, b, al)
+
+    def into(self, other, al):
+        """``self += alpha * other`` for a floating ``self`` and an operand of its dtype
+        (already checked by the in-place fast path): True when done."""
+        if self.dtype.kind != "f":
+            return False
+        fused_multiply_add(other if type(other) is _nd else scalar_as(other, self.dtype),
+                           _alpha_value(al, self.dtype, negate, name), self, out=self)
+        return True
+    functional.ufunc = np_kernel.ufunc     # the in-place fast paths
+    functional.scalar_chars = np_kernel.scalar_chars
+    functional.alpha_into = into
     return functional
+
+
+def _alpha_slow(bad, check, negate, name, a, b, al):
+    if not (is_operand(a) and is_operand(b)):
+        raise bad(a, b)
+    if check is not None:
+        check(a, b)
+    dt = np_result_type(a, b)
+    w = _alpha_value(al, dt, negate, name)
+    _broadcast(a, b)
+    A, B = as_operand(a, dt), as_operand(b, dt)
+    kind = dt.kind
+    if kind == "b":
+        r = A | (B & w)
+    elif kind in "iu":
+        r = A + B * w              # wraps around the dtype, like PyTorch
+    elif kind == "f":
+        r = fused_multiply_add(B, w, np.asarray(A))
+    else:
+        r = A + B * w
+    return _asarr(r)
+
+
+def _alpha_value(al, dt, negate, name):
+    if isinstance(al, Tensor):     # PyTorch takes a one-element tensor as a number
+        al = al.item()
+    if isinstance(al, (bool, np.bool_)):
+        if dt.kind != "b":
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+        return np.array(bool(al))
+    if isinstance(al, (float, np.floating)):
+        if dt.kind in "biu":
+            raise RuntimeError("For integral input tensors, argument alpha must not be a "
+                               "floating point number.")
+    elif isinstance(al, (complex, np.complexfloating)):
+        if dt.kind != "c":
+            raise RuntimeError("For non-complex input tensors, argument alpha must not be a "
+                               "complex number.")
+    elif not isinstance(al, (int, np.integer)):
+        raise TypeError(f"{name}(): argument 'alpha' must be Number, not {type(al).__name__}")
+    if dt.kind == "b":
+        return np.array(bool(al))
+    if negate:
+        al = -al
+        if type(al) is int and al == 2 ** 63:   # -(-2**63) wraps in int64, as in PyTorch
+            al = -al
+    return checked_scalar(al, dt)
+
+
+def fused_multiply_add(x, y, z, out=None):
+    """``x * y + z`` rounded once to ``z``'s dtype (float16/32/64), as PyTorch's vectorized
+    ``fmadd`` computes ``self + alpha * other`` (``y`` is alpha, a 0-d array); written into
+    ``out`` when given.
+
+    numpy has no fma. float16/float32 products are exact in float64, so the sum is formed
+    there and rounded to the target: exact but for a double rounding when the float64 sum
+    falls exactly halfway between two float32 numbers (a chance of about 2**-28 for an
+    inexact sum; not checked, it would cost three more passes). float64 uses error-free
+    transformations (Note [An exact fma for float64])."""
+    dt = z.dtype
+    if dt != np.float64:
+        with np.errstate(over="ignore", invalid="ignore"):
+            s = np.add(np.multiply(x, y, dtype=np.float64), z)
+            if dt == np.float16:   # PyTorch's float16 kernels compute in float32 first
+                s = s.astype(np.float32)
+            if out is None:
+                return s.astype(dt)
+            np.copyto(out, s, casting="unsafe")
+            return out
+    if z.size > _FMA64_EXACT_MAX:
+        # Note [An exact fma for float64] costs ~30 passes: past this size the plain
+        # ``x * y + z`` (two roundings; the last bit differs from PyTorch's in about a quarter
+        # of the elements) keeps alpha ops as fast as the others
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = np.multiply(x, y, dtype=np.float64)
+            r += z
+        if out is None:
+            return r
+        np.copyto(out, r)
+        return out
+    if x.ndim == 0:           # (the passes below need arrays, not numpy scalars)
+        r = _fma64(x.reshape(1), float(y), z)
+        if z.ndim == 0:
+            r = r.reshape(())
+    else:
+        r = _fma64(x, float(y), z)
+    if out is None:
+        return r
+    np.copyto(out, r)
+    return out
+
+
+_SPLIT = 134217729.0      # 2**27 + 1: Veltkamp's splitting constant for float64
+_FMA64_EXACT_MAX = 4096   # float64 results up to this many elements get the exact fma
+
+
+def _fma64(x, y, z):
+    """Note [An exact fma for float64]
+        ``x * y`` is ``p + e`` exactly (``p`` its rounding; ``e`` from Dekker's product of
+        the Veltkamp halves of ``x`` and ``y``), ``z + p`` is ``s + e2`` exactly (Knuth's
+        two-sum), and ``fma = RN(s + RO(e2 + e))``, RO rounding to odd (Boldo and
+        Melquiond's emulation of an fma, proved for binary64). About 30 numpy passes, so
+        some 30 times slower than ``x * y + z``, temporaries reused where possible. Huge
+        operands (the split overflows) and inf/nan take the plain ``x * y + z``."""
+    cy = _SPLIT * y
+    yh = cy - (cy - y)
+    yl = y - yh
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = x * y
+        t = x * _SPLIT
+        xh = t - x
+        np.subtract(t, xh, out=xh)          # the high half of x
+        xl = np.subtract(x, xh, out=t)      # ... and the low half
+        e = xh * yh
+        e -= p
+        xh *= yl
+        e += xh
+        np.multiply(xl, yh, out=xh)
+        e += xh
+        xl *= yl
+        e += xl                             # p + e == x * y
+        s = z + p                           # s + e2 == z + p
+        bb = s - z
+        e2 = s - bb
+        np.subtract(z, e2, out=e2)
+        np.subtract(p, bb, out=bb)
+        e2 += bb
+        v = e2 + e                          # v + ve == e2 + e
+        bb = np.subtract(v, e2)
+        ve = v - bb
+        np.subtract(e2, ve, out=ve)
+        np.subtract(e, bb, out=bb)
+        ve += bb
+        # v rounded to odd: inexact with an even last bit, it moves one ulp toward ve
+        bits = v.view(np.int64)
+        move = ve != 0
+        move &= (bits & 1) == 0
+        if move.any():
+            step = ((ve < 0) == (v < 0)).astype(np.int64)   # 1: away from zero
+            step *= 2
+            step -= 1
+            step *= move
+            bits += step
+        s += v
+        bad = ~np.isfinite(s)
+        if bad.any():
+            s = np.where(bad, x * y + z, s)
+    return s
 
 
 def _float_dtype(dt):
@@ -80,49 +381,80 @@ def _float_dtype(dt):
     return dt if dt.kind in "fc" else D.get_default_dtype().np
 
 
-def _inplace(functional, ufunc=None, alpha=False):
+# -- in-place and out= forms ---------------------------------------------------------------
+def _inplace(functional, ufunc=None, alpha=False, pre=None):
     """In-place kernel from a functional one: compute, validate, then write (so a failed op
-    changes nothing).
+    changes nothing). ``pre(self, *rest)`` makes the checks PyTorch makes before its kernel
+    runs (the result's shape, then its dtype), so they win over the kernel's own errors
+    (an integer zero divisor, a float alpha) as in PyTorch.
 
     Note [In-place straight into self]: for a ufunc whose result would have ``self``'s shape
     and dtype (the usual case, e.g. ``p -= lr * p.grad``), everything is validated first and
     the ufunc then writes into ``self`` directly — one pass over memory instead of computing a
     temporary and copying it in.
     """
+    chars = getattr(functional, "scalar_chars", "")
+
     def kernel(self, *rest):
         check_no_overlap(self, rest)
         if ufunc is not None:
             other = rest[0]
-            al = rest[1] if alpha else 1
-            if alpha and isinstance(al, float) and self.dtype.kind in "iub":
-                raise RuntimeError("For integral input tensors, argument alpha must not be a "
-                                   "floating point number.")
             t = type(other)
-            if t is _nd and other.dtype == self.dtype or \
-                    (t is float or t is int) and self.dtype.kind == "f":
-                if t is _nd and other.shape != self.shape:
+            if (t is _nd and other.dtype == self.dtype and
+                    (other.shape == self.shape or _broadcasts_to(other.shape, self.shape)) or
+                    (t is float or t is int and
+                     -9223372036854775808 <= other < 18446744073709551616) and
+                    self.dtype.char in chars):
+                if not alpha or rest[1] is _ONE:
                     try:
-                        shape = np.broadcast_shapes(self.shape, other.shape)
-                    except ValueError:
-                        raise broadcast_error(self.shape, other.shape) from None
-                    check_inplace_result(self, shape, self.dtype)
-                if al != 1:
-                    other = other * al
-                    if type(other) is _nd and other.dtype != self.dtype:
-                        other = other.astype(self.dtype)
-                ufunc(self, other, out=self)
-                return
+                        ufunc(self, other, out=self)
+                        return
+                    except TypeError:   # no numpy loop (bool - bool): nothing written
+                        pass
+                elif functional.alpha_into(self, other, rest[1]):
+                    return
+            # (a shape that does not fit is refused below, after the op's own checks)
+        if pre is not None:
+            pre(self, *rest)
         r = functional(self, *rest)
         check_inplace_result(self, r.shape, r.dtype)
         np.copyto(self, r, casting="unsafe")
     return kernel
 
 
-def _out(functional):
+def _broadcasts_to(shape, target):
+    try:
+        return np.broadcast_shapes(target, shape) == target
+    except ValueError:
+        return False
+
+
+def _binary_pre(result=None, check=None):
+    """``pre`` for a binary in-place op: its own operand check, then the result's shape and
+    dtype (``result`` maps the computation dtype to the result's: bool for comparisons)."""
+    def pre(self, other, *_):
+        if not is_operand(other):
+            return                      # the functional raises the TypeError
+        if check is not None:
+            check(self, other)
+        shape = _broadcast(self, other)
+        dt = np_result_type(self, other)
+        check_inplace_result(self, shape, result(dt) if result else dt)
+    return pre
+
+
+def _out(functional, exact=False):
+    """out= kernel. ``exact``: PyTorch wants ``out`` of the result's dtype (ops that keep
+    their input's dtype: neg, floor, round, clamp...); else a castable one will do.
+    ``exact="where"``: the same, in where's words."""
     def kernel(*args):
         out = args[-1]
         check_no_overlap(out, args[:-1])
         r = functional(*args[:-1])
+        if exact and out.dtype != r.dtype and out.shape == r.shape:
+            o, e = _BY_NP[out.dtype].short, _BY_NP[r.dtype].short
+            raise RuntimeError(f"Expected out type to be {e} but got {o}" if exact == "where"
+                               else f"Found dtype {o} but expected {e}")
         _write_out(out, r)
     return kernel
 
@@ -130,7 +462,6 @@ def _out(functional):
 def _write_out(out, r):
     if out.shape != r.shape:
         if out.size != 0:
-            import warnings
             warnings.warn(f"An output with one or more elements was resized since it had shape "
                           f"{list(out.shape)}, which does not match the required output shape "
                           f"{list(r.shape)}.", UserWarning, stacklevel=4)
@@ -142,43 +473,82 @@ def _write_out(out, r):
     np.copyto(out, r, casting="unsafe")
 
 
+class _OutRoute:
+    """What ``torch.<name>(..., out=o)`` runs for an op whose aten ``out=`` overloads are not
+    called ``.out`` (``eq.Tensor_out``, ``pow.Tensor_Scalar_out``...): ``tensor/__init__``
+    looks ``aten::<name>.out`` up in ``OPS``, so this stands there and picks the overload the
+    way PyTorch's argument parser does. It is not an op (no schema, no kernels)."""
+
+    def __init__(self, pick):
+        self.call = pick
+
+
+def _route_out(name, pick):
+    OPS[f"aten::{name}.out"] = _OutRoute(pick)
+
+
 def binary(name, np_kernel, grad, *, alpha=False, inplace=True, out=True, node=None,
-           overload="Tensor", dunder=None, rdunder=None, fn=True):
-    """Declare ``name``, ``name_`` and ``name.out`` from one numpy kernel and one formula set."""
+           overload="Tensor", out_overload="out", dunder=None, rdunder=None, pre=None):
+    """Declare ``name``, ``name_`` and the out= overload from one numpy kernel and one formula
+    set (``np_kernel`` is already ``a + alpha * b`` for ``alpha`` ops)."""
     tail = ", *, Scalar alpha=1" if alpha else ""
-    if alpha:
-        functional = _with_alpha(np_kernel)
-    else:
-        functional = np_kernel
     ov = f".{overload}" if overload else ""
-    f = defop(f"{name}{ov}(Tensor self, Tensor other{tail}) -> Tensor", functional, grad=grad,
+    f = defop(f"{name}{ov}(Tensor self, Tensor other{tail}) -> Tensor", np_kernel, grad=grad,
               node_name=node)
     ops = {"f": f}
     if inplace:
         ops["i"] = defop(f"{name}_{ov}(Tensor(a!) self, Tensor other{tail}) -> Tensor(a!)",
-                         _inplace(functional, getattr(np_kernel, "ufunc", None), alpha),
+                         _inplace(np_kernel, getattr(np_kernel, "ufunc", None), alpha, pre),
                          grad=grad, node_name=node)
         method(f"{name}_", ops["i"])
     if out:
         otail = (tail + ", Tensor(a!) out") if alpha else ", *, Tensor(a!) out"
-        ops["o"] = defop(f"{name}.out(Tensor self, Tensor other{otail}) -> Tensor(a!)",
-                         _out(functional))
+        ops["o"] = defop(f"{name}.{out_overload}(Tensor self, Tensor other{otail}) -> "
+                         "Tensor(a!)", _out(np_kernel))
+        if out_overload != "out":
+            _route_out(name, ops["o"])
     method(name, f)
     if dunder:
         for d in dunder:
             method(d, f)
     if rdunder:
-        method(rdunder, lambda self, other, _f=f: _f(other, self))
+        method(rdunder, _reflected(f, rdunder in _COMMUTATIVE))
     return ops
 
 
-def unary(name, np_fn, grad, *, floating=True, inplace=True, out=True, node=None,
-          bool_ok=False, int_keep=False, via=None):
-    """Declare a unary op family. ``floating``: integer inputs give default-float results."""
-    def functional(a, _f=np_fn):
-        if floating and a.dtype.kind not in "fc":
-            a = a.astype(D.get_default_dtype().np)
-        return _asarr(_f(a))
+# Note [Reflected operators]: ``2 * t`` reaches ``t.__rmul__(2)``. For a commutative op
+# PyTorch computes ``t * 2`` (the tensor first: same value, and our fast paths apply); the
+# others compute ``other op t``. A numpy array on the left is refused (NotImplemented, so
+# Python raises its TypeError), as PyTorch 2.13 does for every operator but ``/``.
+_COMMUTATIVE = frozenset(("__radd__", "__rmul__", "__rand__", "__ror__", "__rxor__"))
+
+
+def _reflected(f, commutative):
+    if commutative:
+        def rop(self, other):
+            if other.__class__ is _nd or not (isinstance(other, Tensor) or is_operand(other)):
+                return NotImplemented      # (Python then names the operands in their order)
+            return f(self, other)
+    else:
+        def rop(self, other):
+            if other.__class__ is _nd:
+                return NotImplemented
+            return f(other, self)
+    return rop
+
+
+def unary(name, np_fn, grad, *, floating=True, inplace=True, out=True, node=None, via=None,
+          out_exact=None):
+    """Declare a unary op family. ``floating``: integer inputs give default-float results
+    (and ``out=`` may have another dtype; ops keeping the dtype want it exactly)."""
+    if floating:
+        def functional(a, _f=np_fn):
+            if a.dtype.kind not in "fc":
+                a = a.astype(D.get_default_dtype().np)
+            return _asarr(_f(a))
+    else:
+        def functional(a, _f=np_fn):
+            return _asarr(_f(a))
     f = defop(f"{name}(Tensor self) -> Tensor", functional, grad=grad, node_name=node, via=via)
     ops = {"f": f}
     if inplace:
@@ -187,76 +557,158 @@ def unary(name, np_fn, grad, *, floating=True, inplace=True, out=True, node=None
         method(f"{name}_", ops["i"])
     if out:
         ops["o"] = defop(f"{name}.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
-                         _out(functional))
+                         _out(functional, not floating if out_exact is None else out_exact))
     method(name, f)
     return ops
 
 
+# -- arithmetic ----------------------------------------------------------------------------
 def _true_divide(a, b):
-    dt = _float_dtype(np_result_type(a, b))
+    if type(a) is _nd and type(b) is _nd and a.dtype == b.dtype and a.dtype.kind == "f":
+        A, B = a, b
+    else:
+        if not (is_operand(a) and is_operand(b)):
+            raise _operator_error("/")(a, b)
+        dt = _float_dtype(np_result_type(a, b))
+        if dt == np.float16:
+            sb = _half_scalar(b)
+            if sb is not None:
+                return _half_opmath(np.true_divide, a, sb)
+        A, B = as_operand(a, dt), as_operand(b, dt)
     try:
         with np.errstate(divide="ignore", invalid="ignore"):
-            return _asarr(np.true_divide(a, b, dtype=dt))
+            return _asarr(np.true_divide(A, B))
     except ValueError:
         raise broadcast_error(shape_of(a), shape_of(b)) from None
 
 
-add = binary("add", _binary_kernel(np.add),
+_add_np = _binary_kernel(np.add, _operator_error("+"))
+_sub_np = _binary_kernel(np.subtract, _operator_error("-"), check=_sub_check)
+add = binary("add", _with_alpha(_add_np, _operator_error("+")),
              {"self": "grad", "other": "grad if alpha == 1 else grad * alpha"}, alpha=True,
-             dunder=("__add__",), rdunder="__radd__")
-sub = binary("sub", _binary_kernel(np.subtract),
+             dunder=("__add__",), rdunder="__radd__", pre=_binary_pre())
+_sub_fn = _with_alpha(_sub_np, _operator_error("-"), _sub_check, negate=True, name="sub")
+sub = binary("sub", _sub_fn,
              {"self": "grad", "other": "-grad if alpha == 1 else grad * (-alpha)"}, alpha=True,
-             dunder=("__sub__",), rdunder="__rsub__")
-mul = binary("mul", _binary_kernel(np.multiply),
+             dunder=("__sub__",), pre=_binary_pre(check=_sub_check))
+# ``2 - t`` is PyTorch's rsub (``other - alpha * self``; RsubBackward1 for a number)
+rsub_scalar = defop("rsub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
+                    lambda a, other, al: _sub_fn(other, a, al),
+                    grad={"self": "-grad if alpha == 1 else grad * (-alpha)"},
+                    node_name="RsubBackward1")
+rsub_tensor = defop("rsub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor",
+                    lambda a, other, al: _sub_fn(other, a, al),
+                    grad={"self": "-grad if alpha == 1 else grad * (-alpha)",
+                          "other": "grad"}, node_name="RsubBackward0")
+
+
+def _rsub_operator(self, other):
+    if isinstance(other, Tensor):
+        return sub["f"](other, self)
+    if other.__class__ is _nd or not is_operand(other):
+        return NotImplemented
+    return rsub_scalar(self, other)
+
+
+method("__rsub__", _rsub_operator)
+mul = binary("mul", _binary_kernel(np.multiply, _operator_error("*"), half_opmath=True),
              {"self": "grad * other", "other": "grad * self"},
-             dunder=("__mul__",), rdunder="__rmul__")
+             dunder=("__mul__",), rdunder="__rmul__", pre=_binary_pre())
 div = binary("div", _true_divide,
              {"self": "grad / other", "other": "-grad * self / (other * other)"},
-             dunder=("__truediv__",), rdunder="__rtruediv__")
+             dunder=("__truediv__",), pre=_binary_pre(result=_float_dtype))
 
 
-def _int_zero_division(b, dt):
+def _int_zero_division(b):
     """PyTorch refuses integer division by zero (numpy would return garbage)."""
-    if dt.kind in "iub" and np.any(np.asarray(b) == 0):
+    if np.any(b == 0):
         raise RuntimeError("ZeroDivisionError")
+
+
+def _check_rounding_mode(mode):
+    if mode != "trunc" and mode != "floor":
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or "
+                           f"'floor' but found '{mode}'")
 
 
 def _div_mode(a, b, rounding_mode):
     if rounding_mode is None:
         return _true_divide(a, b)
+    _check_rounding_mode(rounding_mode)
+    if not (is_operand(a) and is_operand(b)):
+        raise _operator_error("//")(a, b)
     dt = np_result_type(a, b)
-    _int_zero_division(b, dt)
-    try:
-        np.broadcast_shapes(shape_of(a), shape_of(b))
-    except ValueError:
-        raise broadcast_error(shape_of(a), shape_of(b)) from None
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if rounding_mode == "trunc":
-            r = np.trunc(np.true_divide(a, b)) if dt.kind == "f" else \
-                _asarr(np.trunc(np.true_divide(a, b)))
-        elif rounding_mode == "floor":
-            r = np.floor_divide(a, b) if dt.kind != "f" else np.floor(np.true_divide(a, b))
+    _broadcast(a, b)
+    if dt.kind == "b":
+        raise not_implemented(f"div_{rounding_mode}_cpu", dt)
+    A, B = as_operand(a, dt), as_operand(b, dt)
+    if dt.kind in "iu":
+        _int_zero_division(B)
+        with np.errstate(over="ignore"):        # INT_MIN // -1 wraps
+            q = np.floor_divide(A, B)
+            if rounding_mode == "trunc" and dt.kind == "i":
+                # exact integer division (no detour through float64): the floor quotient,
+                # one up when the division was inexact and the signs differ
+                up = (np.remainder(A, B) != 0) & ((A < 0) != (B < 0))
+                q = q + up.astype(dt)
+        return _asarr(q)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        sb = _half_scalar(b) if dt == np.float16 else None
+        if sb is not None:
+            q = _half_opmath(_TRUNC_DIVIDE if rounding_mode == "trunc" else np.floor_divide,
+                             a, sb)
+        elif rounding_mode == "trunc":
+            q = np.trunc(np.true_divide(A, B))
+        elif dt == np.float16:
+            q = _floor_divide_half(A, B)
         else:
-            raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or "
-                               f"'floor' but found '{rounding_mode}'")
-    return _asarr(r).astype(dt, copy=False)
+            # numpy's floor_divide is Python's float floor division (from fmod, so the
+            # quotient is exact: 1.0 // 0.1 == 9.0), which is PyTorch's too
+            q = np.floor_divide(A, B)
+    return _asarr(q)
 
 
+def _TRUNC_DIVIDE(a, b):
+    return np.trunc(np.true_divide(a, b))
+
+
+def _floor_divide_half(a, b):
+    """Floor division of float16 operands, each step rounded to float16 as PyTorch's
+    ``c10::Half`` arithmetic does: ``(a - fmod(a, b)) / b``, corrected toward the floor."""
+    h = np.float16
+    mod = np.fmod(a, b)
+    div = (a - mod) / b
+    div = np.where((mod != 0) & ((b < 0) != (mod < 0)), div - h(1), div)
+    fl = np.floor(div)
+    fl = np.where(div - fl > h(0.5), fl + h(1), fl)
+    r = np.where(div != 0, fl, np.copysign(h(0), a / b))
+    return np.where(b == 0, a / b, r).astype(h)
+
+
+def _div_mode_pre(self, other, rounding_mode):
+    if rounding_mode is not None:
+        _check_rounding_mode(rounding_mode)
+    (_PRE_SAME if rounding_mode is not None else _PRE_FLOAT)(self, other)
+
+
+_PRE_SAME = _binary_pre()
+_PRE_FLOAT = _binary_pre(result=_float_dtype)
+_DIV_GRAD = {"self": "grad * 0 if rounding_mode else grad / other",
+             "other": "grad * 0 if rounding_mode else -grad * self / (other * other)"}
 div_mode = defop("div.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor",
-                 _div_mode, grad={"self": "grad * 0 if rounding_mode else grad / other",
-                                  "other": "grad * 0 if rounding_mode else "
-                                           "-grad * self / (other * other)"},
-                 node_name="DivBackward2")
+                 _div_mode, grad=_DIV_GRAD, node_name="DivBackward2")
 div_mode_ = defop("div_.Tensor_mode(Tensor(a!) self, Tensor other, *, str? rounding_mode) -> "
-                  "Tensor(a!)", _inplace(_div_mode),
-                  grad={"self": "grad * 0 if rounding_mode else grad / other",
-                        "other": "grad * 0 if rounding_mode else -grad * self / (other * other)"},
+                  "Tensor(a!)", _inplace(_div_mode, pre=_div_mode_pre), grad=_DIV_GRAD,
                   node_name="DivBackward2")
+div_mode_out = defop("div.out_mode(Tensor self, Tensor other, *, str? rounding_mode, "
+                     "Tensor(a!) out) -> Tensor(a!)", _out(_div_mode))
 
 
 def _div_dispatch(self, other, *, rounding_mode=None, out=None):
     if out is not None:
-        return div["o"](self, other, out=out)
+        if rounding_mode is None:
+            return div["o"](self, other, out=out)
+        return div_mode_out(self, other, rounding_mode=rounding_mode, out=out)
     if rounding_mode is None:
         return div["f"](self, other)
     return div_mode(self, other, rounding_mode=rounding_mode)
@@ -273,7 +725,8 @@ method("divide", _div_dispatch)
 method("true_divide", lambda self, other: div["f"](self, other))
 method("div_", _div_inplace_dispatch)
 method("__floordiv__", lambda self, other: div_mode(self, other, rounding_mode="floor"))
-method("__rfloordiv__", lambda self, other: div_mode(other, self, rounding_mode="floor"))
+method("__rfloordiv__", lambda self, other: NotImplemented if other.__class__ is _nd
+       else div_mode(other, self, rounding_mode="floor"))
 
 # dunder in-place operators go through the in-place ops (they bump versions, are checked)
 for _op, _name in (("add", "__iadd__"), ("sub", "__isub__"), ("mul", "__imul__"),
@@ -281,44 +734,107 @@ for _op, _name in (("add", "__iadd__"), ("sub", "__isub__"), ("mul", "__imul__")
     method(_name, {"add": add, "sub": sub, "mul": mul, "div": div}[_op]["i"])
 
 
-def _pow_np(a, b):
-    dt = np_result_type(a, b)
-    try:
-        np.broadcast_shapes(shape_of(a), shape_of(b))
-    except ValueError:
-        raise broadcast_error(shape_of(a), shape_of(b)) from None
-    if dt.kind in "iu" and np.any(np.asarray(b) < 0):
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
+# -- pow -----------------------------------------------------------------------------------
+NEG_POW = "Integers to negative integer powers are not allowed."
+
+
+def _pow_values(A, B, dt):
+    """``A ** B`` for operands already in ``dt``. An integer to a negative integer power is
+    1 for a base of 1, +-1 for -1 and 0 otherwise (PyTorch; numpy refuses it)."""
+    if dt.kind == "i":
+        neg = B < 0
+        if np.any(neg):
+            r = np.power(A, np.where(neg, 0, B))
+            special = np.where(A == 1, 1, np.where(A == -1, np.where(B & 1, -1, 1), 0))
+            return np.where(neg, special.astype(dt), r)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return _asarr(np.power(a, b, dtype=dt))
+        return np.power(A, B)
 
 
-pow_ = binary("pow", _pow_np,
-              {"self": "grad * other * self.pow(other - 1) if not isinstance(other, Tensor) "
+def _pow_tensor(a, b):
+    """``pow.Tensor_Tensor`` (also ``pow_.Tensor`` and ``Scalar ** tensor``)."""
+    if not (is_operand(a) and is_operand(b)):
+        raise _operator_error("** or pow()")(a, b)
+    dt = np_result_type(a, b)
+    _broadcast(a, b)
+    if dt.kind == "b":
+        raise not_implemented("pow", dt)
+    return _asarr(_pow_values(as_operand(a, dt), as_operand(b, dt), dt))
+
+
+def _is_integral(x):
+    return isinstance(x, (int, np.integer, np.bool_))
+
+
+def _check_int_exponent(a, e):
+    """PyTorch reads an integral exponent of an integral tensor as an int64 first."""
+    if a.dtype.kind in "biu" and _is_integral(e):
+        if type(e) is int:
+            check_py_int(e)
+            if e > 0x7FFFFFFFFFFFFFFF:
+                raise RuntimeError("value cannot be converted to type int64_t without "
+                                   "overflow")
+        if e < 0:
+            raise RuntimeError(NEG_POW)
+
+
+def _pow_scalar_np(a, e):
+    """``pow.Tensor_Scalar``: the exponent is a Scalar argument (checked where PyTorch checks
+    it, Note [Scalar arguments are checked])."""
+    _check_int_exponent(a, e)
+    if not is_operand(e):
+        raise _operator_error("** or pow()")(a, e)
+    dt = np_result_type(a, e)
+    if dt.kind == "b":                  # a bool tensor to a bool power stays bool
+        return a.copy() if e else np.ones_like(a)
+    A = as_operand(a, dt)
+    E = checked_scalar(e, dt) if dt.kind in "iu" or dt == np.float16 else scalar_as(e, dt)
+    return _asarr(_pow_values(A, E, dt))
+
+
+def _pow_scalar_pre(self, e):
+    _check_int_exponent(self, e)
+    if is_operand(e):
+        check_inplace_result(self, self.shape, np_result_type(self, e))
+
+
+def _pow_scalar_base_np(s, e):
+    """``pow.Scalar``: a Python number to the power of a tensor (the base wraps into an
+    integer dtype like any wrapped number)."""
+    return _pow_tensor(s, e)
+
+
+_POW_T_GRAD = {"self": "grad * other * self.pow(other - 1) if not isinstance(other, Tensor) "
                        "else grad * other * where(other == 0, zeros_like(self), "
                        "self.pow(other - 1))",
-               "other": "grad * result * where(self == 0, zeros_like(self), self.abs().log())"},
-              overload="Tensor_Tensor", node="PowBackward1", inplace=False)
+               "other": "grad * result * where(self == 0, zeros_like(self), self.abs().log())"}
+pow_ = binary("pow", _pow_tensor, _POW_T_GRAD, overload="Tensor_Tensor",
+              out_overload="Tensor_Tensor_out", node="PowBackward1", inplace=False)
 
 # A Python-number exponent is a Scalar, not a wrapped tensor: it brings no dispatch keys, so
 # an inference tensor requiring grad does not record ``c.pow(2)`` (PyTorch's Tensor_Scalar).
-pow_scalar = defop("pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor", _pow_np,
-                   grad={"self": "grad * exponent * self.pow(exponent - 1) if exponent != 0 "
-                                 "else grad * 0"}, node_name="PowBackward0")
+_POW_S_GRAD = {"self": "grad * exponent * self.pow(exponent - 1) if exponent != 0 "
+                       "else grad * 0"}
+pow_scalar = defop("pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor", _pow_scalar_np,
+                   grad=_POW_S_GRAD, node_name="PowBackward0")
 pow_scalar_ = defop("pow_.Scalar(Tensor(a!) self, Scalar exponent) -> Tensor(a!)",
-                    _inplace(_pow_np),
-                    grad={"self": "grad * exponent * self.pow(exponent - 1) if exponent != 0 "
-                                  "else grad * 0"}, node_name="PowBackward0")
+                    _inplace(_pow_scalar_np, pre=_pow_scalar_pre),
+                    grad=_POW_S_GRAD, node_name="PowBackward0")
+pow_scalar_out = defop("pow.Tensor_Scalar_out(Tensor self, Scalar exponent, *, Tensor(a!) out) "
+                       "-> Tensor(a!)", _out(_pow_scalar_np))
 pow_tensor_ = defop("pow_.Tensor(Tensor(a!) self, Tensor exponent) -> Tensor(a!)",
-                    _inplace(_pow_np),
+                    _inplace(_pow_tensor, pre=_binary_pre()),
                     grad={"self": "grad * exponent * where(exponent == 0, zeros_like(self), "
                                   "self.pow(exponent - 1))",
                           "exponent": "grad * result * where(self == 0, zeros_like(self), "
                                       "self.abs().log())"}, node_name="PowBackward1")
-pow_scalar_base = defop("pow.Scalar(Scalar self, Tensor exponent) -> Tensor", _pow_np,
+pow_scalar_base = defop("pow.Scalar(Scalar self, Tensor exponent) -> Tensor",
+                        _pow_scalar_base_np,
                         grad={"exponent": "grad * result * math.log(self) if self > 0 else "
                                           "grad * result * float('nan')"},
                         node_name="PowBackward2")
+pow_scalar_base_out = defop("pow.Scalar_out(Scalar self, Tensor exponent, *, Tensor(a!) out) "
+                            "-> Tensor(a!)", _out(_pow_scalar_base_np))
 
 
 def _is_number(x):
@@ -337,20 +853,71 @@ def _pow_inplace(self, exponent):
     return pow_tensor_(self, exponent)
 
 
+def _pow_out(self, exponent, *, out):
+    if not isinstance(self, Tensor):
+        return pow_scalar_base_out(self, exponent, out=out)
+    if _is_number(exponent):
+        return pow_scalar_out(self, exponent, out=out)
+    return pow_["o"](self, exponent, out=out)
+
+
+_route_out("pow", _pow_out)
 method("pow", _pow_method)
 method("__pow__", _pow_method)
 method("pow_", _pow_inplace)
 method("__ipow__", _pow_inplace)
 method("__rpow__", lambda self, base: pow_scalar_base(base, self) if _is_number(base)
-       else pow_["f"](base, self))
+       else NotImplemented if base.__class__ is _nd else pow_["f"](base, self))
 method("square", lambda self: _pow_method(self, 2))
 
-neg = unary("neg", np.negative, {"self": "-grad"}, floating=False)
+
+# -- unary ---------------------------------------------------------------------------------
+def _neg_np(a):
+    if a.dtype.kind == "b":
+        raise RuntimeError(NEG_BOOL)
+    return np.negative(a)
+
+
+def _abs_np(a):
+    if a.dtype.kind == "b":
+        raise not_implemented("abs_cpu", a.dtype)
+    return np.abs(a)
+
+
+def _rounding(np_fn, kernel):
+    """floor/ceil/trunc: integers are already whole (kept, dtype and all); no bool kernel."""
+    def f(a):
+        k = a.dtype.kind
+        if k in "fc":
+            return np_fn(a)
+        if k == "b":
+            raise not_implemented(kernel, a.dtype)
+        return a.copy()
+    return f
+
+
+def _relu_np(a):
+    if a.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return np.maximum(a, 0)             # numpy 2: a Python 0 keeps the dtype
+
+
+def _sign_np(a):
+    k = a.dtype.kind
+    if k == "b":
+        return a.copy()
+    r = _asarr(np.sign(a))
+    if k == "f":
+        r = np.where(r != r, 0, r)      # sign(nan) is 0 in PyTorch
+    return r
+
+
+neg = unary("neg", _neg_np, {"self": "-grad"}, floating=False)
 method("__neg__", neg["f"])
 method("negative", neg["f"])
 exp = unary("exp", np.exp, {"self": "grad * result"})
 log = unary("log", np.log, {"self": "grad / self"})
-log1p = unary("log1p", np.log1p, {"self": "grad / (self + 1)"})
+log1p = unary("log1p", np.log1p, {"self": "grad / (self + 1)"}, node="Log1PBackward0")
 log2 = unary("log2", np.log2, {"self": "grad / (self * 0.6931471805599453)"})
 sqrt = unary("sqrt", np.sqrt, {"self": "grad / (2 * result)"})
 rsqrt = unary("rsqrt", lambda a: 1 / np.sqrt(a), {"self": "-0.5 * grad * result.pow(3)"})
@@ -360,22 +927,35 @@ tan = unary("tan", np.tan, {"self": "grad * (1 + result * result)"})
 tanh = unary("tanh", np.tanh, {"self": "grad * (1 - result * result)"})
 sigmoid = unary("sigmoid", lambda a: _sigmoid(a), {"self": "grad * result * (1 - result)"})
 # via: PyTorch's abs kernel writes through abs.out (Note [Kernels that re-enter the dispatcher])
-abs_ = unary("abs", np.abs, {"self": "grad * self.sign()"}, floating=False,
+abs_ = unary("abs", _abs_np, {"self": "grad * self.sign()"}, floating=False,
              via=("out", "abs", 1))
 method("__abs__", abs_["f"])
 method("absolute", abs_["f"])
-relu = unary("relu", lambda a: np.maximum(a, 0),   # numpy 2: a Python 0 keeps the dtype
-             {"self": "grad * (result > 0)"}, floating=False, out=False)
-sign = unary("sign", np.sign, {"self": "grad * 0"}, floating=False)
-floor = unary("floor", np.floor, {"self": "grad * 0"}, floating=False)
-ceil = unary("ceil", np.ceil, {"self": "grad * 0"}, floating=False)
-trunc = unary("trunc", np.trunc, {"self": "grad * 0"}, floating=False)
+relu = unary("relu", _relu_np, {"self": "grad * (result > 0)"}, floating=False, out=False)
+sign = unary("sign", _sign_np, {"self": "grad * 0"}, floating=False)
+floor = unary("floor", _rounding(np.floor, "floor_vml_cpu"), {"self": "grad * 0"},
+              floating=False)
+ceil = unary("ceil", _rounding(np.ceil, "ceil_vml_cpu"), {"self": "grad * 0"}, floating=False)
+trunc = unary("trunc", _rounding(np.trunc, "trunc_vml_cpu"), {"self": "grad * 0"},
+              floating=False)
 reciprocal = unary("reciprocal", lambda a: 1 / a, {"self": "-grad * result * result"})
+# ``x / t`` is ``t.reciprocal() * x`` in PyTorch (two roundings, MulBackward0)
+def _rtruediv(self, other):
+    if isinstance(other, Tensor):
+        return div["f"](other, self)
+    if other.__class__ is not _nd and not is_operand(other):
+        return NotImplemented
+    # (``ndarray / t`` too: the array acts as a tensor of its dtype, as in PyTorch)
+    return mul["f"](reciprocal["f"](self), other)
+
+
+method("__rtruediv__", _rtruediv)
 _verf = np.frompyfunc(math.erf, 1, 1)
 erf = unary("erf", lambda a: np.asarray(_verf(a), dtype=a.dtype),
             {"self": "grad * 1.1283791670955126 * (-(self * self)).exp()"})
 silu = unary("silu", lambda a: a * _sigmoid(a),
-             {"self": "grad * self.sigmoid() * (1 + self * (1 - self.sigmoid()))"}, out=False)
+             {"self": "grad * self.sigmoid() * (1 + self * (1 - self.sigmoid()))"},
+             out_exact=True)
 
 
 def _sigmoid(a):
@@ -394,67 +974,342 @@ def _gelu_np(a, approximate):
 
 gelu = defop('gelu(Tensor self, *, str approximate="none") -> Tensor', _gelu_np,
              grad={"self": "grad * gelu_derivative(self, approximate)"})
+gelu_out = defop('gelu.out(Tensor self, *, str approximate="none", Tensor(a!) out) -> '
+                 'Tensor(a!)', _out(_gelu_np, exact=True))
 method("gelu", gelu)
 
 
-def _round_np(a, decimals):
-    return _asarr(np.round(a, decimals)) if a.dtype.kind in "fc" else a.copy()
+# -- round ---------------------------------------------------------------------------------
+def _round_np(a):
+    k = a.dtype.kind
+    if k in "fc":
+        return _asarr(np.rint(a))      # half to even, like PyTorch's nearbyint
+    if k == "b":
+        raise not_implemented("round_vml_cpu", a.dtype)
+    return a.copy()
 
 
-round_ = defop("round.decimals(Tensor self, *, int decimals=0) -> Tensor", _round_np,
-               grad={"self": "grad * 0"})
-method("round", round_)
-round_i = defop("round_.decimals(Tensor(a!) self, *, int decimals=0) -> Tensor(a!)",
-                _inplace(_round_np), grad={"self": "grad * 0"}, node_name="RoundBackward0")
-method("round_", round_i)
+def _round_decimals_np(a, decimals):
+    if a.dtype.kind not in "fc":
+        raise not_implemented("round_vml_cpu" if decimals == 0 else "round_cpu", a.dtype)
+    return _asarr(np.round(a, decimals))
+
+
+_ROUND_GRAD = {"self": "grad * 0"}
+round_ = defop("round(Tensor self) -> Tensor", _round_np, grad=_ROUND_GRAD,
+               node_name="RoundBackward0")
+round_i = defop("round_(Tensor(a!) self) -> Tensor(a!)", _inplace(_round_np),
+                grad=_ROUND_GRAD, node_name="RoundBackward0")
+round_out = defop("round.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+                  _out(_round_np, exact=True))
+round_d = defop("round.decimals(Tensor self, *, int decimals) -> Tensor", _round_decimals_np,
+                grad=_ROUND_GRAD, node_name="RoundBackward1")
+round_d_i = defop("round_.decimals(Tensor(a!) self, *, int decimals) -> Tensor(a!)",
+                  _inplace(_round_decimals_np), grad=_ROUND_GRAD, node_name="RoundBackward1")
+round_d_out = defop("round.decimals_out(Tensor self, *, int decimals, Tensor(a!) out) -> "
+                    "Tensor(a!)", _out(_round_decimals_np, exact=True))
+_NO_DECIMALS = object()
+
+
+def _round_positional(name, args):
+    if args:    # (PyTorch's own wording)
+        raise TypeError(f"{name}() takes from 1 to 0 positional arguments but {len(args)} "
+                        "were given")
+
+
+def _round_method(self, *args, decimals=_NO_DECIMALS):
+    _round_positional("round", args)
+    if decimals is _NO_DECIMALS:
+        return round_(self)
+    return round_d(self, decimals=decimals)
+
+
+def _round_inplace_method(self, *args, decimals=_NO_DECIMALS):
+    _round_positional("round_", args)
+    if decimals is _NO_DECIMALS:
+        return round_i(self)
+    return round_d_i(self, decimals=decimals)
+
+
+method("round", _round_method)
+method("round_", _round_inplace_method)
+
+
+# -- clamp ---------------------------------------------------------------------------------
+_CLAMP_NONE = "torch.clamp: At least one of 'min' or 'max' must not be None"
+# clamp_ with Scalar bounds names self's C++ type in its cast refusal
+_C_NAME = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
+           "int16": "short int", "int32": "int", "int64": "long int"}
 
 
 def _clamp_np(a, lo, hi):
-    if lo is None and hi is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    dt = np_result_type(a, *(x for x in (lo, hi) if x is not None))
-    r = a
+    """``clamp`` with Scalar bounds: converted to the result dtype (checked), then
+    ``min(max(a, lo), hi)`` with NaN propagating (PyTorch's vectorized clamp)."""
+    if lo is None:
+        if hi is None:
+            raise RuntimeError(_CLAMP_NONE)
+        dt = np_result_type(a, hi)
+    else:
+        dt = np_result_type(a, lo) if hi is None else np_result_type(a, lo, hi)
+    if dt.kind == "b":
+        raise not_implemented("clamp_scalar_cpu" if lo is not None and hi is not None else
+                              "clamp_min_scalar_cpu" if lo is not None else
+                              "clamp_max_scalar_cpu", dt)
+    r = as_operand(a, dt)
     if lo is not None:
-        r = np.maximum(r, lo)
+        r = np.maximum(r, checked_scalar(lo, dt))
     if hi is not None:
-        r = np.minimum(r, hi)
-    return _asarr(r).astype(dt, copy=False)
+        r = np.minimum(r, checked_scalar(hi, dt))
+    return _asarr(r)
+
+
+def _clamp_tensor_np(a, lo, hi):
+    """``clamp.Tensor``: all three cast to the promoted dtype, then compared."""
+    if lo is None and hi is None:
+        raise RuntimeError(_CLAMP_NONE)
+    dt = np_result_type(a, lo, hi)
+    _broadcast(a, lo, hi)
+    r = as_operand(a, dt)
+    if lo is not None:
+        r = np.maximum(r, as_operand(lo, dt))
+    if hi is not None:
+        r = np.minimum(r, as_operand(hi, dt))
+    return _asarr(r)
+
+
+def _clamp_pre(self, lo, hi):
+    if lo is None and hi is None:
+        raise RuntimeError(_CLAMP_NONE)
+    dt = np_result_type(self, *(x for x in (lo, hi) if x is not None))
+    sd = self.dtype
+    if _BY_NP[dt].category > _BY_NP[sd].category:
+        raise RuntimeError(
+            f"result type {_BY_NP[dt].short} can't be cast to the desired output type "
+            f"{_C_NAME[sd.name]}. Hint: convert the tensor first (e.g. t = t.float()) or use "
+            "the out-of-place op.")
+
+
+def _clamp_tensor_pre(self, lo, hi):
+    if lo is None and hi is None:
+        raise RuntimeError(_CLAMP_NONE)
+    check_inplace_result(self, _broadcast(self, lo, hi), np_result_type(self, lo, hi))
 
 
 _CLAMP_GRAD = {"self": "grad * clamp_mask(self, min, max)"}
+
+
+def _clamp_t_grad_self(grad, self, min, max):
+    m = None if min is None else self >= min
+    if max is not None:
+        m = self <= max if m is None else m.logical_and(self <= max)
+    return where(m, grad, 0.0)
+
+
+def _clamp_t_grad_min(grad, self, min, max):
+    # min wins where self is below it (with both bounds: only where min < max)
+    m = self < min
+    if max is not None:
+        m = m.logical_and(min < max)
+    return where(m, grad, 0.0)
+
+
+def _clamp_t_grad_max(grad, self, min, max):
+    # max wins where self is above it, and everywhere it is below min
+    m = self > max
+    if min is not None:
+        m = m.logical_or(max < min)
+    return where(m, grad, 0.0)
+
+
 clamp = defop("clamp(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor", _clamp_np,
-              grad=_CLAMP_GRAD)
+              grad=_CLAMP_GRAD, node_name="ClampBackward1")
 clamp_i = defop("clamp_(Tensor(a!) self, Scalar? min=None, Scalar? max=None) -> Tensor(a!)",
-                _inplace(_clamp_np), grad=_CLAMP_GRAD)
-method("clamp", clamp)
-method("clip", clamp)
-method("clamp_", clamp_i)
-method("clamp_min", lambda self, min: clamp(self, min, None))
-method("clamp_max", lambda self, max: clamp(self, None, max))
+                _inplace(_clamp_np, pre=_clamp_pre), grad=_CLAMP_GRAD,
+                node_name="ClampBackward1")
+_clamp_out_exact, _clamp_t_out_kernel = _out(_clamp_np, exact=True), _out(_clamp_tensor_np)
 
 
+def _clamp_out(self, lo, hi, out):
+    """clamp.out wants ``out`` of the result's dtype; ``torch.clamp(t, min=T, out=o)`` (tensor
+    bounds, where a Scalar is declared) reaches it too, and there PyTorch's Tensor_out
+    overload casts."""
+    if isinstance(lo, Tensor) or isinstance(hi, Tensor):
+        _clamp_t_out_kernel(self, getattr(lo, "_data", lo), getattr(hi, "_data", hi), out)
+    else:
+        _clamp_out_exact(self, lo, hi, out)
+
+
+clamp_out = defop("clamp.out(Tensor self, Scalar? min=None, Scalar? max=None, *, "
+                  "Tensor(a!) out) -> Tensor(a!)", _clamp_out)
+_CLAMP_T_GRAD = {"self": _clamp_t_grad_self, "min": _clamp_t_grad_min,
+                 "max": _clamp_t_grad_max}
+clamp_t = defop("clamp.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor",
+                _clamp_tensor_np, grad=_CLAMP_T_GRAD, node_name="ClampBackward0")
+clamp_t_i = defop("clamp_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> "
+                  "Tensor(a!)", _inplace(_clamp_tensor_np, pre=_clamp_tensor_pre),
+                  grad=_CLAMP_T_GRAD, node_name="ClampBackward0")
+clamp_t_out = defop("clamp.Tensor_out(Tensor self, Tensor? min=None, Tensor? max=None, *, "
+                    "Tensor(a!) out) -> Tensor(a!)", _clamp_t_out_kernel)
+
+
+def _clamp_bounds(args, kwargs):
+    """``(min, max)`` from ``clamp``'s arguments; True when either is a tensor. Tensors and
+    numbers do not mix (PyTorch has one overload for each)."""
+    n = len(args)
+    if not kwargs and n <= 2:       # the common case
+        lo = args[0] if n else None
+        hi = args[1] if n == 2 else None
+        if not isinstance(lo, Tensor) and not isinstance(hi, Tensor):
+            return lo, hi, False
+    if len(args) > 2 or set(kwargs) - {"min", "max"}:
+        raise TypeError(f"clamp() takes at most 2 arguments ({len(args) + len(kwargs)} given)")
+    names = ("min", "max")
+    vals = dict(zip(names, args))
+    for k, v in kwargs.items():
+        if k in vals:
+            raise TypeError(f"clamp() got multiple values for argument '{k}'")
+        vals[k] = v
+    lo, hi = vals.get("min"), vals.get("max")
+    tensors = isinstance(lo, Tensor) or isinstance(hi, Tensor)
+    if tensors and not (isinstance(lo, (Tensor, type(None))) and
+                        isinstance(hi, (Tensor, type(None)))):
+        # a 0-dim tensor that does not require grad passes for a Number
+        if all(not isinstance(x, Tensor) or x.dim() == 0 and not x.requires_grad
+               for x in (lo, hi)):
+            return (lo.item() if isinstance(lo, Tensor) else lo,
+                    hi.item() if isinstance(hi, Tensor) else hi, False)
+        got = ", ".join(["Tensor"] + [type(a).__name__ for a in args] +
+                        [f"{k}={type(kwargs[k]).__name__}" for k in sorted(kwargs)])
+        raise TypeError(
+            f"clamp() received an invalid combination of arguments - got ({got}), but "
+            "expected one of:\n"
+            " * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = None)\n"
+            " * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)\n")
+    return lo, hi, tensors
+
+
+def _clamp_method(self, *args, **kwargs):
+    lo, hi, tensors = _clamp_bounds(args, kwargs)
+    return (clamp_t if tensors else clamp)(self, lo, hi)
+
+
+def _clamp_inplace_method(self, *args, **kwargs):
+    lo, hi, tensors = _clamp_bounds(args, kwargs)
+    return (clamp_t_i if tensors else clamp_i)(self, lo, hi)
+
+
+method("clamp", _clamp_method)
+method("clip", _clamp_method)
+method("clamp_", _clamp_inplace_method)
+method("clip_", _clamp_inplace_method)
+# clamp_min / clamp_max: ops of their own in PyTorch (ClampMinBackward0 / ClampMaxBackward0)
+clamp_min = defop("clamp_min(Tensor self, Scalar min) -> Tensor",
+                  lambda a, lo: _clamp_np(a, lo, None),
+                  grad={"self": "grad * clamp_mask(self, min, None)"},
+                  node_name="ClampMinBackward0")
+clamp_max = defop("clamp_max(Tensor self, Scalar max) -> Tensor",
+                  lambda a, hi: _clamp_np(a, None, hi),
+                  grad={"self": "grad * clamp_mask(self, None, max)"},
+                  node_name="ClampMaxBackward0")
+clamp_min_ = defop("clamp_min_(Tensor(a!) self, Scalar min) -> Tensor(a!)",
+                   _inplace(lambda a, lo: _clamp_np(a, lo, None)),
+                   grad={"self": "grad * clamp_mask(self, min, None)"},
+                   node_name="ClampMinBackward0")
+clamp_max_ = defop("clamp_max_(Tensor(a!) self, Scalar max) -> Tensor(a!)",
+                   _inplace(lambda a, hi: _clamp_np(a, None, hi)),
+                   grad={"self": "grad * clamp_mask(self, None, max)"},
+                   node_name="ClampMaxBackward0")
+
+
+def _clamp_one_side(scalar_op, low):
+    def m(self, bound):
+        if isinstance(bound, Tensor):        # the Tensor overloads: through clamp.Tensor
+            return _clamp_method(self, bound, None) if low else \
+                _clamp_method(self, None, bound)
+        return scalar_op(self, bound)
+    return m
+
+
+method("clamp_min", _clamp_one_side(clamp_min, True))
+method("clamp_max", _clamp_one_side(clamp_max, False))
+method("clamp_min_", _clamp_one_side(clamp_min_, True))
+method("clamp_max_", _clamp_one_side(clamp_max_, False))
+
+
+# -- where ---------------------------------------------------------------------------------
 def _where_np(cond, a, b):
+    if cond.dtype.kind != "b":
+        if cond.dtype != np.uint8:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a "
+                               f"tensor with dtype {_BY_NP[cond.dtype].short}")
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated "
+                      "and will be removed in a future version of PyTorch. Use a boolean "
+                      "condition instead.", UserWarning, stacklevel=2)
+        cond = cond.astype(bool)
+    _broadcast(cond, a, b)
     dt = np_result_type(a, b)
-    try:
-        return _asarr(np.where(cond, a, b)).astype(dt, copy=False)
-    except ValueError:
-        raise broadcast_error(shape_of(cond),
-                              np.broadcast_shapes(shape_of(a), shape_of(b))) from None
+    # a tensor operand is cast (wraps); a Python number is a Scalar argument (checked)
+    A = as_operand(a, dt) if type(a) is _nd else checked_scalar(a, dt)
+    B = as_operand(b, dt) if type(b) is _nd else checked_scalar(b, dt)
+    return _asarr(np.where(cond, A, B))
 
 
+_WHERE_GRAD = {"self": "where(condition, grad, 0.0)", "other": "where(condition, 0.0, grad)"}
 where = defop("where.self(Tensor condition, Tensor self, Tensor other) -> Tensor", _where_np,
-              grad={"self": "where(condition, grad, 0.0)",
-                    "other": "where(condition, 0.0, grad)"})
+              grad=_WHERE_GRAD)
+where_out = defop("where.self_out(Tensor condition, Tensor self, Tensor other, *, "
+                  "Tensor(a!) out) -> Tensor(a!)", _out(_where_np, exact="where"))
 method("where", lambda self, condition, other: where(condition, self, other))
 
-maximum = binary("maximum", _binary_kernel(np.maximum),
+
+# -- maximum, minimum, comparisons, logical and bitwise ops --------------------------------
+maximum = binary("maximum", _binary_kernel(np.maximum, _tensor_only_error("maximum"),
+                                           scalars=False),
                  {"self": "grad * minmax_mask(self, other, True)",
                   "other": "grad * minmax_mask(other, self, False)"},
                  overload="", inplace=False)
-minimum = binary("minimum", _binary_kernel(np.minimum),
+minimum = binary("minimum", _binary_kernel(np.minimum, _tensor_only_error("minimum"),
+                                           scalars=False),
                  {"self": "grad * minmax_mask(self, other, True, lt=True)",
                   "other": "grad * minmax_mask(other, self, False, lt=True)"},
                  overload="", inplace=False)
+
+
+def _compare(uf, bad):
+    """A comparison in the promoted dtype (Note [Operands are cast to the computation
+    dtype]): ``uint8 < 256`` compares with 256 wrapped to 0, as PyTorch does."""
+    nd, asarray = _nd, np.asarray
+
+    def kernel(a, b):
+        if a.__class__ is nd:
+            tb = b.__class__
+            if tb is nd:
+                da = a.dtype
+                if da is b.dtype or da == b.dtype:
+                    try:
+                        r = uf(a, b)
+                    except ValueError:
+                        raise broadcast_error(a.shape, b.shape) from None
+                    return r if r.__class__ is nd else asarray(r)
+            elif tb is float and a.dtype.kind == "f":
+                return asarray(uf(a, b))
+        return _compare_slow(uf, bad, a, b)
+    return kernel
+
+
+def _compare_slow(uf, bad, a, b):
+    if not (is_operand(a) and is_operand(b)):
+        raise bad(a, b)
+    ta, tb = type(a), type(b)
+    if ta is _nd and tb is int and a.dtype.kind in "iu":
+        lo, hi = _IINFO[a.dtype]
+        if lo <= b <= hi:           # in range: the cast changes nothing
+            return _asarr(uf(a, b))
+    dt = np_result_type(a, b)
+    try:
+        return _asarr(uf(as_operand(a, dt), as_operand(b, dt)))
+    except ValueError:
+        raise broadcast_error(shape_of(a), shape_of(b)) from None
 
 
 def _bool_result(dt):
@@ -462,76 +1317,114 @@ def _bool_result(dt):
 
 
 _CMP = {}
-for _name, _uf, _dunder in (("eq", np.equal, "__eq__"), ("ne", np.not_equal, "__ne__"),
-                            ("lt", np.less, "__lt__"), ("le", np.less_equal, "__le__"),
-                            ("gt", np.greater, "__gt__"), ("ge", np.greater_equal, "__ge__")):
-    def _cmp(a, b, _uf=_uf):
-        try:
-            return _asarr(_uf(a, b))
-        except ValueError:
-            raise broadcast_error(shape_of(a), shape_of(b)) from None
-    _CMP[_name] = binary(_name, _cmp, None, dunder=(_dunder,))
+for _name, _uf, _dunder, _sym in (("eq", np.equal, "__eq__", "=="),
+                                  ("ne", np.not_equal, "__ne__", "!="),
+                                  ("lt", np.less, "__lt__", "<"),
+                                  ("le", np.less_equal, "__le__", "<="),
+                                  ("gt", np.greater, "__gt__", ">"),
+                                  ("ge", np.greater_equal, "__ge__", ">=")):
+    _CMP[_name] = binary(_name, _compare(_uf, _compare_error(_sym)), None, dunder=(_dunder,),
+                         out_overload="Tensor_out", pre=_binary_pre(result=_bool_result))
 for _alias, _name in (("greater", "gt"), ("less", "lt"), ("greater_equal", "ge"),
                       ("less_equal", "le"), ("not_equal", "ne")):
-    setattr(__import__("tensor._tensor", fromlist=["Tensor"]).Tensor, _alias,
-            getattr(__import__("tensor._tensor", fromlist=["Tensor"]).Tensor, _name))
+    setattr(Tensor, _alias, getattr(Tensor, _name))
 
 
-def _logical(uf):
-    def k(a, b):
+def _logical(uf, name):
+    bad = _tensor_only_error(name)
+
+    def kernel(a, b):
+        if type(a) is not _nd or type(b) is not _nd:
+            raise bad(a, b)            # PyTorch's signature takes two tensors
+        if a.dtype != b.dtype:         # truth of the values cast to the promoted dtype
+            dt = np_result_type(a, b)
+            a, b = as_operand(a, dt), as_operand(b, dt)
         try:
             return _asarr(uf(a, b))
         except ValueError:
             raise broadcast_error(shape_of(a), shape_of(b)) from None
-    return k
+    return kernel
 
 
-logical_and = binary("logical_and", _logical(np.logical_and), None, overload="")
-logical_or = binary("logical_or", _logical(np.logical_or), None, overload="")
-logical_xor = binary("logical_xor", _logical(np.logical_xor), None, overload="")
+logical_and = binary("logical_and", _logical(np.logical_and, "logical_and"), None, overload="")
+logical_or = binary("logical_or", _logical(np.logical_or, "logical_or"), None, overload="")
+logical_xor = binary("logical_xor", _logical(np.logical_xor, "logical_xor"), None, overload="")
 logical_not = defop("logical_not(Tensor self) -> Tensor", lambda a: _asarr(np.logical_not(a)),
                     via=("write", 1))
 method("logical_not", logical_not)
 
 
-def _bitwise(uf, name):
-    def k(a, b):
+def _bitwise(uf, name, symbol):
+    bad = _operator_error(symbol)
+
+    def kernel(a, b):
+        if not (is_operand(a) and is_operand(b)):
+            raise bad(a, b)
         dt = np_result_type(a, b)
-        if dt.kind == "f":
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
-        try:
-            np.broadcast_shapes(shape_of(a), shape_of(b))
-        except ValueError:
-            raise broadcast_error(shape_of(a), shape_of(b)) from None
-        return _asarr(uf(a, b)).astype(dt, copy=False)
-    return k
+        _broadcast(a, b)
+        if dt.kind in "fc":
+            raise not_implemented(f"{name}_cpu", dt)
+        return _asarr(uf(as_operand(a, dt), as_operand(b, dt)))
+    return kernel
 
 
-bitwise_and = binary("bitwise_and", _bitwise(np.bitwise_and, "bitwise_and"), None,
-                     dunder=("__and__",), rdunder="__rand__")
-bitwise_or = binary("bitwise_or", _bitwise(np.bitwise_or, "bitwise_or"), None,
-                    dunder=("__or__",), rdunder="__ror__")
-bitwise_xor = binary("bitwise_xor", _bitwise(np.bitwise_xor, "bitwise_xor"), None,
-                     dunder=("__xor__",), rdunder="__rxor__")
-bitwise_not = defop("bitwise_not(Tensor self) -> Tensor",
-                    lambda a: _asarr(np.logical_not(a) if a.dtype.kind == "b" else np.invert(a)))
+bitwise_and = binary("bitwise_and", _bitwise(np.bitwise_and, "bitwise_and", "&"), None,
+                     dunder=("__and__",), rdunder="__rand__", out_overload="Tensor_out",
+                     pre=_binary_pre())
+bitwise_or = binary("bitwise_or", _bitwise(np.bitwise_or, "bitwise_or", "|"), None,
+                    dunder=("__or__",), rdunder="__ror__", out_overload="Tensor_out",
+                    pre=_binary_pre())
+bitwise_xor = binary("bitwise_xor", _bitwise(np.bitwise_xor, "bitwise_xor", "^"), None,
+                     dunder=("__xor__",), rdunder="__rxor__", out_overload="Tensor_out",
+                     pre=_binary_pre())
+
+
+def _bitwise_not_np(a):
+    k = a.dtype.kind
+    if k in "fc":
+        raise not_implemented("bitwise_not_cpu", a.dtype)
+    return _asarr(np.logical_not(a) if k == "b" else np.invert(a))
+
+
+bitwise_not = defop("bitwise_not(Tensor self) -> Tensor", _bitwise_not_np)
+bitwise_not_out = defop("bitwise_not.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+                        _out(_bitwise_not_np, exact=True))
+
+
+def _invert(self):
+    if self._data.dtype.kind in "fc":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return bitwise_not(self)
+
+
 method("bitwise_not", bitwise_not)
-method("__invert__", bitwise_not)
+method("__invert__", _invert)
 
 
 def _remainder_np(a, b):
+    """Python's modulus (the result takes the divisor's sign), from ``fmod`` for floats like
+    PyTorch: a zero result keeps the dividend's sign (``-4. % 2 == -0.``)."""
+    if not (is_operand(a) and is_operand(b)):
+        raise _operator_error("%")(a, b)
     dt = np_result_type(a, b)
-    _int_zero_division(b, dt)
-    try:
-        np.broadcast_shapes(shape_of(a), shape_of(b))
-    except ValueError:
-        raise broadcast_error(shape_of(a), shape_of(b)) from None
-    return _asarr(np.remainder(a, b)).astype(dt, copy=False)
+    _broadcast(a, b)
+    if dt.kind == "b":
+        raise not_implemented("remainder_cpu", dt)
+    A, B = as_operand(a, dt), as_operand(b, dt)
+    if dt.kind in "iu":
+        _int_zero_division(B)
+        return _asarr(np.remainder(A, B))
+    with np.errstate(invalid="ignore"):
+        r = np.fmod(A, B)
+        fix = (r != 0) & ((B < 0) != (r < 0))
+        return _asarr(np.where(fix, r + B, r)) if np.any(fix) else _asarr(r)
 
 
 remainder = binary("remainder", _remainder_np,
                    {"self": "grad", "other": "-grad * self.div(other, rounding_mode='floor')"},
-                   dunder=("__mod__",), rdunder="__rmod__")
+                   dunder=("__mod__",), rdunder="__rmod__", out_overload="Tensor_out",
+                   pre=_binary_pre())
 
 
 # -- comparisons of whole tensors and float classification ---------------------------------
@@ -561,13 +1454,21 @@ method("__ior__", bitwise_or["i"])
 method("__ixor__", bitwise_xor["i"])
 method("__ifloordiv__", lambda self, other: div_mode_(self, other, rounding_mode="floor"))
 
+_eq, _ne = _CMP["eq"]["f"], _CMP["ne"]["f"]
+
 
 def _eq_any(self, other):
-    return False if other is None else _CMP["eq"]["f"](self, other)
+    """``t == x``: anything that is not a tensor or a number (None, a str, a list) is not
+    equal, by Python's own fallback (PyTorch returns NotImplemented for it too)."""
+    if isinstance(other, Tensor) or is_operand(other):
+        return _eq(self, other)
+    return NotImplemented
 
 
 def _ne_any(self, other):
-    return True if other is None else _CMP["ne"]["f"](self, other)
+    if isinstance(other, Tensor) or is_operand(other):
+        return _ne(self, other)
+    return NotImplemented
 
 
 method("__eq__", _eq_any)
