@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype as D
-from .._defop import OPS, defop, method
+from .._defop import OPS, defop, fast_path, method
 from .._tensor import Tensor
 from ._util import (as_operand, broadcast_error, check_inplace_result, check_no_overlap,
                     check_py_int, checked_scalar, is_operand, not_implemented, np_result_type,
@@ -33,6 +33,7 @@ _BY_NP = D._BY_NP
 # ``x is _ONE``: the int 1 itself (CPython keeps one object per small int), not True, 1.0 or
 # a numpy integer: the cheap test for "alpha was left at its default"
 _ONE = 1
+_FLOAT_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
 _IINFO = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
           for t in (np.uint8, np.int8, np.int16, np.int32, np.int64)}
 
@@ -493,6 +494,13 @@ def binary(name, np_kernel, grad, *, alpha=False, inplace=True, out=True, node=N
     set (``np_kernel`` is already ``a + alpha * b`` for ``alpha`` ops)."""
     tail = ", *, Scalar alpha=1" if alpha else ""
     ov = f".{overload}" if overload else ""
+    uf = getattr(np_kernel, "ufunc", None)
+    if uf is not None and getattr(np_kernel, "fast", None) is None:
+        # Note [Inline fast paths] (_defop.py): the first branch of _binary_kernel, inlined
+        when = ("d0.__class__ is _nd and (d1.__class__ is _nd and d0.dtype is d1.dtype or "
+                "d1.__class__ is float and d0.dtype.char in _CH)")
+        fast_path(np_kernel, ("a2 is _ONE and " if alpha else "") + when, "_uf(d0, d1)",
+                  _uf=uf, _CH=np_kernel.scalar_chars, _ONE=_ONE)
     f = defop(f"{name}{ov}(Tensor self, Tensor other{tail}) -> Tensor", np_kernel, grad=grad,
               node_name=node)
     ops = {"f": f}
@@ -546,9 +554,13 @@ def unary(name, np_fn, grad, *, floating=True, inplace=True, out=True, node=None
             if a.dtype.kind not in "fc":
                 a = a.astype(D.get_default_dtype().np)
             return _asarr(_f(a))
+        # Note [Inline fast paths] (_defop.py): a float array goes straight to the function
+        fast_path(functional, "d0.__class__ is _nd and d0.dtype in _FLOATS", "_f(d0)",
+                  _f=np_fn, _FLOATS=_FLOAT_DTYPES)
     else:
         def functional(a, _f=np_fn):
             return _asarr(_f(a))
+        fast_path(functional, "d0.__class__ is _nd", "_f(d0)", _f=np_fn)
     f = defop(f"{name}(Tensor self) -> Tensor", functional, grad=grad, node_name=node, via=via)
     ops = {"f": f}
     if inplace:
@@ -899,7 +911,13 @@ def _rounding(np_fn, kernel):
 def _relu_np(a):
     if a.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
-    return np.maximum(a, 0)             # numpy 2: a Python 0 keeps the dtype
+    z = _ZEROS.get(a.dtype)
+    return np.maximum(a, 0 if z is None else z)     # numpy 2: a Python 0 keeps the dtype
+
+
+# a 0-d zero of the array's own dtype: np.maximum skips converting a Python 0 (twice as fast)
+_ZEROS = {np.dtype(t): np.zeros((), t) for t in (np.float16, np.float32, np.float64, np.int8,
+                                                 np.int16, np.int32, np.int64, np.uint8)}
 
 
 def _sign_np(a):
@@ -1294,7 +1312,9 @@ def _compare(uf, bad):
             elif tb is float and a.dtype.kind == "f":
                 return asarray(uf(a, b))
         return _compare_slow(uf, bad, a, b)
-    return kernel
+    return fast_path(kernel, "d0.__class__ is _nd and (d1.__class__ is _nd and d0.dtype is "
+                     "d1.dtype or d1.__class__ is float and d0.dtype.kind == 'f')",
+                     "_uf(d0, d1)", _uf=uf)
 
 
 def _compare_slow(uf, bad, a, b):
