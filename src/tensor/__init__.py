@@ -117,10 +117,15 @@ _FUNCTIONS = [
     "clamp_max", "relu_", "sigmoid_", "exp_", "tanh_", "zero_", "fill_", "view_as_real",
     "index_put", "index_put_", "index_fill", "index_fill_", "argwhere", "masked_fill_",
     "scatter_add_", "index_add_", "logsumexp", "cumsum", "norm",
+    "log10", "exp2", "cummin", "diag_embed", "nan_to_num_",
 ]
 for _name in _FUNCTIONS:
     if hasattr(Tensor, _name) and _name not in globals():
         globals()[_name] = _function(_name)
+
+
+from .opdefs.extra import einsum, tensordot  # noqa: E402,F401  (no Tensor method in torch)
+from . import linalg  # noqa: E402,F401
 
 
 def rsub(input, other, *, alpha=1):

@@ -19,7 +19,9 @@ from .opdefs.linalg import addmm, matmul
 from .opdefs.reduction import short_name
 
 __all__ = ["relu", "gelu", "silu", "sigmoid", "tanh", "softmax", "log_softmax", "linear",
-           "mse_loss", "cross_entropy", "nll_loss", "dropout"]
+           "mse_loss", "cross_entropy", "nll_loss", "dropout", "leaky_relu", "elu", "softplus",
+           "layer_norm", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits"]
 
 _Tensor = T.Tensor
 
@@ -110,6 +112,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
             f"Using a target size ({target.shape!r}) that is different to the input size "
             f"({input.shape!r}). This will likely lead to incorrect results due to "
             "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=2)
+    # broadcast first (torch.broadcast_tensors), so the op promotes like PyTorch's
+    input, target = _broadcast_pair(input, target)
     return _nn.mse_loss(input, target, _reduction(reduction, size_average, reduce))
 
 
@@ -195,3 +199,138 @@ def dropout(input, p=0.5, training=True, inplace=False):
         mask = (keep / (1.0 - p)).astype(dt)
     m = T.wrap(mask)
     return input.mul_(m) if inplace else input * m
+
+
+# -- more activations ----------------------------------------------------------------------
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return (_nn.leaky_relu_ if inplace else _nn.leaky_relu)(input, negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return (_nn.elu_ if inplace else _nn.elu)(input, alpha)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return _nn.softplus(input, beta, threshold)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    return _nn.layer_norm(input, tuple(normalized_shape), weight, bias, eps)
+
+
+# -- more losses ---------------------------------------------------------------------------
+def _warn_target_size(input, target):
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(
+            f"Using a target size ({target.shape!r}) that is different to the input size "
+            f"({input.shape!r}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=3)
+
+
+def _broadcast_pair(a, b):
+    """``torch.broadcast_tensors(a, b)``: each operand expanded to the common shape (one that
+    already has it is left alone, so no ExpandBackward0 appears for it)."""
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    if sa == sb:
+        return a, b
+    try:
+        shape = tuple(np.broadcast_shapes(sa, sb))
+    except ValueError:
+        from .opdefs._util import broadcast_error
+        raise broadcast_error(sa, sb) from None
+    return (a if sa == shape else a.expand(shape)), (b if sb == shape else b.expand(shape))
+
+
+def _weighted_reduce(loss, weight, reduction, denominator):
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return denominator(loss, weight)
+    raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', "
+                     "'sum'.")
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    target = _as_tensor(target)
+    _warn_target_size(input, target)
+    if size_average is not None or reduce is not None:
+        reduction = {0: "none", 1: "mean", 2: "sum"}[_reduction(reduction, size_average, reduce)]
+    x, t = _broadcast_pair(input, target)
+    if weight is not None:
+        if tuple(weight.shape) != tuple(input.shape):
+            raise ValueError("Weights and input must have the same size.")
+        loss = (x - t).abs() * weight
+        return _weighted_reduce(loss, weight, reduction, lambda l_, w: l_.sum() / w.sum())
+    return _nn.l1_loss(x, t, _reduction(reduction))
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    target = _as_tensor(target)
+    _warn_target_size(input, target)
+    red = _reduction(reduction, size_average, reduce)
+    x, t = _broadcast_pair(input, target)
+    if beta == 0.0:
+        return _nn.l1_loss(x, t, red)
+    return _nn.smooth_l1_loss(x, t, red, beta)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    target = _as_tensor(target)
+    _warn_target_size(input, target)
+    x, t = _broadcast_pair(input, target)
+    if weight is None:
+        return _nn.huber_loss(x, t, _reduction(reduction), delta)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    loss = _nn.huber_loss(x, t, 0, delta) * weight
+    return _weighted_reduce(loss, weight, reduction, lambda l_, w: l_.mean())
+
+
+def _not_differentiable(fn, name, t):
+    from modes import is_grad_enabled
+    if t is not None and t.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument "
+                           f"'{name}'. This input cannot have requires_grad True.")
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    red = _reduction(reduction, size_average, reduce)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({target.shape!r}) that is different to the input "
+                         f"size ({input.shape!r}) is deprecated. Please ensure they have the same "
+                         "size.")
+    if weight is not None:
+        _not_differentiable("binary_cross_entropy", "weight", weight)
+        try:
+            shape = tuple(np.broadcast_shapes(tuple(target.shape), tuple(weight.shape)))
+        except ValueError:
+            raise RuntimeError(f"Attempting to broadcast a dimension of length "
+                               f"{_clash(tuple(weight.shape), tuple(target.shape))} at -1! "
+                               f"Mismatching argument at index 1 had {weight.shape!r}; but "
+                               "expected shape should be broadcastable to "
+                               f"{list(target.shape)}") from None
+        weight = weight.expand(shape)
+    return _nn.binary_cross_entropy(input, target, weight, red)
+
+
+def _clash(a, b):
+    for x, y in zip(reversed(a), reversed(b)):
+        if x != y and x != 1 and y != 1:
+            return x
+    return a[-1] if a else 1
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction="mean", pos_weight=None):
+    red = _reduction(reduction, size_average, reduce)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({target.shape!r}) must be the same as input size "
+                         f"({input.shape!r})")
+    _not_differentiable("binary_cross_entropy_with_logits", "weight", weight)
+    _not_differentiable("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
+    return _nn.binary_cross_entropy_with_logits(input, target, weight, pos_weight, red)

@@ -1,4 +1,25 @@
-"""``tensor.nn``: ``functional`` plus a small Module/Parameter/Linear set for PyTorch snippets."""
+"""``tensor.nn``: PyTorch's ``torch.nn`` Module API — ``Module``, ``Parameter``, ``Buffer``,
+the containers, the layers of ``modules.py``, ``init`` and ``functional``.
+
+Every ``Module`` subclass defined in ``modules.py`` is exported here, also ones added there
+later without touching this file.
+"""
 
 from . import functional  # noqa: F401
-from .modules import Module, Parameter, Linear, Sequential, ReLU, Tanh, MSELoss, CrossEntropyLoss  # noqa: F401,E501
+from . import init  # noqa: F401
+from . import module as _module_mod
+from . import modules as _modules_mod
+from .module import Module, Parameter, Buffer  # noqa: F401
+from .containers import (  # noqa: F401
+    Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict,
+)
+from .modules import *  # noqa: F401,F403
+
+for _name, _obj in vars(_modules_mod).items():
+    if not _name.startswith("_") and isinstance(_obj, type) and issubclass(_obj, Module):
+        globals().setdefault(_name, _obj)
+del _name, _obj
+
+# ``torch.nn.modules.module`` spellings some code imports from
+modules = _modules_mod
+modules.module = _module_mod

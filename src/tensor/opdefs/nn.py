@@ -17,6 +17,7 @@ from .. import _tensor as T
 from .._defop import FORMULA_NS, defop, method
 from ._util import broadcast_error, check_inplace_result, np_result_type, wrap_dim
 from .backward_ops import slice_backward
+from .pointwise import where
 from .reduction import cxx_name, short_name
 
 _nd = np.ndarray
@@ -464,8 +465,397 @@ nll_loss = defop("nll_loss(Tensor self, Tensor target, Tensor? weight=None, int 
                  node_name="NllLossBackward0")
 
 
+
+# -- activations: leaky_relu, elu, softplus ------------------------------------------------
+def _float_kernel(name, a):
+    if a.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"{name}\" not implemented for '{short_name(a.dtype)}'")
+
+
+def _leaky_relu_np(a, negative_slope):
+    _float_kernel("leaky_relu_cpu", a)
+    s = np.asarray(negative_slope, a.dtype)
+    return np.asarray(np.where(a > 0, a, a * s), dtype=a.dtype)
+
+
+def _rounded(fn, x):
+    """``fn(x)`` correctly rounded to a single-precision ``x``'s dtype (computed in float64):
+    numpy's float32 exp/expm1/log1p are often an ulp off, PyTorch's rarely are."""
+    if x.dtype == np.float64:
+        return fn(x)
+    return fn(x.astype(np.float64)).astype(x.dtype)
+
+
+def _elu_np(a, alpha, scale, input_scale):
+    _float_kernel("elu_cpu", a)
+    dt = a.dtype
+    with np.errstate(over="ignore", invalid="ignore"):
+        # PyTorch: (x * input_scale).expm1() * (alpha * scale), step by step in the dtype
+        neg = _rounded(np.expm1, a * np.asarray(input_scale, dt)) * np.asarray(alpha * scale,
+                                                                               dt)
+        return np.asarray(np.where(a > 0, a * np.asarray(scale, dt), neg), dtype=dt)
+
+
+def _softplus_np(a, beta, threshold):
+    _float_kernel("softplus_cpu", a)
+    dt = a.dtype
+    with np.errstate(over="ignore", invalid="ignore"):
+        xb = a * np.asarray(beta, dt)
+        soft = _rounded(np.log1p, _rounded(np.exp, xb)) / np.asarray(beta, dt)
+        return np.asarray(np.where(xb > threshold, a, soft), dtype=dt)
+
+
+def _inplace_of(functional):
+    def kernel(a, *rest):
+        np.copyto(a, functional(a, *rest))
+    return kernel
+
+
+def leaky_relu_result_backward(grad, result, negative_slope):
+    if negative_slope < 0:
+        raise RuntimeError(
+            "In-place leakyReLu backward calculation is triggered with a negative slope which "
+            "is not supported. This is caused by calling in-place forward function with a "
+            "negative slope, please call out-of-place version instead. File an issue at "
+            "https://github.com/pytorch/pytorch if you do require supporting in-place leakRelu "
+            "backward calculation with negative slope")
+    return where(result > 0, grad, grad * negative_slope)
+
+
+def elu_backward(grad, x, alpha, scale, input_scale):
+    neg = grad * (alpha * scale * input_scale) * (x.clamp(max=0.0) * input_scale).exp()
+    return where(x > 0, grad * scale, neg)
+
+
+def elu_result_backward(grad, result, alpha, scale, input_scale):
+    if alpha < 0:
+        raise RuntimeError(
+            "In-place elu backward calculation is triggered with a negative slope which is not "
+            "supported. This is caused by calling in-place forward function with a negative "
+            "slope, please call out-of-place version instead.")
+    return where(result > 0, grad * scale, grad * input_scale * (result + alpha * scale))
+
+
+_LRELU = {"self": "where(self > 0, grad, grad * negative_slope)"}
+_LRELU_R = {"self": "leaky_relu_result_backward(grad, result, negative_slope)"}
+leaky_relu = defop("leaky_relu(Tensor self, Scalar negative_slope=0.01) -> Tensor",
+                   _leaky_relu_np, grad=_LRELU, node_name="LeakyReluBackward0")
+leaky_relu_ = defop("leaky_relu_(Tensor(a!) self, Scalar negative_slope=0.01) -> Tensor(a!)",
+                    _inplace_of(_leaky_relu_np), grad=_LRELU_R, node_name="LeakyReluBackward1")
+_ELU = {"self": "elu_backward(grad, self, alpha, scale, input_scale)"}
+_ELU_R = {"self": "elu_result_backward(grad, result, alpha, scale, input_scale)"}
+elu = defop("elu(Tensor self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1) -> Tensor",
+            _elu_np, grad=_ELU, node_name="EluBackward0")
+elu_ = defop("elu_(Tensor(a!) self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1) -> "
+             "Tensor(a!)", _inplace_of(_elu_np), grad=_ELU_R, node_name="EluBackward1")
+softplus = defop("softplus(Tensor self, Scalar beta=1, Scalar threshold=20) -> Tensor",
+                 _softplus_np,
+                 grad={"self": "where(self * beta > threshold, grad, "
+                               "grad * (self * beta).sigmoid())"})
+
+
+# -- layer norm ----------------------------------------------------------------------------
+def _layer_norm_check(a, normalized_shape, w, b):
+    ns = tuple(int(s) for s in normalized_shape)
+    if not ns:
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least "
+            f"one element, but got normalized_shape = {_fmt(ns)}")
+    for name, p in (("weight", w), ("bias", b)):
+        if p is not None and tuple(p.shape) != ns:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {_fmt(p.shape)} and normalized_shape = "
+                               f"{_fmt(ns)}")
+    if a.ndim < len(ns) or a.shape[a.ndim - len(ns):] != ns:
+        raise RuntimeError(f"Given normalized_shape={_fmt(ns)}, expected input with shape "
+                           f"[*, {', '.join(map(str, ns))}], but got input of size"
+                           f"{_fmt(a.shape)}")
+    _float_kernel("LayerNormKernelImpl", a)
+    for p in (w, b):
+        if p is not None and p.dtype != a.dtype:
+            raise RuntimeError(f"mixed dtype (CPU): expect parameter to have scalar type of "
+                               f"{short_name(a.dtype)}")
+    return ns
+
+
+def _native_layer_norm_np(a, normalized_shape, w, b, eps):
+    ns = _layer_norm_check(a, normalized_shape, w, b)
+    axis = a.ndim - len(ns)
+    dt = a.dtype
+    n = int(np.prod(ns))
+    m = int(np.prod(a.shape[:axis]))
+    x = a.reshape(m, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = x.mean(axis=1, keepdims=True)
+        xc = x - mean
+        var = (xc * xc).mean(axis=1, keepdims=True)
+        rstd = (1 / np.sqrt(var + np.asarray(eps, dt))).astype(dt)
+        out = (xc * rstd).reshape(a.shape)
+    if w is not None:
+        out = out * w
+    if b is not None:
+        out = out + b
+    stat_shape = a.shape[:axis] + (1,) * len(ns)
+    return (np.asarray(out, dtype=dt), np.asarray(mean, dtype=dt).reshape(stat_shape),
+            np.asarray(rstd, dtype=dt).reshape(stat_shape))
+
+
+def _ln_parts(input, normalized_shape, eps):
+    dims = list(range(input.dim() - len(normalized_shape), input.dim()))
+    mean = input.mean(dims, keepdim=True)
+    xc = input - mean
+    rstd = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
+    return dims, xc * rstd, rstd
+
+
+def layer_norm_input_backward(grads, input, normalized_shape, weight, eps):
+    """Recomputed from ``input`` with our ops (so it differentiates again); the mean and rstd
+    outputs' gradients are included, which PyTorch does not need (they do not require grad
+    there)."""
+    g, g_mean, g_rstd = grads
+    dims, xhat, rstd = _ln_parts(input, normalized_shape, eps)
+    n = 1
+    for s in normalized_shape:
+        n *= int(s)
+    gw = g if weight is None else g * weight
+    dx = rstd * (gw - gw.mean(dims, keepdim=True) - xhat * (gw * xhat).mean(dims, keepdim=True))
+    if g_mean._data.any():
+        dx = dx + g_mean / n
+    if g_rstd._data.any():
+        dx = dx - g_rstd * rstd * rstd * xhat / n
+    return dx
+
+
+def layer_norm_weight_backward(grad, input, normalized_shape, eps):
+    return grad * _ln_parts(input, normalized_shape, eps)[1]
+
+
+native_layer_norm = defop(
+    "native_layer_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight, Tensor? bias, "
+    "float eps) -> (Tensor, Tensor, Tensor)", _native_layer_norm_np,
+    grad={"input": layer_norm_input_backward, "weight": layer_norm_weight_backward,
+          "bias": "grad"},
+    node_name="NativeLayerNormBackward0")
+
+
+def _layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05, cudnn_enable=True):
+    return native_layer_norm(input, normalized_shape, weight, bias, eps)[0]
+
+
+layer_norm = defop("layer_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight=None, "
+                   "Tensor? bias=None, float eps=1e-05, bool cudnn_enable=True) -> Tensor",
+                   composite=_layer_norm)
+
+
+# -- more losses ---------------------------------------------------------------------------
+def _reduce_np(loss, reduction, dt):
+    if reduction == 0:
+        return np.asarray(loss, dtype=dt)
+    if reduction == 1:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(loss.mean() if loss.size else np.nan, dtype=dt)
+    return np.asarray(loss.sum(), dtype=dt)
+
+
+def reduce_grad(g, reduction, numel):
+    """``d loss / d elementwise-loss`` times ``g``: ``g / numel`` for a mean."""
+    return g / max(numel, 1) if reduction == 1 else g
+
+
+def _loss_operands(a, t, kernel):
+    dt = np_result_type(a, t)
+    if dt.kind not in "fc":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{D._BY_NP[dt].short}'")
+    try:
+        shape = np.broadcast_shapes(a.shape, t.shape)
+    except ValueError:
+        raise broadcast_error(a.shape, t.shape) from None
+    return a.astype(dt, copy=False), t.astype(dt, copy=False), dt, shape
+
+
+def _smooth_l1_np(a, t, reduction, beta):
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    x, y, dt, _ = _loss_operands(a, t, "smooth_l1_cpu")
+    z = np.abs(x - y)
+    b = np.asarray(beta, dt)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        loss = np.where(z < b, np.asarray(0.5, dt) * z * z / b, z - np.asarray(0.5, dt) * b)
+    return _reduce_np(loss, reduction, dt)
+
+
+def smooth_l1_backward(grad, self, target, reduction, beta):
+    d = self - target
+    g = reduce_grad(grad, reduction, d.numel())
+    return g * where(d.abs() < beta, d / beta, d.sign())
+
+
+def _huber_np(a, t, reduction, delta):
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    x, y, dt, _ = _loss_operands(a, t, "huber_cpu")
+    z = np.abs(x - y)
+    dl = np.asarray(delta, dt)
+    loss = np.where(z < dl, np.asarray(0.5, dt) * z * z, dl * (z - np.asarray(0.5, dt) * dl))
+    return _reduce_np(loss, reduction, dt).astype(a.dtype)   # PyTorch: self's dtype
+
+
+def huber_backward(grad, self, target, reduction, delta):
+    d = self - target
+    g = reduce_grad(grad, reduction, d.numel())
+    return g * d.clamp(-delta, delta)
+
+
+smooth_l1_loss = defop("smooth_l1_loss(Tensor self, Tensor target, int reduction=1, "
+                       "float beta=1.0) -> Tensor", _smooth_l1_np,
+                       grad={"self": "smooth_l1_backward(grad, self, target, reduction, beta)",
+                             "target": "-smooth_l1_backward(grad, self, target, reduction, "
+                                       "beta)"})
+huber_loss = defop("huber_loss(Tensor self, Tensor target, int reduction=1, float delta=1.0) -> "
+                   "Tensor", _huber_np,
+                   grad={"self": "huber_backward(grad, self, target, reduction, delta)",
+                         "target": "-huber_backward(grad, self, target, reduction, delta)"})
+
+
+def _l1_loss(self, target, reduction=1):
+    loss = (self - target).abs()
+    if reduction == 1:
+        return loss.mean()
+    if reduction == 2:
+        return loss.sum()
+    return loss
+
+
+l1_loss = defop("l1_loss(Tensor self, Tensor target, int reduction=1) -> Tensor",
+                composite=_l1_loss)
+
+
+def _bce_np(x, t, w, reduction):
+    _float_kernel("binary_cross_entropy", x)
+    for other in (t, w):
+        if other is not None and other.dtype != x.dtype:
+            raise RuntimeError(f"Found dtype {short_name(other.dtype)} but expected "
+                               f"{short_name(x.dtype)}")
+    if x.shape != t.shape:
+        raise broadcast_error(x.shape, t.shape) if not _broadcastable(x, t) else RuntimeError(
+            f"binary_cross_entropy: target shape {_fmt(t.shape)} must match input shape "
+            f"{_fmt(x.shape)}")
+    if x.size and not ((x >= 0) & (x <= 1)).all():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    dt = x.dtype
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = np.asarray(-100, dt)
+        loss = ((t - np.asarray(1, dt)) * np.maximum(np.log1p(-x), lo)
+                - t * np.maximum(np.log(x), lo))
+    if w is not None:
+        loss = loss * w
+    return _reduce_np(loss, reduction, dt)
+
+
+def _broadcastable(a, b):
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+        return True
+    except ValueError:
+        return False
+
+
+_BCE_EPS = float(np.float32(1e-12))
+
+
+def bce_backward(grad, self, target, weight, reduction):
+    # PyTorch's order: grad * (x - t) / max(x (1 - x), eps), times weight, over numel (eps
+    # is 1e-12 as a float32 constant there)
+    r = grad * (self - target) / ((1 - self) * self).clamp(min=_BCE_EPS)
+    if weight is not None:
+        r = r * weight
+    return reduce_grad(r, reduction, self.numel())
+
+
+def bce_target_backward(grad, self, target, weight, reduction):
+    with np.errstate(divide="ignore"):          # log(0): -inf, silently, as in PyTorch
+        r = ((1 - self).log() - self.log()) * grad
+    if weight is not None:
+        r = r * weight
+    return reduce_grad(r, reduction, target.numel())
+
+
+binary_cross_entropy = defop(
+    "binary_cross_entropy(Tensor self, Tensor target, Tensor? weight=None, int reduction=1) -> "
+    "Tensor", _bce_np,
+    grad={"self": "bce_backward(grad, self, target, weight, reduction)",
+          "target": "bce_target_backward(grad, self, target, weight, reduction)"})
+
+
+def _log_sigmoid_np(x):
+    with np.errstate(over="ignore"):
+        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+def _bce_logits_np(x, t, w, pw, reduction):
+    dt = np_result_type(x, t)
+    if dt.kind not in "fc":
+        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for "
+                                  f"'{D._BY_NP[dt].short}'")
+    shapes = [x.shape, t.shape] + [p.shape for p in (w, pw) if p is not None]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise broadcast_error(*[s for s in shapes[:1] + shapes[2:] if s]) from None
+    X, Y = x.astype(dt, copy=False), t.astype(dt, copy=False)
+    ls = _log_sigmoid_np(X)
+    if pw is not None:
+        ls = ls * ((pw - 1) * Y + 1)
+    loss = (1 - Y) * X - ls
+    if w is not None:
+        loss = loss * w
+    return _reduce_np(loss, reduction, np.result_type(loss.dtype, dt))
+
+
+def log_sigmoid_of(x):
+    """``log(sigmoid(x))`` without overflow in either branch (so it differentiates again)."""
+    xn, xp = x.clamp(max=0.0), x.clamp(min=0.0)
+    return where(x < 0, xn - xn.exp().log1p(), -(-xp).exp().log1p())
+
+
+def bce_logits_backward(grad, self, target, weight, pos_weight, reduction):
+    # PyTorch's order of operations (its rounding follows it)
+    if pos_weight is None:
+        r = self.sigmoid() - target
+    else:
+        pt = pos_weight * target
+        r = (pt + 1 - target) * self.sigmoid() - pt
+    r = r * grad
+    if weight is not None:
+        r = r * weight
+    return reduce_grad(r, reduction, self.numel())
+
+
+def bce_logits_target_backward(grad, self, target, weight, pos_weight, reduction):
+    if pos_weight is None:
+        r = -self
+    else:
+        r = log_sigmoid_of(-self) - log_sigmoid_of(self) * pos_weight
+    r = r * grad
+    if weight is not None:
+        r = r * weight
+    return reduce_grad(r, reduction, target.numel())
+
+
+binary_cross_entropy_with_logits = defop(
+    "binary_cross_entropy_with_logits(Tensor self, Tensor target, Tensor? weight=None, "
+    "Tensor? pos_weight=None, int reduction=1) -> Tensor", _bce_logits_np,
+    grad={"self": "bce_logits_backward(grad, self, target, weight, pos_weight, reduction)",
+          "target": "bce_logits_target_backward(grad, self, target, weight, pos_weight, "
+                    "reduction)"})
+
 FORMULA_NS.update(
     scatter_src_backward=scatter_src_backward, gather_backward=gather_backward,
     index_select_backward=index_select_backward,
     index_add_source_backward=index_add_source_backward, mse_backward=mse_backward,
-    nll_loss_backward=nll_loss_backward)
+    nll_loss_backward=nll_loss_backward, leaky_relu_result_backward=leaky_relu_result_backward,
+    elu_backward=elu_backward, elu_result_backward=elu_result_backward,
+    smooth_l1_backward=smooth_l1_backward, huber_backward=huber_backward,
+    bce_backward=bce_backward, bce_target_backward=bce_target_backward,
+    bce_logits_backward=bce_logits_backward,
+    bce_logits_target_backward=bce_logits_target_backward)
