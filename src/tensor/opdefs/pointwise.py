@@ -560,7 +560,10 @@ def unary(name, np_fn, grad, *, floating=True, inplace=True, out=True, node=None
     else:
         def functional(a, _f=np_fn):
             return _asarr(_f(a))
-        fast_path(functional, "d0.__class__ is _nd", "_f(d0)", _f=np_fn)
+        if getattr(np_fn, "fast", None) is not None:     # the function's own fast path
+            functional.fast = np_fn.fast
+        else:
+            fast_path(functional, "d0.__class__ is _nd", "_f(d0)", _f=np_fn)
     f = defop(f"{name}(Tensor self) -> Tensor", functional, grad=grad, node_name=node, via=via)
     ops = {"f": f}
     if inplace:
@@ -918,6 +921,8 @@ def _relu_np(a):
 # a 0-d zero of the array's own dtype: np.maximum skips converting a Python 0 (twice as fast)
 _ZEROS = {np.dtype(t): np.zeros((), t) for t in (np.float16, np.float32, np.float64, np.int8,
                                                  np.int16, np.int32, np.int64, np.uint8)}
+fast_path(_relu_np, "d0.__class__ is _nd and d0.dtype in _Z", "_max(d0, _Z[d0.dtype])",
+          _max=np.maximum, _Z=_ZEROS)
 
 
 def _sign_np(a):
