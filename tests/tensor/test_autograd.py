@@ -743,3 +743,15 @@ def test_views_and_in_place_match_out_of_place_and_finite_differences(prog):
         fd[i] = (run_numpy(hi.reshape(shape), steps, w)[0]
                  - run_numpy(lo.reshape(shape), steps, w)[0]) / (2 * eps)
     assert np.allclose(g_inplace.reshape(-1), fd, rtol=1e-5, atol=1e-6)
+
+
+def test_relu_gradient_is_pytorchs_threshold_backward():
+    """The gradient passes where the result is not <= 0: a NaN input passes it, an infinite
+    gradient at a negative input gives 0 (not NaN) -- PyTorch 2.13's values."""
+    import warnings
+    g = tensor.tensor([1.0, float("inf"), 2.0, 3.0])
+    x = tensor.tensor([-1.0, -1.0, float("nan"), 1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x.relu().backward(g)
+    assert x.grad.tolist() == [0.0, 0.0, 2.0, 3.0]

@@ -241,7 +241,7 @@ class _K:
     module)."""
 
     _NAMES = dict(mul="mul.Tensor", add="add.Tensor", sub="sub.Tensor", div="div.Tensor",
-                  neg="neg", gt="gt.Tensor", mm="mm", bmm="bmm", pow="pow.Tensor_Scalar",
+                  neg="neg", gt="gt.Tensor", le="le.Tensor", where="where.self", mm="mm", bmm="bmm", pow="pow.Tensor_Scalar",
                   sin="sin", cos="cos")
 
     def __getattr__(self, key):
@@ -302,7 +302,8 @@ _twins(["div.Tensor", "div_.Tensor"], {
               lambda grad, self, other: K.div(K.mul(K.neg(grad), self), K.mul(other, other)))})
 for _name, _entry in {
     "neg": ("-grad", lambda grad: K.neg(grad)),
-    "relu": ("grad * (result > 0)", lambda grad, result: K.mul(grad, K.gt(result, 0))),
+    "relu": ("where(result <= 0, 0.0, grad)",
+             lambda grad, result: K.where(K.le(result, 0), 0.0, grad)),
     "exp": ("grad * result", lambda grad, result: K.mul(grad, result)),
     "tanh": ("grad * (1 - result * result)",
              lambda grad, result: K.mul(grad, K.sub(1, K.mul(result, result), 1))),
