@@ -80,6 +80,8 @@ def _function(name):
                 # the op itself accepts it in its tensor position
                 if name == "pow":
                     return _ops.pointwise.pow_scalar_base(input, *args, **kwargs)
+                if name == "float_power":      # pow(number, exponent in double)
+                    return _ops.pointwise.pow_scalar_base(input, args[0].to(float64))
                 return getattr(Tensor, name)(input, *args, **kwargs)
             input = tensor(input)
         if out is not None:

@@ -149,3 +149,30 @@ def test_inplace_view_ops_match_torch(name):
         assert ours[0] == "RuntimeError" and ours[1].startswith(theirs[1].rstrip(".")), ours
     else:
         assert theirs == ours
+
+
+NUMBER_FIRST = ["torch.add(2, x)", "torch.add(2, x, alpha=3)", "torch.sub(2, x)",
+                "torch.mul(2.5, i)", "torch.div(3, i)", "torch.pow(2., x)", "torch.pow(2, i)",
+                "torch.remainder(5, i)", "torch.true_divide(1, i)", "torch.float_power(2, x)",
+                "torch.add(2**62, i)", "1 - x", "torch.rsub(x, 2, alpha=3)"]
+
+
+@pytest.mark.parametrize("expr", NUMBER_FIRST)
+def test_number_first_functions_match_torch(expr):
+    """A Python number in the first position is PyTorch's wrapped (weakest) scalar, and the
+    overload (pow.Scalar, rsub.Scalar...) is PyTorch's."""
+    got = []
+    for M in (torch, tk):
+        x = M.tensor([1.0, 2.0], requires_grad=True)
+        i = M.tensor([1, 2])
+        r = eval(expr, {"torch": M, "x": x, "i": i})
+        got.append((str(r.dtype), r.tolist(), graph(r)))
+    assert got[0] == got[1]
+
+
+def test_float32_cumsum_rounds_double_sums_like_torch():
+    import numpy as np
+    a = np.random.default_rng(0).standard_normal((7, 300)).astype(np.float32)
+    for dim in (0, 1):
+        np.testing.assert_array_equal(tk.from_numpy(a).cumsum(dim).numpy(),
+                                      torch.from_numpy(a).cumsum(dim).numpy())

@@ -667,6 +667,9 @@ def _cumsum_np(a, dim, dtype):
     dt = _int64_if_integral(a, dtype)
     if a.ndim == 0:
         return a.astype(dt)
+    if np.dtype(dt).kind == "f" and np.dtype(dt).itemsize < 8:
+        # PyTorch's CPU scan accumulates float16/float32 in double, then rounds each sum
+        return np.cumsum(a, axis=d, dtype=np.float64).astype(dt)
     return np.asarray(np.cumsum(a, axis=d, dtype=dt))
 
 
