@@ -278,6 +278,17 @@ def _mse_grad(grad, self, target, reduction):
     return K.mul(d, K.mul(grad, 2.0))
 
 
+def _relu_twin(grad, result):
+    """``where(result <= 0.0, 0.0, grad)``: a selection, so numpy's where on the arrays gives
+    the kernels' bits; other dtypes or shapes take the kernels."""
+    g = getattr(grad, "_data", grad)
+    r = getattr(result, "_data", result)
+    if g.__class__ is np.ndarray and r.__class__ is np.ndarray and g.dtype == r.dtype \
+            and g.shape == r.shape and g.dtype.kind == "f":
+        return np.where(r <= 0.0, np.zeros((), g.dtype), g)
+    return K.where(K.le(result, 0.0), 0.0, grad)
+
+
 def _twins(names, table):
     """Register numpy twins: ``table`` maps an argument to (the formula it mirrors, twin).
     A twin whose formula has since changed is refused on the op's first backward."""
@@ -302,8 +313,7 @@ _twins(["div.Tensor", "div_.Tensor"], {
               lambda grad, self, other: K.div(K.mul(K.neg(grad), self), K.mul(other, other)))})
 for _name, _entry in {
     "neg": ("-grad", lambda grad: K.neg(grad)),
-    "relu": ("where(result <= 0, 0.0, grad)",
-             lambda grad, result: K.where(K.le(result, 0), 0.0, grad)),
+    "relu": ("where(result <= 0.0, 0.0, grad)", lambda grad, result: _relu_twin(grad, result)),
     "exp": ("grad * result", lambda grad, result: K.mul(grad, result)),
     "tanh": ("grad * (1 - result * result)",
              lambda grad, result: K.mul(grad, K.sub(1, K.mul(result, result), 1))),

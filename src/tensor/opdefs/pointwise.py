@@ -956,7 +956,7 @@ method("__abs__", abs_["f"])
 method("absolute", abs_["f"])
 # PyTorch's threshold_backward: the gradient passes where the result is not <= 0 (a NaN
 # input passes it; an infinite gradient at a negative input gives 0, not NaN)
-relu = unary("relu", _relu_np, {"self": "where(result <= 0, 0.0, grad)"}, floating=False,
+relu = unary("relu", _relu_np, {"self": "where(result <= 0.0, 0.0, grad)"}, floating=False,
              out=False)
 sign = unary("sign", _sign_np, {"self": "grad * 0"}, floating=False)
 floor = unary("floor", _rounding(np.floor, "floor_vml_cpu"), {"self": "grad * 0"},
