@@ -869,3 +869,17 @@ def test_random_fills_accept_empty_tensors():
     e = tensor.empty(3, 0)
     assert e.uniform_().shape == (3, 0) and e.normal_().shape == (3, 0)
     assert e.copy_(tensor.zeros(3, 0))._version == 3
+
+
+@pytest.mark.parametrize("data,want", [
+    (np.float64(2), "torch.float64"), (np.float32(2), "torch.float32"),
+    (np.int32(3), "torch.int32"), (np.bool_(True), "torch.bool"), (np.float16(1), "torch.float16"),
+    ([np.float64(1), np.float64(2)], "torch.float64"), ([np.float32(1), 2.0], "torch.float32"),
+    ([np.int32(1)], "torch.int32"), ([np.int32(1), 5], "torch.int64"),
+    ([np.float16(1), 2], "torch.float16"), ([1.0, np.float64(2)], "torch.float64"),
+    ([1, 2.5], "torch.float32"), ([True, 2], "torch.int64"), ([], "torch.float32"),
+])
+def test_tensor_infers_dtypes_like_pytorch(data, want):
+    """numpy scalars keep their dtype, and elements combine by ordinary promotion (PyTorch
+    2.13's values)."""
+    assert str(tensor.tensor(data).dtype) == want

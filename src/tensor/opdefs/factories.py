@@ -41,33 +41,34 @@ def _finish(t, requires_grad):
 
 
 def _infer_dtype(data):
-    """The dtype PyTorch infers for nested Python data."""
-    kinds = set()
+    """The dtype PyTorch infers for nested data: each element has one (a Python bool, int,
+    float, complex: bool, int64, the default float, the default complex; a numpy scalar or a
+    tensor: its own), and they combine by ordinary (non-weak) type promotion."""
+    found = set()
 
     def walk(x):
         if isinstance(x, (list, tuple)):
             for y in x:
                 walk(y)
         elif isinstance(x, _Tensor):
-            kinds.add(x._data.dtype.kind)
-        elif isinstance(x, (bool, np.bool_)):
-            kinds.add("b")
-        elif isinstance(x, (int, np.integer)):
-            kinds.add("i")
+            found.add(x.dtype)
+        elif isinstance(x, np.generic):
+            found.add(D.from_numpy_dtype(x.dtype))
+        elif isinstance(x, bool):
+            found.add(D.bool_)
+        elif isinstance(x, int):
+            found.add(D.int64)
         elif isinstance(x, complex):
-            kinds.add("c")
+            found.add(D.complex64)
         else:
-            kinds.add("f")
+            found.add(D.get_default_dtype())
     walk(data)
-    if "c" in kinds:
-        return D.complex64.np
-    if "f" in kinds:
+    if not found:
         return D.get_default_dtype().np
-    if "i" in kinds:
-        return np.dtype(np.int64)
-    if "b" in kinds:
-        return np.dtype(np.bool_)
-    return D.get_default_dtype().np
+    out = None
+    for d in found:
+        out = d if out is None else D.promote_types(out, d)
+    return out.np
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
@@ -81,10 +82,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     else:
         if type(data) is float and dtype is None:
             arr = np.array(data, D.get_default_dtype().np)
-        elif type(data) is list and dtype is None and data and type(data[0]) is float:
+        elif type(data) is list and dtype is None and data and \
+                all(type(x) is float for x in data):
             arr = np.array(data, D.get_default_dtype().np)
-            if arr.dtype.kind != "f":
-                arr = np.array(data, dtype=_infer_dtype(data))
         else:
             if isinstance(data, (list, tuple)) and any(isinstance(x, _Tensor) for x in data):
                 data = [x._data if isinstance(x, _Tensor) else x for x in data]
