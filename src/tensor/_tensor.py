@@ -274,7 +274,8 @@ class device:
         if isinstance(type, device):
             type, index = type.type, type.index
         if type not in ("cpu",):
-            raise RuntimeError(f"tensorkeys runs on the CPU only (asked for {type!r})")
+            raise AssertionError(f"Torch not compiled with CUDA enabled (tensorkeys runs on "
+                                 f"the CPU only; asked for {type!r})")
         self.type = type
         self.index = index
 

@@ -883,3 +883,18 @@ def test_tensor_infers_dtypes_like_pytorch(data, want):
     """numpy scalars keep their dtype, and elements combine by ordinary promotion (PyTorch
     2.13's values)."""
     assert str(tensor.tensor(data).dtype) == want
+
+
+@pytest.mark.parametrize("make,err,text", [
+    (lambda: tensor.tensor([[1, 2], [3]]), ValueError,
+     "expected sequence of length 2 at dim 1 (got 1)"),
+    (lambda: tensor.tensor("a"), TypeError, "new(): invalid data type 'str'"),
+    (lambda: tensor.linspace(0, 1, -1), RuntimeError, "number of steps must be non-negative"),
+    (lambda: tensor.randint(5, 2, (2,)), RuntimeError,
+     "random_ expects 'from' to be less than 'to', but got from=5 >= to=2"),
+    (lambda: tensor.ones(2).cuda(), AssertionError, "Torch not compiled with CUDA enabled"),
+])
+def test_factory_errors_are_pytorchs(make, err, text):
+    with pytest.raises(err) as e:
+        make()
+    assert str(e.value).startswith(text)

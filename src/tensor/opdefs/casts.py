@@ -236,7 +236,8 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
     if isinstance(dtype, str):
         name = dtype
         if name.startswith("torch.cuda."):
-            raise RuntimeError(f"tensorkeys runs on the CPU only (asked for {name!r})")
+            raise AssertionError(f"Torch not compiled with CUDA enabled (tensorkeys runs on "
+                                     f"the CPU only; asked for {name!r})")
         if name.startswith("torch.") and name.endswith("Tensor") and \
                 name[6:-6] in _LEGACY:
             dtype = _LEGACY[name[6:-6]]
@@ -267,7 +268,8 @@ def _cpu(self, memory_format=None):
 
 
 def _cuda(self, *args, **kwargs):
-    raise RuntimeError("tensorkeys runs on the CPU only (asked for 'cuda')")
+    raise AssertionError("Torch not compiled with CUDA enabled (tensorkeys runs on the CPU "
+                         "only; asked for 'cuda')")
 
 
 method("cpu", _cpu)

@@ -71,6 +71,22 @@ def _infer_dtype(data):
     return out.np
 
 
+def _check_data(data, dim=0):
+    """PyTorch's refusals of data it cannot read: a string or other object, a ragged list."""
+    if isinstance(data, (list, tuple)):
+        n = None
+        for x in data:
+            if isinstance(x, (list, tuple)):
+                if n is None:
+                    n = len(x)
+                elif len(x) != n:
+                    raise ValueError(f"expected sequence of length {n} at dim {dim + 1} "
+                                     f"(got {len(x)})")
+            _check_data(x, dim + 1)
+    elif not isinstance(data, (bool, int, float, complex, np.generic, np.ndarray, _Tensor)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays, tensors)."""
     if isinstance(data, _Tensor):
@@ -88,6 +104,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         else:
             if isinstance(data, (list, tuple)) and any(isinstance(x, _Tensor) for x in data):
                 data = [x._data if isinstance(x, _Tensor) else x for x in data]
+            _check_data(data)
             try:
                 arr = np.array(data, dtype=_np_dtype(dtype) if dtype is not None
                                else _infer_dtype(data))
@@ -170,9 +187,14 @@ _arange = defop(f"arange.start_step(Scalar start, Scalar end, Scalar step=1, {_F
                 "-> Tensor",
                 lambda start, end, step, dtype, layout, device, pin:
                 _arange_np(start, end, step, dtype))
+def _linspace_np(start, end, steps, dtype, layout, device, pin):
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return np.linspace(start, end, steps).astype(_np_dtype(dtype))
+
+
 _linspace = defop(f"linspace(Scalar start, Scalar end, int steps, {_FACTORY_TAIL}) -> Tensor",
-                  lambda start, end, steps, dtype, layout, device, pin:
-                  np.linspace(start, end, steps).astype(_np_dtype(dtype)))
+                  _linspace_np)
 _eye = defop(f"eye.m(SymInt n, SymInt m, {_FACTORY_TAIL}) -> Tensor",
              lambda n, m, dtype, layout, device, pin: np.eye(n, m, dtype=_np_dtype(dtype)))
 _rand = defop(f"rand(SymInt[] size, *, Generator? generator=None, ScalarType? dtype=None, "
@@ -187,8 +209,14 @@ _randint = defop(f"randint.low(SymInt low, SymInt high, SymInt[] size, *, "
                  "Generator? generator=None, ScalarType? dtype=None, Layout? layout=None, "
                  "Device? device=None, bool? pin_memory=None) -> Tensor",
                  lambda low, high, size, gen, dtype, layout, device, pin:
-                 (gen or _gen[0]).integers(low, high, tuple(size)).astype(
-                     _np_dtype(dtype, D.int64)))
+                 _randint_np(low, high, size, gen, dtype))
+
+
+def _randint_np(low, high, size, gen, dtype):
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f">= to={high}")
+    return (gen or _gen[0]).integers(low, high, tuple(size)).astype(_np_dtype(dtype, D.int64))
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None, out=None):
