@@ -755,3 +755,16 @@ def test_relu_gradient_is_pytorchs_threshold_backward():
         warnings.simplefilter("error")
         x.relu().backward(g)
     assert x.grad.tolist() == [0.0, 0.0, 2.0, 3.0]
+
+
+def test_backward_with_create_graph_warns_once_like_pytorch(monkeypatch):
+    from tensor.autograd import engine
+    monkeypatch.setattr(engine, "_warned_create_graph", [False])
+    x = tensor.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match="Using backward\\(\\) with create_graph=True will "
+                                         "create a reference cycle"):
+        (x * x).sum().backward(create_graph=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (x * x).sum().backward(create_graph=True)       # once per process, as PyTorch
+        tensor.autograd.grad((x * x).sum(), x, create_graph=True)   # grad() never warns
