@@ -334,3 +334,106 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     _not_differentiable("binary_cross_entropy_with_logits", "weight", weight)
     _not_differentiable("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
     return _nn.binary_cross_entropy_with_logits(input, target, weight, pos_weight, red)
+
+
+# -- more functions, composed of our ops --------------------------------------------------
+# (Where PyTorch composes them the same way the graph matches too: softmin, normalize.
+# hardtanh/relu6, logsigmoid, pad, cosine_similarity and embedding are single ops in
+# PyTorch, so their grad_fn names differ here; values and gradients are PyTorch's.)
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def logsigmoid(input):
+    return -softplus(-input)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("softmin", input.dim(), _stacklevel)
+    return softmax(-input, dim, dtype=dtype)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    if out is not None:
+        raise TypeError("normalize(out=...) is not supported by tensorkeys")
+    return input / denom
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    w12 = (x1 * x2).sum(dim)
+    n12 = ((x1 * x1).sum(dim) * (x2 * x2).sum(dim)).clamp_min(eps * eps)
+    return w12 / n12.sqrt()
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Constant padding (``pad`` lists (before, after) pairs from the last dim backwards)."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad(mode={mode!r}) is not supported by tensorkeys; only "
+                                  "'constant'")
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError("Padding length should be less than or equal to two times the "
+                           "input dimension but got padding length "
+                           f"{len(pad)} and input of dimension {input.dim()}")
+    shape = list(input.shape)
+    src = [slice(None)] * len(shape)
+    dst = [slice(None)] * len(shape)
+    for i in range(len(pad) // 2):
+        d = len(shape) - 1 - i
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        n = shape[d]
+        src[d] = slice(max(-lo, 0), n - max(-hi, 0))
+        dst[d] = slice(max(lo, 0), max(lo, 0) + (n - max(-lo, 0) - max(-hi, 0)))
+        shape[d] = n + lo + hi
+    out = input.new_full(tuple(shape), 0 if value is None else value)
+    out[tuple(dst)] = input[tuple(src)]
+    return out
+
+
+def one_hot(tensor, num_classes=-1):
+    from .opdefs.factories import arange
+    if tensor.dtype.is_floating_point:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if tensor.numel() and int(tensor.min()) < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        num_classes = int(tensor.max()) + 1 if tensor.numel() else 0
+    elif tensor.numel() and int(tensor.max()) >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return (tensor.unsqueeze(-1) == arange(num_classes)).long()
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding(max_norm=, scale_grad_by_freq=, sparse=) is not "
+                                  "supported by tensorkeys")
+    if input.dtype.is_floating_point:
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
+                           "following scalar types: Long, Int; but got torch.FloatTensor "
+                           "instead (while checking arguments for embedding)")
+    n = weight.shape[0]
+    if input.numel() and (int(input.max()) >= n or int(input.min()) < -n):
+        raise IndexError("index out of range in self")
+    out = weight.index_select(0, input.reshape(-1)).reshape(tuple(input.shape) +
+                                                           (weight.shape[1],))
+    if padding_idx is not None:
+        if padding_idx < 0:
+            padding_idx += n
+        # the padding row gets no gradient (its value passes through unchanged)
+        keep = (input != padding_idx).unsqueeze(-1)
+        out = out.where(keep, out.detach())
+    return out
+
+
+__all__ += ["hardtanh", "relu6", "logsigmoid", "softmin", "normalize", "cosine_similarity",
+            "pad", "one_hot", "embedding"]

@@ -1020,3 +1020,18 @@ def test_reexports():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         import tensor.nn.functional  # noqa: F401
+
+
+def test_embedding_module():
+    """PyTorch's Embedding: N(0, 1) weights with the padding row zeroed (and gradient-free),
+    its repr, from_pretrained."""
+    e = nn.Embedding(5, 3, padding_idx=-1)
+    assert e.padding_idx == 4 and e.weight[4].tolist() == [0.0, 0.0, 0.0]
+    assert repr(e) == "Embedding(5, 3, padding_idx=4)"
+    y = e(torch.tensor([[0, 4]]))
+    assert tuple(y.shape) == (1, 2, 3)
+    y.sum().backward()
+    assert e.weight.grad[4].tolist() == [0.0, 0.0, 0.0] and e.weight.grad[0].tolist() == [1.0] * 3
+    f = nn.Embedding.from_pretrained(torch.arange(6.0).reshape(3, 2))
+    assert not f.weight.requires_grad and f(torch.tensor([2, 0])).tolist() == [[4.0, 5.0],
+                                                                              [0.0, 1.0]]
