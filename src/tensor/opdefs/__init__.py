@@ -3,3 +3,4 @@
 from . import factories, pointwise, views, backward_ops, shape, reduction  # noqa: F401
 from . import casts, indexing, linalg, nn  # noqa: F401
 from . import extra  # noqa: F401
+from . import aliases  # noqa: F401
