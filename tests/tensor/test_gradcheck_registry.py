@@ -862,6 +862,15 @@ def m_rsub_scalar(draw, inplace):
 
 
 register("aten::rsub.Scalar", m_rsub_scalar)
+def m_fmax(draw, inplace):
+    """Two same-shaped inputs that never tie (at a tie the derivative is one-sided)."""
+    shape = shapes(draw)
+    a = values(draw, shape)
+    signs = draw(hnp.arrays(F64, shape, elements=st.sampled_from([-1.0, 1.0])))
+    return Case(a, np.asarray(a + 0.5 * signs, dtype=F64))
+
+
+register("aten::fmax aten::fmin", m_fmax)
 register("aten::rsub.Tensor", binary(alpha=True, scalar_other=False))
 _fam("clamp", m_clamp_tensor, overload=".Tensor")
 _fam("round", m_round, overload=".decimals")

@@ -140,3 +140,163 @@ method("nansum", lambda self, dim=None, keepdim=False, *, dtype=None:
        self.where(~self.isnan(), 0).sum(dim, keepdim, dtype=dtype) if dim is not None
        else self.where(~self.isnan(), 0).sum(dtype=dtype))
 _ = (math, D)
+
+
+# -- a second batch: composites as PyTorch composes them, and a few numpy kernels ------------
+import numpy as np  # noqa: E402
+
+from .._defop import defop  # noqa: E402
+from .casts import writable_dest  # noqa: E402
+
+
+def _diff(self, n=1, dim=-1, prepend=None, append=None):
+    from .shape import cat
+    if self.dim() == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    x = self
+    if prepend is not None or append is not None:
+        x = cat([t for t in (prepend, x, append) if t is not None], dim)
+    for _ in range(n):
+        m = x.shape[dim]
+        if m == 0:
+            break
+        x = x.narrow(dim, 1, m - 1) - x.narrow(dim, 0, m - 1)
+    return x
+
+
+method("diff", _diff)
+method("deg2rad", lambda self: self * (math.pi / 180.0))
+method("rad2deg", lambda self: self * (180.0 / math.pi))
+
+
+def _take_along_dim(self, indices, dim=None):
+    if dim is None:
+        return self.reshape(-1).gather(0, indices.reshape(-1))
+    nd = self.dim()
+    d = dim % nd if -nd <= dim < nd else _bad_dim(dim, nd)
+    shape_self = list(self.shape)
+    shape_idx = list(indices.shape)
+    shape_self[d] = shape_idx[d] = 1
+    b = np.broadcast_shapes(tuple(shape_self), tuple(shape_idx))
+    s_shape = list(b)
+    s_shape[d] = self.shape[d]
+    i_shape = list(b)
+    i_shape[d] = indices.shape[d]
+    return self.expand(*s_shape).gather(d, indices.expand(*i_shape))
+
+
+method("take_along_dim", _take_along_dim)
+method("split_with_sizes", lambda self, split_sizes, dim=0: self.split(list(split_sizes), dim))
+
+
+def _tensor_split(self, indices_or_sections, dim=0):
+    n = self.shape[dim]
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+        q, r = divmod(n, k)
+        bounds, start = [], 0
+        for j in range(k):
+            start += q + (1 if j < r else 0)
+            bounds.append(start)
+        bounds = bounds[:-1]
+    else:
+        bounds = list(indices_or_sections)
+    out, prev = [], 0
+    for b in bounds + [n]:
+        b = max(min(b, n), prev) if b >= 0 else max(n + b, prev)
+        out.append(self.narrow(dim, prev, b - prev) if b > prev else self.narrow(dim, prev, 0))
+        prev = b
+    return tuple(out)
+
+
+method("tensor_split", _tensor_split)
+
+
+def _nanmean(self, dim=None, keepdim=False, *, dtype=None):
+    if not self.dtype.is_floating_point:
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex "
+                           f"dtype but got {self.dtype.__repr__().replace('torch.', '').title()}")
+    keep = ~self.isnan()
+    num = self.where(keep, 0)
+    if dim is None:
+        return num.sum(dtype=dtype) / keep.sum()
+    return num.sum(dim, keepdim, dtype=dtype) / keep.sum(dim, keepdim)
+
+
+method("nanmean", _nanmean)
+
+_signbit = defop("signbit(Tensor self) -> Tensor", lambda a: np.asarray(np.signbit(a)))
+method("signbit", _signbit)
+
+
+def _fmax_fmin(np_fn):
+    def kernel(a, b):
+        from .pointwise import np_result_type
+        dt = np_result_type(a, b)
+        return np.asarray(np_fn(np.asarray(a, dt), np.asarray(b, dt)))
+    return kernel
+
+
+fmax = defop("fmax(Tensor self, Tensor other) -> Tensor", _fmax_fmin(np.fmax),
+             grad={"self": "grad.masked_fill(self < other, 0.0).masked_fill(self != self, 0.0)",
+                   "other": "grad.masked_fill(self >= other, 0.0).masked_fill(other != other, 0.0)"})
+fmin = defop("fmin(Tensor self, Tensor other) -> Tensor", _fmax_fmin(np.fmin),
+             grad={"self": "grad.masked_fill(self > other, 0.0).masked_fill(self != self, 0.0)",
+                   "other": "grad.masked_fill(self <= other, 0.0).masked_fill(other != other, 0.0)"})
+method("fmax", fmax)
+method("fmin", fmin)
+
+
+def _unique_np(a, sorted_, return_inverse, return_counts):
+    vals, inv, cnt = np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
+    return vals, np.asarray(inv.reshape(a.shape), np.int64), np.asarray(cnt, np.int64)
+
+
+_unique2 = defop("_unique2(Tensor self, bool sorted=True, bool return_inverse=False, "
+                 "bool return_counts=False) -> (Tensor, Tensor, Tensor)", _unique_np)
+
+
+def _unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    if dim is not None:
+        raise NotImplementedError("unique(dim=...) is not supported by tensorkeys")
+    vals, inv, cnt = _unique2(self, sorted, return_inverse, return_counts)
+    out = (vals,) + ((inv,) if return_inverse else ()) + ((cnt,) if return_counts else ())
+    return out[0] if len(out) == 1 else out
+
+
+method("unique", _unique)
+
+
+def _bernoulli_np(a, p, generator):
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+    dst = writable_dest(a, False)
+    from .factories import default_generator
+    g = generator or default_generator()
+    dst[...] = g.random(a.shape) < p
+
+
+bernoulli_ = defop("bernoulli_.float(Tensor(a!) self, float p=0.5, *, Generator? generator=None)"
+                   " -> Tensor(a!)", _bernoulli_np)
+method("bernoulli_", lambda self, p=0.5, *, generator=None:
+       bernoulli_(self, float(p), generator=generator))
+
+
+def _bernoulli(self, p=None, *, generator=None):
+    """``bernoulli()``: 1 with the probability in each element (``p`` given: that one)."""
+    from .factories import default_generator, empty_like
+    if p is not None:
+        return bernoulli_(empty_like(self), float(p), generator=generator)
+    probs = self.detach()
+    if not ((probs >= 0) & (probs <= 1)).all():
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could "
+                           "this error message be improved?  If so, please report an "
+                           "enhancement request to PyTorch.)")
+    g = generator or default_generator()
+    from .._tensor import wrap
+    return wrap((g.random(tuple(self.shape)) < probs._data).astype(self._data.dtype))
+
+
+method("bernoulli", _bernoulli)
