@@ -120,6 +120,10 @@ _FUNCTIONS = [
     "index_put", "index_put_", "index_fill", "index_fill_", "argwhere", "masked_fill_",
     "scatter_add_", "index_add_", "logsumexp", "cumsum", "norm",
     "log10", "exp2", "cummin", "diag_embed", "nan_to_num_",
+    "tile", "movedim", "moveaxis", "take_along_dim", "tensor_split", "diff", "addcmul",
+    "addcdiv", "unique", "nanmean", "nansum", "signbit", "fmax", "fmin", "deg2rad", "rad2deg",
+    "ravel", "broadcast_to", "flipud", "fliplr", "unflatten", "isposinf", "isneginf",
+    "multiply", "subtract", "is_nonzero", "bernoulli", "split_with_sizes",
 ]
 for _name in _FUNCTIONS:
     if hasattr(Tensor, _name) and _name not in globals():
@@ -128,6 +132,11 @@ for _name in _FUNCTIONS:
 
 from .opdefs.extra import einsum, tensordot  # noqa: E402,F401  (no Tensor method in torch)
 from . import linalg  # noqa: E402,F401
+from ._toplevel import (  # noqa: E402,F401
+    finfo, iinfo, broadcast_shapes, broadcast_tensors, hstack, vstack, dstack, column_stack,
+    atleast_1d, atleast_2d, atleast_3d, randperm, meshgrid, logspace, cuda, is_floating_point,
+    can_cast,
+)
 
 
 def rsub(input, other, *, alpha=1):

@@ -1,0 +1,202 @@
+"""Top-level helpers of the ``torch`` namespace that are not ops of their own: numeric limits
+(``finfo``/``iinfo``), broadcasting helpers, stacking helpers, ``randperm``, ``meshgrid``,
+``logspace`` and the ``cuda`` namespace of a CPU-only build. Each is composed of our ops, as
+PyTorch composes it."""
+
+from __future__ import annotations
+
+import types
+import warnings
+
+import numpy as np
+
+from . import _dtype as D
+from ._tensor import Tensor
+
+__all__ = ["finfo", "iinfo", "broadcast_shapes", "broadcast_tensors", "hstack", "vstack",
+           "dstack", "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "randperm",
+           "meshgrid", "logspace", "cuda", "is_floating_point", "can_cast"]
+
+
+def _g(x):
+    return f"{x:.6g}"
+
+
+class finfo:
+    """Machine limits of a floating dtype (``torch.finfo``)."""
+
+    def __init__(self, type=None):
+        d = D.get_default_dtype() if type is None else D.to_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError("torch.finfo() requires a floating point input type. Use "
+                            "torch.iinfo to handle 'torch.finfo'")
+        info = np.finfo(d.np)
+        self.dtype = d.name
+        self.bits = info.bits
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.tiny)
+        self.resolution = 10.0 ** -info.precision
+
+    def __repr__(self):
+        return (f"finfo(resolution={_g(self.resolution)}, min={_g(self.min)}, "
+                f"max={_g(self.max)}, eps={_g(self.eps)}, "
+                f"smallest_normal={_g(self.smallest_normal)}, tiny={_g(self.tiny)}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype (``torch.iinfo``)."""
+
+    def __init__(self, type):
+        d = D.to_dtype(type)
+        if d.is_floating_point or d.is_complex:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo "
+                            "to handle 'torch.iinfo'")
+        info = np.iinfo(d.np) if d.np.kind != "b" else None
+        if info is None:
+            raise TypeError("torch.iinfo() requires an integer input type.")
+        self.dtype = d.name
+        self.bits = info.bits
+        self.min = int(info.min)
+        self.max = int(info.max)
+
+    def __repr__(self):
+        return f"iinfo(min={_g(self.min)}, max={_g(self.max)}, dtype={self.dtype})"
+
+
+def broadcast_shapes(*shapes):
+    from ._tensor import Size
+    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    result = [1] * max((len(s) for s in shapes), default=0)
+    for i, shape in enumerate(shapes):
+        for idx in range(-1, -1 - len(shape), -1):
+            n = shape[idx]
+            if n < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension ({n}): "
+                                   f"({n})")
+            if n == 1 or n == result[idx]:
+                continue
+            if result[idx] != 1:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {n} at "
+                                   f"{idx}! Mismatching argument at index {i} had {shape}; but "
+                                   f"expected shape should be broadcastable to {result}")
+            result[idx] = n
+    return Size(result)
+
+
+def broadcast_tensors(*tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = broadcast_shapes(*[t.shape for t in tensors])
+    return tuple(t.expand(*shape) for t in tensors)
+
+
+def atleast_1d(*tensors):
+    out = [t if t.dim() >= 1 else t.reshape(1) for t in _seq(tensors)]
+    return out[0] if len(out) == 1 and not _is_seq_call(tensors) else tuple(out)
+
+
+def atleast_2d(*tensors):
+    def two(t):
+        if t.dim() == 0:
+            return t.reshape(1, 1)
+        return t.unsqueeze(0) if t.dim() == 1 else t
+    out = [two(t) for t in _seq(tensors)]
+    return out[0] if len(out) == 1 and not _is_seq_call(tensors) else tuple(out)
+
+
+def atleast_3d(*tensors):
+    def three(t):
+        if t.dim() == 0:
+            return t.reshape(1, 1, 1)
+        if t.dim() == 1:
+            return t.unsqueeze(0).unsqueeze(-1)
+        return t.unsqueeze(-1) if t.dim() == 2 else t
+    out = [three(t) for t in _seq(tensors)]
+    return out[0] if len(out) == 1 and not _is_seq_call(tensors) else tuple(out)
+
+
+def _seq(tensors):
+    return list(tensors[0]) if _is_seq_call(tensors) else list(tensors)
+
+
+def _is_seq_call(tensors):
+    return len(tensors) == 1 and isinstance(tensors[0], (list, tuple))
+
+
+def hstack(tensors):
+    from .opdefs.shape import cat
+    ts = atleast_1d(tensors)
+    return cat(list(ts), 0 if ts[0].dim() == 1 else 1)
+
+
+def vstack(tensors):
+    from .opdefs.shape import cat
+    return cat(list(atleast_2d(tensors)), 0)
+
+
+def dstack(tensors):
+    from .opdefs.shape import cat
+    return cat(list(atleast_3d(tensors)), 2)
+
+
+def column_stack(tensors):
+    from .opdefs.shape import cat
+    cols = [t.reshape(t.numel(), 1) if t.dim() <= 1 else t for t in tensors]
+    return cat(cols, 1)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
+             pin_memory=False):
+    from .opdefs.factories import default_generator, tensor
+    g = generator or default_generator()
+    return tensor(g.permutation(n), dtype=dtype or D.int64, requires_grad=requires_grad)
+
+
+def meshgrid(*tensors, indexing=None):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                           f"received: {indexing}")
+    ts = list(tensors)
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t.numel() for t in ts)
+    out = []
+    for i, t in enumerate(ts):
+        view = [1] * len(ts)
+        view[i] = -1
+        out.append(t.reshape(*view).expand(*shape))
+    if swap:
+        out[0], out[1] = out[1], out[0]
+    return tuple(out)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    from .opdefs.factories import linspace
+    lin = linspace(start, end, steps, dtype=D.float64)
+    r = (base ** lin).to(dtype or D.get_default_dtype())
+    return r.requires_grad_() if requires_grad else r
+
+
+def is_floating_point(input):
+    return input.dtype.is_floating_point
+
+
+def can_cast(from_, to):
+    return D.can_cast(D.to_dtype(from_), D.to_dtype(to))
+
+
+cuda = types.SimpleNamespace(
+    is_available=lambda: False, device_count=lambda: 0, manual_seed=lambda seed: None,
+    manual_seed_all=lambda seed: None, synchronize=lambda device=None: None,
+    empty_cache=lambda: None)
+_ = Tensor
