@@ -26,6 +26,7 @@ from .errors import InferenceTensorError  # noqa: F401
 from ._repr import set_printoptions  # noqa: F401
 from .opdefs.reduction import return_types  # noqa: F401
 from . import nn, optim, library  # noqa: F401
+from . import utils  # noqa: F401
 from . import errors  # noqa: F401
 from modes import (  # noqa: F401
     no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
