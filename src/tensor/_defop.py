@@ -940,13 +940,7 @@ def _make_recorder(op, spec, kind):
             from .autograd.views import rebase_history
             rebase_history(self_t, node)
         else:
-            for j, o in enumerate(outs):
-                if isinstance(o, _Tensor) and o._data.dtype.kind in "fc":
-                    o._grad_fn = node
-                    o._output_nr = j
-                    o._requires_grad = True
-                    if o._view is not None:
-                        o._view.attr_version = o._vc[0] if o._vc is not None else 0
+            _mark_outputs(node, outs)
         if save_result:
             if multi_view or len(outs) > 1:
                 saved["results"] = [SV(o, is_output=True) for o in outs]
@@ -1076,11 +1070,8 @@ def _generate_recorder(op, spec, names, tlist, savers):
     return ns["record"]
 
 
-def _finish_outputs(node, out, saved, save_result):
-    """The outputs' side of recording when an op returns several tensors (or a tuple)."""
-    outs = out if isinstance(out, (tuple, list)) else (out,)
-    node._meta = [(o._data.shape, o._data.dtype) if isinstance(o, _Tensor) else None
-                  for o in outs]
+def _mark_outputs(node, outs):
+    """Make ``node`` the history of each floating output (a view's grad_fn is now current)."""
     for j, o in enumerate(outs):
         if isinstance(o, _Tensor) and o._data.dtype.kind in "fc":
             o._grad_fn = node
@@ -1088,6 +1079,14 @@ def _finish_outputs(node, out, saved, save_result):
             o._requires_grad = True
             if o._view is not None:
                 o._view.attr_version = o._vc[0] if o._vc is not None else 0
+
+
+def _finish_outputs(node, out, saved, save_result):
+    """The outputs' side of recording when an op returns several tensors (or a tuple)."""
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    node._meta = [(o._data.shape, o._data.dtype) if isinstance(o, _Tensor) else None
+                  for o in outs]
+    _mark_outputs(node, outs)
     if save_result:
         if len(outs) > 1:
             saved["results"] = [G.SavedVariable(o, is_output=True) for o in outs]

@@ -343,11 +343,17 @@ def wrap_like_keys(arr: np.ndarray, src: Tensor) -> Tensor:
     """A tensor over ``arr`` with ``src``'s key set (how a backend kernel makes a view: the
     view is an inference tensor iff its input is). Tracking as a view is ADInplaceOrView's
     job; without that layer the result gets its own version counter."""
-    t = _new(Tensor)
-    t._data = arr
     ks = src._dispatch_keys
-    t._dispatch_keys = ks
-    t._vc = [0, None] if ks & _AIOV else None
+    return fresh(Tensor, arr, ks, [0, None] if ks & _AIOV else None)
+
+
+def fresh(cls, arr, keys, vc):
+    """A ``cls`` instance over ``arr`` with the given key set and version counter, and no
+    view, autograd or provenance state (``wrap`` inlines the same for speed)."""
+    t = _new(cls)
+    t._data = arr
+    t._dispatch_keys = keys
+    t._vc = vc
     t._base = None
     t._view = None
     t._requires_grad = False

@@ -59,6 +59,7 @@ __all__ = ["Parameter", "Buffer", "Module", "RemovableHandle", "register_module_
            "register_module_parameter_registration_hook"]
 
 _Tensor = T.Tensor
+_fresh = T.fresh
 
 
 def _typename(obj) -> str:
@@ -229,17 +230,8 @@ class Parameter(_Tensor):
         if requires_grad and data._data.dtype.kind not in "fc":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require "
                                "gradients")
-        t = object.__new__(cls)
-        t._data = data._data
-        t._dispatch_keys = data._dispatch_keys
-        t._vc = data._vc
-        t._base = None
-        t._view = None
-        t._requires_grad = False
-        t._grad_fn = None
-        t._output_nr = 0
-        t._grad = None
-        t._extra = None
+        # shares memory and version counter with ``data``, as PyTorch's _make_subclass
+        t = _fresh(cls, data._data, data._dispatch_keys, data._vc)
         if requires_grad:
             t.requires_grad_()      # refuses an inference tensor outside inference_mode
         return t
@@ -262,6 +254,15 @@ class Parameter(_Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     __str__ = __repr__
+
+
+def _registration_hooks(hooks, module, name, value):
+    """Run the global registration hooks; each may replace the value."""
+    for hook in hooks.values():
+        out = hook(module, name, value)
+        if out is not None:
+            value = out
+    return value
 
 
 class _BufferMeta(type):
@@ -360,27 +361,28 @@ class Module:
     forward = _forward_unimplemented
 
     # -- registration ----------------------------------------------------------------------
+    def _check_new_name(self, kind, store, name):
+        """PyTorch's checks (and texts) for the name of a new buffer or parameter."""
+        if store not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain "."')
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self.__dict__[store]:
+            raise KeyError(f"attribute '{name}' already exists")
+
     def register_buffer(self, name, tensor, persistent=True):
         """Add a buffer: state that is not a parameter (part of ``state_dict`` unless
         ``persistent=False``; ``None`` is allowed and skipped)."""
-        if "_buffers" not in self.__dict__:
-            raise AttributeError("cannot assign buffer before Module.__init__() call")
-        if not isinstance(name, str):
-            raise TypeError(f"buffer name should be a string. Got {_typename(name)}")
-        if "." in name:
-            raise KeyError('buffer name can\'t contain "."')
-        if name == "":
-            raise KeyError('buffer name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_new_name("buffer", "_buffers", name)
         if tensor is not None and not isinstance(tensor, _Tensor):
             raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
-        for hook in _global_buffer_registration_hooks.values():
-            out = hook(self, name, tensor)
-            if out is not None:
-                tensor = out
-        self._buffers[name] = tensor
+        self._buffers[name] = _registration_hooks(_global_buffer_registration_hooks, self,
+                                                  name, tensor)
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -388,16 +390,7 @@ class Module:
 
     def register_parameter(self, name, param):
         """Add a parameter (a ``Parameter`` or ``None``) under ``name``."""
-        if "_parameters" not in self.__dict__:
-            raise AttributeError("cannot assign parameter before Module.__init__() call")
-        if not isinstance(name, str):
-            raise TypeError(f"parameter name should be a string. Got {_typename(name)}")
-        if "." in name:
-            raise KeyError('parameter name can\'t contain "."')
-        if name == "":
-            raise KeyError('parameter name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_new_name("parameter", "_parameters", name)
         if param is None:
             self._parameters[name] = None
             return
@@ -409,11 +402,8 @@ class Module:
                 f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must "
                 f"be created explicitly. To express '{name}' as a function of another Tensor, "
                 "compute the value in the forward() method.")
-        for hook in _global_parameter_registration_hooks.values():
-            out = hook(self, name, param)
-            if out is not None:
-                param = out
-        self._parameters[name] = param
+        self._parameters[name] = _registration_hooks(_global_parameter_registration_hooks,
+                                                     self, name, param)
 
     def add_module(self, name, module):
         """Add a child module (or ``None``) under ``name``."""
@@ -427,11 +417,8 @@ class Module:
             raise KeyError(f'module name can\'t contain ".", got: {name}')
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
-        for hook in _global_module_registration_hooks.values():
-            out = hook(self, name, module)
-            if out is not None:
-                module = out
-        self._modules[name] = module
+        self._modules[name] = _registration_hooks(_global_module_registration_hooks, self,
+                                                  name, module)
 
     def register_module(self, name, module):
         """Alias of :meth:`add_module`."""

@@ -1229,22 +1229,21 @@ method("clip", _clamp_method)
 method("clamp_", _clamp_inplace_method)
 method("clip_", _clamp_inplace_method)
 # clamp_min / clamp_max: ops of their own in PyTorch (ClampMinBackward0 / ClampMaxBackward0)
-clamp_min = defop("clamp_min(Tensor self, Scalar min) -> Tensor",
-                  lambda a, lo: _clamp_np(a, lo, None),
-                  grad={"self": "grad * clamp_mask(self, min, None)"},
-                  node_name="ClampMinBackward0")
-clamp_max = defop("clamp_max(Tensor self, Scalar max) -> Tensor",
-                  lambda a, hi: _clamp_np(a, None, hi),
-                  grad={"self": "grad * clamp_mask(self, None, max)"},
-                  node_name="ClampMaxBackward0")
-clamp_min_ = defop("clamp_min_(Tensor(a!) self, Scalar min) -> Tensor(a!)",
-                   _inplace(lambda a, lo: _clamp_np(a, lo, None)),
-                   grad={"self": "grad * clamp_mask(self, min, None)"},
-                   node_name="ClampMinBackward0")
-clamp_max_ = defop("clamp_max_(Tensor(a!) self, Scalar max) -> Tensor(a!)",
-                   _inplace(lambda a, hi: _clamp_np(a, None, hi)),
-                   grad={"self": "grad * clamp_mask(self, None, max)"},
-                   node_name="ClampMaxBackward0")
+def _clamp_side(name, low):
+    """``clamp_min`` / ``clamp_max`` and their in-place forms (ops of their own in PyTorch:
+    ClampMinBackward0 / ClampMaxBackward0)."""
+    arg = "min" if low else "max"
+    np_fn = (lambda a, b: _clamp_np(a, b, None)) if low else (lambda a, b: _clamp_np(a, None, b))
+    grad = {"self": f"grad * clamp_mask(self, {'min, None' if low else 'None, max'})"}
+    node = f"Clamp{arg.title()}Backward0"
+    f = defop(f"{name}(Tensor self, Scalar {arg}) -> Tensor", np_fn, grad=grad, node_name=node)
+    i = defop(f"{name}_(Tensor(a!) self, Scalar {arg}) -> Tensor(a!)", _inplace(np_fn),
+              grad=grad, node_name=node)
+    return f, i
+
+
+clamp_min, clamp_min_ = _clamp_side("clamp_min", True)
+clamp_max, clamp_max_ = _clamp_side("clamp_max", False)
 
 
 def _clamp_one_side(scalar_op, low):
