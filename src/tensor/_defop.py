@@ -1227,7 +1227,8 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
     Note [Composites may reuse the key set]
         With ``composite_keys=True`` the composite is the kernel itself, ``f(ks, *args)``. When
         it calls an op on exactly its own tensor arguments it may run that op's kernel for
-        ``ks`` (``op.redispatch(ks, ...)``, or the op's cache) instead of calling ``op(...)``: nothing changed the thread's record in between and the tensors are the
+        ``ks`` (``op.redispatch(ks, ...)``, or the op's cache) instead of calling
+        ``op(...)``: nothing changed the thread's record in between and the tensors are the
         same, so a full call would compute the same key set again. (Any other call — on a view,
         a new tensor — must go through the op as usual.) ``autograd``: a hand-written
     Autograd-key kernel ``(ks, *args)`` (rarely needed). Ops with neither ``grad`` nor a
