@@ -126,6 +126,12 @@ _FUNCTIONS = [
     "ravel", "broadcast_to", "flipud", "fliplr", "unflatten", "isposinf", "isneginf",
     "multiply", "subtract", "is_nonzero", "bernoulli", "split_with_sizes",
 ]
+# An op module may list more function forms (``FUNCTIONS``) and functions of its own
+# (``TOPLEVEL``), so that declaring an op and exposing it stay in one file.
+for _m in (_ops.special, _ops.linalg_extra, _ops.selection):
+    _FUNCTIONS += [n for n in getattr(_m, "FUNCTIONS", ()) if n not in _FUNCTIONS]
+    for _name, _fn in getattr(_m, "TOPLEVEL", {}).items():
+        globals().setdefault(_name, _fn)
 for _name in _FUNCTIONS:
     if hasattr(Tensor, _name) and _name not in globals():
         globals()[_name] = _function(_name)

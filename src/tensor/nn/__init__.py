@@ -1,8 +1,8 @@
 """``tensor.nn``: PyTorch's ``torch.nn`` Module API — ``Module``, ``Parameter``, ``Buffer``,
 the containers, the layers of ``modules.py``, ``init`` and ``functional``.
 
-Every ``Module`` subclass defined in ``modules.py`` is exported here, also ones added there
-later without touching this file.
+Every ``Module`` subclass defined in ``modules.py``, ``layers.py`` or ``modules_more.py`` is
+exported here, also ones added there later without touching this file.
 """
 
 from . import functional  # noqa: F401
@@ -14,11 +14,13 @@ from .containers import (  # noqa: F401
     Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict,
 )
 from .modules import *  # noqa: F401,F403
+from . import layers as _layers_mod, modules_more as _more_mod
 
-for _name, _obj in vars(_modules_mod).items():
-    if not _name.startswith("_") and isinstance(_obj, type) and issubclass(_obj, Module):
-        globals().setdefault(_name, _obj)
-del _name, _obj
+for _m in (_modules_mod, _layers_mod, _more_mod):
+    for _name, _obj in vars(_m).items():
+        if not _name.startswith("_") and isinstance(_obj, type) and issubclass(_obj, Module):
+            globals().setdefault(_name, _obj)
+del _m, _name, _obj
 
 # ``torch.nn.modules.module`` spellings some code imports from
 modules = _modules_mod

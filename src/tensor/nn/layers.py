@@ -1,0 +1,3 @@
+"""(being written)"""
+
+from .module import Module  # noqa: F401
