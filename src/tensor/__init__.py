@@ -128,7 +128,7 @@ _FUNCTIONS = [
 ]
 # An op module may list more function forms (``FUNCTIONS``) and functions of its own
 # (``TOPLEVEL``), so that declaring an op and exposing it stay in one file.
-for _m in (_ops.special, _ops.linalg_extra, _ops.selection):
+for _m in (_ops.special, _ops.linalg_extra, _ops.selection, _ops.nn_layers, _ops.nn_more):
     _FUNCTIONS += [n for n in getattr(_m, "FUNCTIONS", ()) if n not in _FUNCTIONS]
     for _name, _fn in getattr(_m, "TOPLEVEL", {}).items():
         globals().setdefault(_name, _fn)
@@ -144,6 +144,10 @@ from ._toplevel import (  # noqa: E402,F401
     atleast_1d, atleast_2d, atleast_3d, randperm, meshgrid, logspace, cuda, is_floating_point,
     can_cast,
 )
+from . import _toplevel as _tl  # noqa: E402
+
+for _name, _fn in getattr(_tl, "TOPLEVEL", {}).items():    # more torch.* names, by module
+    globals().setdefault(_name, _fn)
 
 
 def rsub(input, other, *, alpha=1):

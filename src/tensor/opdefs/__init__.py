@@ -4,4 +4,4 @@ from . import factories, pointwise, views, backward_ops, shape, reduction  # noq
 from . import casts, indexing, linalg, nn  # noqa: F401
 from . import extra  # noqa: F401
 from . import aliases  # noqa: F401
-from . import special, linalg_extra, selection  # noqa: F401
+from . import special, linalg_extra, selection, nn_layers, nn_more  # noqa: F401
