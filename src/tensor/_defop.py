@@ -566,7 +566,8 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
                   "    t._extra = None",
                   "    return t"]
     elif single:
-        lines += ["    if _get()[3]:",
+        # (a kernel that tested its record above reads it once)
+        lines += ["    if r_[3]:" if via_slow is not None else "    if _get()[3]:",
                   "        t._dispatch_keys = IK",
                   "        t._vc = None",
                   # Note [Provenance of inference tensors]: remember which op made one, so

@@ -757,6 +757,24 @@ def test_relu_gradient_is_pytorchs_threshold_backward():
     assert x.grad.tolist() == [0.0, 0.0, 2.0, 3.0]
 
 
+@pytest.mark.parametrize("n", [5, 1024, 3001])     # small arrays and the bit-masking path
+@pytest.mark.parametrize("dt", ["float16", "float32", "float64"])
+def test_relu_gradient_bits_match_a_plain_selection(n, dt):
+    """The gradient is grad's exact bits where the result is > 0 or NaN, and +0.0 where it
+    is <= 0 (-0.0 inputs included), whatever grad holds there (inf, NaN, -0.0)."""
+    rng = np.random.default_rng(n)
+    specials = np.array([-1.0, 0.0, -0.0, 2.0, np.nan, np.inf, -np.inf, 1e-30], dt)
+    xa = np.concatenate([specials, rng.standard_normal(n).astype(dt)])
+    ga = np.concatenate([np.array([np.inf, np.nan, -0.0, 5.0, -0.0, np.nan, np.inf, 3.0], dt),
+                         rng.standard_normal(n).astype(dt)])
+    x = tensor.tensor(xa, requires_grad=True)
+    x.relu().backward(tensor.tensor(ga))
+    r = np.where(np.isnan(xa), xa, np.maximum(xa, 0))      # relu keeps NaN
+    expected = np.where(r <= 0, np.zeros((), dt), ga)
+    assert x.grad.dtype == getattr(tensor, dt)
+    assert x.grad.numpy().tobytes() == expected.tobytes()
+
+
 def test_backward_with_create_graph_warns_once_like_pytorch(monkeypatch):
     from tensor.autograd import engine
     monkeypatch.setattr(engine, "_warned_create_graph", [False])

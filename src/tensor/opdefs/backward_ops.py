@@ -264,7 +264,10 @@ def _mean_grad(grad, self_shape, self_numel):
     so the kernel divides once and the result is filled with it."""
     if not self_numel or grad.ndim:
         return K.div(np.broadcast_to(grad, tuple(self_shape)), max(self_numel, 1))
-    q = K.div(grad, max(self_numel, 1))._data
+    if grad.__class__ is np.ndarray and grad.dtype.kind == "f":
+        q = grad / self_numel     # the count is a weak scalar: divided in grad's own dtype
+    else:
+        q = K.div(grad, max(self_numel, 1))._data
     out = np.empty(tuple(self_shape), q.dtype)
     out.fill(q)
     return out
@@ -279,14 +282,28 @@ def _mse_grad(grad, self, target, reduction):
 
 
 def _relu_twin(grad, result):
-    """``where(result <= 0.0, 0.0, grad)``: a selection, so numpy's where on the arrays gives
-    the kernels' bits; other dtypes or shapes take the kernels."""
+    """``where(result <= 0.0, 0.0, grad)``: a selection, so it can be done on the arrays with
+    the kernels' exact bits; other dtypes or shapes take the kernels."""
     g = getattr(grad, "_data", grad)
     r = getattr(result, "_data", result)
     if g.__class__ is np.ndarray and r.__class__ is np.ndarray and g.dtype == r.dtype \
-            and g.shape == r.shape and g.dtype.kind == "f":
-        return np.where(r <= 0.0, np.zeros((), g.dtype), g)
+            and g.shape == r.shape and g.dtype in _SAME_WIDTH_INT:
+        if g.size < 1024:
+            return np.where(r <= 0.0, np.zeros((), g.dtype), g)
+        # Large arrays select by masking bits, three fast passes instead of np.where's slow
+        # one (about ten times faster): the mask is all ones where the result is positive
+        # (or NaN) and zero where it is <= 0, so ``grad_bits & mask`` is grad's exact bits
+        # or +0.0.
+        bits = _SAME_WIDTH_INT[g.dtype]
+        keep = np.subtract((r <= 0.0).view(np.uint8), 1, dtype=bits)
+        keep &= g.view(bits)
+        return keep.view(g.dtype)
     return K.where(K.le(result, 0.0), 0.0, grad)
+
+
+_SAME_WIDTH_INT = {np.dtype(np.float16): np.dtype(np.int16),
+                   np.dtype(np.float32): np.dtype(np.int32),
+                   np.dtype(np.float64): np.dtype(np.int64)}
 
 
 def _twins(names, table):

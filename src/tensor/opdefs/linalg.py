@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dispatch.record import current_record
+
 from .._defop import OPS, defop, fast_path, method
 from .._tensor import Tensor as _Tensor
 from .reduction import cxx_name, short_name
@@ -32,6 +34,8 @@ def _matmul_np(a, b):
 
 
 _dot_np_ = np.dot     # for 2-D (and 1-D) operands the same product as matmul, and cheaper
+# (the fast paths below call the method, ``d0.dot(d1)``: the same product without np.dot's
+# dispatch wrapper)
 _F = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 
@@ -58,7 +62,7 @@ def _mm_np(a, b):
 # two matrices of one floating dtype (a wrong inner size makes np.dot raise: the full kernel
 # then raises PyTorch's error)
 fast_path(_mm_np, "d0.__class__ is _nd and d1.__class__ is _nd and d0.ndim == 2 == d1.ndim "
-          "and d0.dtype is d1.dtype and d0.dtype in _F", "_dot(d0, d1)", _dot=_dot_np_, _F=_F)
+          "and d0.dtype is d1.dtype and d0.dtype in _F", "d0.dot(d1)", _F=_F)
 mm = defop("mm(Tensor self, Tensor mat2) -> Tensor", _mm_np,
            grad={"self": "grad.mm(mat2.t())", "mat2": "self.t().mm(grad)"})
 method("mm", mm)
@@ -126,7 +130,7 @@ def _dot_np(a, b):
 
 
 fast_path(_dot_np, "d0.__class__ is _nd and d1.__class__ is _nd and d0.ndim == 1 == d1.ndim "
-          "and d0.dtype is d1.dtype and d0.dtype in _F", "_dot(d0, d1)", _dot=_dot_np_, _F=_F)
+          "and d0.dtype is d1.dtype and d0.dtype in _F", "d0.dot(d1)", _F=_F)
 dot = defop("dot(Tensor self, Tensor tensor) -> Tensor", _dot_np,
             grad={"self": "grad * tensor", "tensor": "grad * self"},
             via=("write", 1))   # Note [Kernels that re-enter the dispatcher] (_defop.py)
@@ -215,9 +219,9 @@ def _not_a_tensor(fn, name, pos, v):
 
 
 def _matmul(ks, self, other):
-    if not isinstance(self, _Tensor):
+    if not (self.__class__ is _Tensor or isinstance(self, _Tensor)):
         raise _not_a_tensor("matmul", "input", 1, self)
-    if not isinstance(other, _Tensor):
+    if not (other.__class__ is _Tensor or isinstance(other, _Tensor)):
         raise _not_a_tensor("matmul", "other", 2, other)
     d1, d2 = self._data.ndim, other._data.ndim
     # the common cases first, through the inner op's kernel for this very key set (Note
@@ -317,6 +321,9 @@ _mm_cache, _dot_cache = _mm_op._cache, _dot_op._cache   # cleared in place, neve
 _mv_rd = OPS["aten::mv"].redispatch
 matmul = defop("matmul(Tensor self, Tensor other) -> Tensor", composite=_matmul,
                composite_keys=True)
+_matmul_cache, _matmul_resolve = matmul._op._cache, matmul._op._resolve
+
+
 def _matmul_method(self, other):
     if not isinstance(other, _Tensor):
         raise _not_a_tensor("matmul", "other", 1, other)
@@ -329,7 +336,16 @@ method("matmul", _matmul_method)
 def _matmul_operator(self, other):
     # anything but a tensor: let Python raise "unsupported operand type(s) for @" (PyTorch)
     if other.__class__ is _Tensor or isinstance(other, _Tensor):
-        return matmul(self, other)
+        # ``matmul(self, other)`` with its call function's body inlined (the operator is the
+        # common spelling): the operands' key set under the thread's record, then the kernel
+        # the dispatcher chose for it
+        r = current_record()
+        ks = (self._dispatch_keys | other._dispatch_keys | r[0]) & ~r[1]
+        try:
+            k = _matmul_cache[ks]
+        except KeyError:
+            k = _matmul_resolve(ks)
+        return k(ks, self, other)
     return NotImplemented
 
 

@@ -14,6 +14,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from dispatch.record import current_record
 from .. import _dtype as D
 from .._defop import FORMULA_NS, defop, fast_path, method
 from .. import _tensor as T
@@ -61,9 +62,21 @@ sum_dim = defop("sum.dim_IntList(Tensor self, int[1]? dim, bool keepdim=False, *
     via=("write", 1))
 
 
+_sum_cache, _sum_resolve = sum_._op._cache, sum_._op._resolve
+_record = current_record
+
+
 def _sum_method(self, dim=None, keepdim=False, *, dtype=None):
     if dim is None and not keepdim:
-        return sum_(self, dtype=dtype)
+        # ``sum_(self, dtype=dtype)`` with its call function's body inlined: the key set of
+        # ``self`` under the thread's record, then the kernel the dispatcher chose for it
+        r = _record()
+        ks = (self._dispatch_keys | r[0]) & ~r[1]
+        try:
+            k = _sum_cache[ks]
+        except KeyError:
+            k = _sum_resolve(ks)
+        return k(ks, self, dtype)
     return sum_dim(self, dim, keepdim, dtype=dtype)
 
 
@@ -114,9 +127,18 @@ mean_dim = defop("mean.dim(Tensor self, int[1]? dim, bool keepdim=False, *, "
     via=("out", "sum", 2))
 
 
+_mean_cache, _mean_resolve = mean._op._cache, mean._op._resolve
+
+
 def _mean_method(self, dim=None, keepdim=False, *, dtype=None):
     if dim is None and not keepdim:
-        return mean(self, dtype=dtype)
+        r = _record()        # ``mean(self, dtype=dtype)``, inlined as in _sum_method
+        ks = (self._dispatch_keys | r[0]) & ~r[1]
+        try:
+            k = _mean_cache[ks]
+        except KeyError:
+            k = _mean_resolve(ks)
+        return k(ks, self, dtype)
     return mean_dim(self, dim, keepdim, dtype=dtype)
 
 
