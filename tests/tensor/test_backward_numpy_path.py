@@ -73,6 +73,10 @@ UNARY = {
     "pow_half": lambda x: x ** 0.5, "pow0": lambda x: x ** 0, "pow_neg": lambda x: x ** -1,
     "pow3": lambda x: x.pow(3.0), "pow_bool": lambda x: x.pow(True),
     "relu_": lambda x: (x * 1).relu_(), "exp_": lambda x: (x * 1).exp_(),
+    "relu_big": lambda x: x.reshape(-1).repeat(1100).relu(),    # the bit-masking path
+    "sum": lambda x: x.sum() * 1, "sum_dim": lambda x: x.sum(-1) * 1 if x.dim() else x.sum(),
+    "sum_keep": lambda x: x.sum(0, keepdim=True) * 1 if x.dim() else x.sum(),
+    "sum_dims": lambda x: x.sum((0, -1)) * 1 if x.dim() > 1 else x.sum(),
 }
 
 

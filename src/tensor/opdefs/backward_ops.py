@@ -8,7 +8,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import defop, method, FORMULA_NS
-from ._util import wrap_dim
+from ._util import dims_arg, wrap_dim
 
 
 _add_reduce = np.add.reduce
@@ -273,6 +273,14 @@ def _mean_grad(grad, self_shape, self_numel):
     return out
 
 
+def _expand_reduced_np(grad, shape, dim, keepdim):
+    """``expand_reduced`` (reduction.py) on arrays: the reduced dims back, then broadcast."""
+    shape = tuple(shape)
+    if not keepdim and dim is not None and shape:
+        grad = np.expand_dims(grad, dims_arg(dim, len(shape)))
+    return np.broadcast_to(grad, shape)
+
+
 def _mse_grad(grad, self, target, reduction):
     """``mse_backward(grad, self, target, reduction)`` (nn.py)."""
     d = K.sub(self, target, 1)
@@ -358,6 +366,11 @@ _twins(["addmm"], {
     "mat2": ("mat1.t().mm(grad) if alpha == 1 else mat1.t().mm(grad) * alpha",
              lambda alpha, mat1, grad: K.mm(mat1.T, grad) if alpha == 1 else
              K.mul(K.mm(mat1.T, grad), alpha))})
+_twins(["sum"], {"self": ("grad.expand(self_shape)",
+                          lambda grad, self_shape: np.broadcast_to(grad, tuple(self_shape)))})
+_twins(["sum.dim_IntList"], {"self": ("expand_reduced(grad, self_shape, dim, keepdim)",
+                                      lambda grad, self_shape, dim, keepdim:
+                                      _expand_reduced_np(grad, self_shape, dim, keepdim))})
 _twins(["mean"], {"self": ("grad.expand(self_shape) / max(self_numel, 1) if self_numel else "
                            "grad.expand(self_shape) * float('nan')",
                            lambda grad, self_shape, self_numel:
