@@ -18,6 +18,9 @@ dispatcher.
 
 from __future__ import annotations
 
+import builtins
+import re
+
 import numpy as np
 
 from dispatch import keys as _k
@@ -265,31 +268,85 @@ class Size(tuple):
         return n
 
 
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+                 "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                 "privateuseone")
+_DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::([1-9][0-9]*|0))?")   # type[:index]
+
+
 class device:
-    """The only device: ``cpu``."""
+    """A device name, as PyTorch's ``torch.device``: any of PyTorch's device types can be
+    named (``device('cuda:1')``), but tensors live on the CPU only — asking for another
+    device where a tensor is made or moved raises PyTorch's error for a CPU-only build."""
 
     __slots__ = ("type", "index")
 
     def __init__(self, type="cpu", index=None):
         if isinstance(type, device):
+            if index is not None:
+                raise RuntimeError("device(): an index cannot be passed with a device object")
             type, index = type.type, type.index
-        if type not in ("cpu",):
-            raise AssertionError(f"Torch not compiled with CUDA enabled (tensorkeys runs on "
-                                 f"the CPU only; asked for {type!r})")
+        elif isinstance(type, builtins.int) and not isinstance(type, builtins.bool):
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        elif not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got "
+                            f"({builtins.type(type).__name__}), but expected one of: (torch.device "
+                            "device), (str type, int index = -1)")
+        else:
+            m = _DEVICE_STRING.fullmatch(type)
+            if m is None:
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            name, idx = m.group(1), m.group(2)
+            if name not in _DEVICE_TYPES:
+                raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at "
+                                   f"start of device string: {type}")
+            if idx is not None:
+                if index is not None:
+                    raise RuntimeError(f"type (string) must not include an index because index "
+                                       f"was passed explicitly: {type}")
+                index = builtins.int(idx)
+            type = name
+        if index is not None:
+            if not isinstance(index, builtins.int) or isinstance(index, builtins.bool):
+                raise TypeError(f"device(): argument 'index' (position 2) must be int, not "
+                                f"{builtins.type(index).__name__}")
+            if index < 0:
+                raise RuntimeError("Device index must not be negative")
         self.type = type
         self.index = index
 
     def __repr__(self):
-        return f"device(type='{self.type}')"
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __str__(self):
-        return self.type
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other):
-        return isinstance(other, device) and other.type == self.type or other == self.type
+        return isinstance(other, device) and other.type == self.type \
+            and other.index == self.index
 
     def __hash__(self):
-        return hash(self.type)
+        return hash((self.type, self.index))
+
+    def __reduce__(self):
+        return (device, (str(self),))
+
+
+def check_cpu(dev):
+    """Refuse, as PyTorch's CPU-only build does, to put a tensor or module on any device but
+    the CPU (``dev`` is a device, a string, or None for the default)."""
+    if dev is None:
+        return
+    d = dev if isinstance(dev, device) else device(dev)
+    if d.type == "cpu":
+        return
+    if d.type == "cuda":
+        raise AssertionError("Torch not compiled with CUDA enabled. Hint: tensorkeys runs on "
+                             "the CPU only; use device='cpu' (or leave device unset).")
+    raise RuntimeError(f"PyTorch is not linked with support for {d.type} devices. Hint: "
+                       "tensorkeys runs on the CPU only; use device='cpu'.")
 
 
 _CPU_DEVICE = device("cpu")

@@ -38,7 +38,7 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         if device is not None:
-            T.device(device)                # refuses anything but the CPU
+            T.check_cpu(device)             # refuses anything but the CPU
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(factories.empty((out_features, in_features), dtype=dtype))
@@ -339,7 +339,7 @@ class LayerNorm(Module):
                  device=None, dtype=None):
         super().__init__()
         if device is not None:
-            T.device(device)                # refuses anything but the CPU
+            T.check_cpu(device)             # refuses anything but the CPU
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)
@@ -434,7 +434,7 @@ class Embedding(Module):
                  _freeze=False, device=None, dtype=None):
         super().__init__()
         if device is not None:
-            T.device(device)
+            T.check_cpu(device)
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         if padding_idx is not None:

@@ -144,7 +144,7 @@ def _discard_imag(a, dt):
 # -- _to_copy ------------------------------------------------------------------------------
 def _to_copy_np(a, dtype, layout, device, pin_memory, non_blocking, memory_format):
     if device is not None:
-        T.device(device)             # refuses anything but the CPU
+        T.check_cpu(device)          # refuses anything but the CPU
     dt = a.dtype if dtype is None else D.to_dtype(dtype).np
     a = _discard_imag(a, dt)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -212,7 +212,7 @@ def _to(self, *args, **kwargs):
     if len(rest) >= 2:           # (non_blocking, copy[, memory_format])
         copy = rest[1]
     if device is not None:
-        T.device(device)          # refuses anything but the CPU
+        T.check_cpu(device)       # refuses anything but the CPU
     if dtype is not None:
         if isinstance(dtype, str):
             raise TypeError(f"to() received an invalid combination of arguments - got "
