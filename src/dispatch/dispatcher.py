@@ -135,7 +135,7 @@ class OpOverload:
     """One operator overload, e.g. ``aten::add.Tensor``. Call it like a function."""
 
     __slots__ = ("schema", "_name", "_kernels", "_cache", "call", "_ns", "_owner",
-                 "_tensor_args", "__weakref__")
+                 "_tensor_args", "_tensor_only", "__weakref__")
 
     def __init__(self, schema: FunctionSchema, owner=None):
         self.schema = schema
@@ -144,8 +144,30 @@ class OpOverload:
         self._cache: dict[int, Callable] = {}
         self._owner = owner
         self._tensor_args = tuple(schema.tensor_args)
+        self._tensor_only = {}
         self._ns = {}
         self.call = _generate_call(self)
+
+    def require_tensors(self, names, overloaded=False) -> None:
+        """Refuse, at the call, a value without a key set in the Tensor arguments ``names``
+        (which otherwise take part as a wrapped number), with PyTorch's argument-parser
+        TypeError. ``overloaded``: the op's Python signature has several overloads, so the
+        error is PyTorch's "invalid combination of arguments" one.
+
+        Note [Argument checks precede dispatch]: PyTorch's Python binding parses arguments
+        before any kernel runs; so do we, in the generated call function, and only on the
+        failing path (``getattr(x, keys, None) or refuse(...)``), so the check costs a
+        truth test per argument. The call function is recompiled in place (same function
+        object), so every reference already handed out sees the check.
+        """
+        by_name = {a.name: i for i, a in enumerate(self.schema.arguments)}
+        for n in names:
+            i = by_name.get(n)
+            if i is None or (i, "tensor") not in self._tensor_args:
+                raise ValueError(f"{self._name} has no Tensor argument named {n!r}")
+            self._tensor_only[i] = bool(overloaded)
+        fresh = _generate_call(self)
+        self.call.__code__ = fresh.__code__
 
     # -- calling -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -352,9 +374,14 @@ def _generate_call(op: OpOverload) -> Callable:
                 seen_star = True
             params.append(p)
     parts = []
+    positional = [names[i] for i, a in enumerate(schema.arguments) if not a.kwarg_only]
     for i, kind in schema.tensor_args:
         p = names[i]
-        if kind == "tensor":
+        if kind == "tensor" and i in op._tensor_only:
+            ns[f"_nt{i}"] = _make_refusal(op, i, op._tensor_only[i])
+            parts.append(f"(getattr({p}, '{KEYS_ATTR}', None) or "
+                         f"_nt{i}({p}, ({', '.join(positional)},)))")
+        elif kind == "tensor":
             parts.append(f"getattr({p}, '{KEYS_ATTR}', _SC)")
         elif kind == "opt_tensor":
             parts.append(f"getattr({p}, '{KEYS_ATTR}', 0)")
@@ -379,6 +406,44 @@ def _generate_call(op: OpOverload) -> Callable:
     fn.__doc__ = f"{schema}\n\nDispatched through the tensorkeys dispatcher."
     fn._op = op
     return fn
+
+
+def argument_type_error(message):
+    """A Tensor-only argument got something else (Note [Argument checks precede dispatch]):
+    a plain TypeError, as PyTorch raises, marked ``method_form`` because its message counts
+    positions as a method call does."""
+    e = TypeError(message)
+    e.method_form = True
+    return e
+
+
+def _make_refusal(op, i, overloaded):
+    """The failing path of a Tensor-only argument (Note [Argument checks precede dispatch]).
+    Positions count as in a method call (``self`` is not counted); ``torch.<name>(...)``
+    forms that take ``self`` as their first argument shift them."""
+    schema = op.schema
+    arg = schema.arguments[i]
+    defaults = [a.default for a in schema.arguments if not a.kwarg_only]
+
+    def refuse(value, positional):
+        if hasattr(value, KEYS_ATTR):       # a key set that happens to be empty
+            return getattr(value, KEYS_ATTR)
+        if not overloaded:
+            raise argument_type_error(f"{schema.name}(): argument '{arg.name}' (position {i}) "
+                                      f"must be Tensor, not {type(value).__name__}")
+        given = list(positional[1:])
+        kept = len(given)
+        while kept:          # trailing arguments left at their defaults were not passed
+            v, d = given[kept - 1], defaults[kept]
+            if d is NO_DEFAULT or type(v) not in (int, float, bool, str, type(None)) or v != d:
+                break
+            kept -= 1
+        kinds = ", ".join("Tensor" if hasattr(v, KEYS_ATTR) else type(v).__name__
+                          for v in given[:kept])
+        raise argument_type_error(f"{schema.name}() received an invalid combination of "
+                                  f"arguments - got ({kinds}), but expected one of:\n (see "
+                                  f"the schema: {schema})")
+    return refuse
 
 
 # -- fallbacks -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ Every op is routed by the dispatcher in ``dispatch``; the mode guards come from 
 """
 
 import builtins as _builtins
+import re as _re
 from dispatch import dispatcher as _dispatcher
 from dispatch import dispatch_trace, dispatch_table, DispatchKeySet, ops  # noqa: F401
 
@@ -85,18 +86,45 @@ def _function(name):
                     return _ops.pointwise.pow_scalar_base(input, args[0].to(float64))
                 return getattr(Tensor, name)(input, *args, **kwargs)
             input = tensor(input)
-        if out is not None:
-            # ``torch.add(a, b, out=c)`` runs the op's out= overload (it writes ``c``, bumps
-            # its version, refuses arguments that require grad in grad mode)
-            over = _OPS.get(f"aten::{name}.out")
-            if over is None:
-                raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
-            return over.call(input, *args, out=out, **kwargs)
-        return getattr(input, name)(*args, **kwargs)
+        try:
+            if out is not None:
+                # ``torch.add(a, b, out=c)`` runs the op's out= overload (it writes ``c``,
+                # bumps its version, refuses arguments that require grad in grad mode)
+                over = _OPS.get(f"aten::{name}.out")
+                if over is None:
+                    raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
+                return over.call(input, *args, out=out, **kwargs)
+            return getattr(input, name)(*args, **kwargs)
+        except TypeError as e:
+            shifted = _as_function_error(name, e)
+            if shifted is None:
+                raise
+            raise shifted from None
     fn.__name__ = name
     fn.__qualname__ = name
     fn.__doc__ = f"``torch.{name}(input, ...)``: same as ``input.{name}(...)``."
     return fn
+
+
+_POSITION = _re.compile(r"\(position (\d+)\)")
+
+
+def _as_function_error(name, e):
+    """An argument error raised by the method ``input.<name>(...)``, restated for
+    ``torch.<name>(input, ...)``: PyTorch counts ``input`` there (positions one further,
+    and ``Tensor`` first among the argument types). None for any other TypeError."""
+    if not getattr(e, "method_form", False):
+        return None
+    msg = str(e)
+    if msg.startswith(f"{name}(): argument '"):
+        msg = _POSITION.sub(lambda m: f"(position {_builtins.int(m.group(1)) + 1})", msg,
+                            count=1)
+        return TypeError(msg)
+    head = f"{name}() received an invalid combination of arguments - got ("
+    if msg.startswith(head):
+        rest = msg[len(head):]
+        return TypeError(head + ("Tensor" if rest.startswith(")") else "Tensor, ") + rest)
+    return None
 
 
 _FUNCTIONS = [

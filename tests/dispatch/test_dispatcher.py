@@ -878,3 +878,40 @@ def test_dispatch_imports_neither_tensor_nor_modes():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, check=True).stdout
     assert out.strip() == "[]"
+
+
+# -- argument checks before dispatch -----------------------------------------------------------
+def test_tensor_only_arguments_refuse_values_without_a_key_set(lib):
+    """require_tensors: an argument without a key set is refused with the argument parser's
+    TypeError (method positions) before any kernel runs; keyed values — even with an empty
+    key set — pass, and the op's existing call function (already handed out) sees the check."""
+    log = []
+    op = define(lib, "g(Tensor self, Tensor other, float k=1.0) -> Tensor")
+    lib.impl("g", logger(log, "cpu"), "CPU")
+    call = op.call
+    assert call(obj("CPU"), 2) is not None          # a number takes part as a wrapped number
+    op.require_tensors(["other"])
+    assert op.call is call
+    with pytest.raises(TypeError, match=r"^g\(\): argument 'other' \(position 1\) must be "
+                                        r"Tensor, not int$") as info:
+        call(obj("CPU"), 2)
+    assert info.value.method_form
+    assert log == ["cpu"]                            # nothing ran for the refused call
+    empty = Obj(0)
+    call(obj("CPU"), empty, 3.0)
+    assert log == ["cpu", "cpu"]
+    with pytest.raises(ValueError, match="no Tensor argument named 'k'"):
+        op.require_tensors(["k"])
+
+
+def test_tensor_only_argument_of_an_overloaded_name(lib):
+    """With several Python signatures, the refusal lists the given argument types (trailing
+    arguments left at their defaults are not counted as given)."""
+    op = define(lib, "h(Tensor self, Tensor mask, float value, int n=3) -> Tensor")
+    lib.impl("h", lambda *a: None, "CPU")
+    op.require_tensors(["mask"], overloaded=True)
+    with pytest.raises(TypeError, match=r"^h\(\) received an invalid combination of arguments "
+                                        r"- got \(int, float\), but expected one of:"):
+        op.call(obj("CPU"), 1, 2.0)
+    with pytest.raises(TypeError, match=r"got \(int, float, int\)"):
+        op.call(obj("CPU"), 1, 2.0, 4)
