@@ -776,7 +776,7 @@ def _make_autograd_kernel(op, spec, kind):
     schema = op.schema
     tpos = tuple((i, k) for i, k in schema.tensor_args)
     record = _make_recorder(op, spec, kind)
-    if kind != "inplace" and all(k != "tensor_list" for _, k in tpos) and tpos:
+    if all(k != "tensor_list" for _, k in tpos) and tpos:
         return _generate_autograd_kernel(op, tpos, record)
 
     def autograd_kernel(ks, *args):
@@ -796,7 +796,7 @@ def _make_autograd_kernel(op, spec, kind):
 
 
 def _generate_autograd_kernel(op, tpos, record):
-    """The Autograd kernel of a functional or view op, unrolled for its tensor arguments.
+    """The Autograd kernel of an op, unrolled for its tensor arguments.
 
     Note [The no-record path is the hot path]: with grad mode off, or no input requiring
     grad, the kernel must only test and redispatch. Generated code tests each tensor argument

@@ -397,6 +397,19 @@ def _inplace(functional, ufunc=None, alpha=False, pre=None):
     chars = getattr(functional, "scalar_chars", "")
 
     def kernel(self, *rest):
+        if ufunc is not None and self.base is None and (not alpha or rest[1] is _ONE):
+            # the commonest case first: ``self`` owns its memory (so no element repeats) and
+            # ``other`` is an array of its shape and dtype that owns its own (so they are
+            # the same array or do not overlap), or a Python float
+            other = rest[0]
+            t = type(other)
+            if (t is _nd and other.base is None and other.dtype == self.dtype and
+                    other.shape == self.shape) or (t is float and self.dtype.char in chars):
+                try:
+                    ufunc(self, other, self)
+                    return
+                except TypeError:       # no numpy loop (bool - bool): nothing written
+                    pass
         check_no_overlap(self, rest)
         if ufunc is not None:
             other = rest[0]
