@@ -25,3 +25,4 @@ del _m, _name, _obj
 # ``torch.nn.modules.module`` spellings some code imports from
 modules = _modules_mod
 modules.module = _module_mod
+from . import utils  # noqa: F401

@@ -56,7 +56,8 @@ from ..opdefs import factories
 __all__ = ["Parameter", "Buffer", "Module", "RemovableHandle", "register_module_forward_pre_hook",
            "register_module_forward_hook", "register_module_buffer_registration_hook",
            "register_module_module_registration_hook",
-           "register_module_parameter_registration_hook"]
+           "register_module_parameter_registration_hook", "register_module_full_backward_hook",
+           "register_module_full_backward_pre_hook", "register_module_backward_hook"]
 
 _Tensor = T.Tensor
 _fresh = T.fresh
@@ -202,6 +203,186 @@ def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
     if always_call:
         _global_forward_hooks_always_called[handle.id] = True
     return handle
+
+
+# -- backward hooks ------------------------------------------------------------------------
+# Note [Module backward hooks]
+#     A full backward hook (``register_full_backward_hook``) or backward pre-hook makes the
+#     module call pass its tensor arguments, and then its tensor outputs, through
+#     ``BackwardHookFunction`` — an identity autograd Function. Its node on the output side
+#     gets a post-hook that receives the gradients w.r.t. the outputs (``grad_output``; the
+#     pre-hooks run there and may replace them); its node on the input side gets a post-hook
+#     that receives the gradients w.r.t. the inputs and calls the user hooks with
+#     ``(module, grad_input, grad_output)`` (a hook may return a new ``grad_input``).
+#     Non-tensor arguments and outputs keep their places as ``None``. When no input requires
+#     grad the hooks run on the output side with ``grad_input`` all ``None``. The outputs are
+#     views made inside a custom Function, so modifying them in place is refused, as in
+#     PyTorch. The legacy ``register_backward_hook`` just hooks the ``grad_fn`` of the first
+#     output tensor (its gradients are that node's, whatever the module did).
+_global_backward_pre_hooks: dict = OrderedDict()
+_global_backward_hooks: dict = OrderedDict()
+_global_is_full_backward_hook = [None]      # True: full hooks, False: legacy hooks
+
+
+def register_module_full_backward_pre_hook(hook):
+    """A backward pre-hook for every module; runs before the module's own."""
+    return _register_global(_global_backward_pre_hooks, hook)
+
+
+def register_module_full_backward_hook(hook):
+    """A full backward hook for every module; runs before the module's own."""
+    if _global_is_full_backward_hook[0] is False:
+        raise RuntimeError("Cannot use both regular backward hooks and full backward hooks as "
+                           "a global Module hook. Please use only one of them.")
+    _global_is_full_backward_hook[0] = True
+    return _register_global(_global_backward_hooks, hook)
+
+
+def register_module_backward_hook(hook):
+    """A legacy backward hook for every module (deprecated in PyTorch)."""
+    if _global_is_full_backward_hook[0] is True:
+        raise RuntimeError("Cannot use both regular backward hooks and full backward hooks as "
+                           "a global Module hook. Please use only one of them.")
+    _global_is_full_backward_hook[0] = False
+    return _register_global(_global_backward_hooks, hook)
+
+
+_HOOK_FUNCTION = []
+
+
+def _backward_hook_function():
+    """``BackwardHookFunction`` (made on first use: the autograd package imports ``nn``'s
+    siblings, so it is not imported at module level)."""
+    if not _HOOK_FUNCTION:
+        from ..autograd.function import Function
+
+        class BackwardHookFunction(Function):
+            @staticmethod
+            def forward(ctx, *args):
+                ctx.mark_non_differentiable(*[a for a in args if not a.requires_grad])
+                return args
+
+            @staticmethod
+            def backward(ctx, *args):
+                return args
+
+        _HOOK_FUNCTION.append(BackwardHookFunction)
+    return _HOOK_FUNCTION[0]
+
+
+class _BackwardHook:
+    """One module call's backward hooks (Note [Module backward hooks])."""
+
+    def __init__(self, module, user_hooks, user_pre_hooks):
+        self.module = module
+        self.user_hooks = user_hooks
+        self.user_pre_hooks = user_pre_hooks
+        self.grad_outputs = None
+        self.n_outputs = -1
+        self.output_tensors_index = None
+        self.n_inputs = -1
+        self.input_tensors_index = None
+        self.input_tensors = ()
+
+    @staticmethod
+    def _pack_with_none(indices, values, size):
+        res = [None] * size
+        for idx, val in zip(indices, values):
+            res[idx] = val
+        return tuple(res)
+
+    def _set_user_hook(self, grad_fn):
+        def hook(grad_input, _):
+            if self.grad_outputs is None:
+                # the gradient reached the inputs without passing through the outputs
+                # (a double backward, say): nothing to report
+                return None
+            # a tensor input that does not require grad gets zeros (PyTorch materialises them)
+            grad_input = [factories.zeros_like(t) if g is None and not t.requires_grad else g
+                          for g, t in zip(grad_input, self.input_tensors)]
+            res = self._pack_with_none(self.input_tensors_index, grad_input, self.n_inputs)
+            for user_hook in self.user_hooks:
+                out = user_hook(self.module, res, self.grad_outputs)
+                if out is None:
+                    continue
+                if len(out) != len(res):
+                    raise RuntimeError("Backward hook returned an invalid number of grad_input, "
+                                       f"got {len(out)}, but expected {len(res)}")
+                res = out
+            self.grad_outputs = None
+            return tuple(res[i] for i in self.input_tensors_index)
+        grad_fn.register_hook(hook)
+
+    def _apply_on_tensors(self, fn, args):
+        from modes import is_grad_enabled
+        idx = [i for i, a in enumerate(args) if isinstance(a, _Tensor)]
+        tensors = [args[i] for i in idx]
+        if not (any(t.requires_grad for t in tensors) and is_grad_enabled()):
+            return args, None
+        new = _backward_hook_function().apply(*tensors)
+        if not isinstance(new, tuple):
+            new = (new,)
+        grad_fns = [t.grad_fn for t in new if t.grad_fn is not None
+                    and t.grad_fn.name() == "BackwardHookFunctionBackward"]
+        if not grad_fns:
+            raise RuntimeError("Error while setting up backward hooks. Please open an issue "
+                               "with a code sample to reproduce this.")
+        fn(grad_fns[0])
+        out = list(args)
+        for i, t in zip(idx, new):
+            out[i] = t
+        return (tuple(out) if type(args) is tuple else type(args)(*out)), idx
+
+    def setup_input_hook(self, args):
+        self.input_tensors = tuple(a for a in args if isinstance(a, _Tensor))
+        res, idx = self._apply_on_tensors(self._set_user_hook, args)
+        self.n_inputs = len(args)
+        self.input_tensors_index = idx
+        return res
+
+    def setup_output_hook(self, args):
+        def fn(grad_fn):
+            def hook(_, grad_output):
+                self.grad_outputs = self._pack_with_none(self.output_tensors_index,
+                                                         grad_output, self.n_outputs)
+                for pre_hook in self.user_pre_hooks:
+                    new = pre_hook(self.module, self.grad_outputs)
+                    if new is None:
+                        continue
+                    if len(new) != len(self.grad_outputs):
+                        raise RuntimeError("Backward pre hook returned an invalid number of "
+                                           f"grad_output, got {len(new)}, but expected "
+                                           f"{len(self.grad_outputs)}")
+                    self.grad_outputs = new
+                local = self.grad_outputs
+                if self.input_tensors_index is None:
+                    # no input requires grad: the hooks run here, with no grad_input
+                    warnings.warn("Full backward hook is firing when gradients are computed "
+                                  "with respect to module outputs since no inputs require "
+                                  "gradients. See https://docs.pytorch.org/docs/main/generated/"
+                                  "torch.nn.Module.html#torch.nn.Module."
+                                  "register_full_backward_hook for more details.", stacklevel=5)
+                    grad_inputs = (None,) * self.n_inputs
+                    for user_hook in self.user_hooks:
+                        res = user_hook(self.module, grad_inputs, self.grad_outputs)
+                        if res is not None and not (isinstance(res, tuple)
+                                                    and all(r is None for r in res)):
+                            raise RuntimeError("Backward hook for Modules where no input "
+                                               "requires gradient should always return None "
+                                               "or None for all gradients.")
+                    self.grad_outputs = None
+                if local is not None:
+                    return tuple(local[i] for i in self.output_tensors_index)
+                return None
+            grad_fn.register_hook(hook)
+
+        is_tuple = isinstance(args, tuple)
+        if not is_tuple:
+            args = (args,)
+        res, idx = self._apply_on_tensors(fn, args)
+        self.n_outputs = len(args)
+        self.output_tensors_index = idx
+        return res if is_tuple else res[0]
 
 
 # -- Parameter / Buffer --------------------------------------------------------------------
@@ -775,22 +956,111 @@ class Module:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
-    def _no_backward_hooks(self, *args, **kwargs):
-        raise NotImplementedError("tensorkeys does not support module backward hooks; "
-                                  "register a hook on the output tensor instead "
-                                  "(out.register_hook(fn)).")
+    # -- backward hooks (Note [Module backward hooks]) ---------------------------------------
+    def register_full_backward_hook(self, hook, prepend=False):
+        """``hook(module, grad_input, grad_output) -> None or new grad_input``, run when the
+        gradients w.r.t. the module's tensor inputs have been computed (tuples, ``None`` for
+        arguments that are not tensors requiring grad)."""
+        if self._is_full_backward_hook is False:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
+                               "on a single Module. Please use only one of them.")
+        self._is_full_backward_hook = True
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
 
-    register_backward_hook = register_full_backward_hook = _no_backward_hooks
-    register_full_backward_pre_hook = _no_backward_hooks
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output) -> None or new grad_output``, run when the gradients
+        w.r.t. the module's outputs have been computed, before they flow into the module."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_backward_hook(self, hook):
+        """The legacy hook: a hook on the ``grad_fn`` of the module's (first) output tensor,
+        called with that node's gradients — deprecated by PyTorch (see the warnings)."""
+        if self._is_full_backward_hook is True:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
+                               "on a single Module. Please use only one of them.")
+        self._is_full_backward_hook = False
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        return handle
+
+    def _get_backward_hooks(self):
+        full, non_full = [], []
+        if _global_is_full_backward_hook[0] is True:
+            full += _global_backward_hooks.values()
+        if self._is_full_backward_hook is True:
+            full += self._backward_hooks.values()
+        if _global_is_full_backward_hook[0] is False:
+            non_full += _global_backward_hooks.values()
+        if self._is_full_backward_hook is False:
+            non_full += self._backward_hooks.values()
+        return full, non_full
+
+    def _get_backward_pre_hooks(self):
+        return [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
+
+    def _maybe_warn_non_full_backward_hook(self, inputs, result, grad_fn):
+        """PyTorch's warnings for the cases where a legacy hook sees partial gradients."""
+        def warn(msg):
+            warnings.warn(msg, FutureWarning, stacklevel=4)
+        if not isinstance(result, _Tensor):
+            if not (isinstance(result, tuple) and all(isinstance(r, _Tensor) for r in result)):
+                warn("Using non-full backward hooks on a Module that does not return a single "
+                     "Tensor or a tuple of Tensors is deprecated and will be removed in future "
+                     "versions. This hook will be missing some of the grad_output. Please use "
+                     "register_full_backward_hook to get the documented behavior.")
+                return
+        else:
+            result = (result,)
+        if not isinstance(inputs, _Tensor):
+            if not (isinstance(inputs, tuple) and all(isinstance(i, _Tensor) for i in inputs)):
+                warn("Using non-full backward hooks on a Module that does not take as input a "
+                     "single Tensor or a tuple of Tensors is deprecated and will be removed in "
+                     "future versions. This hook will be missing some of the grad_input. Please "
+                     "use register_full_backward_hook to get the documented behavior.")
+                return
+        else:
+            inputs = (inputs,)
+        out_fns = {r.grad_fn for r in result if r.grad_fn is not None}
+        if not out_fns or (len(out_fns) == 1 and grad_fn not in out_fns):
+            warn("Using a non-full backward hook when outputs are nested in python data "
+                 "structure is deprecated and will be removed in future versions. This hook "
+                 "will be missing some grad_output.")
+        elif len(out_fns) > 1:
+            warn("Using a non-full backward hook when outputs are generated by different "
+                 "autograd Nodes is deprecated and will be removed in future versions. This "
+                 "hook will be missing some grad_output. Please use register_full_backward_hook "
+                 "to get the documented behavior.")
+        else:
+            in_fns = {i.grad_fn for i in inputs if i.grad_fn is not None}
+            if in_fns != {n[0] for n in grad_fn.next_functions}:
+                warn("Using a non-full backward hook when the forward contains multiple "
+                     "autograd Nodes is deprecated and will be removed in future versions. This "
+                     "hook will be missing some grad_input. Please use "
+                     "register_full_backward_hook to get the documented behavior.")
 
     def _call_impl(self, *args, **kwargs):
         forward_call = self.forward
         if not (self._forward_hooks or self._forward_pre_hooks or _global_forward_hooks
-                or _global_forward_pre_hooks):
+                or _global_forward_pre_hooks or self._backward_hooks
+                or self._backward_pre_hooks or _global_backward_hooks
+                or _global_backward_pre_hooks):
             return forward_call(*args, **kwargs)
 
         result = None
         called_always = set()
+        full_hooks, non_full_hooks, pre_hooks = [], [], []
+        if self._backward_pre_hooks or _global_backward_pre_hooks:
+            pre_hooks = self._get_backward_pre_hooks()
+        if self._backward_hooks or _global_backward_hooks:
+            full_hooks, non_full_hooks = self._get_backward_hooks()
 
         def run():
             nonlocal result, args, kwargs
@@ -808,6 +1078,10 @@ class Module:
                     res = hook(self, args)
                     if res is not None:
                         args = res if isinstance(res, tuple) else (res,)
+            bw_hook = None
+            if full_hooks or pre_hooks:
+                bw_hook = _BackwardHook(self, full_hooks, pre_hooks)
+                args = bw_hook.setup_input_hook(args)
             result = forward_call(*args, **kwargs)
             for hook_id, hook in (*_global_forward_hooks.items(),
                                   *self._forward_hooks.items()):
@@ -821,6 +1095,14 @@ class Module:
                     res = hook(self, args, result)
                 if res is not None:
                     result = res
+            if bw_hook is not None:
+                if not isinstance(result, (_Tensor, tuple)):
+                    warnings.warn("For backward hooks to be called, module output should be a "
+                                  "Tensor or a tuple of Tensors but received "
+                                  f"{type(result)}", stacklevel=3)
+                result = bw_hook.setup_output_hook(result)
+            if non_full_hooks:
+                self._register_legacy_backward_hooks(non_full_hooks, args, result)
             return result
 
         try:
@@ -854,6 +1136,19 @@ class Module:
             raise
 
     __call__ = _call_impl
+
+    def _register_legacy_backward_hooks(self, hooks, args, result):
+        var = result
+        while not isinstance(var, _Tensor):
+            if isinstance(var, dict):
+                var = next(v for v in var.values() if isinstance(v, _Tensor))
+            else:
+                var = var[0]
+        grad_fn = var.grad_fn
+        if grad_fn is not None:
+            for hook in hooks:
+                grad_fn.register_hook(_WrappedHook(hook, self))
+            self._maybe_warn_non_full_backward_hook(args, result, grad_fn)
 
     # -- state dicts (Note [Loading a state dict]) -----------------------------------------
     def _register_state_dict_hook(self, hook):
