@@ -374,28 +374,63 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 
 def pad(input, pad, mode="constant", value=None):
-    """Constant padding (``pad`` lists (before, after) pairs from the last dim backwards)."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad(mode={mode!r}) is not supported by tensorkeys; only "
-                                  "'constant'")
+    """``F.pad``: ``pad`` lists (before, after) pairs from the last dim backwards. Constant
+    padding is the ``constant_pad_nd`` op (negative widths crop); ``reflect``, ``replicate``
+    and ``circular`` gather each padded dim through an index (so their gradients add the
+    copies back), with PyTorch's limits on which inputs each accepts."""
+    pad = tuple(pad)
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.dim():
         raise RuntimeError("Padding length should be less than or equal to two times the "
                            "input dimension but got padding length "
                            f"{len(pad)} and input of dimension {input.dim()}")
+    if mode == "constant":
+        from .opdefs.nn_layers import constant_pad_nd
+        return constant_pad_nd(input, pad, 0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    k = len(pad) // 2
+    if k not in (1, 2, 3) or input.dim() not in (k + 1, k + 2):
+        raise NotImplementedError(f"Padding size {len(pad)} is not supported for "
+                                  f"{input.dim()}D input tensor.")
+    from .opdefs.factories import tensor as _t
+    out = input
     shape = list(input.shape)
-    src = [slice(None)] * len(shape)
-    dst = [slice(None)] * len(shape)
-    for i in range(len(pad) // 2):
-        d = len(shape) - 1 - i
+    for i in range(k):
+        d = input.dim() - 1 - i
         lo, hi = pad[2 * i], pad[2 * i + 1]
         n = shape[d]
-        src[d] = slice(max(-lo, 0), n - max(-hi, 0))
-        dst[d] = slice(max(lo, 0), max(lo, 0) + (n - max(-lo, 0) - max(-hi, 0)))
-        shape[d] = n + lo + hi
-    out = input.new_full(tuple(shape), 0 if value is None else value)
-    out[tuple(dst)] = input[tuple(src)]
+        idx = np.arange(-lo, n + hi)
+        size = n + lo + hi
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise RuntimeError(f"Argument #{4 + 2 * i}: Padding size should be less than "
+                               f"the corresponding input dimension, but got: padding ({lo}, "
+                               f"{hi}) at dimension {d} of input {shape}")
+        if mode != "circular" and k == 1 and size <= 0:
+            raise RuntimeError(f"input (W: {n}) is too small. Calculated output W: {size}")
+        if size < 0:
+            raise RuntimeError(f"Negative padding value is resulting in an empty dimension "
+                               f"(dimension {d} would have size {size})")
+        if mode == "reflect":
+            idx = np.abs(idx)
+            idx = np.where(idx > n - 1, 2 * (n - 1) - idx, idx)
+        elif mode == "replicate":
+            idx = np.clip(idx, 0, n - 1)
+        else:
+            if lo > n or hi > n:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+            # negative widths crop first; the wrap then comes from what is left
+            start, kept = max(-lo, 0), n - max(-lo, 0) - max(-hi, 0)
+            if size and (lo > kept or hi > kept):
+                raise RuntimeError("unsupported operation: some elements of the input tensor "
+                                   "and the written-to tensor refer to a single memory "
+                                   "location. Please clone() the tensor before performing the "
+                                   "operation.")
+            idx = start + np.arange(-max(lo, 0), kept + max(hi, 0)) % max(kept, 1)
+        out = out.index_select(d, _t(idx))
     return out
 
 

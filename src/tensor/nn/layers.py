@@ -37,7 +37,7 @@ def _ntuple(v, n):
 
 def _check_device(device):
     if device is not None:
-        T.device(device)                # refuses anything but the CPU
+        T.check_cpu(device)                # refuses anything but the CPU
 
 
 # -- convolutions --------------------------------------------------------------------------

@@ -899,7 +899,7 @@ class Module:
 
     def to_empty(self, *, device, recurse=True):
         if device is not None:
-            T.device(device)
+            T.check_cpu(device)
         return self._apply(lambda t: factories.empty_like(t), recurse=recurse)
 
     def to(self, *args, **kwargs):
@@ -907,7 +907,7 @@ class Module:
         floating-point and complex parameters and buffers (integer ones keep their dtype)."""
         device, dtype = _parse_to(args, kwargs)
         if device is not None:
-            T.device(device)            # refuses anything but the CPU
+            T.check_cpu(device)            # refuses anything but the CPU
         if dtype is not None:
             if not (dtype.is_floating_point or dtype.is_complex):
                 raise TypeError("nn.Module.to only accepts floating point or complex dtypes, "

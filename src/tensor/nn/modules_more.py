@@ -221,7 +221,7 @@ class PReLU(Module):
         super().__init__()
         if device is not None:
             from .. import _tensor as T
-            T.device(device)                # refuses anything but the CPU
+            T.check_cpu(device)                # refuses anything but the CPU
         self.init = init
         self.weight = Parameter(factories.empty(num_parameters, dtype=dtype))
         self.reset_parameters()
