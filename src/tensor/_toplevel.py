@@ -150,8 +150,11 @@ def column_stack(tensors):
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
              pin_memory=False):
-    from .opdefs.factories import default_generator, tensor
-    g = generator or default_generator()
+    from .opdefs.factories import tensor
+    from ._random import resolve
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    g = resolve(generator, "randperm")
     return tensor(g.permutation(n), dtype=dtype or D.int64, requires_grad=requires_grad)
 
 
@@ -200,3 +203,24 @@ cuda = types.SimpleNamespace(
     manual_seed_all=lambda seed: None, synchronize=lambda device=None: None,
     empty_cache=lambda: None)
 _ = Tensor
+
+
+def _random_surface():
+    """``torch.random``, ``torch.serialization`` and the random / save-load names of the
+    ``torch`` namespace. The two modules are also importable by name (``import
+    tensor.random``), as PyTorch's are."""
+    import sys
+    from . import _random, serialization
+    from .opdefs import factories as F
+    sys.modules.setdefault(f"{__package__}.random", _random)
+    return {
+        "Generator": _random.Generator, "default_generator": _random.default_generator,
+        "seed": _random.seed, "initial_seed": _random.initial_seed,
+        "get_rng_state": _random.get_rng_state, "set_rng_state": _random.set_rng_state,
+        "random": _random, "serialization": serialization, "save": serialization.save,
+        "load": serialization.load, "normal": F.normal, "poisson": F.poisson,
+        "multinomial": F.multinomial,
+    }
+
+
+TOPLEVEL = _random_surface()

@@ -1,28 +1,28 @@
 """Factories and conversions. ``tensor``/``from_numpy`` build tensors directly (as PyTorch's
 Python constructors do); the others are ops without tensor arguments, dispatched to the CPU
-backend like PyTorch's BackendSelect does."""
+backend like PyTorch's BackendSelect does. The random ops live here too (rand/randn/randint,
+``normal``, ``poisson``, ``multinomial`` and the in-place fills ``random_``, ``exponential_``,
+``geometric_``, ``log_normal_``, ``cauchy_``); their generators come from ``_random``."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
 from .. import _dtype as D
 from .. import _tensor as T
+from .. import _random as R
 from .._defop import defop, method
 
 _wrap = T.wrap
 _Tensor = T.Tensor
-_gen = [np.random.default_rng()]
-
-
-def manual_seed(seed: int):
-    """Seed the generator behind rand/randn/randint/dropout (a numpy Generator)."""
-    _gen[0] = np.random.default_rng(int(seed))
-    return _gen[0]
+manual_seed = R.manual_seed
 
 
 def default_generator():
-    return _gen[0]
+    """The generator random ops draw from when given none (``torch.default_generator``)."""
+    return R.default_generator
 
 
 def _np_dtype(dtype, default=None):
@@ -197,26 +197,483 @@ _linspace = defop(f"linspace(Scalar start, Scalar end, int steps, {_FACTORY_TAIL
                   _linspace_np)
 _eye = defop(f"eye.m(SymInt n, SymInt m, {_FACTORY_TAIL}) -> Tensor",
              lambda n, m, dtype, layout, device, pin: np.eye(n, m, dtype=_np_dtype(dtype)))
-_rand = defop(f"rand(SymInt[] size, *, Generator? generator=None, ScalarType? dtype=None, "
-              "Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
-              lambda size, gen, dtype, layout, device, pin:
-              (gen or _gen[0]).random(tuple(size)).astype(_np_dtype(dtype)))
-_randn = defop(f"randn(SymInt[] size, *, Generator? generator=None, ScalarType? dtype=None, "
-               "Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
-               lambda size, gen, dtype, layout, device, pin:
-               (gen or _gen[0]).standard_normal(tuple(size)).astype(_np_dtype(dtype)))
-_randint = defop(f"randint.low(SymInt low, SymInt high, SymInt[] size, *, "
-                 "Generator? generator=None, ScalarType? dtype=None, Layout? layout=None, "
-                 "Device? device=None, bool? pin_memory=None) -> Tensor",
-                 lambda low, high, size, gen, dtype, layout, device, pin:
-                 _randint_np(low, high, size, gen, dtype))
+# -- random sampling ------------------------------------------------------------------------
+# Every kernel draws from its ``generator`` argument (a ``Generator``, or any numpy Generator)
+# or else the default generator, and checks everything before it draws or writes.
+
+_DIGITS = {np.dtype(np.float16): 11, np.dtype(np.float32): 24, np.dtype(np.float64): 53}
+_I64_MIN, _I64_MAX = -2 ** 63, 2 ** 63 - 1
+# the C++ names PyTorch's random_ bounds checks print
+_CPP_NAME = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
+             "int16": "short int", "int32": "int", "int64": "long int", "float16": "c10::Half",
+             "float32": "float", "float64": "double", "complex64": "c10::complex<float>",
+             "complex128": "c10::complex<double>"}
 
 
-def _randint_np(low, high, size, gen, dtype):
-    if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
-                           f">= to={high}")
-    return (gen or _gen[0]).integers(low, high, tuple(size)).astype(_np_dtype(dtype, D.int64))
+def _short(dt):
+    return D._BY_NP[np.dtype(dt)].short
+
+
+def _cpp(dt):
+    return _CPP_NAME[D._BY_NP[np.dtype(dt)].name]
+
+
+def _unsupported(kernel, dt):
+    return NotImplementedError(f'"{kernel}" not implemented for \'{_short(dt)}\'')
+
+
+def _num(x):
+    """A number as C++ streams print it (``-1``, ``0.5``, ``nan``)."""
+    return f"{x:g}"
+
+
+def _uniform(g, shape, dt):
+    """Uniform values in [0, 1) of a floating (or complex: both parts) dtype, made as PyTorch
+    makes them: a random integer below 2**digits, scaled, so no value rounds up to 1."""
+    if dt.kind == "c":
+        part = np.dtype(dt.char.lower())
+        return (_uniform(g, shape, part) + 1j * _uniform(g, shape, part)).astype(dt)
+    d = _DIGITS[dt]
+    return (g.integers(0, 1 << d, shape) * 2.0 ** -d).astype(dt)
+
+
+def _standard_normal(g, shape, dt):
+    """Standard normal values; a complex dtype gets both parts with variance 1/2 each."""
+    if dt.kind == "c":
+        part = np.dtype(dt.char.lower())
+        z = _standard_normal(g, shape, part) + 1j * _standard_normal(g, shape, part)
+        return (z * np.sqrt(0.5)).astype(dt)
+    if dt == np.float64 or dt == np.float32:
+        return g.standard_normal(shape, dtype=dt)
+    return g.standard_normal(shape).astype(dt)
+
+
+def _rand_np(size, gen, dtype, layout, device, pin):
+    dt = _np_dtype(dtype)
+    if dt.kind not in "fc":
+        raise _unsupported("check_uniform_bounds", dt)
+    return _uniform(R.resolve(gen, "rand"), tuple(size), dt)
+
+
+def _randn_np(size, gen, dtype, layout, device, pin):
+    dt = _np_dtype(dtype)
+    if dt.kind not in "fc":
+        raise _unsupported("normal_kernel_cpu", dt)
+    return _standard_normal(R.resolve(gen, "randn"), tuple(size), dt)
+
+
+_RAND_TAIL = ("*, Generator? generator=None, ScalarType? dtype=None, Layout? layout=None, "
+              "Device? device=None, bool? pin_memory=None) -> Tensor")
+_rand = defop(f"rand(SymInt[] size, {_RAND_TAIL}", _rand_np)
+_randn = defop(f"randn(SymInt[] size, {_RAND_TAIL}", _randn_np)
+
+
+def _randint_np(low, high, size, gen, dtype, layout, device, pin):
+    out = np.empty(tuple(size), _np_dtype(dtype, D.int64))
+    _random_from_to(out, low, high, R.resolve(gen, "randint"))
+    return out
+
+
+_randint = defop(f"randint.low(SymInt low, SymInt high, SymInt[] size, {_RAND_TAIL}",
+                 _randint_np)
+
+
+# random_: whole numbers drawn uniformly from a range that depends on the dtype
+
+def _fit_from(frm, dt):
+    """PyTorch's ``update_from``: raise ``from`` to a value the floating dtype holds."""
+    with np.errstate(over="ignore"):
+        v = dt.type(frm + 1)
+    if np.isfinite(v) and int(v) < frm:
+        n = abs(frm + 1).bit_length() - 1
+        frm = int(v) + (1 << (n - _DIGITS[dt] + 1))
+    return frm
+
+
+def _fit_to(to, dt):
+    """PyTorch's ``update_to``: lower ``to`` to a value the floating dtype holds."""
+    with np.errstate(over="ignore"):
+        v = dt.type(to - 1)
+    if np.isfinite(v) and int(v) >= to:
+        n = abs(to - 1).bit_length() - 1
+        to = int(v) - (1 << (n - _DIGITS[dt] + 1))
+    return to
+
+
+def _check_bounds(frm, to_inc, dt):
+    """``from`` and ``to - 1`` must fit the dtype; a floating dtype warns past 2**digits,
+    where it cannot hold every whole number."""
+    if dt.kind == "f":
+        lo, hi = float(np.finfo(dt).min), float(np.finfo(dt).max)
+    elif dt.kind == "b":
+        lo, hi = 0, 1
+    elif dt.kind in "iu":
+        lo, hi = int(np.iinfo(dt).min), int(np.iinfo(dt).max)
+    else:
+        raise RuntimeError("check_random_bounds handles only integral, floating-point and "
+                           "boolean types")
+    for v, what in ((frm, "from"), (to_inc, "to - 1")):
+        if not lo <= v <= hi:
+            raise RuntimeError(f"{what} is out of bounds for {_cpp(dt)}")
+    if dt.kind == "f":
+        d = _DIGITS[dt]
+        for v, what in ((frm, "from"), (to_inc, "to - 1")):
+            if not -(1 << d) <= v <= 1 << d:
+                warnings.warn(f"{what} is out of bounds [-(2^{d}), 2^{d}]. Due to precision "
+                              f"limitations {_cpp(dt)} can support discrete uniform "
+                              "distribution only within this range. This warning will become "
+                              "an error in version 1.7 release, please fix the code in "
+                              "advance", UserWarning, stacklevel=2)
+
+
+def _fill_ints(a, lo, hi, g):
+    """Write whole numbers drawn uniformly from [lo, hi] into ``a``."""
+    from .casts import writable_dest
+    dst = writable_dest(a, False)
+    np.copyto(dst, g.integers(lo, hi, a.shape, dtype=np.int64, endpoint=True),
+              casting="unsafe")
+
+
+def _random_from_to(a, frm, to, g):
+    """``random_(from, to)``: [from, to); ``to`` None: up to the largest whole number the
+    dtype holds exactly; ``from`` the least int64 as well: any 64-bit pattern."""
+    dt = a.dtype
+    if to is not None:
+        if not frm < to:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                               f"from={frm} >= to={to}")
+        if dt.kind == "f":
+            frm, to = _fit_from(frm, dt), _fit_to(to, dt)
+            if not frm < to:
+                raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than "
+                                   f"'to' casted to dtype, but got from={frm} >= to={to}")
+        _check_bounds(frm, to - 1, dt)
+        _fill_ints(a, frm, to - 1, g)
+    elif frm != _I64_MIN:
+        if dt.kind == "f":
+            to_inc = 1 << _DIGITS[dt]
+            frm = _fit_from(frm, dt)
+            if not frm < to_inc:
+                raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than or "
+                                   f"equal to 'to_inc' casted to dtype, but got from={frm} > "
+                                   f"to_inc={to_inc}")
+        elif dt.kind == "b":
+            to_inc = 1
+        elif dt.kind in "iu":
+            to_inc = int(np.iinfo(dt).max)
+        else:
+            raise RuntimeError("random_from_to_impl handles only integral, floating-point and "
+                               "boolean types")
+        _check_bounds(frm, to_inc, dt)
+        _fill_ints(a, frm, to_inc, g)
+    else:
+        if dt.kind in "bc" or dt == np.float16:
+            raise _unsupported("random_full_64_bits_range_kernel_cpu", dt)
+        if dt not in (np.dtype(np.int64), np.dtype(np.float64), np.dtype(np.float32)):
+            raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only int64, "
+                               "double, float and bfloat16")
+        _fill_ints(a, _I64_MIN, _I64_MAX, g)
+
+
+def _random_np(a, gen):
+    """``random_()``: [0, 2**digits] for a floating dtype, [0, max] for an integer one."""
+    dt = a.dtype
+    if dt.kind == "c":
+        raise _unsupported("random_kernel_cpu", dt)
+    hi = 1 << _DIGITS[dt] if dt.kind == "f" else 1 if dt.kind == "b" else int(np.iinfo(dt).max)
+    _fill_ints(a, 0, hi, R.resolve(gen, "random_"))
+
+
+_GEN_OUT = "*, Generator? generator=None) -> Tensor(a!)"
+_ZERO = {"self": "zeros_like(grad)"}
+random_from = defop(f"random_.from(Tensor(a!) self, int from, int? to, {_GEN_OUT}",
+                    lambda a, frm, to, gen: _random_from_to(a, frm, to,
+                                                            R.resolve(gen, "random_")),
+                    grad=_ZERO, node_name="RandomBackward0")
+random_to = defop(f"random_.to(Tensor(a!) self, int to, {_GEN_OUT}",
+                  lambda a, to, gen: _random_from_to(a, 0, to, R.resolve(gen, "random_")),
+                  grad=_ZERO, node_name="RandomBackward1")
+random_ = defop(f"random_(Tensor(a!) self, {_GEN_OUT}", _random_np, grad=_ZERO,
+                node_name="RandomBackward2")
+
+_RANDOM_SIGNATURES = ("\n * (*, torch.Generator generator = None)\n * (int from, int to, *, "
+                      "torch.Generator generator = None)\n * (int to, *, torch.Generator "
+                      "generator = None)\n")
+
+
+def _int_arg(x, got):
+    if x is None:
+        return None
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+        raise TypeError(f"random_() received an invalid combination of arguments - got "
+                        f"({got}), but expected one of:{_RANDOM_SIGNATURES}")
+    x = int(x)
+    if not _I64_MIN <= x <= _I64_MAX:
+        raise ValueError("Overflow when unpacking long long")
+    return x
+
+
+def _random_method(self, *args, generator=None, **kwargs):
+    """``random_()``, ``random_(to)``, ``random_(from, to)`` (``to`` may be None); ``from``
+    and ``to`` may be passed by name."""
+    if len(args) > 2:
+        raise TypeError(f"random_() takes 2 positional arguments but {len(args)} were given")
+    got = ", ".join([type(a).__name__ for a in args]
+                    + [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
+    extra = set(kwargs) - {"from", "to"}
+    if extra or ("from" in kwargs and args) or ("to" in kwargs and len(args) == 2):
+        raise TypeError(f"random_() received an invalid combination of arguments - got "
+                        f"({got}, ), but expected one of:{_RANDOM_SIGNATURES}")
+    given = list(args)
+    if "from" in kwargs:
+        given.append(kwargs["from"])
+    if "to" in kwargs:
+        given.append(kwargs["to"])
+    values = [_int_arg(v, got) for v in given]
+    if len(values) == 2:
+        return random_from(self, values[0], values[1], generator=generator)
+    if len(values) == 1 and "from" in kwargs:
+        return random_from(self, values[0], None, generator=generator)
+    if len(values) == 1:
+        return random_to(self, values[0], generator=generator)
+    return random_(self, generator=generator)
+
+
+method("random_", _random_method)
+
+
+# continuous and discrete in-place distributions
+
+def _continuous_only(a, name):
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"{name} distribution is a continuous probability distribution. "
+                           f"dtype must be a floating point but you specified "
+                           f"{_short(a.dtype) if name == 'Exponential' else _cpp(a.dtype)}")
+
+
+def _write(a, values):
+    from .casts import writable_dest
+    dst = writable_dest(a, False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        np.copyto(dst, values, casting="unsafe")
+
+
+def _exponential_np(a, lambd, gen):
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_num(lambd)}")
+    _continuous_only(a, "Exponential")
+    _write(a, R.resolve(gen, "exponential_").exponential(1.0, a.shape) / lambd)
+
+
+def _geometric_np(a, p, gen):
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_num(p)}")
+    if a.dtype.kind in "bc":
+        raise _unsupported("geometric_cpu", a.dtype)
+    _write(a, R.resolve(gen, "geometric_").geometric(p, a.shape))
+
+
+def _log_normal_np(a, mean, std, gen):
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_num(std)}")
+    if a.dtype.kind != "f":
+        raise _unsupported("log_normal_cpu", a.dtype)
+    _write(a, R.resolve(gen, "log_normal_").lognormal(mean, std, a.shape))
+
+
+def _cauchy_np(a, median, sigma, gen):
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_num(sigma)}")
+    _continuous_only(a, "Cauchy")
+    _write(a, median + sigma * R.resolve(gen, "cauchy_").standard_cauchy(a.shape))
+
+
+exponential_ = defop(f"exponential_(Tensor(a!) self, float lambd=1, {_GEN_OUT}",
+                     _exponential_np, grad=_ZERO)
+geometric_ = defop(f"geometric_(Tensor(a!) self, float p, {_GEN_OUT}", _geometric_np,
+                   grad=_ZERO)
+log_normal_ = defop(f"log_normal_(Tensor(a!) self, float mean=1, float std=2, {_GEN_OUT}",
+                    _log_normal_np, grad=_ZERO)
+cauchy_ = defop(f"cauchy_(Tensor(a!) self, float median=0, float sigma=1, {_GEN_OUT}",
+                _cauchy_np, grad=_ZERO)
+method("exponential_", lambda self, lambd=1.0, *, generator=None:
+       exponential_(self, lambd, generator=generator))
+method("geometric_", lambda self, p, *, generator=None:
+       geometric_(self, p, generator=generator))
+method("log_normal_", lambda self, mean=1.0, std=2.0, *, generator=None:
+       log_normal_(self, mean, std, generator=generator))
+method("cauchy_", lambda self, median=0.0, sigma=1.0, *, generator=None:
+       cauchy_(self, median, sigma, generator=generator))
+
+
+# normal: four overloads by which of mean / std are tensors
+
+def _normal_checks_std(std):
+    if std.dtype.kind == "c":
+        raise RuntimeError("normal expects standard deviation to be non-complex")
+    if std.size and not (std >= 0).all():
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+
+
+def _check_std(std):
+    if not std >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_num(std)}")
+
+
+def _normal_values(shape, dt, mean, std, gen):
+    if dt.kind not in "fc":
+        raise _unsupported("normal_kernel_cpu", dt)
+    z = _standard_normal(R.resolve(gen, "normal"), shape, dt)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return (mean + std * z).astype(dt)
+
+
+def _normal_tensor_float(mean, std, gen):
+    _check_std(std)
+    return _normal_values(mean.shape, mean.dtype, mean, std, gen)
+
+
+def _normal_float_tensor(mean, std, gen):
+    _normal_checks_std(std)
+    return _normal_values(std.shape, std.dtype, mean, std, gen)
+
+
+def _normal_tensor_tensor(mean, std, gen):
+    _normal_checks_std(std)
+    from ._util import broadcast_error
+    try:
+        shape = np.broadcast_shapes(mean.shape, std.shape)
+    except ValueError:
+        raise broadcast_error(mean.shape, std.shape) from None
+    return _normal_values(shape, mean.dtype, mean, std, gen)
+
+
+def _normal_float_float(mean, std, size, gen, dtype, layout, device, pin):
+    _check_std(std)
+    return _normal_values(tuple(size), _np_dtype(dtype), mean, std, gen)
+
+
+_GEN_T = "*, Generator? generator=None) -> Tensor"
+normal_tensor_float = defop(f"normal.Tensor_float(Tensor mean, float std=1, {_GEN_T}",
+                            _normal_tensor_float, grad={"mean": "grad.new_zeros(mean_shape)"},
+                            node_name="NormalBackward1")
+normal_float_tensor = defop(f"normal.float_Tensor(float mean, Tensor std, {_GEN_T}",
+                            _normal_float_tensor, grad={"std": "grad.new_zeros(std_shape)"},
+                            node_name="NormalBackward2")
+normal_tensor_tensor = defop(f"normal.Tensor_Tensor(Tensor mean, Tensor std, {_GEN_T}",
+                             _normal_tensor_tensor,
+                             grad={"mean": "grad.new_zeros(mean_shape)",
+                                   "std": "grad.new_zeros(std_shape)"},
+                             node_name="NormalBackward3")
+normal_float_float = defop(f"normal.float_float(float mean, float std, SymInt[] size, "
+                           f"{_RAND_TAIL}", _normal_float_float)
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False, layout=None, pin_memory=False):
+    """``torch.normal``: samples with the given means and standard deviations; each of them
+    a tensor (broadcast together) or a number (then ``size`` gives the shape)."""
+    mt, st = isinstance(mean, _Tensor), isinstance(std, _Tensor)
+    if mt or st:
+        if size is not None or dtype is not None:
+            raise TypeError(_normal_signature_error(mean, std, size))
+        if mt and st:
+            return normal_tensor_tensor(mean, std, generator=generator)
+        if mt:
+            return normal_tensor_float(mean, float(std), generator=generator)
+        return normal_float_tensor(float(mean), std, generator=generator)
+    if size is None:
+        raise TypeError(_normal_signature_error(mean, std, size))
+    if isinstance(size, int) or not all(isinstance(n, int) for n in size):
+        raise TypeError(_normal_signature_error(mean, std, size))
+    return _finish(normal_float_float(float(mean), float(std), tuple(size), generator=generator,
+                                      dtype=dtype), requires_grad)
+
+
+def _normal_signature_error(*args):
+    got = ", ".join(type(a).__name__ for a in args if a is not None)
+    return (f"normal() received an invalid combination of arguments - got ({got}), but "
+            "expected one of:\n * (Tensor mean, Tensor std, *, torch.Generator generator = "
+            "None, Tensor out = None)\n * (Tensor mean, float std = 1, *, torch.Generator "
+            "generator = None, Tensor out = None)\n * (float mean, Tensor std, *, "
+            "torch.Generator generator = None, Tensor out = None)\n * (float mean, float std, "
+            "tuple of ints size, *, torch.Generator generator = None, Tensor out = None, "
+            "torch.dtype dtype = None, torch.layout layout = None, torch.device device = "
+            "None, bool pin_memory = False, bool requires_grad = False)\n")
+
+
+# poisson and multinomial
+
+def _poisson_np(rates, gen):
+    if rates.dtype.kind != "f":
+        raise _unsupported("poisson_cpu", rates.dtype)
+    if rates.size and not (rates >= 0).all():
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    g = R.resolve(gen, "poisson")
+    lam = rates.astype(np.float64)
+    # past numpy's largest rate the count does not fit int64: PyTorch's cast gives int64's min
+    big = lam > 1e18
+    out = np.asarray(g.poisson(np.where(big, 0.0, lam)), np.float64)
+    out[big] = float(_I64_MIN)
+    return out.astype(rates.dtype)
+
+
+poisson = defop("poisson(Tensor self, Generator? generator=None) -> Tensor", _poisson_np,
+                grad={"self": "zeros_like(grad)"})
+
+
+def _multinomial_np(p, n, replacement, gen):
+    if p.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if p.dtype.kind != "f":
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{_short(p.dtype)}")
+    if n <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    cats = p.shape[-1]
+    if not replacement and n > cats:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    if cats > 1 << 24:
+        raise RuntimeError("number of categories cannot exceed 2^24")
+    rows = p.reshape(-1, cats).astype(np.float64)
+    out_shape = (n,) if p.ndim == 1 else (p.shape[0], n)
+    if rows.shape[0] == 0:
+        return np.zeros(out_shape, np.int64)
+    if cats == 0:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
+    g = R.resolve(gen, "multinomial")
+    if not replacement or n == 1:
+        if not (np.isfinite(rows) & (rows >= 0)).all():
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if (rows.sum(axis=1) == 0).any():
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        # p / q with q ~ Exp(1) orders the categories as drawing without replacement does
+        keys = rows / g.exponential(1.0, rows.shape)
+        out = np.argsort(-keys, axis=1, kind="stable")[:, :n]
+    else:
+        if (rows < 0).any() or np.isnan(rows).any():
+            raise RuntimeError("invalid multinomial distribution (encountering probability "
+                               "entry < 0)")
+        if np.isinf(rows).any():
+            raise RuntimeError("invalid multinomial distribution (encountering probability "
+                               "entry = infinity or NaN)")
+        cdf = np.cumsum(rows, axis=1)
+        if (cdf[:, -1] <= 0).any():
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        # normalised so the last entry is exactly 1: a draw u < 1 never lands past the last
+        # category of nonzero probability, nor on any category of probability zero
+        cdf /= cdf[:, -1:]
+        u = g.random((rows.shape[0], n))
+        out = np.stack([np.searchsorted(c, x, side="right") for c, x in zip(cdf, u)])
+    return out.reshape(out_shape).astype(np.int64)
+
+
+multinomial = defop("multinomial(Tensor self, int num_samples, bool replacement=False, *, "
+                    "Generator? generator=None) -> Tensor", _multinomial_np)
+method("multinomial", lambda self, num_samples, replacement=False, *, generator=None:
+       multinomial(self, num_samples, replacement, generator=generator))
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None, out=None):
@@ -259,8 +716,14 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False):
-    if size is None:
+    """``randint(high, size)`` or ``randint(low, high, size)``: whole numbers in [low, high)."""
+    short = size is None
+    if short:
         low, high, size = 0, low, high
+    for pos, name, v in ((1, "low", low), (1 if short else 2, "high", high)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"randint(): argument '{name}' (position {pos}) must be int, not "
+                            f"{type(v).__name__}")
     return _finish(_randint(low, high, tuple(size), generator=generator, dtype=dtype),
                    requires_grad)
 
@@ -289,18 +752,24 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return full(input.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False):
-    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False,
+              layout=None, memory_format=None):
+    return rand(input.shape, generator=generator, dtype=dtype or input.dtype,
+                requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False):
-    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False,
+               layout=None, memory_format=None):
+    return randn(input.shape, generator=generator, dtype=dtype or input.dtype,
+                 requires_grad=requires_grad)
 
 
-def randint_like(input, low, high=None, *, dtype=None, device=None, requires_grad=False):
+def randint_like(input, low, high=None, *, generator=None, dtype=None, device=None,
+                 requires_grad=False, layout=None, memory_format=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, dtype=dtype or input.dtype)
+    return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype,
+                   requires_grad=requires_grad)
 
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
