@@ -96,15 +96,26 @@ class Tensor:
         return self._data.dtype.kind == "c"
 
     def stride(self, dim=None):
-        st = tuple(s // self._data.itemsize for s in self._data.strides)
-        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+        a = self._data
+        st = tuple(s // a.itemsize for s in a.strides)
+        if a.size == 0 and not any(st):
+            # numpy zeroes every stride of a fresh empty array; PyTorch keeps the contiguous
+            # ones (each dim counting as at least 1 long)
+            out, acc = [], 1
+            for n in reversed(a.shape):
+                out.append(acc)
+                acc *= max(n, 1)
+            st = tuple(reversed(out))
+        return st if dim is None else st[_wrap_dim(dim, a.ndim)]
 
     def storage_offset(self) -> int:
-        root = self._base if self._base is not None else None
+        root = self._base
         if root is None:
-            return 0
+            ex = self._extra       # a tensor loaded at an offset into a shared storage
+            return ex.get("storage_offset", 0) if ex else 0
         return (self._data.__array_interface__["data"][0]
-                - root._data.__array_interface__["data"][0]) // self._data.itemsize
+                - root._data.__array_interface__["data"][0]) // self._data.itemsize \
+            + root.storage_offset()
 
     def data_ptr(self) -> int:
         return self._data.__array_interface__["data"][0]

@@ -25,7 +25,7 @@ import zipfile
 import numpy as np
 
 from . import _dtype as D
-from ._tensor import Tensor, device, wrap
+from ._tensor import Tensor, device, own_extra, wrap
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
            "safe_globals"]
@@ -265,9 +265,11 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             t._vc[0] = 1            # PyTorch's load sets the storage: version 1
         if kind == "parameter":
             from .nn.module import Parameter
-            return Parameter(t, requires_grad)
-        if requires_grad:
+            t = Parameter(t, requires_grad)
+        elif requires_grad:
             t.requires_grad_()
+        if offset:
+            own_extra(t)["storage_offset"] = offset // arr.itemsize
         return t
 
     up = _Unpickler(io.BytesIO(z.read(f"{prefix}data.pkl")), weights_only, rebuild)
