@@ -341,9 +341,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 # hardtanh/relu6, logsigmoid, pad, cosine_similarity and embedding are single ops in
 # PyTorch, so their grad_fn names differ here; values and gradients are PyTorch's.)
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    from .opdefs.nn_more import hardtanh as _hardtanh, hardtanh_ as _hardtanh_
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
+    return (_hardtanh_ if inplace else _hardtanh)(input, min_val, max_val)
 
 
 def relu6(input, inplace=False):
@@ -351,7 +352,8 @@ def relu6(input, inplace=False):
 
 
 def logsigmoid(input):
-    return -softplus(-input)
+    from .opdefs.nn_more import log_sigmoid
+    return log_sigmoid(input)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):

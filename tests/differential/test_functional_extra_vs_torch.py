@@ -27,6 +27,13 @@ out = (p.tolist(), x.grad.tolist(), F.pad(T.arange(6.).reshape(2, 3), (-1, 1)).t
     "normalize": "out = F.normalize(T.tensor([[3., 4.], [0., 0.]])).tolist()",
     "relu6 / hardtanh": """
 out = (F.relu6(T.tensor([-1., 3., 9.])).tolist(), F.hardtanh(T.tensor([-2., 0.5, 2.])).tolist())""",
+    "hardtanh / relu6 / logsigmoid graphs": """
+x = T.tensor([-1., 1., 0.5, -2., float('nan'), 6., 3.], requires_grad=True)
+ys = [F.hardtanh(x), F.relu6(x), F.logsigmoid(x), F.hardtanh(x * 1, -0.5, 2., inplace=True),
+      F.relu6(x * 1, inplace=True)]
+grads = [T.autograd.grad(y.sum(), x)[0].tolist() for y in ys]
+out = ([y.grad_fn.name() for y in ys], [y.tolist() for y in ys], grads,
+       F.hardtanh(T.tensor([1, 2, 3]), 0, 2).tolist(), F.logsigmoid(T.tensor([-100., 100.])).tolist())""",
     "softmin": """
 x = T.tensor([[1., 2., 3.]], requires_grad=True)
 y = F.softmin(x, 1)

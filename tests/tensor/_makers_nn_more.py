@@ -144,6 +144,7 @@ def makers(ns):
 
     return {
         "aten::kl_div": m_kl_div, "aten::poisson_nll_loss": m_poisson,
+        "aten::log_sigmoid": ns.unary(),
         "aten::margin_ranking_loss": m_margin_ranking, "aten::hinge_embedding_loss": m_hinge,
         "aten::cosine_embedding_loss": m_cosine_embedding,
         "aten::pairwise_distance": m_pairwise_distance, "aten::triplet_margin_loss": m_triplet,

@@ -83,6 +83,51 @@ threshold_ = defop("threshold_(Tensor(a!) self, Scalar threshold, Scalar value) 
 method("hardshrink", hardshrink)
 
 
+# -- hardtanh / log_sigmoid ----------------------------------------------------------------
+def _hardtanh_np(a, lo, hi):
+    if a.dtype == np.bool_:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    dt = a.dtype
+    if dt.kind in "iu":
+        lo, hi = int(lo), int(hi)
+    return np.minimum(np.maximum(a, _c(lo, dt)), _c(hi, dt))
+
+
+# zero where self is at or past a bound (NaN passes the gradient: it compares false)
+_HTANH = {"self": "where((self <= min_val).logical_or(self >= max_val), 0.0, grad)"}
+hardtanh = defop("hardtanh(Tensor self, Scalar min_val=-1, Scalar max_val=1) -> Tensor",
+                 _hardtanh_np, grad=_HTANH)
+hardtanh_ = defop("hardtanh_(Tensor(a!) self, Scalar min_val=-1, Scalar max_val=1) -> "
+                  "Tensor(a!)", _inplace_of(_hardtanh_np),
+                  grad={"self": "where((result <= min_val).logical_or(result >= max_val), "
+                                "0.0, grad)"}, node_name="HardtanhBackward0")
+
+
+def _log_sigmoid_np(a):
+    """``min(x, 0) - log1p(exp(-|x|))``, stable both ways; computed in float64 and rounded
+    once (PyTorch's float32 kernel may differ in the last bit)."""
+    _float_kernel("log_sigmoid_cpu", a)
+
+    def f(x):
+        with np.errstate(**_QUIET):
+            return np.minimum(x, 0.0) - np.log1p(np.exp(-np.abs(x)))
+    return _rounded(f, a)
+
+
+def log_sigmoid_backward(grad, self):
+    """With ``q = z / (1 + z)``, ``z = exp(-|x|)``: ``1 - q`` below 0, ``q`` above (the
+    arithmetic of PyTorch's kernel)."""
+    z = (-self.abs()).exp()
+    q = z / (z + 1)
+    return grad * where(self < 0, 1 - q, q)
+
+
+FORMULA_NS["log_sigmoid_backward"] = log_sigmoid_backward
+log_sigmoid = defop("log_sigmoid(Tensor self) -> Tensor", _log_sigmoid_np,
+                    grad={"self": "log_sigmoid_backward(grad, self)"},
+                    node_name="LogSigmoidBackward0")
+
+
 # -- hardswish / hardsigmoid / mish --------------------------------------------------------
 def _relu6_shifted(a):
     dt = a.dtype
@@ -348,8 +393,8 @@ def refuse_target_grad(fn, target):
 
 
 def _xlogy_self(t):
-    """``xlogy(t, t)``: ``t * log(t)``, 0 where ``t`` is 0."""
-    return where(t == 0, 0.0, t * t.log())
+    """``xlogy(t, t)``: ``t * log(t)``, 0 where ``t`` is 0 (the op, as PyTorch's kl_div)."""
+    return t.xlogy(t)
 
 
 def _kl_div(self, target, reduction=1, log_target=False):
