@@ -1163,6 +1163,9 @@ class CopyBackwards(G.Node):
         self._src_meta = src_meta
         self._meta = None
 
+    def name(self) -> str:
+        return "torch::autograd::CopyBackwards"      # PyTorch's C++ node keeps its namespace
+
     def apply(self, grads):
         g = grads[0]
         return [None if g is None else _fit_grad(g, self._src_meta)]

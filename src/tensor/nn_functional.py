@@ -370,9 +370,24 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    w12 = (x1 * x2).sum(dim)
-    n12 = ((x1 * x1).sum(dim) * (x2 * x2).sum(dim)).clamp_min(eps * eps)
-    return w12 / n12.sqrt()
+    """PyTorch's steps: each input divided by its norm first (the result stays in [-1, 1]),
+    the norms cloned and clamped to ``eps`` in place under no_grad (so the clamp is not
+    differentiated), then the product summed."""
+    from modes import no_grad
+    from ._dtype import result_type
+    from .linalg import vector_norm
+    common = result_type(x1, x2)
+    if not common.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{short_name(common.np)}")
+    x1, x2 = (x if x.dtype.is_floating_point else x.to(common) for x in (x1, x2))
+    x1, x2 = _broadcast_pair(x1, x2)
+    n1 = vector_norm(x1, 2, dim, keepdim=True).clone()
+    n2 = vector_norm(x2, 2, dim, keepdim=True).clone()
+    with no_grad():
+        n1.clamp_min_(eps)
+        n2.clamp_min_(eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
 def pad(input, pad, mode="constant", value=None):

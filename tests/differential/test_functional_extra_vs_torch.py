@@ -27,6 +27,18 @@ out = (p.tolist(), x.grad.tolist(), F.pad(T.arange(6.).reshape(2, 3), (-1, 1)).t
     "normalize": "out = F.normalize(T.tensor([[3., 4.], [0., 0.]])).tolist()",
     "relu6 / hardtanh": """
 out = (F.relu6(T.tensor([-1., 3., 9.])).tolist(), F.hardtanh(T.tensor([-2., 0.5, 2.])).tolist())""",
+    "cosine_similarity graph, zero vectors, int inputs": """
+x = T.tensor([[1., 2., 3.], [0., 0., 0.]], requires_grad=True)
+y = T.tensor([[1., 0., 1.], [1., 1., 0.]], requires_grad=True)
+r = F.cosine_similarity(x, y)
+r.sum().backward()
+names, n = [], r.grad_fn
+while n is not None:
+    names.append(n.name())
+    n = n.next_functions[0][0] if n.next_functions else None
+out = (r.tolist(), x.grad.tolist(), y.grad.tolist(), names,
+       F.cosine_similarity(T.tensor([[1, 2]]), T.tensor([[1., 0.]])).tolist(),
+       F.cosine_similarity(T.ones(2, 3), T.ones(3), dim=-1).tolist())""",
     "hardtanh / relu6 / logsigmoid graphs": """
 x = T.tensor([-1., 1., 0.5, -2., float('nan'), 6., 3.], requires_grad=True)
 ys = [F.hardtanh(x), F.relu6(x), F.logsigmoid(x), F.hardtanh(x * 1, -0.5, 2., inplace=True),

@@ -96,6 +96,9 @@ class AccumulateGrad(Node):
         super().__init__(())
         self.variable = variable
 
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"     # PyTorch's C++ node keeps its namespace
+
     def apply(self, grads):
         from .engine import accumulate_into_leaf
         accumulate_into_leaf(self.variable, grads[0])
