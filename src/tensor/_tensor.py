@@ -345,18 +345,23 @@ class device:
         return (device, (str(self),))
 
 
+_DEFAULT_DEVICE = [None]       # torch.set_default_device's choice (None: the CPU)
+
+
 def check_cpu(dev):
     """Refuse, as PyTorch's CPU-only build does, to put a tensor or module on any device but
-    the CPU (``dev`` is a device, a string, or None for the default)."""
+    the CPU (``dev`` is a device, a string, or None for the default device)."""
     if dev is None:
-        return
+        dev = _DEFAULT_DEVICE[0]
+        if dev is None:
+            return
     d = dev if isinstance(dev, device) else device(dev)
     if d.type == "cpu":
         return
     if d.type == "cuda":
-        raise AssertionError("Torch not compiled with CUDA enabled. Hint: tensorkeys runs on "
+        raise AssertionError("Torch not compiled with CUDA enabled\nHint: tensorkeys runs on "
                              "the CPU only; use device='cpu' (or leave device unset).")
-    raise RuntimeError(f"PyTorch is not linked with support for {d.type} devices. Hint: "
+    raise RuntimeError(f"PyTorch is not linked with support for {d.type} devices\nHint: "
                        "tensorkeys runs on the CPU only; use device='cpu'.")
 
 

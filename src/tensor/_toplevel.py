@@ -223,4 +223,81 @@ def _random_surface():
     }
 
 
+# -- global settings a script sets -----------------------------------------------------------
+_SETTINGS = {"deterministic": False, "warn_only": False, "matmul_precision": "highest"}
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    """Record the request (``are_deterministic_algorithms_enabled`` reads it back). Every
+    tensorkeys kernel is deterministic already, so none has to refuse or warn."""
+    if not isinstance(mode, bool):
+        raise TypeError(f"_set_deterministic_algorithms(): argument 'mode' (position 1) must "
+                        f"be bool, not {type(mode).__name__}")
+    _SETTINGS["deterministic"] = mode
+    _SETTINGS["warn_only"] = bool(warn_only) and mode
+
+
+def are_deterministic_algorithms_enabled():
+    return _SETTINGS["deterministic"]
+
+
+def is_deterministic_algorithms_warn_only_enabled():
+    return _SETTINGS["warn_only"]
+
+
+def set_float32_matmul_precision(precision):
+    """Recorded for ``get_float32_matmul_precision``; float32 products are always computed in
+    float32 here (PyTorch's CPU kernels ignore the setting too)."""
+    if precision not in ("highest", "high", "medium"):
+        import warnings
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
+                      "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
+        return
+    _SETTINGS["matmul_precision"] = precision
+
+
+def get_float32_matmul_precision():
+    return _SETTINGS["matmul_precision"]
+
+
+def set_default_device(device):
+    """The device factories use when given none. Anything but the CPU is accepted here and
+    refused where a tensor is made, as on PyTorch's CPU-only build."""
+    from ._tensor import _DEFAULT_DEVICE, device as _device
+    _DEFAULT_DEVICE[0] = None if device is None else _device(device)
+
+
+def get_default_device():
+    from ._tensor import _CPU_DEVICE, _DEFAULT_DEVICE, check_cpu
+    check_cpu(None)          # (PyTorch makes a tensor there to find out: same refusal)
+    return _DEFAULT_DEVICE[0] or _CPU_DEVICE
+
+
+def is_complex(input):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_complex(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return input.dtype.is_complex
+
+
+def typename(obj):
+    """``torch.typename``: a tensor's legacy type name, else the object's qualified name."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    qual = getattr(obj, "__qualname__", None) or type(obj).__qualname__
+    if not hasattr(obj, "__qualname__"):
+        module = type(obj).__module__
+    return qual if module in ("", "builtins") else f"{module}.{qual}"
+
+
 TOPLEVEL = _random_surface()
+from . import backends  # noqa: E402
+TOPLEVEL.update(
+    backends=backends, use_deterministic_algorithms=use_deterministic_algorithms,
+    are_deterministic_algorithms_enabled=are_deterministic_algorithms_enabled,
+    is_deterministic_algorithms_warn_only_enabled=is_deterministic_algorithms_warn_only_enabled,
+    set_float32_matmul_precision=set_float32_matmul_precision,
+    get_float32_matmul_precision=get_float32_matmul_precision,
+    set_default_device=set_default_device, get_default_device=get_default_device,
+    is_complex=is_complex, typename=typename)

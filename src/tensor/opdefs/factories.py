@@ -14,6 +14,7 @@ from .. import _dtype as D
 from .. import _tensor as T
 from .. import _random as R
 from .._defop import defop, method
+from .._tensor import _CPU_DEVICE as _CPU, _DEFAULT_DEVICE
 
 _wrap = T.wrap
 _Tensor = T.Tensor
@@ -89,6 +90,8 @@ def _check_data(data, dim=0):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays, tensors)."""
+    if device is not None or _DEFAULT_DEVICE[0] is not None:
+        T.check_cpu(device)
     if isinstance(data, _Tensor):
         arr = np.array(data._data, dtype=_np_dtype(dtype, data.dtype), copy=True)
     elif isinstance(data, np.ndarray):
@@ -115,6 +118,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 def as_tensor(data, dtype=None, device=None):
     """Share memory with ``data`` when possible (a tensor or numpy array of the right dtype)."""
+    if device is not None or _DEFAULT_DEVICE[0] is not None:
+        T.check_cpu(device)
     if isinstance(data, _Tensor):
         return data if dtype is None or D.to_dtype(dtype) is data.dtype else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or D.to_dtype(dtype).np == data.dtype):
@@ -573,6 +578,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
            requires_grad=False, layout=None, pin_memory=False):
     """``torch.normal``: samples with the given means and standard deviations; each of them
     a tensor (broadcast together) or a number (then ``size`` gives the shape)."""
+    if device is not None or _DEFAULT_DEVICE[0] is not None:
+        T.check_cpu(device)
     mt, st = isinstance(mean, _Tensor), isinstance(std, _Tensor)
     if mt or st:
         if size is not None or dtype is not None:
@@ -677,46 +684,66 @@ method("multinomial", lambda self, num_samples, replacement=False, *, generator=
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None, out=None):
+    if device is not None or _DEFAULT_DEVICE[0] is not None:
+        T.check_cpu(device)
     return _finish(_zeros(_size(size), dtype=dtype), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, layout=None, out=None):
+    if device is not None or _DEFAULT_DEVICE[0] is not None:
+        T.check_cpu(device)
     return _finish(_ones(_size(size), dtype=dtype), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    if device is not None or _DEFAULT_DEVICE[0] is not None:
+        T.check_cpu(device)
     return _finish(_empty(_size(size), dtype=dtype), requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None):
+    if device is not None or _DEFAULT_DEVICE[0] is not None:
+        T.check_cpu(device)
     return _finish(_full(tuple(size), fill_value, dtype=dtype), requires_grad)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    if device is not None or _DEFAULT_DEVICE[0] is not None:
+        T.check_cpu(device)
     if end is None:
         start, end = 0, start
     return _finish(_arange(start, end, step, dtype=dtype), requires_grad)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    if device is not None or _DEFAULT_DEVICE[0] is not None:
+        T.check_cpu(device)
     return _finish(_linspace(start, end, steps, dtype=dtype), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    if device is not None or _DEFAULT_DEVICE[0] is not None:
+        T.check_cpu(device)
     return _finish(_eye(n, n if m is None else m, dtype=dtype), requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    if device is not None or _DEFAULT_DEVICE[0] is not None:
+        T.check_cpu(device)
     return _finish(_rand(_size(size), generator=generator, dtype=dtype), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    if device is not None or _DEFAULT_DEVICE[0] is not None:
+        T.check_cpu(device)
     return _finish(_randn(_size(size), generator=generator, dtype=dtype), requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False):
     """``randint(high, size)`` or ``randint(low, high, size)``: whole numbers in [low, high)."""
+    if device is not None or _DEFAULT_DEVICE[0] is not None:
+        T.check_cpu(device)
     short = size is None
     if short:
         low, high, size = 0, low, high
@@ -729,59 +756,78 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 
 
 def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False):
+    if device is not None or _DEFAULT_DEVICE[0] is not None:
+        T.check_cpu(device)
     return full((), value, dtype=dtype or D.get_default_dtype(), requires_grad=requires_grad)
 
 
 def _like(fn):
     def like(input, *args, dtype=None, device=None, requires_grad=False, layout=None,
              memory_format=None):
+        if device is not None:      # (a *_like keeps its input's device)
+            T.check_cpu(device)
         return fn(input.shape, *args, dtype=dtype or input.dtype, requires_grad=requires_grad)
     return like
 
 
-zeros_like = _like(lambda shape, dtype, requires_grad: zeros(shape, dtype=dtype,
+zeros_like = _like(lambda shape, dtype, requires_grad: zeros(shape, dtype=dtype, device=_CPU,
                                                              requires_grad=requires_grad))
-ones_like = _like(lambda shape, dtype, requires_grad: ones(shape, dtype=dtype,
+ones_like = _like(lambda shape, dtype, requires_grad: ones(shape, dtype=dtype, device=_CPU,
                                                            requires_grad=requires_grad))
-empty_like = _like(lambda shape, dtype, requires_grad: empty(shape, dtype=dtype,
+empty_like = _like(lambda shape, dtype, requires_grad: empty(shape, dtype=dtype, device=_CPU,
                                                              requires_grad=requires_grad))
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None):
-    return full(input.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    if device is not None:      # (a *_like keeps its input's device)
+        T.check_cpu(device)
+    return full(input.shape, fill_value, dtype=dtype or input.dtype, device=_CPU,
+                requires_grad=requires_grad)
 
 
 def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False,
               layout=None, memory_format=None):
-    return rand(input.shape, generator=generator, dtype=dtype or input.dtype,
+    if device is not None:      # (a *_like keeps its input's device)
+        T.check_cpu(device)
+    return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=_CPU,
                 requires_grad=requires_grad)
 
 
 def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False,
                layout=None, memory_format=None):
-    return randn(input.shape, generator=generator, dtype=dtype or input.dtype,
+    if device is not None:      # (a *_like keeps its input's device)
+        T.check_cpu(device)
+    return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=_CPU,
                  requires_grad=requires_grad)
 
 
 def randint_like(input, low, high=None, *, generator=None, dtype=None, device=None,
                  requires_grad=False, layout=None, memory_format=None):
+    if device is not None:      # (a *_like keeps its input's device)
+        T.check_cpu(device)
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype,
-                   requires_grad=requires_grad)
+                   device=_CPU, requires_grad=requires_grad)
 
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    if device is not None:      # (a new_* tensor keeps self's device)
+        T.check_cpu(device)
+    return tensor(data, dtype=dtype or self.dtype, device=_CPU, requires_grad=requires_grad)
 
 
 method("new_tensor", new_tensor)
 method("new_zeros", lambda self, *size, dtype=None, device=None, requires_grad=False:
-       zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad))
+       zeros(*size, dtype=dtype or self.dtype, device=device or _CPU,
+             requires_grad=requires_grad))
 method("new_ones", lambda self, *size, dtype=None, device=None, requires_grad=False:
-       ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad))
+       ones(*size, dtype=dtype or self.dtype, device=device or _CPU,
+            requires_grad=requires_grad))
 method("new_empty", lambda self, *size, dtype=None, device=None, requires_grad=False:
-       empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad))
+       empty(*size, dtype=dtype or self.dtype, device=device or _CPU,
+             requires_grad=requires_grad))
 method("new_full", lambda self, size, fill_value, dtype=None, device=None, requires_grad=False:
-       full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad))
+       full(size, fill_value, dtype=dtype or self.dtype, device=device or _CPU,
+            requires_grad=requires_grad))
