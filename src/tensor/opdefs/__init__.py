@@ -4,7 +4,7 @@ from . import factories, pointwise, views, backward_ops, shape, reduction  # noq
 from . import casts, indexing, linalg, nn  # noqa: F401
 from . import extra  # noqa: F401
 from . import aliases  # noqa: F401
-from . import special, linalg_extra, selection, nn_layers, nn_more  # noqa: F401
+from . import special, linalg_extra, selection, nn_layers, nn_more, misc  # noqa: F401
 from . import arg_checks as _arg_checks  # noqa: E402
 
 _arg_checks.apply()       # after every op module: PyTorch's refusals of numbers (see there)

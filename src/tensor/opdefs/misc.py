@@ -1,0 +1,151 @@
+"""Odds and ends of the Tensor API: quantile / nanquantile (PyTorch's composite, step for
+step, so the graph is PyTorch's: sort, view, gather, lerp_, squeeze_), the conjugate
+transposes ``H`` / ``mH`` / ``adjoint`` of real tensors, the legacy ``new`` constructor, and
+the device / layout predicates a CPU-only build answers with False."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype as D
+from .._defop import method
+from .._tensor import Tensor
+
+FUNCTIONS = ["quantile", "nanquantile", "adjoint"]
+TOPLEVEL = {}
+
+_MODES = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(self, q, dim, keepdim, interpolation, ignore_nan, name):
+    from .factories import full_like, scalar_tensor, tensor as _tensor
+    from ._util import wrap_dim
+    if self.dtype not in (D.float32, D.float64):
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if self.numel() == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    if isinstance(q, Tensor):
+        if q.dim() > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        if q.dtype is not self.dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+        qa = q._data
+        if qa.size and (not np.all(qa >= 0) or not np.all(qa <= 1)):
+            raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+        qt = q.detach()
+    else:
+        if isinstance(q, (list, tuple)):
+            return _quantile(self, _tensor(q, dtype=self.dtype), dim, keepdim, interpolation,
+                             ignore_nan, name)
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
+        qt = scalar_tensor(q, dtype=self.dtype)
+    if interpolation not in _MODES:
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest, but got {interpolation}")
+    shape = tuple(self.shape)
+    if dim is None:
+        sorted_ = (self if self.dim() == 1 else self.flatten()).sort()[0]
+        rest = (1,) * len(shape) if keepdim else ()
+    else:
+        d = wrap_dim(dim, max(len(shape), 1))
+        if not shape:
+            sorted_ = self.flatten().sort()[0]
+        elif d == len(shape) - 1:
+            sorted_ = self.sort()[0]
+        else:
+            sorted_ = self.unsqueeze(-1).transpose(d, -1).sort()[0]
+        rest = tuple(1 if i == d else n for i, n in enumerate(shape) if keepdim or i != d)
+    n = sorted_.shape[-1]
+    sorted_ = sorted_.view(rest + (n,))
+    nan = sorted_.isnan()
+    if ignore_nan:
+        ranks = qt * (nan.logical_not().sum(-1, keepdim=True) - 1)
+        ranks.masked_fill_(ranks < 0, 0)
+    else:
+        last = n - 1
+        ranks = (qt * last).masked_fill(nan.any(-1, keepdim=True), last)
+    if interpolation == "lower":
+        ranks.floor_()
+    elif interpolation == "higher":
+        ranks.ceil_()
+    elif interpolation == "nearest":
+        ranks.round_()
+    below = ranks.long()
+    values = sorted_.gather(-1, below)
+    if interpolation in ("linear", "midpoint"):
+        weights = full_like(ranks, 0.5) if interpolation == "midpoint" else ranks - below
+        above = ranks.ceil_().long()
+        values.lerp_(sorted_.gather(-1, above), weights)
+    if qt.dim() == 0:
+        values.squeeze_(-1)
+    else:
+        values.unsqueeze_(0).transpose_(0, -1).squeeze_(-1)
+    return values
+
+
+def _quantile_method(name, ignore_nan):
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+        r = _quantile(self, q, dim, keepdim, interpolation, ignore_nan, name)
+        if out is not None:
+            if tuple(out.shape) != tuple(r.shape):
+                out.resize_(tuple(r.shape))
+            return out.copy_(r)
+        return r
+    quantile.__name__ = quantile.__qualname__ = name
+    return quantile
+
+
+method("quantile", _quantile_method("quantile", False))
+method("nanquantile", _quantile_method("nanquantile", True))
+
+
+# -- conjugate transposes (real tensors: plain transposes) ------------------------------------
+def _mH(self):
+    if self.dim() < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
+                           f"Got {self.dim()}-D tensor.")
+    return self.transpose(-2, -1)
+
+
+def _H(self):
+    if self.dim() not in (0, 2):
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{self.dim()}-D tensor."
+                           + (" For batches of matrices, consider using tensor.mH"
+                              if self.dim() > 2 else ""))
+    return self.transpose(0, 1) if self.dim() == 2 else self
+
+
+def _adjoint(self):
+    if self.dim() < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of "
+                           f"matrices. Got {self.dim()}-D tensor.")
+    return self.transpose(-2, -1)
+
+
+method("mH", property(_mH))
+method("H", property(_H))
+method("adjoint", _adjoint)
+
+
+# -- legacy constructor and predicates --------------------------------------------------------
+def _new(self, *args, **kwargs):
+    """``x.new(...)``: the legacy constructor — sizes (ints or a ``Size``) give an
+    uninitialised tensor of ``x``'s dtype; a sequence, array or tensor gives a copy of it in
+    that dtype."""
+    from .._tensor import Size, check_cpu
+    from .factories import empty, tensor as _tensor
+    check_cpu(kwargs.pop("device", None) or "cpu")
+    if kwargs:
+        raise TypeError(f"new() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if len(args) == 1 and not isinstance(args[0], (int, Size)):
+        return _tensor(args[0], dtype=self.dtype)
+    return empty(*args, dtype=self.dtype) if args else empty(0, dtype=self.dtype)
+
+
+method("new", _new)
+for _flag in ("is_sparse", "is_sparse_csr", "is_quantized", "is_meta", "is_mps", "is_xpu",
+              "is_mkldnn", "is_nested", "is_vulkan", "is_xla", "is_ipu", "is_mtia", "is_maia"):
+    method(_flag, property(lambda self: False))
+method("is_pinned", lambda self, device=None: False)

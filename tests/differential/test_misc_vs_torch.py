@@ -1,0 +1,84 @@
+"""quantile / nanquantile, the conjugate transposes of real tensors, the legacy ``new``
+constructor and the CPU build's predicates, side by side with PyTorch (skipped without
+torch): values, gradients, the graph's node names, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+torch = pytest.importorskip("torch")
+
+import tensor as tk  # noqa: E402
+
+pytestmark = pytest.mark.differential
+
+EXPRS = [
+    "x.quantile(0.3)", "x.quantile(0.3, dim=1)", "x.quantile(0.5, dim=0, keepdim=True)",
+    "x.quantile(torch.tensor([0.25, 0.75]), dim=1, keepdim=True)", "x.nanquantile(0.5, dim=1)",
+    "x.quantile(0.5, keepdim=True)", "x.quantile(torch.tensor([0.1, 0.9]), dim=0)",
+    "x.nanquantile(torch.tensor([0.1, 0.9]))", "torch.quantile(x, 0.2, 1)",
+    "x[0].quantile(0.5, interpolation='lower')", "x[0].quantile(0.5, interpolation='nearest')",
+    "x[0].quantile(0.4, interpolation='midpoint')", "x[0].quantile(0.4, interpolation='higher')",
+    "x[0].quantile(1.5)", "x[0].quantile(0.5, interpolation='foo')",
+    "torch.tensor([1, 2]).quantile(0.5)", "x[0].quantile(torch.tensor([[0.5]]))",
+    "torch.tensor([]).quantile(0.5)", "x[0].quantile(torch.tensor([0.5], dtype=torch.float64))",
+    "x.quantile(torch.tensor([1.5]))", "torch.tensor(3.).quantile(0.5)",
+    "torch.tensor(3.).quantile(0.5, dim=0)", "torch.tensor([0., 1, 2, 3]).quantile(0.5, "
+    "interpolation='nearest')", "x.H", "x.mH", "x.adjoint()", "x[0].H", "torch.ones(2, 3, 4).mH.shape",
+    "torch.ones(2, 3, 4).H", "x[0].mH", "x[0].adjoint()", "x.new(2, 3).shape", "x.new([1, 2])",
+    "x.new(torch.Size([2])).shape", "x.new().shape", "x.is_sparse", "x.is_meta", "x.is_quantized",
+    "x.is_pinned()",
+]
+
+
+def _run(M, expr):
+    x = M.tensor([[1., 5., 2., 8.], [3., float("nan"), 4., 0.]], requires_grad=True)
+    try:
+        r = eval(expr, {"torch": M, "x": x})
+    except Exception as e:   # noqa: BLE001 - the error is what we compare
+        return type(e).__name__, str(e).split("\n")[0]
+    if not isinstance(r, M.Tensor):
+        return "ok", repr(r)
+    if expr.startswith("x.new(") and "[" not in expr:
+        return "ok", tuple(r.shape), str(r.dtype)     # uninitialised values
+    names, n = [], r.grad_fn
+    while n is not None:
+        names.append(n.name())
+        n = n.next_functions[0][0] if n.next_functions else None
+    grad = repr(M.autograd.grad(r.nansum(), x)[0].tolist()) if r.requires_grad else None
+    return "ok", repr(r.tolist()), str(r.dtype), names, grad      # (repr: nan == nan)
+
+
+@pytest.mark.parametrize("expr", EXPRS)
+def test_matches_torch(expr):
+    assert _run(tk, expr) == _run(torch, expr)
+
+
+@settings(max_examples=60)
+@given(data=st.data(), shape=st.lists(st.integers(1, 4), min_size=1, max_size=3),
+       mode=st.sampled_from(["linear", "lower", "higher", "midpoint", "nearest"]),
+       nan=st.booleans(), keepdim=st.booleans())
+def test_quantile_property_matches_torch(data, shape, mode, nan, keepdim):
+    rng = np.random.default_rng(data.draw(st.integers(0, 10 ** 6)))
+    a = rng.integers(-5, 5, size=shape).astype(np.float64) / 2      # ties included
+    if nan:
+        a.reshape(-1)[rng.integers(0, a.size)] = np.nan
+    dim = data.draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+    q = data.draw(st.one_of(st.floats(0, 1), st.lists(st.floats(0, 1), min_size=1,
+                                                         max_size=3)))
+    out = []
+    for M in (tk, torch):
+        x = M.tensor(a, requires_grad=True)
+        qq = M.tensor(q, dtype=M.float64) if isinstance(q, list) else q
+        fns = [lambda: x.quantile(qq, dim, keepdim, interpolation=mode),
+               lambda: x.nanquantile(qq, dim, keepdim, interpolation=mode)]
+        res = []
+        for f in fns:
+            r = f()
+            res.append((r.detach().numpy(), M.autograd.grad(r.nansum(), x)[0].numpy()))
+        out.append(res)
+    for (ra, ga), (rb, gb) in zip(*out):
+        np.testing.assert_allclose(ra, rb, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(ga, gb, rtol=1e-12, atol=1e-12)
