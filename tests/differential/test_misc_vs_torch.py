@@ -82,3 +82,37 @@ def test_quantile_property_matches_torch(data, shape, mode, nan, keepdim):
     for (ra, ga), (rb, gb) in zip(*out):
         np.testing.assert_allclose(ra, rb, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(ga, gb, rtol=1e-12, atol=1e-12)
+
+
+PRODUCTS = [
+    "torch.ones(2, 3).addmm_(a22, b23, beta=0.5, alpha=2)", "torch.ones(3).addmm_(a22, b23)",
+    "torch.ones(2, 1).addmm_(a22, b23)", "torch.ones(3).addmv_(torch.ones(3, 2), v2)",
+    "torch.ones(1).addmv_(torch.ones(3, 2), v2)", "torch.ones(2, 3).addr_(v2, torch.ones(3))",
+    "torch.ones(3).addr_(v2, torch.ones(3))",
+    "torch.ones(2, 2, 3).baddbmm_(torch.ones(2, 2, 4), torch.ones(2, 4, 3), alpha=0.5)",
+    "torch.ones(3).baddbmm_(torch.ones(2, 2, 4), torch.ones(2, 4, 3))",
+    "torch.ones(2, 3).addbmm_(torch.ones(2, 2, 4), torch.ones(2, 4, 3), beta=0)",
+]
+
+
+@pytest.mark.parametrize("expr", PRODUCTS)
+def test_inplace_products_match_torch(expr):
+    def run(M):
+        ns = {"torch": M, "a22": M.arange(4.).reshape(2, 2), "b23": M.arange(6.).reshape(2, 3),
+              "v2": M.tensor([1., -2.])}
+        try:
+            r = eval(expr, ns)
+        except Exception as e:   # noqa: BLE001
+            return type(e).__name__, str(e).split("\n")[0]
+        return r.tolist(), r._version
+    assert run(tk) == run(torch)
+
+
+def test_inplace_product_records_the_functional_node_and_bumps():
+    for M in (tk, torch):
+        w = M.ones(2, 2, requires_grad=True)
+        x = M.ones(2, 3, requires_grad=True).clone()
+        x.addmm_(w, M.ones(2, 3), alpha=3)
+        assert x.grad_fn.name() == "AddmmBackward0" and x._version == 1
+        x.sum().backward()
+        assert w.grad.tolist() == [[9.0, 9.0], [9.0, 9.0]]

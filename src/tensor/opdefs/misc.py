@@ -149,3 +149,61 @@ for _flag in ("is_sparse", "is_sparse_csr", "is_quantized", "is_meta", "is_mps",
               "is_mkldnn", "is_nested", "is_vulkan", "is_xla", "is_ipu", "is_mtia", "is_maia"):
     method(_flag, property(lambda self: False))
 method("is_pinned", lambda self, device=None: False)
+
+
+# -- in-place matrix products --------------------------------------------------------------
+def _inplace_product(name, functional_np, formulas, check=None):
+    """``name_``: the functional kernel's result written into ``self``, which must already have
+    the result's shape (PyTorch's "Bad in-place call" otherwise); same derivative formulas as
+    the functional op (its ``self`` term never reads ``self``'s value)."""
+    from .._defop import OPS, defop
+    schema = str(OPS[f"aten::{name}"].schema)
+    head, tail = schema.split("(", 1)
+    args, ret = tail.rsplit(") -> ", 1)
+    args = args.replace("Tensor self", "Tensor(a!) self", 1)
+    short = head.split("::")[-1]
+
+    def kernel(self, *rest):
+        if check is not None:
+            check(self)
+        r = functional_np(self, *rest)
+        if r.shape != self.shape:
+            raise RuntimeError(f"Bad in-place call: input tensor size "
+                               f"[{', '.join(map(str, self.shape))}] and output tensor size "
+                               f"[{', '.join(map(str, r.shape))}] should match")
+        np.copyto(self, r)
+    op = defop(f"{short}_({args}) -> Tensor(a!)", kernel, grad=formulas)
+    method(f"{short}_", op)
+    return op
+
+
+def _addr_check(self):
+    if self.ndim != 2:
+        raise RuntimeError(f"2D tensor expected, got {self.ndim}D tensor for input")
+
+
+def _declare_inplace_products():
+    from . import extra as E, linalg as L, linalg_extra as LX
+    beta = "grad if beta == 1 else grad * beta"
+    _inplace_product("addmm", L._addmm_np, {
+        "self": beta,
+        "mat1": "grad.mm(mat2.t()) if alpha == 1 else grad.mm(mat2.t()) * alpha",
+        "mat2": "mat1.t().mm(grad) if alpha == 1 else mat1.t().mm(grad) * alpha"})
+    _inplace_product("addmv", E._addmv_np, {
+        "self": beta, "mat": "grad.outer(vec) if alpha == 1 else grad.outer(vec) * alpha",
+        "vec": "mat.t().mv(grad) if alpha == 1 else mat.t().mv(grad) * alpha"})
+    _inplace_product("addr", LX._addr_np, {
+        "self": beta, "vec1": "grad.mv(vec2) * alpha", "vec2": "grad.t().mv(vec1) * alpha"},
+        check=_addr_check)
+    _inplace_product("baddbmm", LX._baddbmm_np, {
+        "self": beta, "batch1": "grad.bmm(batch2.transpose(1, 2)) * alpha",
+        "batch2": "batch1.transpose(1, 2).bmm(grad) * alpha"})
+    _inplace_product("addbmm", LX._addbmm_np, {
+        "self": beta,
+        "batch1": "grad.unsqueeze(0).expand(batch1_shape[0], grad.shape[0], "
+                  "grad.shape[1]).bmm(batch2.transpose(1, 2)) * alpha",
+        "batch2": "batch1.transpose(1, 2).bmm(grad.unsqueeze(0).expand("
+                  "batch1_shape[0], grad.shape[0], grad.shape[1])) * alpha"})
+
+
+_declare_inplace_products()
