@@ -29,7 +29,12 @@ REFUSED = [
     "t.lerp(1, 0.5)", "torch.lerp(t, 1, 0.5)", "t.clone().lerp_(1, t)", "t.masked_fill(1, 2.0)",
     "torch.masked_fill(t, 1, 2.0)", "t.clone().masked_fill_(0, t[0])", "t.scatter(0, 1, 2.0)",
     "torch.scatter(t, 0, 1, t)", "t.clone().scatter_(0, 1, 2.0)", "t.dot(None)", "t.dot('a')",
-    "t.maximum([1.0])",
+    "t.maximum([1.0])", "torch.addbmm(m, 1, b)", "m.clone().addmm_(1, m)", "m.addr(1, t)",
+    "torch.vdot(t, 1)", "t.cross(1)", "t.dist(1)", "t.index_copy(0, 1, t)",
+    "t.index_copy(0, i, 1)", "t.masked_scatter(1, t)", "t.put(1, t)", "t.put(i, 1)",
+    "t.scatter_reduce(0, 1, t, 'sum')", "torch.scatter_reduce(t, 0, i, 1, 'amax')",
+    "t.select_scatter(1, 0, 0)", "t.logaddexp2(1)", "torch.nextafter(t, 1)",
+    "t.heaviside(1)", "torch.lcm(t.long(), 1)",
 ]
 ACCEPTED = [
     "t + 1", "torch.add(t, 1)", "t.pow(2)", "torch.where(t > 1, t, 0.0)", "t.masked_fill(t > 1, 0.5)",

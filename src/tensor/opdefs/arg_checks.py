@@ -32,6 +32,22 @@ SINGLE = {
     "aten::scatter_add_": ("index", "src"),
     **{f"aten::logical_{n}{s}": ("other",) for n in ("and", "or", "xor")
        for s in ("", "_", ".out")},
+    **{f"aten::{n}{s}": ("batch1", "batch2") for n in ("addbmm", "baddbmm") for s in ("", "_")},
+    "aten::addmm_": ("mat1", "mat2"), "aten::addmv_": ("mat", "vec"),
+    "aten::addr": ("vec1", "vec2"), "aten::addr_": ("vec1", "vec2"),
+    "aten::as_strided_scatter": ("src",), "aten::diagonal_scatter": ("src",),
+    "aten::select_scatter": ("src",), "aten::slice_scatter": ("src",),
+    "aten::cholesky_solve": ("input2",), "aten::triangular_solve": ("A",),
+    "aten::cross": ("other",), "aten::dist": ("other",), "aten::vdot": ("other",),
+    "aten::gcd_": ("other",), "aten::lcm": ("other",), "aten::lcm_": ("other",),
+    "aten::ldexp_": ("other",), "aten::logaddexp2": ("other",), "aten::nextafter": ("other",),
+    "aten::nextafter_": ("other",), "aten::heaviside": ("values",),
+    "aten::heaviside_": ("values",),
+    **{f"aten::{n}{s}": ("index", "source") for n in ("index_copy", "index_reduce")
+       for s in ("", "_")},
+    **{f"aten::masked_scatter{s}": ("mask", "source") for s in ("", "_")},
+    **{f"aten::put{s}": ("index", "source") for s in ("", "_")},
+    **{f"aten::scatter_reduce{s}.two": ("index", "src") for s in ("", "_")},
 }
 # names whose Python binding has several signatures: the "invalid combination" error
 OVERLOADED = {
