@@ -547,3 +547,32 @@ def test_default_init_ranges_match_torch():
 ])
 def test_module_errors_match_torch(case):
     same_error(lambda: case(torch), lambda: case(tk))
+
+
+@pytest.mark.parametrize("rows", [
+    [[float("nan"), 1.0], [float("nan"), 2.0]],      # every NaN replaces: the last one wins
+    [[3.0, 3.0], [1.0, 3.0]],                         # ties: the first maximum wins
+    [[1.0, float("nan")], [5.0, 2.0]],
+    [[-float("inf"), -float("inf")], [-float("inf"), -float("inf")]],
+])
+def test_max_pool_nan_and_tie_indices_match_torch(rows):
+    def run(M):
+        x = M.tensor([[rows]], requires_grad=True)
+        v, i = M.nn.functional.max_pool2d(x, 2, return_indices=True)
+        (g,) = M.autograd.grad(v.sum(), x)
+        return repr(v.tolist()), i.tolist(), repr(g.tolist())
+    assert run(tk) == run(torch)
+
+
+@pytest.mark.parametrize("k,s", [(2, 2), (3, 2), (3, 1), (2, 3)])   # overlapping or not
+def test_max_pool_gradient_overlapping_windows_match_torch(k, s):
+    a = np.random.default_rng(k * 10 + s).integers(0, 4, (2, 3, 7, 7)).astype(np.float32)
+
+    def run(M):
+        x = M.tensor(a, requires_grad=True)
+        v = M.nn.functional.max_pool2d(x, k, s)
+        (g,) = M.autograd.grad((v * v).sum(), x)
+        return v.detach().numpy(), g.numpy()
+    (va, ga), (vb, gb) = run(tk), run(torch)
+    np.testing.assert_array_equal(va, vb)
+    np.testing.assert_array_equal(ga, gb)

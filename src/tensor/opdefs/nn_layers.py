@@ -89,24 +89,47 @@ def _crop(buf, p, size):
     return buf[(Ellipsis,) + tuple(slice(pi, pi + n) for pi, n in zip(p, size))]
 
 
+def _offset_slices(off, s, d, out):
+    return tuple(slice(j * di, j * di + (o - 1) * si + 1, si)
+                 for j, di, o, si in zip(off, d, out, s))
+
+
+def _im2col(xp, k, s, d, out):
+    """Columns ``(N, C, K, L)`` of the padded ``xp`` ``(N, C, *L_in)`` (``K`` kernel offsets,
+    ``L`` output positions): one strided copy per kernel offset, each with the output's rows
+    as its inner loop, so the copies run at memory speed (a transposed sliding-window view
+    copies element by element)."""
+    n, c = xp.shape[:2]
+    offsets = list(itertools.product(*(range(ki) for ki in k)))
+    cols = np.empty((n, c, len(offsets)) + tuple(out), xp.dtype)
+    for i, off in enumerate(offsets):
+        cols[:, :, i] = xp[(slice(None), slice(None)) + _offset_slices(off, s, d, out)]
+    return cols.reshape(n, c, len(offsets), math.prod(out))
+
+
+def _col2im(cols, buf, k, s, d, out):
+    """The adjoint of :func:`_im2col`: add ``cols`` ``(N, C, K, L)`` into ``buf``."""
+    n, c = cols.shape[:2]
+    cols = cols.reshape((n, c, cols.shape[2]) + tuple(out))
+    for i, off in enumerate(itertools.product(*(range(ki) for ki in k))):
+        buf[(slice(None), slice(None)) + _offset_slices(off, s, d, out)] += cols[:, :, i]
+    return buf
+
+
 def _conv_np(x, w, s, p, d, g):
-    """Cross-correlation ``(N, C, *L) x (O, C/g, *k) -> (N, O, *out)``."""
+    """Cross-correlation ``(N, C, *L) x (O, C/g, *k) -> (N, O, *out)``: per sample and
+    group, ``W (og, cg*K) @ cols (cg*K, L)`` — one batched matmul, already in the output's
+    layout."""
     nd = w.ndim - 2
-    n, c = x.shape[:2]
+    n = x.shape[0]
     o, cg = w.shape[:2]
     k = w.shape[2:]
     out = tuple(_out_len(x.shape[2 + i], k[i], s[i], p[i], d[i]) for i in range(nd))
-    win = _windows(_pad(x, p), k, s, d, out)                  # (N, C, *out, *k)
-    win = win.reshape((n, g, cg) + out + k)
-    L, K = math.prod(out), math.prod(k)
-    # (g, N, *out, cg, *k) -> (g, N*L, cg*K)
-    perm = (1, 0) + tuple(range(3, 3 + nd)) + (2,) + tuple(range(3 + nd, 3 + 2 * nd))
-    cols = win.transpose(perm).reshape(g, n * L, cg * K)
-    wm = w.reshape(g, o // g, cg * K).transpose(0, 2, 1)     # (g, cg*K, og)
-    r = np.matmul(cols, wm)                                   # (g, N*L, og)
-    r = r.reshape((g, n) + out + (o // g,))
-    r = np.moveaxis(r, -1, 1)                                 # (g, og, N, *out)
-    return np.ascontiguousarray(np.moveaxis(r, 2, 0).reshape((n, o) + out))
+    K, L = math.prod(k), math.prod(out)
+    cols = _im2col(_pad(x, p), k, s, d, out).reshape(n, g, cg * K, L)
+    wm = w.reshape(g, o // g, cg * K)
+    r = np.matmul(wm, cols)                                   # (N, g, og, L)
+    return r.reshape((n, o) + out)
 
 
 def _conv_input_grad_np(gy, w, in_size, s, p, d, g, extra=None):
@@ -117,34 +140,28 @@ def _conv_input_grad_np(gy, w, in_size, s, p, d, g, extra=None):
     o, cg = w.shape[:2]
     k = w.shape[2:]
     out = gy.shape[2:]
-    L, K = math.prod(out), math.prod(k)
-    gm = gy.reshape((n, g, o // g, L)).transpose(1, 0, 3, 2).reshape(g, n * L, o // g)
-    wm = w.reshape(g, o // g, cg * K)
-    cols = np.matmul(gm, wm).reshape((g, n) + tuple(out) + (cg,) + tuple(k))
-    # -> (N, g, cg, *out, *k)
-    perm = (1, 0, 2 + nd) + tuple(range(2, 2 + nd)) + tuple(range(3 + nd, 3 + 2 * nd))
-    cols = cols.transpose(perm).reshape((n, g * cg) + tuple(out) + tuple(k))
+    K, L = math.prod(k), math.prod(out)
+    gm = gy.reshape(n, g, o // g, L)
+    wt = w.reshape(g, o // g, cg * K).transpose(0, 2, 1)     # (g, cg*K, og)
+    cols = np.matmul(wt, gm).reshape(n, g * cg, K, L)         # (N, C, K, L)
     ext = extra or (0,) * nd
     buf = np.zeros((n, g * cg) + tuple(in_size[i] + 2 * p[i] + ext[i] for i in range(nd)),
                    dtype=np.result_type(gy, w))
-    _add_columns(buf, cols, k, s, d, out)
+    _col2im(cols, buf, k, s, d, out)
     return np.ascontiguousarray(_crop(buf, p, in_size))
 
 
 def _conv_weight_grad_np(gy, x, wshape, s, p, d, g):
     """The adjoint of :func:`_conv_np` in its weight: ``-> (O, C/g, *k)``."""
-    nd = len(wshape) - 2
     n = x.shape[0]
     o, cg = wshape[:2]
     k = tuple(wshape[2:])
     out = gy.shape[2:]
-    L, K = math.prod(out), math.prod(k)
-    win = _windows(_pad(x, p), k, s, d, out).reshape((n, g, cg) + tuple(out) + k)
-    # (g, cg, *k, N, *out) -> (g, cg*K, N*L)
-    perm = (1, 2) + tuple(range(3 + nd, 3 + 2 * nd)) + (0,) + tuple(range(3, 3 + nd))
-    cols = win.transpose(perm).reshape(g, cg * K, n * L)
-    gm = gy.reshape((n, g, o // g, L)).transpose(1, 2, 0, 3).reshape(g, o // g, n * L)
-    r = np.matmul(gm, cols.transpose(0, 2, 1))                # (g, og, cg*K)
+    K, L = math.prod(k), math.prod(out)
+    cols = _im2col(_pad(x, p), k, s, d, out).reshape(n, g, cg * K, L)
+    gm = gy.reshape(n, g, o // g, L)
+    # the sum over samples of gy[n] @ cols[n].T (the transposed operand is only a view)
+    r = np.matmul(gm, cols.transpose(0, 1, 3, 2)).sum(0, dtype=gm.dtype)   # (g, og, cg*K)
     return r.reshape(wshape)
 
 
@@ -392,10 +409,21 @@ def _max_pool2d_np(a, kernel_size, stride, padding, dilation, ceil_mode):
         raise NotImplementedError("\"max_pool2d\" not implemented for 'Bool'")
     low = -np.inf if a.dtype.kind in "fc" else np.iinfo(a.dtype).min
     xp = _pad(a, p, low, _right_extra(a, k, s, p, d, out))
-    win = _windows(xp, k, s, d, out)
-    win = win.reshape(win.shape[:-2] + (k[0] * k[1],))
-    arg = np.argmax(win, axis=-1)
-    vals = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
+    # a running maximum over the kernel offsets, each a strided slice (as PyTorch's kernel:
+    # the first maximum wins a tie, and every NaN replaces what came before, so the last
+    # NaN is the one reported)
+    lead = (slice(None),) * (xp.ndim - 2)
+    offsets = list(itertools.product(range(k[0]), range(k[1])))
+    vals = np.array(xp[lead + _offset_slices(offsets[0], s, d, out)])
+    arg = np.zeros(vals.shape, np.int64)
+    floating = a.dtype.kind == "f"
+    for i, off in enumerate(offsets[1:], 1):
+        v = xp[lead + _offset_slices(off, s, d, out)]
+        take = v > vals
+        if floating:
+            take |= np.isnan(v)
+        np.copyto(vals, v, where=take)
+        np.copyto(arg, i, where=take)
     ki, kj = np.divmod(arg, k[1])
     rows = np.arange(out[0]).reshape(-1, 1) * s[0] - p[0] + ki * d[0]
     cols = np.arange(out[1]) * s[1] - p[1] + kj * d[1]
@@ -403,19 +431,31 @@ def _max_pool2d_np(a, kernel_size, stride, padding, dilation, ceil_mode):
     return np.ascontiguousarray(vals), idx
 
 
-def _scatter_by_indices(g, idx, shape):
-    """``grad_input`` of a max pooling: each gradient added at its flat spatial index."""
+def _scatter_by_indices(g, idx, shape, unique=False):
+    """``grad_input`` of a max pooling: each gradient added at its flat spatial index
+    (``unique``: windows that cannot share an element, so a plain assignment does it)."""
     lead = shape[:-2]
     hw = shape[-2] * shape[-1]
     b = math.prod(lead)
     flat = np.zeros(b * hw, dtype=g.dtype)
     offs = (np.arange(b).reshape(-1, 1) * hw + idx.reshape(b, -1)).reshape(-1)
-    np.add.at(flat, offs, g.reshape(-1))
+    if unique:
+        flat[offs] = g.reshape(-1)
+    else:
+        np.add.at(flat, offs, g.reshape(-1))
     return flat.reshape(shape)
 
 
+def _disjoint_windows(kernel_size, stride, dilation):
+    """Whether pooling windows can never share an element (each one ends before the next
+    begins, along both dims)."""
+    k, s, _, d = _pool_args(kernel_size, stride, 0, dilation)
+    return all(si >= (ki - 1) * di + 1 for ki, si, di in zip(k, s, d))
+
+
 def _max_pool2d_backward_np(gy, a, kernel_size, stride, padding, dilation, ceil_mode, idx):
-    return _scatter_by_indices(gy, idx, a.shape)
+    return _scatter_by_indices(gy, idx, a.shape,
+                               _disjoint_windows(kernel_size, stride, dilation))
 
 
 def pool_gather(grad, indices):
