@@ -174,6 +174,9 @@ from ._toplevel import (  # noqa: E402,F401
     can_cast,
 )
 from . import _toplevel as _tl  # noqa: E402
+from .autograd.anomaly import (  # noqa: E402,F401
+    is_anomaly_enabled, is_anomaly_check_nan_enabled, set_anomaly_enabled,
+)
 
 for _name, _fn in getattr(_tl, "TOPLEVEL", {}).items():    # more torch.* names, by module
     globals().setdefault(_name, _fn)

@@ -25,3 +25,5 @@ class grad_mode:
     enable_grad = enable_grad
     set_grad_enabled = set_grad_enabled
     inference_mode = inference_mode
+from . import functional  # noqa: F401,E402
+from .anomaly import detect_anomaly, set_detect_anomaly  # noqa: F401,E402

@@ -32,6 +32,7 @@ from dispatch.record import current_record as _get, set_record as _set, ModeReco
 
 from .. import _tensor as T
 from . import graph as G
+from . import anomaly as _anomaly
 
 _Tensor = T.Tensor
 _NORMAL = T.NORMAL_KEYS
@@ -154,6 +155,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     numpy_sum = not create_graph       # Note [Summing gradients on arrays]
     node = None
     plain = captures is None and needed is None
+    anomaly = _anomaly.ENABLED[0]      # anomaly mode costs one test per node when off
     try:
         while True:
             if node is None:
@@ -164,7 +166,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             if grads is None:
                 grads = []
             if node._pre_hooks:
-                for nr_fn in list(node._pre_hooks):
+                # tensor hooks first, then the node's own pre-hooks (as PyTorch orders them)
+                for nr_fn in sorted(node._pre_hooks, key=_is_node_prehook):
                     grads = _run_pre_hook(node, nr_fn, grads)
             if plain:
                 run_it = True
@@ -184,7 +187,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 meta = node._meta
                 if meta is not None and len(grads) < len(meta):
                     grads = list(grads) + [None] * (len(meta) - len(grads))
-                outs = node.apply(grads)
+                if anomaly:
+                    outs = _anomaly.apply_node(node, grads)
+                else:
+                    outs = node.apply(grads)
                 if node._hooks:
                     for h in list(node._hooks):
                         r = h(tuple(outs), tuple(grads))
@@ -193,6 +199,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     r = None
                 if not retain_graph:
                     node._release()
+                if anomaly:
+                    _anomaly.check_outputs(node, outs)
             else:
                 outs = ()
             grads = None
@@ -238,6 +246,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 push(ready, (-cand._seq, id(cand), cand))
                 cand = None
             node = cand
+    except Exception:
+        if anomaly and node is not None:
+            _anomaly.report_failure(node)
+        raise
     finally:
         _set(rec)
         _current.pop()
@@ -303,8 +315,18 @@ def _add_to_buffer(buffers, node, nr, g):
     buf[nr] = g if prev is None else prev + g
 
 
+def _is_node_prehook(entry):
+    return entry[0] is None
+
+
 def _run_pre_hook(node, nr_fn, grads):
     nr, fn = nr_fn
+    if nr is None:        # Node.register_prehook: fn(grad_outputs) -> new grad_outputs or None
+        meta = node._meta
+        if meta is not None and len(grads) < len(meta):
+            grads = list(grads) + [None] * (len(meta) - len(grads))
+        r = fn(tuple(grads))
+        return grads if r is None else list(r)
     if nr < len(grads) and grads[nr] is not None:
         r = fn(grads[nr])
         if r is not None:
@@ -471,11 +493,20 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         grad_outputs = (None,) * len(outputs)
     elif isinstance(grad_outputs, T.Tensor):
         grad_outputs = (grad_outputs,)
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
+    if is_grads_batched:
+        raise NotImplementedError(
+            "autograd.grad(is_grads_batched=True) needs vmap. Hint: tensorkeys has no vmap; "
+            "call autograd.grad once per row of grad_outputs (with retain_graph=True) and "
+            "stack the results.")
     if allow_unused is None:
         allow_unused = materialize_grads
     res = run_backward(outputs, tuple(grad_outputs), retain_graph, create_graph,
                        inputs=inputs, allow_unused=allow_unused, accumulate=False)
     if materialize_grads:
         from ..opdefs.factories import zeros_like
-        res = tuple(zeros_like(i) if r is None else r for r, i in zip(res, inputs))
+        res = tuple(zeros_like(i, requires_grad=create_graph) if r is None else r
+                    for r, i in zip(res, inputs))
     return res

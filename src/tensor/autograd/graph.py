@@ -61,8 +61,9 @@ class Node:
         """``fn(grad_outputs)`` before the node runs; may return new grad_outputs."""
         if self._pre_hooks is None:
             self._pre_hooks = []
-        self._pre_hooks.append(fn)
-        return _Handle(self._pre_hooks, fn)
+        entry = (None, fn)       # (None: all gradients; a tensor hook's entry names its output)
+        self._pre_hooks.append(entry)
+        return _Handle(self._pre_hooks, entry)
 
     def _release(self):
         """Free saved tensors after a backward without ``retain_graph``."""
@@ -72,6 +73,13 @@ class Node:
 
     def __call__(self, *grads):
         return self.apply(list(grads))
+
+    def __getattr__(self, name):
+        # only for attributes not found otherwise: ``_saved_<name>`` (saved_hooks.py)
+        if name.startswith("_saved_"):
+            from .saved_hooks import saved_attribute
+            return saved_attribute(self, name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
 
 class _Handle:
@@ -237,3 +245,14 @@ def propagate_creation_meta(parent_meta, new_meta):
     if parent_meta == CreationMeta.INFERENCE_MODE:
         return parent_meta
     return new_meta
+
+
+_SAVED_HOOK_NAMES = ("saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks")
+
+
+def __getattr__(name):
+    """``torch.autograd.graph``'s saved-tensor hook names, defined in saved_hooks.py."""
+    if name in _SAVED_HOOK_NAMES:
+        from . import saved_hooks
+        return getattr(saved_hooks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

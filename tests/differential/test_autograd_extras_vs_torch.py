@@ -1,0 +1,569 @@
+"""torch.autograd.functional, anomaly detection, saved-tensor hooks and autograd.grad options,
+side by side with PyTorch (skipped without torch): the same code runs on both libraries and
+the results must agree in structure (tuples), shapes, dtypes, requires_grad, values, and in
+the type and first line of any error."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import tensor as tk  # noqa: E402
+
+pytestmark = pytest.mark.differential
+
+
+def _summary(M, r):
+    """A library-independent picture of a (nested) result."""
+    if isinstance(r, M.Tensor):
+        return ("T", tuple(r.shape), str(r.dtype), bool(r.requires_grad),
+                r.grad_fn is None, r.detach().numpy().copy())
+    if isinstance(r, (tuple, list)):
+        return (type(r).__name__, [_summary(M, x) for x in r])
+    return ("V", r)
+
+
+def _run(M, fn):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _summary(M, fn(M))
+    except Exception as e:  # noqa: BLE001 - the error is what we compare
+        return ("E", type(e).__name__, str(e).split("\n")[0].split(" Hint:")[0])
+
+
+def _same(a, b, path="r"):
+    assert type(a) is type(b), path
+    if isinstance(a, np.ndarray):
+        assert a.shape == b.shape and a.dtype == b.dtype, path
+        np.testing.assert_allclose(a, b, rtol=1e-6 if a.dtype == np.float32 else 1e-12,
+                                   atol=1e-6 if a.dtype == np.float32 else 1e-12,
+                                   err_msg=path)
+    elif isinstance(a, (tuple, list)):
+        assert len(a) == len(b), f"{path}: {a!r} vs {b!r}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, f"{path}: {a!r} vs {b!r}"
+
+
+def check(fn):
+    _same(_run(tk, fn), _run(torch, fn))
+
+
+_RNG = np.random.default_rng(7)
+A = _RNG.standard_normal(3)
+B = _RNG.standard_normal(3)
+C = _RNG.standard_normal((2, 3))
+S = _RNG.standard_normal(())
+
+
+def t(M, a, rg=False, dtype="float64"):
+    return M.tensor(a, dtype=getattr(M, dtype), requires_grad=rg)
+
+
+# functions under test, written once for both libraries
+def f_exp(x):
+    return x.exp() * x
+
+
+def f_pair(x, y):
+    return x * y, x.sin() + y ** 2
+
+
+def f_sum_x(x, y):
+    return (x ** 2).sum()
+
+
+def f_linear(x):
+    return (x * 2).sum()
+
+
+def f_scalar2(x, y):
+    return (x * y).sum() + x.sin().sum() * y.exp().sum()
+
+
+def f_cubic(x):
+    return (x ** 3).sum()
+
+
+def f_mat(x):
+    return x.tanh().sum(0)
+
+
+def f_detached(x):
+    return x.detach() * 2
+
+
+FUNCTIONAL = {
+    # vjp
+    "vjp_single": lambda M: M.autograd.functional.vjp(f_exp, t(M, A), t(M, B)),
+    "vjp_f32": lambda M: M.autograd.functional.vjp(f_exp, t(M, A, dtype="float32"),
+                                                    t(M, B, dtype="float32")),
+    "vjp_tuple": lambda M: M.autograd.functional.vjp(f_pair, (t(M, A), t(M, B)),
+                                                      (t(M, B), t(M, A))),
+    "vjp_v_none_scalar": lambda M: M.autograd.functional.vjp(f_cubic, t(M, A)),
+    "vjp_v_none_vector": lambda M: M.autograd.functional.vjp(f_exp, t(M, A)),
+    "vjp_create_graph": lambda M: M.autograd.functional.vjp(f_exp, t(M, A, True), t(M, B),
+                                                             create_graph=True),
+    "vjp_unused_zero": lambda M: M.autograd.functional.vjp(f_sum_x, (t(M, A), t(M, B))),
+    "vjp_unused_strict": lambda M: M.autograd.functional.vjp(f_sum_x, (t(M, A), t(M, B)),
+                                                              strict=True),
+    "vjp_detached_strict": lambda M: M.autograd.functional.vjp(f_detached, t(M, A), t(M, B),
+                                                                strict=True),
+    "vjp_detached": lambda M: M.autograd.functional.vjp(f_detached, t(M, A), t(M, B)),
+    "vjp_bad_v_len": lambda M: M.autograd.functional.vjp(f_pair, (t(M, A), t(M, B)),
+                                                          (t(M, B),)),
+    "vjp_bad_v_single": lambda M: M.autograd.functional.vjp(f_exp, t(M, A),
+                                                             (t(M, B), t(M, B))),
+    "vjp_bad_v_size": lambda M: M.autograd.functional.vjp(f_pair, (t(M, A), t(M, B)),
+                                                           (t(M, B), t(M, C))),
+    "vjp_bad_v_size_single": lambda M: M.autograd.functional.vjp(f_exp, t(M, A), t(M, C)),
+    "vjp_bad_input": lambda M: M.autograd.functional.vjp(f_exp, [t(M, A)]),
+    "vjp_bad_input_tuple": lambda M: M.autograd.functional.vjp(f_pair, (t(M, A), 3.0)),
+    "vjp_bad_output": lambda M: M.autograd.functional.vjp(lambda x: [x], t(M, A)),
+    "vjp_bad_v_type": lambda M: M.autograd.functional.vjp(f_exp, t(M, A), [1.0, 2.0, 3.0]),
+    # jvp
+    "jvp_single": lambda M: M.autograd.functional.jvp(f_exp, t(M, A), t(M, B)),
+    "jvp_tuple": lambda M: M.autograd.functional.jvp(f_pair, (t(M, A), t(M, B)),
+                                                      (t(M, B), t(M, A))),
+    "jvp_matrix": lambda M: M.autograd.functional.jvp(f_mat, t(M, C), t(M, C) * 2),
+    "jvp_v_none": lambda M: M.autograd.functional.jvp(f_exp, t(M, A)),
+    "jvp_v_none_scalar": lambda M: M.autograd.functional.jvp(lambda x: x * x.exp(),
+                                                              t(M, S)),
+    "jvp_create_graph": lambda M: M.autograd.functional.jvp(f_exp, t(M, A, True), t(M, B),
+                                                             create_graph=True),
+    "jvp_unused": lambda M: M.autograd.functional.jvp(f_sum_x, (t(M, A), t(M, B)),
+                                                       (t(M, B), t(M, A))),
+    "jvp_unused_strict": lambda M: M.autograd.functional.jvp(
+        f_sum_x, (t(M, A), t(M, B)), (t(M, B), t(M, A)), strict=True),
+    "jvp_linear_strict": lambda M: M.autograd.functional.jvp(lambda x: x * 3, t(M, A),
+                                                              t(M, B), strict=True),
+    "jvp_bad_v_size": lambda M: M.autograd.functional.jvp(f_exp, t(M, A), t(M, C)),
+    # jacobian
+    "jac_single": lambda M: M.autograd.functional.jacobian(f_exp, t(M, A)),
+    "jac_matrix": lambda M: M.autograd.functional.jacobian(f_mat, t(M, C)),
+    "jac_tuple_in": lambda M: M.autograd.functional.jacobian(f_scalar2, (t(M, A), t(M, B))),
+    "jac_tuple_both": lambda M: M.autograd.functional.jacobian(f_pair, (t(M, A), t(M, B))),
+    "jac_tuple_out": lambda M: M.autograd.functional.jacobian(lambda x: (x.exp(), x.sum()),
+                                                              t(M, A)),
+    "jac_scalar_in": lambda M: M.autograd.functional.jacobian(lambda x: x * x, t(M, S)),
+    "jac_create_graph": lambda M: M.autograd.functional.jacobian(f_exp, t(M, A, True),
+                                                                  create_graph=True),
+    "jac_create_graph_no_rg": lambda M: M.autograd.functional.jacobian(f_exp, t(M, A),
+                                                                        create_graph=True),
+    "jac_unused": lambda M: M.autograd.functional.jacobian(f_sum_x, (t(M, A), t(M, B))),
+    "jac_unused_strict": lambda M: M.autograd.functional.jacobian(f_sum_x, (t(M, A), t(M, B)),
+                                                                   strict=True),
+    "jac_linear_strict_cg": lambda M: M.autograd.functional.jacobian(
+        lambda x: x * 2, t(M, A), strict=True, create_graph=True),
+    "jac_detached_strict": lambda M: M.autograd.functional.jacobian(f_detached, t(M, A),
+                                                                     strict=True),
+    "jac_vectorize": lambda M: M.autograd.functional.jacobian(f_exp, t(M, A), vectorize=True,
+                                                              strict=True),
+    "jac_bad_strategy": lambda M: M.autograd.functional.jacobian(f_exp, t(M, A),
+                                                                  strategy="x"),
+    "jac_fwd_cg": lambda M: M.autograd.functional.jacobian(f_exp, t(M, A),
+                                                            strategy="forward-mode",
+                                                            create_graph=True),
+    "jac_fwd_strict": lambda M: M.autograd.functional.jacobian(f_exp, t(M, A),
+                                                                strategy="forward-mode",
+                                                                strict=True),
+    "jac_fwd": lambda M: M.autograd.functional.jacobian(f_exp, t(M, A),
+                                                         strategy="forward-mode"),
+    "jac_bad_input": lambda M: M.autograd.functional.jacobian(f_exp, [t(M, A)]),
+    # hessian
+    "hess_single": lambda M: M.autograd.functional.hessian(f_cubic, t(M, A)),
+    "hess_matrix": lambda M: M.autograd.functional.hessian(lambda x: x.exp().prod(), t(M, C)),
+    "hess_tuple": lambda M: M.autograd.functional.hessian(f_scalar2, (t(M, A), t(M, B))),
+    "hess_create_graph": lambda M: M.autograd.functional.hessian(f_cubic, t(M, A, True),
+                                                                  create_graph=True),
+    "hess_linear": lambda M: M.autograd.functional.hessian(f_linear, t(M, A)),
+    "hess_linear_strict": lambda M: M.autograd.functional.hessian(f_linear, t(M, A),
+                                                                   strict=True),
+    "hess_quad_strict": lambda M: M.autograd.functional.hessian(lambda x: (x * x).sum(),
+                                                                 t(M, A), strict=True),
+    "hess_unused_strict": lambda M: M.autograd.functional.hessian(f_sum_x, (t(M, A), t(M, B)),
+                                                                   strict=True),
+    "hess_unused": lambda M: M.autograd.functional.hessian(f_sum_x, (t(M, A), t(M, B))),
+    "hess_not_scalar": lambda M: M.autograd.functional.hessian(f_exp, t(M, A)),
+    "hess_tuple_out": lambda M: M.autograd.functional.hessian(lambda x: (x.sum(),), t(M, A)),
+    "hess_bad_strategy": lambda M: M.autograd.functional.hessian(
+        f_cubic, t(M, A), outer_jacobian_strategy="nope"),
+    # vhp / hvp
+    "vhp_single": lambda M: M.autograd.functional.vhp(f_cubic, t(M, A), t(M, B)),
+    "hvp_single": lambda M: M.autograd.functional.hvp(f_cubic, t(M, A), t(M, B)),
+    "vhp_tuple": lambda M: M.autograd.functional.vhp(f_scalar2, (t(M, A), t(M, B)),
+                                                      (t(M, B), t(M, A))),
+    "hvp_tuple": lambda M: M.autograd.functional.hvp(f_scalar2, (t(M, A), t(M, B)),
+                                                      (t(M, B), t(M, A))),
+    "vhp_cg": lambda M: M.autograd.functional.vhp(f_cubic, t(M, A, True), t(M, B),
+                                                   create_graph=True),
+    "hvp_cg": lambda M: M.autograd.functional.hvp(f_cubic, t(M, A, True), t(M, B),
+                                                   create_graph=True),
+    "vhp_v_none": lambda M: M.autograd.functional.vhp(f_cubic, t(M, S)),
+    "hvp_v_none_vector": lambda M: M.autograd.functional.hvp(f_cubic, t(M, A)),
+    "vhp_linear_strict": lambda M: M.autograd.functional.vhp(f_linear, t(M, A), t(M, B),
+                                                              strict=True),
+    "hvp_linear_strict": lambda M: M.autograd.functional.hvp(f_linear, t(M, A), t(M, B),
+                                                              strict=True),
+    "vhp_linear": lambda M: M.autograd.functional.vhp(f_linear, t(M, A), t(M, B)),
+    "hvp_linear": lambda M: M.autograd.functional.hvp(f_linear, t(M, A), t(M, B)),
+    "hvp_quad_strict": lambda M: M.autograd.functional.hvp(lambda x: (x * x).sum(), t(M, A),
+                                                           t(M, B), strict=True),
+    "vhp_quad_strict_cg": lambda M: M.autograd.functional.vhp(
+        lambda x: (x * x).sum(), t(M, A), t(M, B), strict=True, create_graph=True),
+    "vhp_unused_strict": lambda M: M.autograd.functional.vhp(f_sum_x, (t(M, A), t(M, B)),
+                                                             (t(M, B), t(M, A)), strict=True),
+    "hvp_unused": lambda M: M.autograd.functional.hvp(f_sum_x, (t(M, A), t(M, B)),
+                                                      (t(M, B), t(M, A))),
+    "vhp_not_scalar": lambda M: M.autograd.functional.vhp(f_exp, t(M, A), t(M, B)),
+    "hvp_tuple_out": lambda M: M.autograd.functional.hvp(lambda x: (x.sum(),), t(M, A),
+                                                         t(M, B)),
+    "hvp_bad_v": lambda M: M.autograd.functional.hvp(f_cubic, t(M, A), t(M, C)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONAL))
+def test_functional_matches_torch(name):
+    check(FUNCTIONAL[name])
+
+
+# -- anomaly detection ---------------------------------------------------------------------
+def _anomaly_run(M, body):
+    """Run ``body(M)``; return the error and, per warning, its category and first line plus
+    whether the forward line ``# FWD`` of this file shows in it."""
+    out = {}
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        try:
+            out["result"] = _summary(M, body(M))
+        except Exception as e:  # noqa: BLE001
+            out["error"] = (type(e).__name__, str(e).split("\n")[0])
+        finally:
+            M.autograd.set_detect_anomaly(False)
+    out["warnings"] = [(x.category.__name__,
+                        str(x.message).split("\n")[0].split(" (Triggered internally")[0],
+                        "# FWD" in str(x.message))
+                       for x in w if x.category is not RuntimeWarning]
+    return out
+
+
+def an_sqrt(M):
+    x = M.tensor([0.0, 1.0], requires_grad=True)
+    with M.autograd.detect_anomaly():
+        y = x.sqrt()  # FWD
+        (y * 0).sum().backward()
+
+
+def an_no_check_nan(M):
+    x = M.tensor([0.0, 1.0], requires_grad=True)
+    with M.autograd.detect_anomaly(check_nan=False):
+        y = x.sqrt()  # FWD
+        (y * 0).sum().backward()
+    return x.grad
+
+
+def an_forward_outside(M):
+    x = M.tensor([0.0, 1.0], requires_grad=True)
+    y = x.sqrt()  # FWD
+    with M.autograd.set_detect_anomaly(True):
+        (y * 0).sum().backward()
+
+
+def an_second_output(M):
+    a = M.tensor([1.0], requires_grad=True)
+    b = M.tensor([float("inf")], requires_grad=True)
+    M.autograd.set_detect_anomaly(True)
+    (a * b * 0).sum().backward()  # FWD
+
+
+def an_double_backward(M):
+    x = M.tensor([0.0, 1.0], requires_grad=True)
+    with M.autograd.detect_anomaly():
+        y = x.pow(1.5)  # FWD
+        g, = M.autograd.grad(y.sum(), x, create_graph=True)
+        (g * 0).sum().backward()
+
+
+def an_hook_error(M):
+    x = M.tensor([0.0, 1.0], requires_grad=True)
+    with M.autograd.set_detect_anomaly(True):
+        y = x.exp()  # FWD
+        y.register_hook(lambda g: g.new_zeros(()).item() / 0)
+        y.sum().backward()
+
+
+def an_post_hook_nan(M):
+    x = M.tensor([0.0, 1.0], requires_grad=True)
+    with M.autograd.set_detect_anomaly(True):
+        y = x.exp()  # FWD
+        y.grad_fn.register_hook(lambda gi, go: (M.full((2,), float("nan")),))
+        y.sum().backward()
+
+
+def an_freed(M):
+    x = M.tensor([0.0, 1.0], requires_grad=True)
+    with M.autograd.set_detect_anomaly(True):
+        y = x.exp()  # FWD
+        y.sum().backward()
+        y.sum().backward()
+
+
+def an_clean(M):
+    x = M.tensor([1.0, 2.0], requires_grad=True)
+    with M.autograd.detect_anomaly():
+        (x.exp() * x).sum().backward()
+    return x.grad
+
+
+def an_flags(M):
+    flags = []
+    with M.autograd.detect_anomaly(check_nan=False):
+        with M.autograd.set_detect_anomaly(True, check_nan=True):
+            flags.append("inner")
+        flags.append("outer")
+    return flags
+
+
+def an_not_decorator(M):
+    @M.autograd.detect_anomaly()
+    def f():
+        return 1
+    return f()
+
+
+ANOMALY = {f.__name__: f for f in (an_sqrt, an_no_check_nan, an_forward_outside,
+                                    an_second_output, an_double_backward, an_hook_error,
+                                    an_post_hook_nan, an_freed, an_clean, an_flags,
+                                    an_not_decorator)}
+
+
+@pytest.mark.parametrize("name", sorted(ANOMALY))
+def test_anomaly_matches_torch(name):
+    ours = _anomaly_run(tk, ANOMALY[name])
+    theirs = _anomaly_run(torch, ANOMALY[name])
+    _same(ours.get("result"), theirs.get("result"))
+    assert ours.get("error") == theirs.get("error")
+    assert ours["warnings"] == theirs["warnings"]
+
+
+def test_anomaly_flags_match_torch():
+    from tensor.autograd import anomaly
+    seen = {}
+    for M, get, getnan in ((tk, anomaly.is_anomaly_enabled, anomaly.is_anomaly_check_nan_enabled),
+                           (torch, torch.is_anomaly_enabled,
+                            torch.is_anomaly_check_nan_enabled)):
+        log = [(get(), getnan())]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with M.autograd.detect_anomaly(check_nan=False):
+                log.append((get(), getnan()))
+                with M.autograd.set_detect_anomaly(True):
+                    log.append((get(), getnan()))
+                log.append((get(), getnan()))
+        log.append((get(), getnan()))
+        M.autograd.set_detect_anomaly(True, check_nan=False)
+        log.append((get(), getnan()))
+        M.autograd.set_detect_anomaly(False)
+        log.append((get(), getnan()))
+        seen[M.__name__] = log
+    assert seen["tensor"] == seen["torch"]
+
+
+# -- saved-tensor hooks --------------------------------------------------------------------
+def _hooked(M, pack_kind, unpack_kind, body, retain=False):
+    """Run ``body(M, x)`` under hooks that log each call; return the log, the value, x.grad."""
+    log = []
+
+    def pack(t):
+        log.append(("pack", tuple(t.shape), t.requires_grad, t.grad_fn is not None,
+                    M.is_grad_enabled()))
+        return {"same": t, "detach": t.detach(), "double": t.detach() * 2,
+                "int": 3}[pack_kind]
+
+    def unpack(p):
+        log.append(("unpack",))
+        return {"same": p, "half": p / 2 if isinstance(p, M.Tensor) else p}[unpack_kind]
+
+    x = M.tensor([0.5, -1.0, 2.0], dtype=M.float64, requires_grad=True)
+    with M.autograd.graph.saved_tensors_hooks(pack, unpack):
+        y = body(M, x)
+    log.append("forward done")
+    y.sum().backward(retain_graph=retain)
+    return log, y, x.grad
+
+
+def _partly_no_grad(M, x):
+    with M.no_grad():
+        c = x.sin()          # records nothing: nothing packed
+    return x.cos() * c
+
+
+SAVED = {
+    "mul_same": lambda M: _hooked(M, "same", "same", lambda M, x: x * x),
+    "exp_result": lambda M: _hooked(M, "same", "same", lambda M, x: x.exp()),
+    "chain": lambda M: _hooked(M, "detach", "same", lambda M, x: (x.sin() * x).exp()),
+    "scaled": lambda M: _hooked(M, "double", "half", lambda M, x: x.pow(3)),
+    "changed_values": lambda M: _hooked(M, "double", "same", lambda M, x: x * x),
+    "not_tensor": lambda M: _hooked(M, "int", "same", lambda M, x: x.exp()),
+    "inplace_after": lambda M: _hooked(M, "same", "same",
+                                       lambda M, x: (lambda a: (a * a, a.add_(1))[0])(
+                                           x.clone())),
+    "no_grad_inside": lambda M: _hooked(M, "same", "same", _partly_no_grad),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAVED))
+def test_saved_tensor_hooks_match_torch(name):
+    check(SAVED[name])
+
+
+def _double_backward_through_hooks(M):
+    x = M.tensor([0.5, -1.0, 2.0], dtype=M.float64, requires_grad=True)
+    with M.autograd.graph.saved_tensors_hooks(lambda t: t.detach(), lambda p: p):
+        y = (x * x * x).sum()
+    g, = M.autograd.grad(y, x, create_graph=True)
+    (g * g).sum().backward()
+    return g, x.grad
+
+
+def _save_on_cpu(M):
+    x = M.tensor([0.5, -1.0, 2.0], dtype=M.float64, requires_grad=True)
+    with M.autograd.graph.save_on_cpu():
+        y = (x.exp() * x).sum()
+    y.backward()
+    return y, x.grad
+
+
+def _saved_attrs(M):
+    x = M.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    y = x * x
+    e = x.exp()
+    out = [y.grad_fn._saved_self, y.grad_fn._saved_other, e.grad_fn._saved_result,
+           isinstance(y.grad_fn, M.autograd.graph.Node),
+           isinstance(x.exp().grad_fn, M.autograd.graph.Node),
+           e.grad_fn._saved_result.grad_fn is e.grad_fn]
+    e.sum().backward()
+    try:
+        e.grad_fn._saved_result
+    except RuntimeError as err:
+        out.append(str(err)[:60])
+    try:
+        y.grad_fn._saved_nothing
+    except AttributeError as err:
+        out.append(str(err))
+    return out
+
+
+def _saved_attr_after_inplace(M):
+    x = M.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    a = x.clone()
+    y = a * x
+    a.mul_(2)
+    return y.grad_fn._saved_self
+
+
+def _saved_attr_through_hooks(M):
+    log = []
+    x = M.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    with M.autograd.graph.saved_tensors_hooks(lambda t: t, lambda p: log.append(1) or p):
+        y = x.exp()
+    return y.grad_fn._saved_result, len(log)
+
+
+def _disable_hooks(M):
+    with M.autograd.graph.disable_saved_tensors_hooks("no hooks here"):
+        with M.autograd.graph.saved_tensors_hooks(lambda t: t, lambda p: p):
+            pass
+
+
+def _disable_inside_hooks(M):
+    with M.autograd.graph.saved_tensors_hooks(lambda t: t, lambda p: p):
+        with M.autograd.graph.disable_saved_tensors_hooks("no hooks here"):
+            pass
+
+
+def _nested_hooks(M):
+    log = []
+    x = M.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    with M.autograd.graph.saved_tensors_hooks(lambda t: log.append("outer") or t, lambda p: p):
+        with M.autograd.graph.saved_tensors_hooks(lambda t: log.append("inner") or t,
+                                                  lambda p: p):
+            a = x.exp()
+        b = x.sin()
+    c = x.cos()
+    (a + b + c).sum().backward()
+    return log, x.grad
+
+
+GRAPH = {f.__name__: f for f in (_double_backward_through_hooks, _save_on_cpu, _saved_attrs,
+                                  _saved_attr_after_inplace, _saved_attr_through_hooks,
+                                  _disable_hooks, _disable_inside_hooks, _nested_hooks)}
+
+
+@pytest.mark.parametrize("name", sorted(GRAPH))
+def test_graph_utilities_match_torch(name):
+    check(GRAPH[name])
+
+
+# -- autograd.grad options -----------------------------------------------------------------
+def _grad_case(kw):
+    def run(M):
+        x = M.tensor([1.0, 2.0], requires_grad=True)
+        y = M.tensor([3.0, 4.0], requires_grad=True)
+        return M.autograd.grad((x * x).sum(), (x, y), **kw)
+    return run
+
+
+GRAD = {
+    "materialize": _grad_case(dict(materialize_grads=True)),
+    "materialize_allow_unused": _grad_case(dict(materialize_grads=True, allow_unused=True)),
+    "materialize_refused": _grad_case(dict(materialize_grads=True, allow_unused=False)),
+    "materialize_create_graph": _grad_case(dict(materialize_grads=True, create_graph=True)),
+    "unused": _grad_case(dict(allow_unused=True)),
+    "unused_error": _grad_case({}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAD))
+def test_grad_options_match_torch(name):
+    check(GRAD[name])
+
+
+# -- node hooks ------------------------------------------------------------------------------
+def _node_hooks(M):
+    x = M.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    log = []
+    h1 = y.grad_fn.register_prehook(
+        lambda go: log.append(("pre", [g.tolist() for g in go])) or (go[0] * 10,))
+    y.register_hook(lambda g: log.append(("tensor", g.tolist())) or g + 1)
+    h2 = y.grad_fn.register_hook(
+        lambda gi, go: log.append(("post", [None if g is None else g.tolist() for g in gi],
+                                   [g.tolist() for g in go])))
+    y.sum().backward(retain_graph=True)
+    first = x.grad.clone()
+    h1.remove()
+    h2.remove()
+    y.sum().backward()
+    return log, first, x.grad
+
+
+def _prehook_returning_none(M):
+    x = M.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    seen = []
+    y.grad_fn.register_prehook(lambda go: seen.append(len(go)))
+    y.sum().backward()
+    return seen, x.grad
+
+
+@pytest.mark.parametrize("fn", [_node_hooks, _prehook_returning_none],
+                         ids=lambda f: f.__name__)
+def test_node_hooks_match_torch(fn):
+    check(fn)
