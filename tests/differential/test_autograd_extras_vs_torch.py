@@ -567,3 +567,40 @@ def _prehook_returning_none(M):
                          ids=lambda f: f.__name__)
 def test_node_hooks_match_torch(fn):
     check(fn)
+
+
+def _post_accumulate_story(M):
+    out, log = [], []
+    x = M.ones(2, requires_grad=True)
+    h = x.register_post_accumulate_grad_hook(lambda t: log.append((t.grad.tolist(), t is x)))
+    (x * 2).sum().backward()
+    (x * 3).sum().backward()
+    out.append(list(log))
+    h.remove()
+    (x * 3).sum().backward()
+    out.append(len(log))
+    for f in (lambda: (x * 2).register_post_accumulate_grad_hook(lambda t: None),
+              lambda: M.ones(2).register_post_accumulate_grad_hook(lambda t: None)):
+        try:
+            f()
+        except Exception as e:   # noqa: BLE001 - the error is what we compare
+            out.append((type(e).__name__, str(e)))
+    y = M.ones(2, requires_grad=True)
+    y.register_post_accumulate_grad_hook(lambda t: 5)
+    try:
+        (y * 2).sum().backward()
+    except Exception as e:   # noqa: BLE001
+        out.append((type(e).__name__, str(e)))
+    z = M.ones(2, requires_grad=True)
+    z.register_post_accumulate_grad_hook(lambda t: log.append("z"))
+    out.append((M.autograd.grad((z * 2).sum(), z)[0].tolist(), log[-1]))   # grad(): no hook
+    w, order = M.ones(2, requires_grad=True), []
+    w.register_hook(lambda g: order.append("tensor hook") or g * 10)
+    w.register_post_accumulate_grad_hook(lambda t: order.append(("post", t.grad.tolist())))
+    (w * 1).sum().backward()
+    out.append(order)
+    return out
+
+
+def test_post_accumulate_grad_hooks_match_torch():
+    assert _post_accumulate_story(tk) == _post_accumulate_story(torch)

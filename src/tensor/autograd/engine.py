@@ -374,6 +374,8 @@ def accumulate_into_leaf(t, g, owned=True, run=None):
             if r is not None:
                 g = r
     _store_grad(t, g, False, run.create_graph if run is not None else False)
+    if ex is not None and ex.get("post_acc_hooks"):
+        _run_post_accumulate_hooks(t, ex["post_acc_hooks"])
 
 
 def _accumulate_from_engine(t, holder, run, user_roots):
@@ -391,6 +393,15 @@ def _accumulate_from_engine(t, holder, run, user_roots):
     create_graph = run.create_graph
     steal = not create_graph and not user_root and _stealable(holder)
     _store_grad(t, holder[0], steal, create_graph)
+    if ex is not None and ex.get("post_acc_hooks"):
+        _run_post_accumulate_hooks(t, ex["post_acc_hooks"])
+
+
+def _run_post_accumulate_hooks(t, hooks):
+    for h in list(hooks):
+        r = h(t)
+        if r is not None:
+            raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
 
 
 def _store_grad(t, g, steal, create_graph):

@@ -139,6 +139,20 @@ def register_hook(self, hook):
     return _Handle(fn._pre_hooks, entry)
 
 
+def register_post_accumulate_grad_hook(self, hook):
+    """Call ``hook(self)`` after a backward has accumulated into this leaf's ``.grad`` (not
+    for ``autograd.grad``, which accumulates nothing)."""
+    if not self.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if _grad_fn(self) is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                           "tensors")
+    hooks = T.own_extra(self).setdefault("post_acc_hooks", [])
+    hooks.append(hook)
+    from .graph import _Handle
+    return _Handle(hooks, hook)
+
+
 def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate the gradient of this tensor into the leaves of its graph."""
     engine.backward((self,), (gradient,), retain_graph, create_graph, inputs=inputs)
@@ -164,6 +178,7 @@ Tensor.grad = property(_get_grad, _set_grad)
 Tensor.retain_grad = retain_grad
 Tensor.retains_grad = property(_retains)
 Tensor.register_hook = register_hook
+Tensor.register_post_accumulate_grad_hook = register_post_accumulate_grad_hook
 Tensor.backward = backward
 Tensor.data = property(_data_get, _data_set)
 Tensor.output_nr = property(lambda self: self._output_nr)
