@@ -27,6 +27,7 @@ from .errors import InferenceTensorError  # noqa: F401
 from ._repr import set_printoptions  # noqa: F401
 from .opdefs.reduction import return_types  # noqa: F401
 from . import nn, optim, library  # noqa: F401
+from . import testing  # noqa: F401
 from . import utils  # noqa: F401
 from . import errors  # noqa: F401
 from modes import (  # noqa: F401

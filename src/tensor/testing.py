@@ -284,3 +284,201 @@ def compare_runs(ours, theirs, program=None):
                 raise Mismatch(f"{where}: tensor {j} grad: ours {x['grad']}, torch "
                                f"{y['grad']}\nprogram={program}")
     _ = math
+
+
+# -- torch.testing.assert_close / make_tensor ------------------------------------------------
+_DEFAULT_TOLS = {"float16": (1e-3, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7),
+                 "complex64": (1.3e-6, 1e-5), "complex128": (1e-7, 1e-7)}
+
+
+def _tols(*dtypes):
+    pairs = [_DEFAULT_TOLS.get(np.dtype(d).name, (0.0, 0.0)) for d in dtypes]
+    return max(p[0] for p in pairs), max(p[1] for p in pairs)
+
+
+def _diff_line(kind, diff, idx, tol, equality):
+    msg = f"Greatest {kind} difference: {diff} at index {idx}" if idx is not None else \
+        f"{kind.title()} difference: {diff}"
+    return msg + ("" if equality else f" (up to {tol} allowed)") + "\n"
+
+
+def _mismatch(identifier, extra, abs_diff, abs_idx, atol, rel_diff, rel_idx, rtol):
+    equality = rtol == 0 and atol == 0
+    msg = f"{identifier} are not {'equal' if equality else 'close'}!\n\n{extra.strip()}\n"
+    msg += _diff_line("absolute", abs_diff, abs_idx, atol, equality)
+    msg += _diff_line("relative", rel_diff, rel_idx, rtol, equality)
+    return msg.strip()
+
+
+def _fail(msg, user_msg, where):
+    if user_msg is not None:
+        raise AssertionError(user_msg(msg) if callable(user_msg) else user_msg)
+    raise AssertionError(msg + (f"\n\nThe failure occurred for item {where}" if where else ""))
+
+
+def _close_scalars(actual, expected, rtol, atol, equal_nan, user_msg, where):
+    if type(actual) is not type(expected):
+        _fail(f"The (d)types do not match: {type(actual)} != {type(expected)}.", user_msg, where)
+    if rtol is None:
+        rtol, atol = (1e-7, 1e-7) if isinstance(actual, (float, complex)) else (0.0, 0.0)
+    if actual == expected or (equal_nan and actual != actual and expected != expected):
+        return
+    diff = abs(actual - expected)
+    if diff <= atol + rtol * abs(expected):
+        return
+    rel = float("inf") if expected == 0 else diff / abs(expected)
+    _fail(_mismatch("Scalars", f"Expected {expected} but got {actual}.", diff, None, atol, rel,
+                    None, rtol), user_msg, where)
+
+
+def _close_tensors(actual, expected, rtol, atol, equal_nan, check_dtype, check_stride,
+                   user_msg, where):
+    import tensor as T
+    if tuple(actual.shape) != tuple(expected.shape):
+        _fail(f"The values for attribute 'shape' do not match: {actual.shape} != "
+              f"{expected.shape}.", user_msg, where)
+    if check_dtype and actual.dtype is not expected.dtype:
+        _fail(f"The values for attribute 'dtype' do not match: {actual.dtype} != "
+              f"{expected.dtype}.", user_msg, where)
+    if check_stride and actual.stride() != expected.stride():
+        _fail(f"The values for attribute 'stride()' do not match: {actual.stride()} != "
+              f"{expected.stride()}.", user_msg, where)
+    a, e = np.asarray(actual.detach()._data), np.asarray(expected.detach()._data)
+    if rtol is None:
+        rtol, atol = _tols(a.dtype, e.dtype)
+    dt = np.result_type(a, e)
+    if dt.kind not in "fc":
+        dt = np.dtype(np.int64) if dt.kind != "b" else dt
+    a, e = a.astype(dt), e.astype(dt)
+    with np.errstate(all="ignore"):
+        if dt.kind == "b":
+            matches = a == e
+        else:
+            matches = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan)
+            if dt.kind in "iu":
+                matches = np.abs(a - e) <= atol + rtol * np.abs(e)
+    if matches.all():
+        return
+    n, bad = matches.size, int(matches.size - matches.sum())
+    flat_a, flat_e, flat_m = a.reshape(-1), e.reshape(-1), matches.reshape(-1)
+    if dt.kind == "b":
+        flat_a, flat_e = flat_a.astype(np.int64), flat_e.astype(np.int64)
+    with np.errstate(all="ignore"):
+        abs_diff = np.abs(flat_a - flat_e)
+        abs_diff[flat_m] = 0
+        denom = np.abs(flat_e)
+        if abs_diff.dtype.kind in "iu":       # integer differences divide in float32
+            rel_diff = abs_diff.astype(np.float32) / denom.astype(np.float32)
+        else:
+            rel_diff = abs_diff / denom
+        rel_diff[flat_m] = 0
+
+    def greatest(d):
+        i = int(np.argmax(d)) if not np.isnan(d).any() else int(np.argmax(np.isnan(d)))
+        idx = tuple(int(v) for v in np.unravel_index(i, a.shape)) if a.shape else ()
+        return d[i].item(), idx
+    ad, ai = greatest(abs_diff)
+    rd, ri = greatest(rel_diff)
+    if not a.shape:           # a 0-d tensor is reported as its Python number
+        x, y = actual.item(), expected.item()
+        d = abs(x - y)
+        rel = float("inf") if y == 0 else d / abs(y)
+        _fail(_mismatch("Scalars", f"Expected {y} but got {x}.", d, None, atol, rel, None,
+                        rtol), user_msg, where)
+    _fail(_mismatch("Tensor-likes", f"Mismatched elements: {bad} / {n} ({bad / n:.1%})", ad, ai,
+                    atol, rd, ri, rtol), user_msg, where)
+
+
+def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=None,
+                 equal_nan=False, check_device=True, check_dtype=True, check_layout=True,
+                 check_stride=False, msg=None):
+    """``torch.testing.assert_close``: tensors (or numpy arrays, numbers, and sequences and
+    mappings of them) are equal up to ``rtol``/``atol`` (defaults by dtype, as PyTorch's),
+    with PyTorch's failure messages."""
+    if (rtol is None) != (atol is None):
+        raise ValueError(f"Both 'rtol' and 'atol' must be either specified or omitted, but got "
+                         f"no {'rtol' if rtol is None else 'atol'}.")
+    _assert_close(actual, expected, rtol, atol, equal_nan, check_dtype, check_stride, msg, "")
+
+
+def _assert_close(actual, expected, rtol, atol, equal_nan, check_dtype, check_stride, msg,
+                  where):
+    import collections.abc as abc
+    import tensor as T
+    tensors = (T.Tensor, np.ndarray)
+    if isinstance(actual, tensors) and isinstance(expected, tensors) and \
+            type(actual) is not np.ndarray or (isinstance(actual, np.ndarray)
+                                                and isinstance(expected, np.ndarray)):
+        actual, expected = (T.as_tensor(x) if isinstance(x, np.ndarray) else x
+                            for x in (actual, expected))
+        return _close_tensors(actual, expected, rtol, atol, equal_nan, check_dtype,
+                              check_stride, msg, where)
+    numbers = (bool, int, float, complex)
+    if isinstance(actual, numbers) and isinstance(expected, numbers):
+        return _close_scalars(actual, expected, rtol, atol, equal_nan, msg, where)
+    seq = (abc.Sequence,)
+    if isinstance(actual, seq) and isinstance(expected, seq) and \
+            not isinstance(actual, str) and not isinstance(expected, str):
+        if len(actual) != len(expected):
+            _fail(f"The length of the sequences mismatch: {len(actual)} != {len(expected)}",
+                  msg, where)
+        for i, (x, y) in enumerate(zip(actual, expected)):
+            _assert_close(x, y, rtol, atol, equal_nan, check_dtype, check_stride, msg,
+                          f"{where}[{i}]")
+        return None
+    if isinstance(actual, abc.Mapping) and isinstance(expected, abc.Mapping):
+        if set(actual) != set(expected):
+            _fail(f"The keys of the mappings do not match:\nMissing keys in the actual "
+                  f"mapping: {sorted(set(expected) - set(actual))}\nExtra keys in the actual "
+                  f"mapping: {sorted(set(actual) - set(expected))}", msg, where)
+        for k in expected:
+            _assert_close(actual[k], expected[k], rtol, atol, equal_nan, check_dtype,
+                          check_stride, msg, f"{where}[{k!r}]")
+        return None
+    if actual is None and expected is None:
+        return None
+    raise TypeError(f"No comparison pair was able to handle inputs of type {type(actual)} and "
+                    f"{type(expected)}.")
+
+
+def make_tensor(*shape, dtype, device=None, low=None, high=None, requires_grad=False,
+                noncontiguous=False, exclude_zero=False, memory_format=None):
+    """``torch.testing.make_tensor``: uniform values in [low, high) for the dtype's default
+    range (floats [-9, 9), integers [-9, 10), unsigned [0, 10), bool {False, True})."""
+    import tensor as T
+    from .opdefs.factories import default_generator
+    if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
+        shape = tuple(shape[0])
+    dt = T._dtype.to_dtype(dtype)
+    rng = default_generator()
+    if dt.np.kind == "b":
+        a = rng.integers(0, 2, shape).astype(bool)
+    elif dt.np.kind in "iu":
+        lo = int(0 if low is None and dt.np.kind == "u" else -9 if low is None else low)
+        hi = int(10 if high is None else high)
+        a = rng.integers(lo, hi, shape).astype(dt.np)
+        if exclude_zero:
+            a[a == 0] = 1
+    else:
+        lo, hi = (-9.0 if low is None else low), (9.0 if high is None else high)
+        a = rng.uniform(lo, hi, shape).astype(dt.np)
+        if exclude_zero:
+            a[a == 0] = np.finfo(dt.np).tiny
+    t = T.from_numpy(np.ascontiguousarray(a))
+    if noncontiguous and t.numel() > 1:
+        t = T.from_numpy(np.repeat(a, 2, axis=-1)[..., ::2])
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=""):
+    """The deprecated spelling: numbers and sequences become tensors first."""
+    import tensor as T
+    a = actual if isinstance(actual, T.Tensor) else T.tensor(actual)
+    e = expected if isinstance(expected, T.Tensor) else T.tensor(expected, dtype=a.dtype)
+    if rtol is None:
+        rtol, atol = _tols(a._data.dtype, e._data.dtype)
+    assert_close(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=False,
+                 msg=msg or None)
+
+
+__all__ += ["assert_close", "make_tensor", "assert_allclose"]
