@@ -5,6 +5,7 @@ PyTorch composes it."""
 
 from __future__ import annotations
 
+import math
 import types
 import warnings
 
@@ -291,6 +292,130 @@ def typename(obj):
     return qual if module in ("", "builtins") else f"{module}.{qual}"
 
 
+# -- the legacy typed constructors: torch.FloatTensor(...) and isinstance checks ------------
+class tensortype(type):
+    """The metaclass of the legacy ``torch.FloatTensor``-style names: calling one makes a
+    tensor of its dtype (sizes give an uninitialised one, data a copy), and ``isinstance``
+    asks whether a tensor has that dtype."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls._dtype
+
+    def __call__(cls, *args, device=None, **kwargs):
+        from ._tensor import Size, check_cpu
+        from .opdefs.factories import empty, tensor as _tensor
+        check_cpu(device)
+        if kwargs:
+            def kind(v):
+                return "torch.dtype" if isinstance(v, D.dtype) else type(v).__name__
+            got = [kind(a) for a in args] + [f"{k}={kind(v)}" for k, v in kwargs.items()]
+            raise TypeError(f"new() received an invalid combination of arguments - got "
+                            f"({', '.join(got)}), but expected one of:\n * (data or sizes, *, "
+                            f"torch.device device = None)")
+        if not args:
+            return empty(0, dtype=cls._dtype)
+        if len(args) == 1 and not isinstance(args[0], (int, Size)):
+            if isinstance(args[0], str):
+                raise TypeError("new(): invalid data type 'str'")
+            return _tensor(args[0], dtype=cls._dtype)
+        return empty(*args, dtype=cls._dtype)
+
+
+def _typed_constructors():
+    out = {}
+    for d in D._ALL:
+        name = f"{d.legacy}Tensor"
+        out[name] = tensortype(name, (), {"_dtype": d, "__module__": "torch",
+                                          "__doc__": f"Legacy constructor of {d!r} tensors."})
+    return out
+
+
+# -- small top-level helpers -----------------------------------------------------------------
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """``torch.asarray``: share memory with a tensor or array when dtype allows (unless
+    ``copy=True``), else convert."""
+    from ._tensor import check_cpu
+    from .opdefs.factories import as_tensor, tensor as _tensor
+    check_cpu(device)
+    if copy:
+        out = _tensor(obj.detach() if isinstance(obj, Tensor) else obj, dtype=dtype)
+    else:
+        out = as_tensor(obj, dtype=dtype)
+        if copy is False and isinstance(obj, (Tensor, np.ndarray)) and \
+                out.data_ptr() != (obj.data_ptr() if isinstance(obj, Tensor)
+                                   else obj.__array_interface__["data"][0]):
+            src = obj.dtype if isinstance(obj, Tensor) else D._BY_NP[obj.dtype]
+            raise ValueError(f"can't alias tensor with dtype '{src.short}' into dtype "
+                             f"'{out.dtype.short}'.")
+    return out.requires_grad_() if requires_grad else out
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False):
+    """An uninitialised tensor with the given strides (over a buffer just large enough)."""
+    from ._tensor import check_cpu, wrap
+    check_cpu(device)
+    dt = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    extent = 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+    buf = np.empty(max(extent, 0), dt.np)
+    arr = np.lib.stride_tricks.as_strided(buf, size, tuple(s * buf.itemsize for s in stride))
+    t = wrap(arr)
+    return t.requires_grad_() if requires_grad else t
+
+
+def row_stack(tensors, *, out=None):
+    return vstack(tensors) if out is None else vstack(tensors).clone()
+
+
+_THREADS = [None]
+
+
+def set_num_threads(n):
+    """Record the intra-op thread count PyTorch code asks for. tensorkeys' kernels are numpy's:
+    the BLAS pool behind them is sized at start-up (``OMP_NUM_THREADS`` /
+    ``OPENBLAS_NUM_THREADS``), so this number is reported back, not applied."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"set_num_threads(): argument 'int' (position 1) must be int, not "
+                        f"{type(n).__name__}")
+    if n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    _THREADS[0] = n
+
+
+def get_num_threads():
+    import os
+    if _THREADS[0] is not None:
+        return _THREADS[0]
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        v = os.environ.get(var, "")
+        if v.isdigit() and int(v) > 0:
+            return int(v)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        (os.cpu_count() or 1)
+
+
+def _version_module():
+    import types
+    from importlib import metadata
+    try:
+        ours = metadata.version("tensorkeys")
+    except metadata.PackageNotFoundError:
+        ours = "0.1.0"
+    m = types.ModuleType("torch.version")
+    # the PyTorch release whose behaviour is reproduced, with this package as local label
+    m.__version__ = f"2.13.0+tensorkeys{ours}"
+    m.cuda = m.hip = m.xpu = None
+    m.debug = False
+    m.git_version = "unknown"
+    return m
+
+
+version = _version_module()
+
+
 TOPLEVEL = _random_surface()
 from . import backends  # noqa: E402
 TOPLEVEL.update(
@@ -300,4 +425,7 @@ TOPLEVEL.update(
     set_float32_matmul_precision=set_float32_matmul_precision,
     get_float32_matmul_precision=get_float32_matmul_precision,
     set_default_device=set_default_device, get_default_device=get_default_device,
-    is_complex=is_complex, typename=typename)
+    is_complex=is_complex, typename=typename, asarray=asarray, empty_strided=empty_strided,
+    row_stack=row_stack, set_num_threads=set_num_threads, get_num_threads=get_num_threads,
+    version=version, __version__=version.__version__, inf=math.inf, nan=math.nan, pi=math.pi,
+    e=math.e, newaxis=None, tensortype=tensortype, **_typed_constructors())
