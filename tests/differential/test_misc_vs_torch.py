@@ -116,3 +116,36 @@ def test_inplace_product_records_the_functional_node_and_bumps():
         assert x.grad_fn.name() == "AddmmBackward0" and x._version == 1
         x.sum().backward()
         assert w.grad.tolist() == [[9.0, 9.0], [9.0, 9.0]]
+
+
+TOPLEVEL_FORMS = [
+    "torch.hann_window(5)", "torch.hann_window(5, periodic=False)", "torch.hamming_window(4)",
+    "torch.hamming_window(6, True, 0.5, 0.3)", "torch.blackman_window(5)",
+    "torch.bartlett_window(5)", "torch.bartlett_window(6, periodic=False)",
+    "torch.kaiser_window(5)", "torch.kaiser_window(6, False, 5.0)", "torch.hann_window(1)",
+    "torch.hann_window(0)", "torch.hann_window(5, dtype=torch.float64)", "torch.hann_window(-1)",
+    "torch.hann_window(3, dtype=torch.int64)", "torch.dropout(torch.ones(4), 0.0, True)",
+    "torch.layer_norm(torch.arange(3.), [3])", "torch.abs_(torch.tensor([-1.]))",
+    "torch.cosine_similarity(torch.ones(2, 3), torch.ones(2, 3))",
+    "torch.greater(torch.ones(2), 0)", "torch.clamp_(torch.tensor([-2., 5.]), -1, 1)",
+    "torch.swapdims(torch.ones(2, 3), 0, 1).shape", "torch.is_inference(torch.ones(1))",
+]
+
+
+@pytest.mark.parametrize("expr", TOPLEVEL_FORMS)
+def test_toplevel_forms_match_torch(expr):
+    def run(M):
+        try:
+            r = eval(expr, {"torch": M})
+        except Exception as e:   # noqa: BLE001
+            return type(e).__name__, str(e).split("\n")[0]
+        if isinstance(r, M.Tensor):
+            return str(r.dtype), tuple(r.shape), r.tolist()
+        return repr(r)
+    a, b = run(tk), run(torch)
+    if isinstance(a, tuple) and len(a) == 3 and isinstance(b, tuple) and len(b) == 3:
+        assert a[:2] == b[:2]
+        np.testing.assert_allclose(np.asarray(a[2], float), np.asarray(b[2], float),
+                                   rtol=2e-6, atol=1e-7)
+    else:
+        assert a == b

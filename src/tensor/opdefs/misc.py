@@ -5,6 +5,8 @@ the device / layout predicates a CPU-only build answers with False."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _dtype as D
@@ -207,3 +209,127 @@ def _declare_inplace_products():
 
 
 _declare_inplace_products()
+
+
+# -- torch.<name> forms of more methods -------------------------------------------------------
+FUNCTIONS += [
+    "abs_", "acos_", "arccos", "arccos_", "arcsin", "arcsin_", "arctan", "arctan2", "arctan_",
+    "asin_", "atan_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_",
+    "deg2rad_", "detach_", "erf_", "exp2_", "expm1_", "fix", "fix_", "floor_", "frac_", "ger",
+    "greater", "greater_equal", "inner", "is_inference", "is_signed", "less", "less_equal",
+    "log10_", "log1p_", "log2_", "log_", "neg_", "negative_", "not_equal", "rad2deg_",
+    "reciprocal_", "round_", "rsqrt_", "sin_", "sinh_", "sqrt_", "swapdims", "tan_", "trunc_",
+    "addmv_", "get_device",
+]
+
+
+# -- window functions (PyTorch's arithmetic, step by step in the requested dtype) -------------
+def _window(name, n, dtype):
+    if n < 0:
+        raise RuntimeError(f"{name} requires non-negative window_length, got window_length={n}")
+    dt = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+    if not dt.is_floating_point:
+        from .reduction import cxx_name
+        raise RuntimeError(f"{name} expects floating point dtypes, got: TensorOptions(dtype="
+                           f"{cxx_name(dt.np)}, device=cpu, layout=Strided (default), "
+                           "requires_grad=false (default), pinned_memory=false, "
+                           "memory_format=(nullopt))")
+    return dt
+
+
+def _finish_window(a, dt, requires_grad):
+    from .factories import from_numpy
+    t = from_numpy(np.ascontiguousarray(a.astype(dt.np, copy=False)))
+    return t.requires_grad_() if requires_grad else t
+
+
+def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None,
+                   layout=None, device=None, requires_grad=False, pin_memory=False,
+                   _name="hamming_window"):
+    from .._tensor import check_cpu
+    check_cpu(device)
+    dt = _window(_name, window_length, dtype)
+    if window_length <= 1:
+        return _finish_window(np.ones(window_length, dt.np), dt, requires_grad)
+    n = window_length + 1 if periodic else window_length
+    w = np.arange(n, dtype=dt.np) * dt.np.type(2 * math.pi / (n - 1))
+    w = np.cos(w) * dt.np.type(-beta) + dt.np.type(alpha)
+    return _finish_window(w[:window_length], dt, requires_grad)
+
+
+def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                requires_grad=False, pin_memory=False):
+    return hamming_window(window_length, periodic, 0.5, 0.5, dtype=dtype, device=device,
+                          requires_grad=requires_grad, _name="hann_window")
+
+
+def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    requires_grad=False, pin_memory=False):
+    from .._tensor import check_cpu
+    check_cpu(device)
+    dt = _window("blackman_window", window_length, dtype)
+    if window_length <= 1:
+        return _finish_window(np.ones(window_length, dt.np), dt, requires_grad)
+    n = window_length + 1 if periodic else window_length
+    f = dt.np.type
+    w = np.arange(n, dtype=dt.np) * f(math.pi / (n - 1))
+    w = np.cos(w * f(4)) * f(0.08) - np.cos(w * f(2)) * f(0.5) + f(0.42)
+    return _finish_window(w[:window_length], dt, requires_grad)
+
+
+def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    requires_grad=False, pin_memory=False):
+    from .._tensor import check_cpu
+    check_cpu(device)
+    dt = _window("bartlett_window", window_length, dtype)
+    if window_length <= 1:
+        return _finish_window(np.ones(window_length, dt.np), dt, requires_grad)
+    n = window_length + 1 if periodic else window_length
+    w = np.arange(n, dtype=dt.np) * dt.np.type(2.0 / (n - 1))
+    half = ((n - 1) >> 1) + 1
+    w[half:] = w[half:] * dt.np.type(-1) + dt.np.type(2)
+    return _finish_window(w[:window_length], dt, requires_grad)
+
+
+def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None,
+                  device=None, requires_grad=False, pin_memory=False):
+    from .._tensor import check_cpu
+    check_cpu(device)
+    dt = _window("kaiser_window", window_length, dtype)
+    if window_length <= 1:
+        return _finish_window(np.ones(window_length, dt.np), dt, requires_grad)
+    n = window_length + 1 if periodic else window_length
+    alpha = (n - 1) / 2.0
+    i = np.arange(n, dtype=np.float64)
+    w = np.i0(beta * np.sqrt(np.maximum(1 - ((i - alpha) / alpha) ** 2, 0))) / np.i0(beta)
+    return _finish_window(w[:window_length], dt, requires_grad)
+
+
+def _dropout_fn(input, p, train):
+    from ..nn_functional import dropout
+    return dropout(input, p, train)
+
+
+def _dropout_fn_(input, p, train):
+    from ..nn_functional import dropout
+    return dropout(input, p, train, inplace=True)
+
+
+def _layer_norm_fn(input, normalized_shape, weight=None, bias=None, eps=1e-05,
+                   cudnn_enable=True):
+    from ..nn_functional import layer_norm
+    return layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def _cosine_similarity_fn(x1, x2, dim=1, eps=1e-08):
+    from ..nn_functional import cosine_similarity
+    return cosine_similarity(x1, x2, dim, eps)
+
+
+TOPLEVEL.update(hamming_window=hamming_window, hann_window=hann_window,
+                blackman_window=blackman_window, bartlett_window=bartlett_window,
+                kaiser_window=kaiser_window, dropout=_dropout_fn, dropout_=_dropout_fn_,
+                layer_norm=_layer_norm_fn, cosine_similarity=_cosine_similarity_fn)
+for _f, _n in ((_dropout_fn, "dropout"), (_dropout_fn_, "dropout_"),
+               (_layer_norm_fn, "layer_norm"), (_cosine_similarity_fn, "cosine_similarity")):
+    _f.__name__ = _f.__qualname__ = _n
