@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 
 from .. import _dtype as D
-from .._defop import method
+from .._defop import OPS, method
 from .._tensor import Tensor
+from .pointwise import _route_out
 
 _T = Tensor
 
@@ -27,9 +28,23 @@ for _new, _old in (("multiply", "mul"), ("multiply_", "mul_"), ("subtract", "sub
                    ("arcsin_", "asin_"), ("arctan_", "atan_"), ("fix", "trunc"),
                    ("fix_", "trunc_"), ("greater_", "gt_"), ("less_", "lt_"),
                    ("greater_equal_", "ge_"), ("less_equal_", "le_"), ("not_equal_", "ne_"),
-                   ("ndimension", "dim"), ("sgn", "sign"), ("sgn_", "sign_")):
+                   ("ndimension", "dim")):
     if hasattr(_T, _old) and not hasattr(_T, _new):
         _alias(_new, _old)
+
+# torch.<alias>(..., out=o) runs the out= overload of the op the alias stands for
+_OUT_ALIASES = {"multiply": "mul", "subtract": "sub", "divide": "div", "true_divide": "div",
+                "absolute": "abs", "negative": "neg", "arccos": "acos", "arcsin": "asin",
+                "arctan": "atan", "arctan2": "atan2", "arccosh": "acosh", "arcsinh": "asinh",
+                "arctanh": "atanh", "fix": "trunc", "greater": "gt", "less": "lt",
+                "greater_equal": "ge", "less_equal": "le", "not_equal": "ne", "clip": "clamp"}
+for _new, _old in _OUT_ALIASES.items():
+    if hasattr(_T, _old) and not hasattr(_T, _new):
+        _alias(_new, _old)
+    if f"aten::{_old}.out" in OPS and f"aten::{_new}.out" not in OPS:
+        _route_out(_new, OPS[f"aten::{_old}.out"].call)
+# the function forms of these names (``torch.arccos(t)``), picked up by tensor/__init__
+FUNCTIONS = sorted(_OUT_ALIASES)
 
 
 def _moveaxis(self, source, destination):
@@ -82,8 +97,6 @@ def _unflatten(self, dim, sizes):
 
 
 method("unflatten", _unflatten)
-method("isposinf", lambda self: self.isinf() & (self > 0))
-method("isneginf", lambda self: self.isinf() & (self < 0))
 
 
 def _addcmul(self, tensor1, tensor2, *, value=1):
@@ -136,9 +149,6 @@ def _is_nonzero(self):
 
 method("count_nonzero", lambda self, dim=None: (self != 0).sum(dim) if dim is not None
        else (self != 0).sum())
-method("nansum", lambda self, dim=None, keepdim=False, *, dtype=None:
-       self.where(~self.isnan(), 0).sum(dim, keepdim, dtype=dtype) if dim is not None
-       else self.where(~self.isnan(), 0).sum(dtype=dtype))
 _ = (math, D)
 
 
@@ -214,28 +224,65 @@ def _tensor_split(self, indices_or_sections, dim=0):
 method("tensor_split", _tensor_split)
 
 
+def _nansum_np(a, dim, keepdim, dtype):
+    from .reduction import _axes, _sum_dtype
+    axis = _axes(dim, a.ndim) if dim is not None else None
+    return np.asarray(np.nansum(a, axis=axis, keepdims=keepdim, dtype=_sum_dtype(a, dtype)))
+
+
+nansum = defop("nansum(Tensor self, int[1]? dim=None, bool keepdim=False, *, "
+               "ScalarType? dtype=None) -> Tensor", _nansum_np,
+               grad={"self": "expand_reduced(grad, self_shape, dim, keepdim) * "
+                             "self.isnan().logical_not()"})
+method("nansum", lambda self, dim=None, keepdim=False, *, dtype=None:
+       nansum(self, dim, keepdim, dtype=dtype))
+
+
 def _nanmean(self, dim=None, keepdim=False, *, dtype=None):
+    """PyTorch's composite: ``nansum(self) / (count of non-NaN elements)``."""
     if not self.dtype.is_floating_point:
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex "
-                           f"dtype but got {self.dtype.__repr__().replace('torch.', '').title()}")
-    keep = ~self.isnan()
-    num = self.where(keep, 0)
-    if dim is None:
-        return num.sum(dtype=dtype) / keep.sum()
-    return num.sum(dim, keepdim, dtype=dtype) / keep.sum(dim, keepdim)
+                           f"dtype but got {self.dtype.short}")
+    count = self.isnan().logical_not().sum(dim, keepdim) if dim is not None else \
+        self.isnan().logical_not().sum()
+    return nansum(self, dim, keepdim, dtype=dtype).div(count)
 
 
 method("nanmean", _nanmean)
 
-_signbit = defop("signbit(Tensor self) -> Tensor", lambda a: np.asarray(np.signbit(a)))
-method("signbit", _signbit)
+def _bool_classifier(name, np_fn):
+    """``isposinf`` / ``isneginf``: a bool result, and an out= that must be bool too."""
+    def out_kernel(a, out):
+        if out.dtype != np.bool_:
+            raise RuntimeError(f"{name} does not support non-boolean outputs.")
+        if out.shape != a.shape:
+            from .pointwise import _write_out
+            _write_out(out, np.zeros(a.shape, np.bool_))
+        np.copyto(out, np_fn(a))
+
+    f = defop(f"{name}(Tensor self) -> Tensor", lambda a: np.asarray(np_fn(a)))
+    defop(f"{name}.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)", out_kernel)
+    method(name, f)
+    return f
+
+
+def _classify(np_fn):
+    """``np_fn`` on floats; integers and bools are never infinite nor negative zero."""
+    return lambda a: np_fn(a) if a.dtype.kind == "f" else (
+        a < 0 if np_fn is np.signbit and a.dtype.kind == "i" else np.zeros(a.shape, np.bool_))
+
+
+isposinf = _bool_classifier("isposinf", _classify(np.isposinf))
+isneginf = _bool_classifier("isneginf", _classify(np.isneginf))
+_signbit = _bool_classifier("signbit", _classify(np.signbit))
 
 
 def _fmax_fmin(np_fn):
     def kernel(a, b):
-        from .pointwise import np_result_type
+        from .pointwise import _broadcast, as_operand, np_result_type
         dt = np_result_type(a, b)
-        return np.asarray(np_fn(np.asarray(a, dt), np.asarray(b, dt)))
+        _broadcast(a, b)
+        return np.asarray(np_fn(as_operand(a, dt), as_operand(b, dt)))
     return kernel
 
 

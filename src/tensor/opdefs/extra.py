@@ -163,12 +163,12 @@ def _fmod_np(a, b):
         raise TypeError(f"fmod(): argument 'other' must be Tensor or Number, not "
                         f"{type(b).__name__}")
     dt = np_result_type(a, b)
-    _broadcast(a, b)
+    shape = _broadcast(a, b)
     if dt.kind == "b":
         raise not_implemented("fmod_cpu", dt)
     A, B = as_operand(a, dt), as_operand(b, dt)
     if dt.kind in "iu":
-        if np.any(B == 0):
+        if 0 not in shape and np.any(B == 0):
             raise RuntimeError("ZeroDivisionError")
         return np.asarray(np.fmod(A, B))
     with np.errstate(**_QUIET):
@@ -198,15 +198,15 @@ _route_out("fmod", lambda self, other, *, out: (
 
 def _lerp_np(a, end, weight):
     tensor_weight = type(weight) is _nd
-    if a.dtype.kind not in "fc":
-        raise not_implemented("lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar",
-                              a.dtype)
-    if end.dtype != a.dtype:
+    if end.dtype != a.dtype:      # (PyTorch checks the dtypes agree before the kernel's dtype)
         raise RuntimeError(f"expected dtype {cxx_name(a.dtype)} for `end` but got dtype "
                            f"{cxx_name(end.dtype)}")
     if tensor_weight and weight.dtype != a.dtype:
         raise RuntimeError(f"expected dtype {cxx_name(a.dtype)} for `weight` but got dtype "
                            f"{cxx_name(weight.dtype)}")
+    if a.dtype.kind not in "fc":
+        raise not_implemented("lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar",
+                              a.dtype)
     _broadcast(a, end, weight if tensor_weight else None)
     op = np.dtype(np.float32) if a.dtype == np.float16 else a.dtype   # opmath
     A, E = a.astype(op, copy=False), end.astype(op, copy=False)
@@ -344,9 +344,14 @@ def _cum_extreme(name, better):
     """cummax / cummin: the running extreme and the index where it was last reached (a NaN
     wins and sticks, as in PyTorch)."""
     def kernel(a, dim):
-        d = wrap_dim(dim, a.ndim)
+        if a.size == 0 and a.ndim:      # PyTorch returns before it looks at dim
+            return a.copy(), np.zeros(a.shape, np.int64)
         if a.ndim == 0:
+            if dim not in (0, -1):
+                raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got "
+                                 f"{dim}")
             return a.copy(), np.zeros((), np.int64)
+        d = wrap_dim(dim, a.ndim)
         x = np.moveaxis(a, d, 0)
         vals = np.empty_like(x)
         idx = np.zeros(x.shape, np.int64)
@@ -1082,10 +1087,18 @@ def _sort_np(a, stable, dim, descending):
 _SELECT_GRAD = {"self": "value_selecting_backward(grad, dim, results[1], self_shape, True)"}
 sort = defop("sort.stable(Tensor self, *, bool? stable, int dim=-1, bool descending=False) -> "
              "(Tensor values, Tensor indices)", _sort_np, grad=_SELECT_GRAD,
-             node_name="SortBackward0")
+             node_name="SortBackward1")
+# without ``stable=`` PyTorch runs the plain overload (SortBackward0)
+sort_default = defop("sort(Tensor self, int dim=-1, bool descending=False) -> "
+                     "(Tensor values, Tensor indices)",
+                     lambda a, dim, descending: _sort_np(a, None, dim, descending),
+                     grad=_SELECT_GRAD, node_name="SortBackward0")
+_NO_STABLE = object()
 
 
-def _sort_method(self, dim=-1, descending=False, stable=False):
+def _sort_method(self, dim=-1, descending=False, stable=_NO_STABLE):
+    if stable is _NO_STABLE:
+        return return_types.sort(*sort_default(self, dim, descending))
     return return_types.sort(*sort(self, stable=stable, dim=dim, descending=descending))
 
 
@@ -1107,6 +1120,8 @@ def _topk_np(a, k, dim, largest, sorted):
     n = a.shape[d] if a.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
+    if a.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     if a.ndim == 0:
         return a.copy(), np.zeros((), np.int64)
     idx = np.take(_stable_order(a, d, largest), np.arange(k), axis=d)
@@ -1311,6 +1326,18 @@ nan_to_num_ = defop("nan_to_num_(Tensor(a!) self, float? nan=None, float? posinf
                     "float? neginf=None) -> Tensor(a!)", _nan_to_num_inplace_np, grad=_NTN)
 method("nan_to_num", nan_to_num)
 method("nan_to_num_", nan_to_num_)
+
+
+def _nan_to_num_out_np(a, nan, posinf, neginf, out):
+    if out.dtype != a.dtype:
+        raise RuntimeError(f"nan_to_num: dtype of out: {D._BY_NP[out.dtype].short} should be "
+                           f"same as input: {D._BY_NP[a.dtype].short}")
+    _out(_nan_to_num_np)(a, nan, posinf, neginf, out)
+
+
+nan_to_num_out = defop("nan_to_num.out(Tensor self, float? nan=None, float? posinf=None, "
+                       "float? neginf=None, *, Tensor(a!) out) -> Tensor(a!)",
+                       _nan_to_num_out_np)
 
 
 FORMULA_NS.update(

@@ -38,6 +38,13 @@ _IINFO = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
           for t in (np.uint8, np.int8, np.int16, np.int32, np.int64)}
 
 
+def _quiet(fn):
+    """``fn()`` without numpy's warnings for out-of-domain inputs (PyTorch gives NaN/inf
+    silently)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return fn()
+
+
 def _asarr(r):
     return r if type(r) is _nd else np.asarray(r)
 
@@ -81,9 +88,14 @@ def _tensor_only_error(name):
     """Ops whose signature takes two tensors (``maximum``, ``logical_and``): PyTorch refuses
     a Python number as well. (The position is the one of ``torch.<name>(input, other)``.)"""
     def make(a, b):
-        which, pos, x = ("input", 1, a) if type(a) is not _nd else ("other", 2, b)
-        return TypeError(f"{name}(): argument '{which}' (position {pos}) must be Tensor, not "
-                         f"{type(x).__name__}")
+        if type(a) is not _nd:
+            return TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                             f"{type(a).__name__}")
+        # counted as in ``t.<name>(x)``; tensor/__init__ adds one for ``torch.<name>(t, x)``
+        e = TypeError(f"{name}(): argument 'other' (position 1) must be Tensor, not "
+                      f"{type(b).__name__}")
+        e.method_form = True
+        return e
     return make
 
 
@@ -475,6 +487,7 @@ def _out(functional, exact=False):
 
 def _write_out(out, r):
     if out.shape != r.shape:
+        check_inplace_result(out, out.shape, r.dtype)   # PyTorch checks the dtype first
         if out.size != 0:
             warnings.warn(f"An output with one or more elements was resized since it had shape "
                           f"{list(out.shape)}, which does not match the required output shape "
@@ -642,14 +655,24 @@ method("__rsub__", _rsub_operator)
 mul = binary("mul", _binary_kernel(np.multiply, _operator_error("*"), half_opmath=True),
              {"self": "grad * other", "other": "grad * self"},
              dunder=("__mul__",), rdunder="__rmul__", pre=_binary_pre())
+# ``mul.Scalar`` / ``add.Scalar``: the overloads PyTorch's C++ composites reach when they
+# multiply or shift by a C++ number (``torch.special.ndtr`` records MulBackward1 and
+# AddBackward1, one edge each). Python's ``t * 2.0`` wraps the number and runs ``mul.Tensor``.
+mul_scalar = defop("mul.Scalar(Tensor self, Scalar other) -> Tensor",
+                   _binary_kernel(np.multiply, _operator_error("*"), half_opmath=True),
+                   grad={"self": "grad * other"}, node_name="MulBackward1")
+add_scalar = defop("add.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
+                   _with_alpha(_add_np, _operator_error("+")), grad={"self": "grad"},
+                   node_name="AddBackward1")
 div = binary("div", _true_divide,
              {"self": "grad / other", "other": "-grad * self / (other * other)"},
              dunder=("__truediv__",), pre=_binary_pre(result=_float_dtype))
 
 
-def _int_zero_division(b):
-    """PyTorch refuses integer division by zero (numpy would return garbage)."""
-    if np.any(b == 0):
+def _int_zero_division(b, shape):
+    """PyTorch refuses integer division by zero (numpy would return garbage), when there is
+    anything to divide (an empty result of ``shape`` is fine)."""
+    if 0 not in shape and np.any(b == 0):
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -666,12 +689,12 @@ def _div_mode(a, b, rounding_mode):
     if not (is_operand(a) and is_operand(b)):
         raise _operator_error("//")(a, b)
     dt = np_result_type(a, b)
-    _broadcast(a, b)
+    shape = _broadcast(a, b)
     if dt.kind == "b":
         raise not_implemented(f"div_{rounding_mode}_cpu", dt)
     A, B = as_operand(a, dt), as_operand(b, dt)
     if dt.kind in "iu":
-        _int_zero_division(B)
+        _int_zero_division(B, shape)
         with np.errstate(over="ignore"):        # INT_MIN // -1 wraps
             q = np.floor_divide(A, B)
             if rounding_mode == "trunc" and dt.kind == "i":
@@ -752,9 +775,7 @@ method("div", _div_dispatch)
 method("divide", _div_dispatch)
 method("true_divide", lambda self, other: div["f"](self, other))
 method("div_", _div_inplace_dispatch)
-method("__floordiv__", lambda self, other: div_mode(self, other, rounding_mode="floor"))
-method("__rfloordiv__", lambda self, other: NotImplemented if other.__class__ is _nd
-       else div_mode(other, self, rounding_mode="floor"))
+# ``//`` is PyTorch's floor_divide (no derivative): its operators are in opdefs/special.py
 
 # dunder in-place operators go through the in-place ops (they bump versions, are checked)
 for _op, _name in (("add", "__iadd__"), ("sub", "__isub__"), ("mul", "__imul__"),
@@ -897,6 +918,8 @@ method("__ipow__", _pow_inplace)
 method("__rpow__", lambda self, base: pow_scalar_base(base, self) if _is_number(base)
        else NotImplemented if base.__class__ is _nd else pow_["f"](base, self))
 method("square", lambda self: _pow_method(self, 2))
+# torch.square(t, out=o) is PyTorch's composite: pow(t, 2, out=o)
+_route_out("square", lambda self, *, out: pow_scalar_out(self, 2, out=out))
 
 
 # -- unary ---------------------------------------------------------------------------------
@@ -956,7 +979,7 @@ log = unary("log", np.log, {"self": "grad / self"})
 log1p = unary("log1p", np.log1p, {"self": "grad / (self + 1)"}, node="Log1PBackward0")
 log2 = unary("log2", np.log2, {"self": "grad / (self * 0.6931471805599453)"})
 sqrt = unary("sqrt", np.sqrt, {"self": "grad / (2 * result)"})
-rsqrt = unary("rsqrt", lambda a: 1 / np.sqrt(a), {"self": "-0.5 * grad * result.pow(3)"})
+rsqrt = unary("rsqrt", lambda a: _quiet(lambda: 1 / np.sqrt(a)), {"self": "-0.5 * grad * result.pow(3)"})
 sin = unary("sin", np.sin, {"self": "grad * self.cos()"})
 cos = unary("cos", np.cos, {"self": "grad * -self.sin()"})
 tan = unary("tan", np.tan, {"self": "grad * (1 + result * result)"})
@@ -972,6 +995,8 @@ method("absolute", abs_["f"])
 relu = unary("relu", _relu_np, {"self": "where(result <= 0.0, 0.0, grad)"}, floating=False,
              out=False)
 sign = unary("sign", _sign_np, {"self": "grad * 0"}, floating=False)
+# sgn is its own op in PyTorch (SgnBackward0); for real tensors it is sign
+sgn = unary("sgn", _sign_np, {"self": "grad * 0"}, floating=False)
 floor = unary("floor", _rounding(np.floor, "floor_vml_cpu"), {"self": "grad * 0"},
               floating=False)
 ceil = unary("ceil", _rounding(np.ceil, "ceil_vml_cpu"), {"self": "grad * 0"}, floating=False)
@@ -1392,6 +1417,8 @@ logical_xor = binary("logical_xor", _logical(np.logical_xor, "logical_xor"), Non
 logical_not = defop("logical_not(Tensor self) -> Tensor", lambda a: _asarr(np.logical_not(a)),
                     via=("write", 1))
 method("logical_not", logical_not)
+logical_not_out = defop("logical_not.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+                        _out(lambda a: _asarr(np.logical_not(a))))
 
 
 def _bitwise(uf, name, symbol):
@@ -1448,12 +1475,12 @@ def _remainder_np(a, b):
     if not (is_operand(a) and is_operand(b)):
         raise _operator_error("%")(a, b)
     dt = np_result_type(a, b)
-    _broadcast(a, b)
+    shape = _broadcast(a, b)
     if dt.kind == "b":
         raise not_implemented("remainder_cpu", dt)
     A, B = as_operand(a, dt), as_operand(b, dt)
     if dt.kind in "iu":
-        _int_zero_division(B)
+        _int_zero_division(B, shape)
         return _asarr(np.remainder(A, B))
     with np.errstate(invalid="ignore"):
         r = np.fmod(A, B)
@@ -1461,14 +1488,53 @@ def _remainder_np(a, b):
         return _asarr(np.where(fix, r + B, r)) if np.any(fix) else _asarr(r)
 
 
+# PyTorch's overloads: ``remainder.Tensor`` (RemainderBackward1), ``remainder.Scalar`` for a
+# Python number (RemainderBackward0, one edge) and ``remainder.Scalar_Tensor`` for ``3 % t``
+# (no derivative: its NotImplemented node is declared in opdefs/special.py)
 remainder = binary("remainder", _remainder_np,
                    {"self": "grad", "other": "-grad * self.div(other, rounding_mode='floor')"},
-                   dunder=("__mod__",), rdunder="__rmod__", out_overload="Tensor_out",
-                   pre=_binary_pre())
+                   out_overload="Tensor_out", pre=_binary_pre(), node="RemainderBackward1")
+remainder_s = defop("remainder.Scalar(Tensor self, Scalar other) -> Tensor", _remainder_np,
+                    grad={"self": "grad"}, node_name="RemainderBackward0")
+remainder_s_ = defop("remainder_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+                     _inplace(_remainder_np, pre=_binary_pre()), grad={"self": "grad"},
+                     node_name="RemainderBackward0")
+remainder_s_out = defop("remainder.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out) -> "
+                        "Tensor(a!)", _out(_remainder_np))
+
+
+def _remainder_method(self, other):
+    if not isinstance(self, Tensor):      # torch.remainder(3, t) (declared in special.py)
+        return OPS["aten::remainder.Scalar_Tensor"](self, other)
+    if isinstance(other, Tensor):
+        return remainder["f"](self, other)
+    return remainder_s(self, other)
+
+
+def _remainder_inplace_method(self, other):
+    if isinstance(other, Tensor):
+        return remainder["i"](self, other)
+    return remainder_s_(self, other)
+
+
+def _mod_operator(self, other):
+    if other.__class__ is _nd:
+        return NotImplemented
+    return _remainder_method(self, other)
+
+
+method("remainder", _remainder_method)
+method("remainder_", _remainder_inplace_method)
+method("__mod__", _mod_operator)
+method("__imod__", _remainder_inplace_method)
+_route_out("remainder", lambda self, other, *, out: (
+    remainder["o"] if isinstance(other, Tensor) else remainder_s_out)(self, other, out=out))
 
 
 # -- comparisons of whole tensors and float classification ---------------------------------
 def _isclose_np(a, b, rtol, atol, equal_nan):
+    if type(b) is _nd and a.dtype != b.dtype:
+        raise RuntimeError(f"{_BY_NP[a.dtype].short} did not match {_BY_NP[b.dtype].short}")
     try:
         return _asarr(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
     except ValueError:
@@ -1488,11 +1554,9 @@ for _name, _fn in (("isnan", np.isnan), ("isinf", np.isinf), ("isfinite", np.isf
 
 # In-place operator forms: without them Python would fall back to the out-of-place op and
 # rebind the name, leaving the tensor (and its version) untouched.
-method("__imod__", remainder["i"])
 method("__iand__", bitwise_and["i"])
 method("__ior__", bitwise_or["i"])
 method("__ixor__", bitwise_xor["i"])
-method("__ifloordiv__", lambda self, other: div_mode_(self, other, rounding_mode="floor"))
 
 _eq, _ne = _CMP["eq"]["f"], _CMP["ne"]["f"]
 

@@ -103,7 +103,10 @@ fast_path(_mean_np, "d0.__class__ is _nd and a1 is None and d0.size and d0.dtype
 def _mean_dim_np(a, dim, keepdim, dtype):
     _mean_check(a, dtype)
     dt = _sum_dtype(a, dtype)
-    return np.asarray(a.mean(axis=_axes(dim, a.ndim), keepdims=keepdim, dtype=dt), dtype=dt)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)     # the mean of nothing is NaN
+        return np.asarray(a.mean(axis=_axes(dim, a.ndim), keepdims=keepdim, dtype=dt),
+                          dtype=dt)
 
 
 def _numel_of(shape, dim):
@@ -270,8 +273,17 @@ def _amax_kernel(name, fn):
         axes = _axes(dim, a.ndim)
         _check_nonempty(name, a, axes, dim is None)
         return np.asarray(fn.reduce(a, axis=axes, keepdims=keepdim))
+
+    def checked(a, dim, keepdim):
+        if a.size == 0 and dim is not None:
+            # PyTorch names the first empty dim as the caller wrote it (-1, not 1)
+            for d in ([dim] if isinstance(dim, (int, np.integer)) else dim):
+                if a.shape[wrap_dim(d, a.ndim)] == 0:
+                    raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero "
+                                     "size.")
+        return kernel(a, dim, keepdim)
     # the whole of a non-empty float array: what np.max / np.min run
-    return fast_path(kernel, "d0.__class__ is _nd and not a1 and not a2 and d0.size and "
+    return fast_path(checked, "d0.__class__ is _nd and not a1 and not a2 and d0.size and "
                      "d0.dtype in _F", "_reduce(d0, None)", _reduce=fn.reduce, _F=_FLOATS)
 
 
@@ -379,16 +391,20 @@ class return_types:
 
 
 def _minmax_method(full, by_dim, other_op, rt):
-    def m(self, dim=None, keepdim=False):
+    def _m(self, dim=None, keepdim=False):
         if isinstance(dim, _Tensor):
             return other_op(self, dim)
+        if isinstance(dim, (list, tuple)):
+            raise TypeError(f"{rt.__name__}() received an invalid combination of arguments - "
+                            f"got ({type(dim).__name__}), but expected one of:\n"
+                            " * ()\n * (Tensor other)\n * (int dim, bool keepdim = False)")
         if dim is None:
             if keepdim:
                 raise TypeError("max() received an invalid combination of arguments - got "
                                 "(keepdim=bool). Hint: pass dim as well.")
             return full(self)
         return rt(*by_dim(self, dim, keepdim))
-    return m
+    return _m
 
 
 method("max", _minmax_method(max_, max_dim, lambda a, b: a.maximum(b), return_types.max))
@@ -397,6 +413,13 @@ method("min", _minmax_method(min_, min_dim, lambda a, b: a.minimum(b), return_ty
 
 def _arg_kernel(name, fn):
     def kernel(a, dim, keepdim):
+        if dim is not None and not isinstance(dim, (int, np.integer)):
+            e = TypeError(f"{name}(): argument 'dim' (position 1) must be int, not "
+                          f"{type(dim).__name__}")
+            e.method_form = True         # torch.argmax(t, [0]) counts one position further
+            raise e
+        if a.dtype == np.bool_:
+            raise RuntimeError(f"{name}(): does not support bool input")
         if dim is None:
             if a.size == 0:
                 raise IndexError(f"{name}(): Expected reduction dim to be specified for "
@@ -633,8 +656,17 @@ logsumexp = defop("logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Ten
                   _logsumexp_np,
                   grad={"self": "logsumexp_backward(grad, self, result, dim, keepdim)"},
     via=("out", "logsumexp", 1))
-method("logsumexp", lambda self, dim, keepdim=False: logsumexp(
-    self, (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim), keepdim))
+_NO_DIM = object()
+
+
+def _logsumexp_method(self, dim=_NO_DIM, keepdim=False):
+    if dim is _NO_DIM:
+        raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
+    return logsumexp(self, (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim),
+                     keepdim)
+
+
+method("logsumexp", _logsumexp_method)
 
 
 # ------------------------------------------------------------------------------------------
@@ -646,9 +678,9 @@ def _bool_reduce(fn):
         return r.astype(np.uint8) if a.dtype == np.uint8 else r
 
     def dims(a, dim, keepdim):
-        if dim is not None and len(dim) == 0:
-            dim = None
-        r = np.asarray(fn(a, axis=_axes(dim, a.ndim), keepdims=keepdim))
+        # an explicitly empty list reduces nothing (PyTorch): each element's truth value
+        axis = () if dim is not None and len(dim) == 0 else _axes(dim, a.ndim)
+        r = np.asarray(fn(a, axis=axis, keepdims=keepdim))
         return r.astype(np.uint8) if a.dtype == np.uint8 else r
     return full, dims
 
@@ -668,13 +700,13 @@ any_dims = defop("any.dims(Tensor self, int[]? dim=None, bool keepdim=False) -> 
 
 
 def _bool_method(full, dims):
-    def m(self, dim=None, keepdim=False):
+    def _m(self, dim=None, keepdim=False):
         if dim is None and not keepdim:
             return full(self)
         if isinstance(dim, (int, np.integer)):
             dim = (int(dim),)
         return dims(self, None if dim is None else tuple(dim), keepdim)
-    return m
+    return _m
 
 
 method("all", _bool_method(all_, all_dims))

@@ -27,8 +27,8 @@ from .. import _dtype as D
 from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor
 from ._util import as_operand, is_operand, not_implemented, np_result_type
-from .pointwise import (_binary_pre, _broadcast, _div_mode, _inplace, _operator_error, _out,
-                        binary)
+from .pointwise import (_binary_pre, _broadcast, _div_mode, _inplace, _nd, _operator_error,
+                        _out, _remainder_np, binary)
 from .reduction import return_types
 
 FUNCTIONS = []     # names of Tensor methods also exposed as torch.<name>(input, ...)
@@ -731,13 +731,22 @@ def _not_implemented_grad(name):
 
 
 def _name_not_implemented(*names):
-    """PyTorch's ``NotImplemented`` node prints as such and names itself by its C++ name."""
+    """PyTorch's ``NotImplemented`` node prints as such and names itself by its C++ name; it
+    comes from PyTorch's autograd fallback, whose node has an edge only for each input that
+    requires grad (``(t // o).grad_fn.next_functions`` has one entry)."""
     for n in names:
-        OPS[f"aten::{n}"]._ns["_spec"].node_cls.name = _cpp_not_implemented_name
+        cls = OPS[f"aten::{n}"]._ns["_spec"].node_cls
+        cls.name = _cpp_not_implemented_name
+        cls.next_functions = _edges_requiring_grad
 
 
 def _cpp_not_implemented_name(self):
     return "torch::autograd::NotImplemented"
+
+
+@property
+def _edges_requiring_grad(self):
+    return tuple((e[0], e[1]) for e in self._next if e is not None)
 
 
 def _heaviside_np(a, values):
@@ -788,8 +797,40 @@ method("floor_divide", lambda self, other: (floor_divide if isinstance(other, Te
                                             else floor_divide_s)(self, other))
 method("floor_divide_", lambda self, other: (floor_divide_i if isinstance(other, Tensor)
                                              else floor_divide_is)(self, other))
+remainder_st = defop("remainder.Scalar_Tensor(Scalar self, Tensor other) -> Tensor",
+                     _remainder_np, grad={"other": _not_implemented_grad("remainder")},
+                     node_name="NotImplemented")
+
+
+def _floordiv_operator(self, other):
+    """``t // x`` is PyTorch's floor_divide (the Scalar overload for a Python number)."""
+    if other.__class__ is _nd:
+        return NotImplemented
+    return (floor_divide if isinstance(other, Tensor) else floor_divide_s)(self, other)
+
+
+def _rfloordiv_operator(self, other):
+    if other.__class__ is _nd:
+        return NotImplemented
+    return floor_divide(other, self)
+
+
+def _ifloordiv_operator(self, other):
+    return (floor_divide_i if isinstance(other, Tensor) else floor_divide_is)(self, other)
+
+
+def _rmod_operator(self, other):
+    if other.__class__ is _nd:
+        return NotImplemented
+    return remainder_st(other, self)
+
+
+method("__floordiv__", _floordiv_operator)
+method("__rfloordiv__", _rfloordiv_operator)
+method("__ifloordiv__", _ifloordiv_operator)
+method("__rmod__", _rmod_operator)
 _name_not_implemented("heaviside", "heaviside_", "floor_divide", "floor_divide.Scalar",
-                      "floor_divide_.Tensor", "floor_divide_.Scalar")
+                      "floor_divide_.Tensor", "floor_divide_.Scalar", "remainder.Scalar_Tensor")
 FUNCTIONS += ["heaviside", "floor_divide"]
 
 

