@@ -77,6 +77,8 @@ def makers(ns):
             left = draw(st.booleans())
             kind = draw(st.sampled_from(["matrix", "vector"])) if left else "matrix"
             k = size(draw)
+            if not left and tuple(batch) == (k,):
+                k += 1      # (k, n) would read as a batch of vectors, which left=False refuses
             b = mat(draw, (n,) if kind == "vector" else ((n, k) if left else (k, n)))
             kw = {"left": left}
             if ex:
