@@ -49,6 +49,9 @@ CASES = [
     "torch.row_stack([torch.ones(2), torch.zeros(2)])", "torch.version.cuda",
     "torch.version.debug", "torch.pi", "torch.e", "torch.inf", "torch.nan", "torch.newaxis",
     "torch.set_num_threads(0)", "torch.__version__.split('+')[0]",
+    "torch.randint(high=5, size=(3,)).shape", "torch.randint(low=2, high=5, size=(3,)).dtype",
+    "torch.randint(5)", "torch.randint(size=(2,))", "torch.nn.utils.rnn.pad_sequence"
+    "([torch.ones(2), torch.ones(3)]).shape", "torch.fix(torch.tensor([1.5, -1.5]))",
 ]
 DEFAULT_DEVICE_CASES = ["torch.zeros(1)", "torch.get_default_device()", "torch.tensor([1.])",
                         "torch.zeros_like(torch.empty(1, device='cpu')).device",

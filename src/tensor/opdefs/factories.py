@@ -739,14 +739,25 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return _finish(_randn(_size(size), generator=generator, dtype=dtype), requires_grad)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False):
-    """``randint(high, size)`` or ``randint(low, high, size)``: whole numbers in [low, high)."""
+    """``randint(high, size)``, ``randint(low, high, size)`` or keywords
+    (``randint(high=5, size=(3,))``): whole numbers in [low, high)."""
     if device is not None or _DEFAULT_DEVICE[0] is not None:
         T.check_cpu(device)
     short = size is None
     if short:
         low, high, size = 0, low, high
+    elif low is None:
+        low, short = 0, True        # high and size given by keyword
+    if size is None or high is None:
+        given = [type(v).__name__ for v in (low, high) if v is not None and not short] or \
+            ([type(high).__name__] if high is not None else [])
+        kw = "" if given else "size=tuple, "
+        raise TypeError(f"randint() received an invalid combination of arguments - got "
+                        f"({kw}{', '.join(given)}), but expected one of:\n * (int high, tuple "
+                        f"of ints size, *, ...)\n * (int low, int high, tuple of ints size, "
+                        f"*, ...)")
     for pos, name, v in ((1, "low", low), (1 if short else 2, "high", high)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
             raise TypeError(f"randint(): argument '{name}' (position {pos}) must be int, not "

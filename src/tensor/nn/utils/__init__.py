@@ -1,4 +1,5 @@
-"""``tensor.nn.utils``: gradient clipping and flattening parameters into one vector.
+"""``tensor.nn.utils``: gradient clipping, flattening parameters into one vector, and ``rnn``
+(packed sequences).
 
 ``clip_grad_norm_`` follows PyTorch's CPU path: the norm of each gradient, the norm of those
 norms, then every gradient multiplied in place by ``min(max_norm / (total + 1e-6), 1)`` — all
@@ -9,6 +10,7 @@ from .clip_grad import (  # noqa: F401
     clip_grad_norm, clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm,
 )
 from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: F401
+from . import rnn  # noqa: F401
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grads_with_norm_", "clip_grad_value_",
            "get_total_norm", "parameters_to_vector", "vector_to_parameters"]
