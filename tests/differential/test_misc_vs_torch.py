@@ -129,6 +129,9 @@ TOPLEVEL_FORMS = [
     "torch.cosine_similarity(torch.ones(2, 3), torch.ones(2, 3))",
     "torch.greater(torch.ones(2), 0)", "torch.clamp_(torch.tensor([-2., 5.]), -1, 1)",
     "torch.swapdims(torch.ones(2, 3), 0, 1).shape", "torch.is_inference(torch.ones(1))",
+    "(lambda x: x.flatten(0, 0) is x)(torch.ones(2, 3))",
+    "(lambda x: x.flatten() is x)(torch.ones(3))",
+    "torch.ones(3, requires_grad=True).flatten().grad_fn",
 ]
 
 

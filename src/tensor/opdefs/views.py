@@ -131,6 +131,8 @@ def _flatten(self, start_dim=0, end_dim=-1):
     e = wrap_dim(end_dim, nd)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return self          # nothing to merge: PyTorch returns the tensor itself
     shp = self._data.shape
     n = 1
     for d in shp[s:e + 1]:
