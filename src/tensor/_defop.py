@@ -458,7 +458,13 @@ def _compile_formulas(schema, grad, node_name):
             spec.save_result = True
     spec.simple = spec.n_out == 1 and not any(spec.list_formula)
     spec.fast = _UNRESOLVED if spec.simple else None
-    spec.node_cls = type(node_name, (OpNode,), {"__slots__": (), "_spec": spec})
+    # a namespaced name (``torch::autograd::CopyBackwards``, a node PyTorch writes in C++)
+    # is what name() reports; the class takes its last part
+    cls_name = node_name.rsplit("::", 1)[-1]
+    body = {"__slots__": (), "_spec": spec}
+    if cls_name != node_name:
+        body["name"] = lambda self, _n=node_name: _n
+    spec.node_cls = type(cls_name, (OpNode,), body)
     return spec
 
 

@@ -132,6 +132,8 @@ TOPLEVEL_FORMS = [
     "(lambda x: x.flatten(0, 0) is x)(torch.ones(2, 3))",
     "(lambda x: x.flatten() is x)(torch.ones(3))",
     "torch.ones(3, requires_grad=True).flatten().grad_fn",
+    "torch.zeros(2).copy_(torch.ones(2, requires_grad=True)).grad_fn.name()",
+    "(torch.ones(2, requires_grad=True) * 2).grad_fn.next_functions[0][0].name()",
 ]
 
 

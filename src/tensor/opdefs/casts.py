@@ -343,7 +343,7 @@ def _copy_np(a, src, non_blocking):
 
 copy_ = defop("copy_(Tensor(a!) self, Tensor src, bool non_blocking=False) -> Tensor(a!)",
               _copy_np, grad={"self": "zeros_like(grad)", "src": "grad"},
-              node_name="CopyBackwards")
+              node_name="torch::autograd::CopyBackwards")
 method("copy_", copy_)
 
 
