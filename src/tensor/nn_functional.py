@@ -390,6 +390,24 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``x * rsqrt(mean(x ** 2 over the trailing dims) + eps)``, times ``weight`` (PyTorch's
+    composite, step for step; ``eps`` defaults to the dtype's machine epsilon)."""
+    from .opdefs.pointwise import add_scalar
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
+        tuple(normalized_shape)
+    k = len(shape)
+    if tuple(input.shape[input.dim() - k:]) != shape or input.dim() < k:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*{', '.join(map(str, shape))}], but got input of size"
+                           f"{list(input.shape)}")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    dims = tuple(range(input.dim() - k, input.dim()))
+    r = input * add_scalar(input.pow(2).mean(dims, keepdim=True), eps).rsqrt()
+    return r * weight if weight is not None else r
+
+
 def pad(input, pad, mode="constant", value=None):
     """``F.pad``: ``pad`` lists (before, after) pairs from the last dim backwards. Constant
     padding is the ``constant_pad_nd`` op (negative widths crop); ``reflect``, ``replicate``
@@ -487,5 +505,5 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     return out
 
 
-__all__ += ["hardtanh", "relu6", "logsigmoid", "softmin", "normalize", "cosine_similarity",
-            "pad", "one_hot", "embedding"]
+__all__ += ["rms_norm", "hardtanh", "relu6", "logsigmoid", "softmin", "normalize",
+            "cosine_similarity", "pad", "one_hot", "embedding"]

@@ -699,3 +699,87 @@ class ZeroPad2d(ConstantPad2d):
 
     def extra_repr(self):
         return f"{self.padding}"
+
+
+class ConstantPad3d(_ConstantPadNd):
+    def __init__(self, padding, value):
+        super().__init__(value)
+        self.padding = _ntuple(padding, 6)
+
+
+class ZeroPad3d(ConstantPad3d):
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class _ModePadNd(Module):
+    """Reflection / replication / circular padding through ``F.pad``."""
+
+    __constants__ = ["padding"]
+    _mode = None
+    _n = 0
+
+    def __init__(self, padding):
+        super().__init__()
+        self.padding = _ntuple(padding, 2 * self._n)
+
+    def forward(self, input):
+        from ..nn_functional import pad
+        return pad(input, self.padding, self._mode)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+def _mode_pad(name, mode, n):
+    return type(name, (_ModePadNd,), {"_mode": mode, "_n": n, "__module__": __name__,
+                                      "__doc__": f"``F.pad(input, padding, '{mode}')`` over "
+                                                 f"the last {n} dim(s)."})
+
+
+ReflectionPad1d = _mode_pad("ReflectionPad1d", "reflect", 1)
+ReflectionPad2d = _mode_pad("ReflectionPad2d", "reflect", 2)
+ReflectionPad3d = _mode_pad("ReflectionPad3d", "reflect", 3)
+ReplicationPad1d = _mode_pad("ReplicationPad1d", "replicate", 1)
+ReplicationPad2d = _mode_pad("ReplicationPad2d", "replicate", 2)
+ReplicationPad3d = _mode_pad("ReplicationPad3d", "replicate", 3)
+CircularPad1d = _mode_pad("CircularPad1d", "circular", 1)
+CircularPad2d = _mode_pad("CircularPad2d", "circular", 2)
+CircularPad3d = _mode_pad("CircularPad3d", "circular", 3)
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` dims, with an
+    optional elementwise weight (``F.rms_norm``)."""
+
+    __constants__ = ["normalized_shape", "eps", "elementwise_affine"]
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,
+                 dtype=None):
+        super().__init__()
+        T.check_cpu(device)
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(factories.empty(self.normalized_shape, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+
+    def forward(self, x):
+        from ..nn_functional import rms_norm
+        return rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

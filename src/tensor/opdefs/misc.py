@@ -321,6 +321,11 @@ def _layer_norm_fn(input, normalized_shape, weight=None, bias=None, eps=1e-05,
     return layer_norm(input, normalized_shape, weight, bias, eps)
 
 
+def _rms_norm_fn(input, normalized_shape, weight=None, eps=None):
+    from ..nn_functional import rms_norm
+    return rms_norm(input, normalized_shape, weight, eps)
+
+
 def _cosine_similarity_fn(x1, x2, dim=1, eps=1e-08):
     from ..nn_functional import cosine_similarity
     return cosine_similarity(x1, x2, dim, eps)
@@ -329,7 +334,9 @@ def _cosine_similarity_fn(x1, x2, dim=1, eps=1e-08):
 TOPLEVEL.update(hamming_window=hamming_window, hann_window=hann_window,
                 blackman_window=blackman_window, bartlett_window=bartlett_window,
                 kaiser_window=kaiser_window, dropout=_dropout_fn, dropout_=_dropout_fn_,
-                layer_norm=_layer_norm_fn, cosine_similarity=_cosine_similarity_fn)
+                layer_norm=_layer_norm_fn, cosine_similarity=_cosine_similarity_fn,
+                rms_norm=_rms_norm_fn)
 for _f, _n in ((_dropout_fn, "dropout"), (_dropout_fn_, "dropout_"),
-               (_layer_norm_fn, "layer_norm"), (_cosine_similarity_fn, "cosine_similarity")):
+               (_layer_norm_fn, "layer_norm"), (_cosine_similarity_fn, "cosine_similarity"),
+               (_rms_norm_fn, "rms_norm")):
     _f.__name__ = _f.__qualname__ = _n
