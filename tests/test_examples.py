@@ -68,3 +68,11 @@ def test_showcase_console_script_target(capsys):
     assert main(["--fast"]) == 0
     assert "Why are there two flags?" in capsys.readouterr().out
 
+
+
+def test_train_cnn_learns_and_restores():
+    """The CNN example learns its synthetic task and a checkpoint restores the same model."""
+    out = run_example("train_cnn.py")
+    acc = float(re.search(r"test accuracy after training: ([0-9.]+)", out).group(1))
+    assert acc >= 0.9
+    assert "restored from a checkpoint: same" in out
