@@ -5,6 +5,7 @@ Every op is routed by the dispatcher in ``dispatch``; the mode guards come from 
 
 import builtins as _builtins
 import re as _re
+import warnings as _warnings
 from dispatch import dispatcher as _dispatcher
 from dispatch import dispatch_trace, dispatch_table, DispatchKeySet, ops  # noqa: F401
 
@@ -42,6 +43,14 @@ bool = _dtype.bool_           # noqa: A001 - torch.bool
 contiguous_format, preserve_format = "contiguous_format", "preserve_format"
 float = _dtype.float32        # noqa: A001 - torch.float
 int = _dtype.int32            # noqa: A001 - torch.int
+
+# Note [Floating-point warnings stay inside]: IEEE results (log(0) = -inf, 0 * inf = nan,
+# overflow to inf) are ordinary results for PyTorch, which reports nothing. numpy reports each
+# as a RuntimeWarning from the code that called it — here, our kernels. Those warnings are
+# ignored when they come from this package (its modules and generated kernels carry its
+# name); the user's own numpy calls keep numpy's settings, and the hot path pays nothing
+# (a warning only exists when a floating-point flag was raised).
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tensor(\.|$)")
 
 # A Python number in a Tensor position takes part in dispatch like PyTorch's wrapped number:
 # with a normal tensor's keys (SEMANTICS-DETAIL §1.2, rules I-16/I-17).

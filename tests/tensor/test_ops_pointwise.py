@@ -2080,3 +2080,18 @@ def test_logical_and_bitwise_ops_cast_to_the_promoted_dtype_first():
     # a shape clash is reported before the dtype refusal
     with _raises(RuntimeError, broadcast_message((3,), (2,))):
         torch.bitwise_and(T([1., 2., 3.]), T([1., 2.]))
+
+
+def test_ieee_special_results_give_no_numpy_warnings():
+    """log(0), 0 * inf, overflow, 0/0: ordinary results, reported by nothing (as PyTorch);
+    the user's own numpy calls keep numpy's warnings (Note [Floating-point warnings stay
+    inside], tensor/__init__.py)."""
+    import warnings
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("default")
+        x = tensor.tensor([0.0, -1.0, 1e38, float("inf")], requires_grad=True)
+        y = x.log() + x.log1p() + x * 10 + x * 0 + x / 0 + x.sqrt()
+        y.sum().backward()
+        assert not seen, [str(w.message) for w in seen]
+        np.log(np.zeros(1))
+    assert [w.category for w in seen] == [RuntimeWarning]
