@@ -2089,7 +2089,7 @@ def test_ieee_special_results_give_no_numpy_warnings():
     import warnings
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("default")
-        x = tensor.tensor([0.0, -1.0, 1e38, float("inf")], requires_grad=True)
+        x = torch.tensor([0.0, -1.0, 1e38, float("inf")], requires_grad=True)
         y = x.log() + x.log1p() + x * 10 + x * 0 + x / 0 + x.sqrt()
         y.sum().backward()
         assert not seen, [str(w.message) for w in seen]
