@@ -2092,5 +2092,5 @@ def test_ieee_special_results_give_no_numpy_warnings():
         y = x.log() + x.log1p() + x * 10 + x * 0 + x / 0 + x.sqrt()
         y.sum().backward()
         assert not seen, [str(w.message) for w in seen]
-        np.log(np.zeros(1))
+        exec("np.log(np.zeros(1))", {"np": np, "__name__": "user_code"})   # a user module
     assert [w.category for w in seen] == [RuntimeWarning]
