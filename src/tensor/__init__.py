@@ -49,7 +49,9 @@ int = _dtype.int32            # noqa: A001 - torch.int
 # as a RuntimeWarning from the code that called it — here, our kernels. Those warnings are
 # ignored when they come from this package (its modules and generated kernels carry its
 # name); the user's own numpy calls keep numpy's settings, and the hot path pays nothing
-# (a warning only exists when a floating-point flag was raised).
+# (a warning only exists when a floating-point flag was raised). A filter added while pytest
+# collects is dropped when collection ends (it restores the filters it found), so inside a
+# pytest session these warnings show again.
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tensor(\.|$)")
 
 # A Python number in a Tensor position takes part in dispatch like PyTorch's wrapped number:
