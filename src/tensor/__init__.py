@@ -74,10 +74,24 @@ def result_type(a, b):
 # The functions whose first argument may be a Python number when the second is a tensor
 # (``torch.add(2, t)``); every other function wants a tensor first, as in PyTorch.
 _NUMBER_FIRST = frozenset({"add", "sub", "mul", "div", "divide", "true_divide", "pow",
-                           "remainder", "float_power"})
+                           "remainder", "float_power", "floor_divide", "xlogy", "multiply",
+                           "subtract", "bitwise_and", "bitwise_or", "bitwise_xor"})
+# Functions whose Python binding has several signatures: a non-tensor ``input`` gets PyTorch's
+# "invalid combination of arguments" error rather than the single-signature one.
+_OVERLOADED = frozenset(
+    "addbmm addcdiv addcmul addmm addmv addmv_ addr all any argsort baddbmm clamp clamp_ "
+    "clamp_max clamp_max_ clamp_min clamp_min_ clip clip_ copysign count_nonzero dsplit eq "
+    "fill_ fmod ge greater greater_equal gt histogram hsplit index_fill le lerp less less_equal "
+    "lt masked_fill max mean min moveaxis movedim nanquantile narrow ne not_equal prod "
+    "quantile repeat_interleave round scatter searchsorted sort squeeze std std_mean sum "
+    "tensor_split trapezoid trapz var var_mean vsplit where xlogy_".split())
 
 
 _NUMBERS = (_builtins.int, _builtins.float, _builtins.bool)
+
+
+def _kind(v):
+    return "Tensor" if isinstance(v, Tensor) else type(v).__name__
 
 
 def _function(name):
@@ -87,6 +101,11 @@ def _function(name):
         if not isinstance(input, Tensor):
             if not (number_first and isinstance(input, _NUMBERS) and args
                     and isinstance(args[0], Tensor)):
+                if name in _OVERLOADED and (args or kwargs):
+                    got = [_kind(v) for v in (input,) + args] + \
+                        [f"{k}={_kind(v)}" for k, v in kwargs.items()]
+                    raise TypeError(f"{name}() received an invalid combination of arguments - "
+                                    f"got ({', '.join(got)}), but expected one of:")
                 raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
                                 f"{type(input).__name__}")
             if out is None:

@@ -65,3 +65,15 @@ def test_the_table_names_real_ops_and_arguments():
             op = OPS[name]
             tensor_args = {op.schema.arguments[i].name for i, k in op.schema.tensor_args}
             assert set(args) <= tensor_args, name
+
+
+NUMBER_FIRST = ["torch.floor_divide(7, torch.tensor([2.]))", "torch.lt(1, torch.ones(2))",
+                "torch.sum(1)", "torch.exp(2)", "torch.xlogy(2, torch.tensor([3.]))",
+                "torch.bitwise_and(3, torch.tensor([1, 2]))", "torch.clamp(1, 0, 2)",
+                "torch.sum(1, 0)", "torch.fmod(2, torch.ones(2))",
+                "torch.multiply(2, torch.ones(2))", "torch.remainder(5, torch.tensor([3]))"]
+
+
+@pytest.mark.parametrize("expr", NUMBER_FIRST)
+def test_a_number_as_input_matches_torch(expr):
+    assert _run(tk, expr) == _run(torch, expr)
