@@ -67,9 +67,6 @@ class _ConvNd(Module):
         if padding_mode not in modes:
             raise ValueError(f"padding_mode must be one of {modes}, but got "
                              f"padding_mode='{padding_mode}'")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"padding_mode={padding_mode!r} is not supported by "
-                                      "tensorkeys. Hint: only 'zeros'.")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = kernel_size
@@ -80,6 +77,21 @@ class _ConvNd(Module):
         self.output_padding = output_padding
         self.groups = groups
         self.padding_mode = padding_mode
+        # F.pad's widths for a non-zeros padding_mode: last dim first, each twice
+        if isinstance(padding, str):
+            widths = []
+            if padding == "same":
+                for d, k in zip(dilation, kernel_size):
+                    total = d * (k - 1)
+                    widths += [total // 2, total - total // 2]
+            else:
+                widths = [0, 0] * len(kernel_size)
+            pairs = list(zip(widths[::2], widths[1::2]))
+            self._reversed_padding_repeated_twice = tuple(w for pair in reversed(pairs)
+                                                          for w in pair)
+        else:
+            self._reversed_padding_repeated_twice = tuple(
+                x for p_ in reversed(padding) for x in (p_, p_))
         if transposed:
             shape = (in_channels, out_channels // groups) + tuple(kernel_size)
         else:
@@ -122,6 +134,11 @@ class _ConvNd(Module):
             self.padding_mode = "zeros"
 
 
+def _pad_by_mode(input, conv):
+    from ..nn_functional import pad
+    return pad(input, conv._reversed_padding_repeated_twice, mode=conv.padding_mode)
+
+
 class Conv1d(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, padding_mode="zeros", device=None,
@@ -133,6 +150,9 @@ class Conv1d(_ConvNd):
                          device, dtype)
 
     def forward(self, input):
+        if self.padding_mode != "zeros":
+            return F.conv1d(_pad_by_mode(input, self), self.weight, self.bias, self.stride,
+                          (0,) * 1, self.dilation, self.groups)
         return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
                         self.dilation, self.groups)
 
@@ -148,6 +168,9 @@ class Conv2d(_ConvNd):
                          device, dtype)
 
     def forward(self, input):
+        if self.padding_mode != "zeros":
+            return F.conv2d(_pad_by_mode(input, self), self.weight, self.bias, self.stride,
+                          (0,) * 2, self.dilation, self.groups)
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
                         self.dilation, self.groups)
 
@@ -212,6 +235,37 @@ class ConvTranspose2d(_ConvTransposeNd):
     def forward(self, input, output_size=None):
         op = self._output_padding(input, output_size, 2)
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  op, self.groups, self.dilation)
+
+
+class Conv3d(_ConvNd):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", device=None,
+                 dtype=None):
+        super().__init__(in_channels, out_channels, _ntuple(kernel_size, 3),
+                         _ntuple(stride, 3),
+                         padding if isinstance(padding, str) else _ntuple(padding, 3),
+                         _ntuple(dilation, 3), False, (0, 0, 0), groups, bias, padding_mode,
+                         device, dtype)
+
+    def forward(self, input):
+        if self.padding_mode != "zeros":
+            return F.conv3d(_pad_by_mode(input, self), self.weight, self.bias, self.stride,
+                            (0, 0, 0), self.dilation, self.groups)
+        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        super().__init__(3, in_channels, out_channels, kernel_size, stride, padding,
+                         output_padding, groups, bias, dilation, padding_mode, device, dtype)
+
+    def forward(self, input, output_size=None):
+        op = self._output_padding(input, output_size, 3)
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
                                   op, self.groups, self.dilation)
 
 
@@ -424,6 +478,12 @@ class BatchNorm2d(_BatchNorm):
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
 
 
+class BatchNorm3d(_BatchNorm):
+    def _check_input_dim(self, input):
+        if input.dim() != 5:
+            raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+
+
 class _InstanceNorm(_NormBase):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
                  track_running_stats=False, device=None, dtype=None):
@@ -464,6 +524,14 @@ class InstanceNorm2d(_InstanceNorm):
     def _check_input_dim(self, input):
         if input.dim() not in (3, 4):
             raise ValueError(f"expected 3D or 4D input (got {input.dim()}D input)")
+
+
+class InstanceNorm3d(_InstanceNorm):
+    _no_batch_dim = 4
+
+    def _check_input_dim(self, input):
+        if input.dim() not in (4, 5):
+            raise ValueError(f"expected 4D or 5D input (got {input.dim()}D input)")
 
 
 class GroupNorm(Module):
@@ -657,6 +725,11 @@ class Dropout1d(_DropoutNd):
 class Dropout2d(_DropoutNd):
     def forward(self, input):
         return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training, self.inplace)
 
 
 class _ConstantPadNd(Module):
