@@ -21,7 +21,7 @@ from .opdefs.factories import default_generator
 from .opdefs.reduction import short_name
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-           "conv_transpose3d", "dropout3d", "max_pool1d",
+           "conv_transpose3d", "dropout3d", "lp_pool1d", "lp_pool2d", "max_pool1d",
            "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices", "avg_pool1d",
            "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
            "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
@@ -504,6 +504,21 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
             "channel-wise dropout behavior, please switch to using dropout1d instead.",
             stacklevel=2)
     return _feature_dropout(input, p, training, inplace)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The ``norm_type``-norm of each window: (window sum of x**p) ** (1/p), through
+    ``avg_pool2d`` times the window size (PyTorch's composite, sign kept through the root)."""
+    from .nn_functional import relu
+    kh, kw = _ntuple(kernel_size, 2)
+    out = avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (out.sign() * relu(out.abs())).mul(kw * kh).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    from .nn_functional import relu
+    out = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (out.sign() * relu(out.abs())).mul(kernel_size).pow(1.0 / norm_type)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):

@@ -60,3 +60,20 @@ def test_functional_forms_match_torch():
                      F.dropout3d(x, 0.0).numpy()))
     for p, q in zip(*outs):
         np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("expr", ["nn.LPPool2d(2, 2)", "nn.LPPool2d(1.5, (2, 3), stride=1)",
+                                  "nn.LPPool1d(3, 3, stride=2, ceil_mode=True)"])
+def test_lp_pool_matches_torch(expr):
+    a = np.abs(np.random.default_rng(3).standard_normal((2, 3, 6, 7))) + 0.1
+    out = []
+    for M in (tk, torch):
+        m = eval(expr, {"nn": M.nn})
+        x = M.tensor(a[..., 0, :] if "1d" in expr else a, requires_grad=True)
+        y = m(x)
+        (g,) = M.autograd.grad(y.sum(), x)
+        out.append((repr(m), y.grad_fn.name(), y.detach().numpy(), g.numpy()))
+    (ra, na, ya, ga), (rb, nb, yb, gb) = out
+    assert (ra, na) == (rb, nb)
+    np.testing.assert_allclose(ya, yb, rtol=1e-10)
+    np.testing.assert_allclose(ga, gb, rtol=1e-9)
