@@ -604,3 +604,27 @@ def _post_accumulate_story(M):
 
 def test_post_accumulate_grad_hooks_match_torch():
     assert _post_accumulate_story(tk) == _post_accumulate_story(torch)
+
+
+def _variable_story(M):
+    from importlib import import_module
+    Variable = import_module(M.__name__ + ".autograd").Variable
+    x = M.ones(2)
+    v = Variable(x)
+    w = Variable(x, requires_grad=True)
+    out = [v is x, v.requires_grad, isinstance(x, Variable), w is x, w.requires_grad,
+           x.requires_grad, w.is_leaf, w.data_ptr() == x.data_ptr(), Variable().shape]
+    try:
+        Variable([1, 2])
+    except Exception as e:   # noqa: BLE001
+        out.append((type(e).__name__, str(e)))
+    A = M.autograd
+    out.append(A.is_multithreading_enabled())
+    with A.set_multithreading_enabled(False):
+        out.append(A.is_multithreading_enabled())
+    out.append(A.is_multithreading_enabled())
+    return out
+
+
+def test_variable_and_multithreading_flag_match_torch():
+    assert _variable_story(tk) == _variable_story(torch)

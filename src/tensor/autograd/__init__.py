@@ -27,3 +27,48 @@ class grad_mode:
     inference_mode = inference_mode
 from . import functional  # noqa: F401,E402
 from .anomaly import detect_anomaly, set_detect_anomaly  # noqa: F401,E402
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, other):
+        from .._tensor import Tensor
+        return isinstance(other, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """The pre-0.4 wrapper, as PyTorch keeps it: ``Variable(t, requires_grad)`` is a new
+    tensor sharing ``t``'s memory (detached from its history), and every tensor is an
+    instance."""
+
+    def __new__(cls, data=None, requires_grad=False, volatile=False):
+        from .._tensor import Tensor
+        from ..opdefs.factories import empty
+        if data is None:
+            return empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        out = data.detach()
+        return out.requires_grad_() if requires_grad else out
+
+
+_MULTITHREADING = [True]
+
+
+def is_multithreading_enabled():
+    return _MULTITHREADING[0]
+
+
+class set_multithreading_enabled:
+    """Recorded for ``is_multithreading_enabled``: the engine runs every backward in the
+    calling thread either way."""
+
+    def __init__(self, mode):
+        self.prev = _MULTITHREADING[0]
+        _MULTITHREADING[0] = bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _MULTITHREADING[0] = self.prev
+        return False
