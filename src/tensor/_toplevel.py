@@ -418,6 +418,7 @@ version = _version_module()
 
 TOPLEVEL = _random_surface()
 from . import backends  # noqa: E402
+TOPLEVEL["func"] = __import__(f"{__package__}.func", fromlist=["functional_call"])
 TOPLEVEL.update(
     backends=backends, use_deterministic_algorithms=use_deterministic_algorithms,
     are_deterministic_algorithms_enabled=are_deterministic_algorithms_enabled,
