@@ -11,8 +11,10 @@ PyTorch's rules, restated:
 - Over ``threshold`` (1000) elements, only ``edgeitems`` (3) per dimension are shown around
   ``...``, and the format is chosen from those elements only.
 - Suffixes: ``size=`` for empty non-1-D tensors, ``dtype=`` unless the dtype is the default
-  float, or int64 or bool in a non-empty tensor, then ``grad_fn=<Name>`` or ``requires_grad=True``; a suffix that would
-  pass the line width goes on its own line.
+  float, or int64 or bool in a non-empty tensor, then ``grad_fn=<Name>`` or
+  ``requires_grad=True``; a suffix that would pass the line width goes on its own line.
+- A forced ``sci_mode`` (``set_printoptions``) also decides the column width; it does not
+  apply to a tensor with no nonzero finite value.
 """
 
 from __future__ import annotations
@@ -77,16 +79,18 @@ class _Format:
             self.int_mode = bool(np.all(vals == np.ceil(vals)))
             if self.int_mode:
                 self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8
-                texts = ([f"{v:.{p}e}" for v in vals.tolist()] if self.sci_mode
-                         else [f"{v:.0f}." for v in vals.tolist()])
             else:
                 self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
-                texts = [f"{v:.{p}e}" if self.sci_mode else f"{v:.{p}f}"
-                         for v in vals.tolist()]
+            if PRINT_OPTS.sci_mode is not None:      # a forced mode also sets the widths
+                self.sci_mode = PRINT_OPTS.sci_mode
+            if self.sci_mode:
+                texts = [f"{v:.{p}e}" for v in vals.tolist()]
+            elif self.int_mode:
+                texts = [f"{v:.0f}." for v in vals.tolist()]
+            else:
+                texts = [f"{v:.{p}f}" for v in vals.tolist()]
             for s in texts:
                 self.width = max(self.width, len(s))
-        if PRINT_OPTS.sci_mode is not None:
-            self.sci_mode = PRINT_OPTS.sci_mode
 
     def __call__(self, v) -> str:
         if self.floating:

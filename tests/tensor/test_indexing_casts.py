@@ -898,3 +898,84 @@ def test_factory_errors_are_pytorchs(make, err, text):
     with pytest.raises(err) as e:
         make()
     assert str(e.value).startswith(text)
+
+
+# -- PyTorch's setitem / getitem corner cases (values checked against PyTorch 2.13) ---------
+def test_mask_put_of_a_one_element_value_casts_like_masked_fill():
+    """A lone bool mask with a one-element value becomes masked_fill_: the value is cast."""
+    a = tensor.arange(6).reshape(2, 3)
+    a[a > 2] = tensor.tensor([7.9])
+    assert a.tolist() == [[0, 1, 2], [7, 7, 7]] and a.dtype == tensor.int64 and a._version == 1
+    b = tensor.arange(6).reshape(2, 3)
+    with pytest.raises(RuntimeError, match="^Index put requires the source and destination"):
+        b[tensor.tensor([0, 1])] = tensor.ones(3)          # an integer index does not cast
+
+
+def test_index_put_checks_shape_before_dtype():
+    a = tensor.arange(6)
+    with pytest.raises(RuntimeError, match=r"^shape mismatch: value tensor of shape \[4\] "
+                                           r"cannot be broadcast to indexing result of shape "
+                                           r"\[2\]"):
+        a[[0, 1]] = tensor.ones(4)
+
+
+def test_lone_true_index_is_a_plain_copy():
+    a = tensor.zeros(2, 3, dtype=tensor.int64)
+    a[True] = tensor.tensor([1.5, 2.5, 3.5])                   # copy_ casts
+    assert a.tolist() == [[1, 2, 3], [1, 2, 3]]
+    with pytest.raises(RuntimeError, match=r"^The expanded size of the tensor \(3\) must "
+                                           r"match the existing size \(2\)"):
+        a[True] = tensor.ones(2)
+
+
+def test_number_value_is_checked_before_the_index():
+    a = tensor.arange(3)
+    with pytest.raises(RuntimeError, match="^value cannot be converted to type int64_t"):
+        a[10] = float("nan")
+    assert a._version == 0
+
+
+def test_number_written_through_basic_index_is_a_tensor_fill():
+    x = tensor.zeros(3, requires_grad=True).clone()
+    x[1:] = 2.0
+    assert type(x.grad_fn).__name__ == "CopySlices"
+    y = tensor.zeros((), requires_grad=True).clone()
+    y[...] = 2.0
+    assert type(y.grad_fn).__name__ == "CopyBackwards"
+
+
+@pytest.mark.parametrize("idx,err,text", [
+    (0, IndexError, "invalid index of a 0-dim tensor. Use `tensor.item()`"),
+    (1, IndexError, "index 1 is out of bounds for dimension 0 with size 0"),
+    (slice(None), IndexError, "slice() cannot be applied to a 0-dim tensor."),
+    (slice(None, None, 0), ValueError, "slice step cannot be zero"),
+    (1.0, IndexError, "too many indices for tensor of dimension 0"),
+])
+def test_zero_dim_index_errors(idx, err, text):
+    for op in (lambda t: t[idx], lambda t: t.__setitem__(idx, 1.0)):
+        with pytest.raises(err) as e:
+            op(tensor.tensor(1.5))
+        assert str(e.value).startswith(text)
+
+
+def test_empty_selection_never_reads_the_index_values():
+    x = tensor.zeros(0, 2)
+    assert x[:, tensor.tensor([5])].shape == (0, 1)            # out of range but nothing read
+    with pytest.raises(IndexError, match="^index is out of bounds for dimension with size 0$"):
+        x[tensor.tensor([0])]
+
+
+def test_out_of_range_names_the_items_position():
+    with pytest.raises(IndexError, match="^index 9 is out of bounds for dimension 1 with size 4"):
+        tensor.zeros(2, 3, 4)[..., 9]
+
+
+@given(st.sampled_from(["torch.DoubleTensor", "torch.Tensor", "torch.IntTensor"]))
+def test_type_accepts_legacy_names_and_classes(name):
+    x = tensor.ones(2)
+    want = {"torch.DoubleTensor": tensor.float64, "torch.Tensor": tensor.float32,
+            "torch.IntTensor": tensor.int32}[name]
+    assert x.type(name).dtype == want
+    cls = {"torch.DoubleTensor": tensor.DoubleTensor, "torch.Tensor": tensor.Tensor,
+           "torch.IntTensor": tensor.IntTensor}[name]
+    assert x.type(cls).dtype == want

@@ -74,3 +74,17 @@ def test_layout_rules(a):
     got = np.array([float(x) for x in items])
     want = a.reshape(-1).astype(np.float64)
     assert np.allclose(got, want, rtol=1e-4, atol=5e-5)
+
+
+@pytest.mark.parametrize("sci", [True, False])
+def test_forced_sci_mode_sets_the_widths(sci):
+    """With sci_mode forced, the column width comes from the forced format (PyTorch 2.13:
+    ``tensor([0.00, 1.00])`` at precision 2, not padded to the scientific width)."""
+    try:
+        tensor.set_printoptions(precision=2, sci_mode=sci)
+        got = repr(tensor.tensor([1e-6, 1.0]))
+        assert got == ("tensor([1.00e-06, 1.00e+00])" if sci else "tensor([0.00, 1.00])")
+        # nothing nonzero and finite: the forced mode does not apply
+        assert repr(tensor.tensor([0.0, float("nan")])) == "tensor([0., nan])"
+    finally:
+        tensor.set_printoptions(profile="default")

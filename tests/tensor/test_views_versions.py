@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import settings, strategies as st
+from hypothesis import given, settings, strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
 import tensor
@@ -500,3 +500,71 @@ class ViewsAndVersions(RuleBasedStateMachine):
 ViewsAndVersions.TestCase.settings = settings(max_examples=settings().max_examples,
                                               stateful_step_count=30)
 TestViewsAndVersions = ViewsAndVersions.TestCase
+
+
+# -- shape-op argument checks (texts as PyTorch 2.13 words them) ---------------------------
+@pytest.mark.parametrize("op,err,text", [
+    (lambda t: t.permute(0, 0, 1), RuntimeError, "permute(): duplicate dims are not allowed."),
+    (lambda t: t.permute(), TypeError, 'permute() missing 1 required positional arguments'),
+    (lambda t: t.narrow(1, 0, -1), RuntimeError, "narrow(): length must be non-negative."),
+    (lambda t: t.narrow(1, 4, 0), IndexError,
+     "start out of range (expected to be in range of [-3, 3], but got 4)"),
+    (lambda t: t.double().expand(3, 4), RuntimeError, "expand(torch.DoubleTensor{[2, 3, 4]}"),
+    (lambda t: t.expand(), TypeError, 'expand() missing 1 required positional arguments'),
+    (lambda t: t.view(), TypeError, "view() received an invalid combination of arguments"),
+    (lambda t: t.reshape(), TypeError, 'reshape() missing 1 required positional arguments'),
+    (lambda t: t.contiguous(memory_format=tensor.preserve_format), RuntimeError,
+     "preserve memory format is unsupported by the contiguous operator"),
+    (lambda t: t.split(-1, 2), RuntimeError,
+     "split expects split_size be non-negative, but got split_size=-1"),
+    (lambda t: t.unfold(0, -1, 1), RuntimeError, "size is -1 but must be >= 0"),
+    (lambda t: t[0, 0, 0].chunk(2), RuntimeError, "chunk expects at least a 1-dimensional"),
+    (lambda t: t[0, 0, 0].unbind(-1), IndexError,
+     "Dimension specified as 0 but tensor has no dimensions"),
+    (lambda t: t[0, 0, 0].squeeze(1), IndexError, "Dimension out of range"),
+    (lambda t: t[0, 0].mT, RuntimeError, "tensor.mT is only supported on matrices"),
+    (lambda t: t.transpose(0, 2).view(tensor.float64), RuntimeError,
+     "self.stride(-1) must be 1 to view Float as Double (different element sizes), but got 12"),
+    (lambda t: t[..., :3].view(tensor.float64), RuntimeError,
+     "self.size(-1) must be divisible by 2 to view Float as Double"),
+    (lambda t: t[0, 0, 0].view(tensor.float16), RuntimeError,
+     "self.dim() cannot be 0 to view Float as Half (different element sizes)"),
+    (lambda t: tensor.cat([t, tensor.tensor(1.0)]), RuntimeError,
+     "zero-dimensional tensor (at position 1) cannot be concatenated"),
+    (lambda t: tensor.cat([]), ValueError, "torch.cat(): expected a non-empty list of Tensors"),
+    (lambda t: tensor.cat(t), TypeError, "cat(): argument 'tensors' (position 1) must be "
+                                         "tuple of Tensors, not Tensor"),
+    (lambda t: tensor.stack([t, t], 4), IndexError, "Dimension out of range"),
+])
+def test_shape_op_errors(op, err, text):
+    t = tensor.zeros(2, 3, 4)
+    with pytest.raises(err) as e:
+        op(t)
+    assert str(e.value).startswith(text)
+
+
+def test_view_as_dtype_shares_memory_and_counter_but_not_history():
+    x = tensor.arange(6, dtype=tensor.float32).reshape(2, 3).requires_grad_()
+    v = x.detach().view(tensor.int32)
+    assert v.shape == (2, 3) and not v.requires_grad and v.grad_fn is None
+    assert not x.view(tensor.float16).requires_grad and x.view(tensor.float16).shape == (2, 6)
+    v[0, 0] = 1065353216                    # the bits of 1.0f
+    assert x[0, 0].item() == 1.0 and x._version == v._version == 1
+    assert tensor.ones(2, 4).view(tensor.float64).shape == (2, 2)
+
+
+def test_chunk_and_split_of_an_empty_dim():
+    e = tensor.zeros(0, requires_grad=True)
+    assert len(e.chunk(3)) == 3 and len(e.split(1)) == 1
+    e.split(1)[0].sum().backward()
+    assert e.grad.shape == (0,)
+
+
+@given(st.integers(1, 4), st.integers(1, 4))
+def test_cat_out_and_axis(n, m):
+    a, b = tensor.ones(n, 2), tensor.zeros(m, 2)
+    out = tensor.empty(0)
+    r = tensor.cat([a, b], out=out)
+    assert r is out and out.shape == (n + m, 2) and out.sum().item() == 2 * n
+    assert tensor.concatenate([a, b], axis=0).shape == (n + m, 2)
+    assert tensor.cat([a.t(), b.t()], 1).stride() == (n + m, 1)

@@ -238,11 +238,17 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
         if name.startswith("torch.cuda."):
             raise AssertionError(f"Torch not compiled with CUDA enabled (tensorkeys runs on "
                                      f"the CPU only; asked for {name!r})")
-        if name.startswith("torch.") and name.endswith("Tensor") and \
+        if name == "torch.Tensor":              # the default tensor type
+            dtype = D.get_default_dtype()
+        elif name.startswith("torch.") and name.endswith("Tensor") and \
                 name[6:-6] in _LEGACY:
             dtype = _LEGACY[name[6:-6]]
         else:
             raise ValueError(f"invalid type: '{name}'")
+    elif dtype is _Tensor:
+        dtype = D.get_default_dtype()
+    elif isinstance(getattr(dtype, "_dtype", None), D.dtype):     # torch.DoubleTensor
+        dtype = dtype._dtype
     elif isinstance(dtype, type):          # x.type(float) is refused by PyTorch too
         raise ValueError(f"invalid type: '{dtype.__name__}'")
     elif not isinstance(dtype, D.dtype):

@@ -41,7 +41,7 @@ from .._defop import defop, method, FORMULA_NS
 from ..errors import legacy_type_name
 from . import views as V
 from ._util import wrap_dim
-from .casts import checked_scalar, copy_, fill_scalar, fill_tensor, writable_dest
+from .casts import checked_scalar, copy_, fill_tensor, writable_dest
 
 _nd = np.ndarray
 _Tensor = T.Tensor
@@ -62,10 +62,10 @@ class _Plan:
     """A validated advanced index over an array of ``shape``: the numpy index tuple and the
     result shape."""
 
-    __slots__ = ("np_index", "shape")
+    __slots__ = ("np_index", "shape", "bounds")
 
 
-def _plan(shape, indices):
+def _plan(shape, indices, check_bounds=True):
     """Validate ``indices`` (numpy arrays or None) against ``shape`` like PyTorch and turn
     them into a numpy index (bool masks become their nonzero() arrays)."""
     ndim = len(shape)
@@ -114,16 +114,16 @@ def _plan(shape, indices):
         p = _Plan()
         p.np_index = tuple(np_index)
         p.shape = tuple(shape)
+        p.bounds = None
         return p
     try:
         bshape = np.broadcast_shapes(*(a.shape for a, _ in arrays))
     except ValueError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together "
                          "with shapes " + ", ".join(_fmt(a.shape) for a, _ in arrays)) from None
-    for a, d in arrays:
-        n = shape[d]
-        if a.size and (a.min() < -n or a.max() >= n):
-            _raise_out_of_bounds(shape, arrays, bshape)
+    if 0 not in bshape and any(shape[d] == 0 for _, d in arrays):
+        # (checked on the broadcast indices, whatever else the result holds)
+        raise IndexError("index is out of bounds for dimension with size 0")
     dims = [d for _, d in arrays]
     if dims == list(range(dims[0], dims[0] + len(dims))):
         rshape = tuple(shape[:dims[0]]) + bshape + tuple(shape[dims[-1] + 1:])
@@ -131,9 +131,27 @@ def _plan(shape, indices):
         taken = set(dims)
         rshape = bshape + tuple(s for d, s in enumerate(shape) if d not in taken)
     p = _Plan()
-    p.np_index = tuple(np_index)
     p.shape = rshape
+    if 0 in rshape:
+        # nothing is read or written, so PyTorch never looks at the index values
+        p.np_index = p.bounds = None
+        return p
+    p.np_index = tuple(np_index)
+    p.bounds = (shape, arrays, bshape)
+    if check_bounds:
+        _check_bounds(p)
     return p
+
+
+def _check_bounds(p):
+    """The index values' range check (index_put_ makes it after the value's shape check)."""
+    if p.bounds is None:
+        return
+    shape, arrays, bshape = p.bounds
+    for a, d in arrays:
+        n = shape[d]
+        if a.size and (a.min() < -n or a.max() >= n):
+            _raise_out_of_bounds(shape, arrays, bshape)
 
 
 def _raise_out_of_bounds(shape, arrays, bshape):
@@ -160,29 +178,118 @@ def _dense(r):
     r = np.asarray(r)
     if r.size == 0:
         return np.zeros(r.shape, r.dtype)
-    return r if r.flags.c_contiguous else np.ascontiguousarray(r)
+    if r.flags.c_contiguous and (1 not in r.shape or r.strides == _c_strides(r)):
+        return r
+    out = np.empty(r.shape, r.dtype)         # C strides, also on its size-1 dims
+    out[...] = r
+    return out
+
+
+def _c_strides(r):
+    st, acc = [], r.itemsize
+    for n in reversed(r.shape):
+        st.append(acc)
+        acc *= n
+    return tuple(reversed(st))
+
+
+def _operand_strides(a, p):
+    """The element strides, over the result's dims, of the operands PyTorch's index kernel
+    iterates: ``self`` with its indexed dims zero-strided, then every index tensor broadcast
+    over the result."""
+    shape, arrays, bshape = p.bounds
+    dims = [d for _, d in arrays]
+    nb = len(bshape)
+    own = [st // a.itemsize for st in a.strides]
+    if dims == list(range(dims[0], dims[0] + len(dims))):
+        lo, hi = dims[0], dims[-1] + 1
+        self_st = own[:lo] + [0] * nb + own[hi:]
+        before, after = lo, len(shape) - hi
+    else:
+        taken = set(dims)
+        self_st = [0] * nb + [own[d] for d in range(len(shape)) if d not in taken]
+        before, after = 0, len(shape) - len(taken)
+    out = [self_st]
+    for ix, _ in arrays:
+        b = np.broadcast_to(ix, bshape)
+        st = [0] * before + [x // ix.itemsize for x in b.strides] + [0] * after
+        # the index is reshaped (size-1 dims inserted around it), then broadcast: a dim of
+        # the result that has size 1 keeps the reshape's stride, the others get 0
+        acc = st[before + nb - 1] if nb else 1
+        for d in reversed(range(len(st))):
+            if before <= d < before + nb:
+                acc = st[d] * max(p.shape[d], 1)
+            elif p.shape[d] == 1:
+                st[d] = acc
+        out.append(st)
+    return out
+
+
+def _iteration_order(shape, operands):
+    """PyTorch's TensorIterator dim order (fastest first): an insertion sort of the dims by
+    the first operand whose strides on the two dims are both nonzero."""
+    def should_swap(d0, d1):
+        for st in operands:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return -1 if s0 < s1 else 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+    perm = list(reversed(range(len(shape))))
+    for i in range(1, len(perm)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    return perm
 
 
 def _index_np(a, indices):
     p = _plan(a.shape, indices)
-    return _dense(a[p.np_index])
+    if p.np_index is None:
+        return np.empty(p.shape, a.dtype)
+    r = _dense(a[p.np_index])
+    if p.bounds is None or r.ndim < 2:
+        return r
+    # lay the result out the way PyTorch's kernel allocates it (it follows self's layout)
+    slow_first = list(reversed(_iteration_order(r.shape, _operand_strides(a, p))))
+    if slow_first == list(range(r.ndim)):
+        return r
+    buf = np.empty([r.shape[d] for d in slow_first], r.dtype)
+    out = buf.transpose([slow_first.index(d) for d in range(r.ndim)])
+    out[...] = r
+    return out
 
 
 index = defop("index.Tensor(Tensor self, Tensor?[] indices) -> Tensor", _index_np,
               grad={"self": "ix_index_backward(grad, self_shape, indices)"})
 
 
+def _single_mask(indices):
+    """Whether ``indices`` holds exactly one index tensor and it is a bool (or uint8) mask."""
+    given = [t for t in indices if t is not None]
+    return len(given) == 1 and (given[0].dtype.kind == "b" or given[0].dtype == np.uint8)
+
+
 def _put_checked(a, indices, values, accumulate):
     """Validate an index_put on array ``a`` completely (before anything is written); return
     the numpy index and the values to write."""
-    p = _plan(a.shape, indices)
+    p = _plan(a.shape, indices, check_bounds=False)
     if type(values) is not _nd:
         values = np.asarray(checked_scalar(values, a.dtype), a.dtype)
-    elif values.dtype != a.dtype:
-        raise RuntimeError(
-            f"Index put requires the source and destination dtypes match, got "
-            f"{D._BY_NP[a.dtype].short} for the destination and {D._BY_NP[values.dtype].short} "
-            "for the source. Hint: cast the values first (v.to(t.dtype)).")
+    elif not accumulate and values.size == 1 and _single_mask(indices):
+        # PyTorch turns this case into masked_fill_ with the value as a number: it is cast
+        if any(t is not None and t.dtype == np.uint8 for t in indices):
+            raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with "
+                               "dtype unsigned char")
+        values = np.asarray(checked_scalar(values.reshape(()).item(), a.dtype), a.dtype)
     try:
         ok = np.broadcast_shapes(values.shape, p.shape) == p.shape
     except ValueError:
@@ -190,12 +297,20 @@ def _put_checked(a, indices, values, accumulate):
     if not ok:
         raise RuntimeError(f"shape mismatch: value tensor of shape {_fmt(values.shape)} cannot "
                            f"be broadcast to indexing result of shape {_fmt(p.shape)}")
+    if values.dtype != a.dtype:
+        raise RuntimeError(
+            f"Index put requires the source and destination dtypes match, got "
+            f"{D._BY_NP[a.dtype].short} for the destination and {D._BY_NP[values.dtype].short} "
+            "for the source. Hint: cast the values first (v.to(t.dtype)).")
+    _check_bounds(p)
     if values.ndim and np.may_share_memory(values, a):
         values = values.copy()            # t[idx] = t[0]: read everything before writing
     return p.np_index, values
 
 
 def _write(dst, np_index, values, accumulate):
+    if np_index is None:         # an empty selection
+        return
     if accumulate:
         np.add.at(dst, np_index, values)     # duplicates add up (a[ix] += v would not)
     else:
@@ -322,6 +437,12 @@ def _classify(obj):
         raise TypeError(f"new(): invalid data type '{type(obj).__name__}'")
     if hasattr(type(obj), "__index__") and not isinstance(obj, (float, complex)):
         return "int", operator.index(obj)
+    if isinstance(obj, (float, complex)):
+        return "invalid", obj           # refused in place (it still counts as a dimension)
+    _refuse_index(obj)
+
+
+def _refuse_index(obj):
     raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                      f"Variables are valid indices (got {type(obj).__name__})")
 
@@ -344,7 +465,9 @@ def _slice_checked(t, dim, s, optimize):
     start, stop, step = slice(s.start, s.stop, step).indices(n)
     if stop < start:
         stop = start
-    if optimize and start == 0 and stop == n and step == 1:
+    # the skip looks at the slice as written: start 0 (or none), stop at least the length
+    if optimize and step == 1 and s.start in (None, 0) and \
+            (s.stop is None or operator.index(s.stop) >= n):
         return t
     return _slice(t, dim, start, stop, step)
 
@@ -360,7 +483,7 @@ def _apply_slicing(self, items):
     parsed = [_classify(o) for o in items]
     specified = 0
     for kind, v in parsed:
-        if kind in ("int", "slice"):
+        if kind in ("int", "slice", "invalid"):
             specified += 1
         elif kind == "tensor":
             a = v._data
@@ -382,9 +505,11 @@ def _apply_slicing(self, items):
             result = _unsqueeze(result, dim)
             dim += 1
             real_dim += 1
+        elif kind == "invalid":
+            _refuse_index(v)
         elif kind == "ellipsis":
             dim += ndim - specified
-            real_dim += ndim - specified
+            real_dim += 1          # PyTorch names a dimension by its item's position
         elif kind == "bool":
             result = _unsqueeze(result, dim)
             recorded.append((dim, T.wrap(_ZERO_LONG.copy() if v else _EMPTY_LONG.copy())))
@@ -408,6 +533,15 @@ def _apply_slicing(self, items):
     return result, lst
 
 
+def _zero_dim_index(i):
+    """PyTorch's refusal of ``t[i]`` on a 0-dim ``t``: 0 gets a pointer to ``item()``, any
+    other number is out of bounds of a size-0 dimension."""
+    if i == 0:
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
+                         "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+    raise IndexError(f"index {i} is out of bounds for dimension 0 with size 0")
+
+
 def getitem(self, idx):
     """``self[index]``: a tracked view for basic indices, a copy (``index``) otherwise."""
     t = type(idx)
@@ -416,13 +550,13 @@ def getitem(self, idx):
         if shape and -shape[0] <= idx < shape[0]:
             return _select(self, 0, idx)
         if not shape:
-            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
-                             "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a "
-                             "number")
+            _zero_dim_index(idx)
         return _select_checked(self, 0, idx, 0)
     if t is slice:
         if self._data.ndim == 0:
-            raise IndexError("too many indices for tensor of dimension 0")
+            if idx.step == 0:
+                raise ValueError("slice step cannot be zero")
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
         return _slice_checked(self, 0, idx, False)
     if idx is None:
         return _unsqueeze(self, 0)
@@ -445,7 +579,7 @@ def _strip_leading_ones(v):
 def _copy_to(dst, value):
     """PyTorch's ``copy_to``: one write of ``value`` into ``dst``."""
     if not isinstance(value, _Tensor):
-        return fill_scalar(dst, value)
+        value = _value_tensor(dst, value)      # PyTorch's valueToTensor: dst's dtype
     if value._data.shape == dst._data.shape:
         return copy_(dst, value)
     if value._data.ndim == 0:
@@ -466,18 +600,25 @@ def setitem(self, idx, value):
                         f"{legacy_type_name(self.dtype)}")
     if isinstance(value, np.generic):
         value = value.item()
+    if not isinstance(value, _Tensor):
+        checked_scalar(value, self._data.dtype)   # a number that does not fit fails first
     if idx is False:
         return
     t = type(idx)
     if t is int:
         if self._data.ndim == 0:
-            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
-                             "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a "
-                             "number")
+            _zero_dim_index(idx)
         _copy_to(_select_checked(self, 0, idx, 0), value)
         return
     if idx is Ellipsis:
         _copy_to(self, value)
+        return
+    if t is slice and self._data.ndim == 0:
+        if idx.step == 0:
+            raise ValueError("slice step cannot be zero")
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    if idx is True:              # alone, a True is a new leading dimension (no index_put_)
+        _copy_to(_unsqueeze(self, 0), value)
         return
     result, indices = _apply_slicing(self, _items(idx))
     if indices is None:

@@ -4,12 +4,16 @@ base-shaped gradient, itself differentiable."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from dispatch import keys as _k
 
+from .. import _dtype as D
 from .. import _tensor as T
-from .._defop import LIB, OPS, defop, fast_path, method
+from .._defop import FORMULA_NS, LIB, OPS, defop, fast_path, method
+from ..errors import legacy_type_name
 from ._util import _non_overlapping_and_dense, wrap_dim
 
 _nd = np.ndarray
@@ -31,6 +35,10 @@ def _infer_size(shape, numel):
                 raise RuntimeError(f"invalid shape dimension {s}")
             known *= s
     if neg:
+        if known == 0 and numel == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {_fmt(shape)} "
+                               "because the unspecified dimension size -1 can be any value "
+                               "and is ambiguous")
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{_fmt(shape)}' is invalid for input of size {numel}")
         shape[neg[0]] = numel // known
@@ -70,7 +78,57 @@ def _size_args(size):
 
 view = defop("view(Tensor(a) self, SymInt[] size) -> Tensor(a)", _view_np,
              grad={"self": "grad.reshape(self_shape)"}, node_name="ViewBackward0")
-method("view", lambda self, *size: view(self, _size_args(size)))
+def _view_dtype(self, dtype):
+    """``view(dtype)``: the same bytes read as another dtype. It shares the version counter
+    but, as in PyTorch, is not an autograd view and never requires grad. Element sizes that
+    differ rescale the last dimension, which must then be contiguous."""
+    a = self._data
+    new = dtype.np
+    old_name, new_name = D._BY_NP[a.dtype].short, dtype.short
+    what = f"to view {old_name} as {new_name} (different element sizes)"
+    if new.itemsize != a.itemsize:
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        isz = a.itemsize
+        strides = self.stride()
+
+        def need_unit_last_stride():
+            if strides[-1] != 1:
+                raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {strides[-1]}")
+        if new.itemsize > isz:
+            r = new.itemsize // isz
+            if a.shape[-1] % r:
+                raise RuntimeError(f"self.size(-1) must be divisible by {r} {what}, but got "
+                                   f"{a.shape[-1]}")
+            off = self.storage_offset()
+            if off % r:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {r} {what}, "
+                                   f"but got {off}")
+            need_unit_last_stride()
+            for i, st in enumerate(strides[:-1]):
+                if st % r:
+                    raise RuntimeError(f"self.stride({i}) must be divisible by {r} {what}, "
+                                       f"but got {st}")
+        else:
+            need_unit_last_stride()
+        # a size-1 last dim may have any stride: make it the element size, then numpy
+        # reinterprets the contiguous last dim
+        a = np.lib.stride_tricks.as_strided(a, a.shape, a.strides[:-1] + (isz,),
+                                            writeable=a.flags.writeable)
+    arr = a.view(new)
+    return T.fresh(T.Tensor, arr, self._dispatch_keys, self._vc)
+
+
+def _view_method(self, *size):
+    if not size:
+        raise TypeError("view() received an invalid combination of arguments - got (), but "
+                        "expected one of: (torch.dtype dtype) or (tuple of ints size)")
+    if len(size) == 1 and isinstance(size[0], D.dtype):
+        return _view_dtype(self, size[0])
+    return view(self, _size_args(size))
+
+
+method("view", _view_method)
 method("view_as", lambda self, other: view(self, tuple(other.shape)))
 
 
@@ -101,6 +159,8 @@ _reshape_alias = defop("_reshape_alias(Tensor(a) self, SymInt[] size, SymInt[] s
 def reshape(self, *shape):
     """As PyTorch: ``view`` for a contiguous input, ``_reshape_alias`` (also a view) when the
     strides allow it, otherwise a contiguous copy reshaped by ``_unsafe_view``."""
+    if not shape:
+        raise TypeError('reshape() missing 1 required positional arguments: "shape"')
     a = self._data
     shape = _infer_size(_size_args(shape), a.size)
     if a.flags.c_contiguous:
@@ -173,22 +233,45 @@ fast_path(_t_np, "d0.__class__ is _nd and d0.ndim == 2", "d0.transpose()")
 t = defop("t(Tensor(a) self) -> Tensor(a)", _t_np, grad={"self": "grad.t()"})
 method("t", t)
 T.Tensor.T = property(lambda self: permute(self, tuple(reversed(range(self._data.ndim)))))
-T.Tensor.mT = property(lambda self: transpose(self, -2, -1))
+def _mT(self):
+    nd = self._data.ndim
+    if nd == 1:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                           "Got 1-D tensor.")
+    if nd == 0:
+        warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity "
+                      "in these cases.", UserWarning, stacklevel=2)
+        return self
+    return transpose(self, -2, -1)
+
+
+T.Tensor.mT = property(_mT)
 
 
 def _permute_np(a, dims):
     nd = a.ndim
-    dims = tuple(wrap_dim(d, nd) for d in dims)
-    if len(dims) != nd or len(set(dims)) != nd:
+    if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
                            f"not match the length of the desired ordering of dimensions i.e. "
                            f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}")
-    return np.transpose(a, dims)
+    seen = []
+    for d in dims:                      # wrapped and checked in order, as PyTorch does
+        w = wrap_dim(d, nd)
+        if w in seen:
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
+        seen.append(w)
+    return np.transpose(a, seen)
 
 
 permute = defop("permute(Tensor(a) self, int[] dims) -> Tensor(a)", _permute_np,
                 grad={"self": "grad.permute(inverse_permutation(dims, len(self_shape)))"})
-method("permute", lambda self, *dims: permute(self, _size_args(dims)))
+def _permute_method(self, *dims):
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
+    return permute(self, _size_args(dims))
+
+
+method("permute", _permute_method)
 
 
 _ALL = slice(None)
@@ -215,6 +298,9 @@ method("unsqueeze", unsqueeze)
 
 def _squeeze_np(a, dim):
     if a.ndim == 0:
+        if dim is not None:
+            for d in (dim,) if isinstance(dim, (int, np.integer)) else dim:
+                wrap_dim(d, 0)          # only 0 and -1 name the dim of a 0-d tensor
         return a.view()
     if dim is None:
         return a.reshape(tuple(s for s in a.shape if s != 1)) if a.size else \
@@ -251,38 +337,50 @@ def _squeeze_method(self, dim=None):
 method("squeeze", _squeeze_method)
 
 
+def _type_text(np_dtype):
+    """How PyTorch's messages name a CPU tensor type: ``torch.FloatTensor``, except bool,
+    which keeps its internal name."""
+    if np_dtype == np.bool_:
+        return "CPUBoolType"
+    return legacy_type_name(D._BY_NP[np_dtype])
+
+
 def _expand_np(a, size, implicit):
     size = tuple(size)
     if len(size) < a.ndim:
         raise RuntimeError(
-            f"expand(torch.FloatTensor{{{_fmt(a.shape)}}}, size={_fmt(size)}): the number of "
+            f"expand({_type_text(a.dtype)}{{{_fmt(a.shape)}}}, size={_fmt(size)}): the number of "
             f"sizes provided ({len(size)}) must be greater or equal to the number of dimensions "
             f"in the tensor ({a.ndim})")
     lead = len(size) - a.ndim
-    target = []
-    for i, s in enumerate(size):
+    target = list(size)
+    for i in reversed(range(len(size))):       # PyTorch checks from the last dim back
+        s = size[i]
         if i < lead:
             if s < 0:
                 raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
                                    f"leading, non-existing dimension {i}")
-            target.append(s)
         else:
             cur = a.shape[i - lead]
             if s == -1:
-                target.append(cur)
+                target[i] = cur
             elif cur != 1 and cur != s:
                 raise RuntimeError(
                     f"The expanded size of the tensor ({s}) must match the existing size "
                     f"({cur}) at non-singleton dimension {i}.  Target sizes: {_fmt(size)}.  "
                     f"Tensor sizes: {_fmt(a.shape)}")
-            else:
-                target.append(s)
     return np.broadcast_to(a, tuple(target))
 
 
 expand = defop("expand(Tensor(a) self, SymInt[] size, *, bool implicit=False) -> Tensor(a)",
                _expand_np, grad={"self": "grad.sum_to_size(self_shape)"})
-method("expand", lambda self, *size, implicit=False: expand(self, _size_args(size)))
+def _expand_method(self, *size, implicit=False):
+    if not size:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
+    return expand(self, _size_args(size))
+
+
+method("expand", _expand_method)
 method("expand_as", lambda self, other: expand(self, tuple(other.shape)))
 
 
@@ -293,7 +391,7 @@ def _select_np(a, dim, index):
     n = a.shape[d]
     if not -n <= index < n:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
-                         f"{_fmt(a.shape)} at dimension {dim}")
+                         f"{_fmt(a.shape)} at dimension {d}")
     idx = [slice(None)] * a.ndim
     idx[d] = index % n
     return a[tuple(idx) + (Ellipsis,)]      # "...": a 0-d view, never a numpy scalar
@@ -323,11 +421,18 @@ slice_ = defop("slice.Tensor(Tensor(a) self, int dim=0, SymInt? start=None, SymI
 def _narrow(self, dim, start, length):
     if self._data.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if isinstance(start, T.Tensor):       # narrow.Tensor: a 0-dim integer start
+        start = int(start.item())
     d = wrap_dim(dim, self._data.ndim)
     n = self._data.shape[d]
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but "
+                         f"got {start})")
     if start < 0:
         start += n
-    if not (0 <= start <= n and 0 <= length and start + length <= n):
+    if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     return slice_(self, d, start, start + length, 1)
 
@@ -352,9 +457,9 @@ method("diagonal", diagonal)
 
 
 def _unbind_np(a, dim):
-    if a.ndim == 0:
-        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = wrap_dim(dim, a.ndim)
+    if a.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     return [_select_np(a, d, i) for i in range(a.shape[d])]
 
 
@@ -367,6 +472,9 @@ def _split_sizes_np(a, sizes, dim):
     if a.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, a.ndim)
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
+                           f"entries, but got split_sizes={list(sizes)}")
     if sum(sizes) != a.shape[d]:
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to "
                            f"{a.shape[d]} (input tensor's size at dimension {dim}), but got "
@@ -383,20 +491,31 @@ def _split_sizes_np(a, sizes, dim):
 def _split_np(a, split_size, dim):
     if a.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
+    if split_size < 0:
+        raise RuntimeError(f"split expects split_size be non-negative, but got "
+                           f"split_size={split_size}")
     d = wrap_dim(dim, a.ndim)
     n = a.shape[d]
-    if split_size <= 0 and n:
+    if split_size == 0 and n:
         raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
                            f"dimension size of {n}")
-    sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) \
-        if split_size else [0]
-    return _split_sizes_np(a, sizes, d)
+    return _split_sizes_np(a, _split_piece_sizes(a.shape, d, split_size), d)
 
 
+def _split_piece_sizes(shape, dim, split_size):
+    """The sizes of the pieces ``split`` made along ``dim`` (one empty piece for an empty
+    dim)."""
+    n = shape[wrap_dim(dim, len(shape))]
+    if not n or not split_size:
+        return [0]
+    return [split_size] * (n // split_size) + ([n % split_size] if n % split_size else [])
+
+
+FORMULA_NS.update(views_split_piece_sizes=_split_piece_sizes)
 split = defop("split.Tensor(Tensor(a -> *) self, SymInt split_size, int dim=0) -> Tensor(a)[]",
               _split_np, grad={"self": "split_backward(grads, self_shape, dim, self_dtype, "
-                                       "[int(g.shape[dim]) if g is not None else None "
-                                       "for g in grads], split_size)"})
+                                       "views_split_piece_sizes(self_shape, dim, split_size), "
+                                       "None)"})
 split_with_sizes = defop("split_with_sizes(Tensor(a -> *) self, SymInt[] split_sizes, "
                          "int dim=0) -> Tensor(a)[]", _split_sizes_np,
                          grad={"self": "split_backward(grads, self_shape, dim, self_dtype, "
@@ -413,11 +532,14 @@ method("split", _split_method)
 
 
 def _chunk(self, chunks, dim=0):
+    if self._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     n = self._data.shape[wrap_dim(dim, self._data.ndim)]
-    size = -(-n // chunks) if n else 1
-    return tuple(split(self, size, dim))
+    if n == 0:          # as many empty pieces as asked for (split would give just one)
+        return tuple(split_with_sizes(self, [0] * chunks, dim))
+    return tuple(split(self, -(-n // chunks), dim))
 
 
 method("chunk", _chunk)
@@ -458,11 +580,16 @@ method("as_strided", lambda self, size, stride, storage_offset=None:
 def _unfold_np(a, dim, size, step):
     d = wrap_dim(dim, a.ndim)
     n = a.shape[d] if a.ndim else 1
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
     if size > n:
         raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is "
                            f"{size}")
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
+    if a.ndim == 0:         # a 0-dim tensor unfolds to its one element (or to nothing)
+        return np.lib.stride_tricks.as_strided(a, (size,), (a.itemsize,),
+                                               writeable=a.flags.writeable)
     cnt = (n - size) // step + 1
     shape = a.shape[:d] + (cnt,) + a.shape[d + 1:] + (size,)
     strides = a.strides[:d] + (a.strides[d] * step,) + a.strides[d + 1:] + (a.strides[d],)
@@ -539,6 +666,8 @@ method("clone", _clone)
 
 
 def _contiguous(self, memory_format=None):
+    if memory_format == "preserve_format":
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
     return self if self.is_contiguous() else _clone(self, memory_format="contiguous_format")
 
 
