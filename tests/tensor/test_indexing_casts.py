@@ -979,3 +979,14 @@ def test_type_accepts_legacy_names_and_classes(name):
     cls = {"torch.DoubleTensor": tensor.DoubleTensor, "torch.Tensor": tensor.Tensor,
            "torch.IntTensor": tensor.IntTensor}[name]
     assert x.type(cls).dtype == want
+
+
+def test_copy_checks_memory_overlap_before_shapes():
+    """copy_ from a transposed view of itself: PyTorch reports the partial overlap before the
+    shapes (found by the differential program fuzzer)."""
+    a = tensor.ones(2, 3)
+    with pytest.raises(RuntimeError, match="unsupported operation: some elements of the input "
+                                           "tensor and the written-to tensor refer to a single "
+                                           "memory location"):
+        a.copy_(a.t())
+    assert a._version == 0

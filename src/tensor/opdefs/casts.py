@@ -330,6 +330,7 @@ method("fill_", _fill_)
 def _copy_np(a, src, non_blocking):
     if type(src) is not _nd:
         src = np.asarray(src)
+    _partial_overlap_check(a, src)      # PyTorch checks memory before shapes
     if src.shape != a.shape:
         try:
             shape = np.broadcast_shapes(a.shape, src.shape)
@@ -340,7 +341,6 @@ def _copy_np(a, src, non_blocking):
                 f"output with shape [{', '.join(map(str, a.shape))}] doesn't match the "
                 f"broadcast shape [{', '.join(map(str, shape))}]. Hint: copy_ cannot grow its "
                 "tensor; reshape or index the source first.")
-    _partial_overlap_check(a, src)
     dst = writable_dest(a, False)
     src = _discard_imag(src, a.dtype)
     with np.errstate(invalid="ignore", over="ignore"):
