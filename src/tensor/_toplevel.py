@@ -127,24 +127,33 @@ def _is_seq_call(tensors):
     return len(tensors) == 1 and isinstance(tensors[0], (list, tuple))
 
 
+def _nonempty(name, tensors):
+    if isinstance(tensors, (list, tuple)) and not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+
+
 def hstack(tensors):
     from .opdefs.shape import cat
+    _nonempty("hstack", tensors)
     ts = atleast_1d(tensors)
     return cat(list(ts), 0 if ts[0].dim() == 1 else 1)
 
 
 def vstack(tensors):
     from .opdefs.shape import cat
+    _nonempty("vstack", tensors)
     return cat(list(atleast_2d(tensors)), 0)
 
 
 def dstack(tensors):
     from .opdefs.shape import cat
+    _nonempty("dstack", tensors)
     return cat(list(atleast_3d(tensors)), 2)
 
 
 def column_stack(tensors):
     from .opdefs.shape import cat
+    _nonempty("column_stack", tensors)
     cols = [t.reshape(t.numel(), 1) if t.dim() <= 1 else t for t in tensors]
     return cat(cols, 1)
 

@@ -134,6 +134,8 @@ TOPLEVEL_FORMS = [
     "torch.ones(3, requires_grad=True).flatten().grad_fn",
     "torch.zeros(2).copy_(torch.ones(2, requires_grad=True)).grad_fn.name()",
     "(torch.ones(2, requires_grad=True) * 2).grad_fn.next_functions[0][0].name()",
+    "torch.tensor(1.).mH", "torch.hstack([])", "torch.vstack([])", "torch.dstack([])",
+    "torch.column_stack([])",
 ]
 
 

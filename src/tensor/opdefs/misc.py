@@ -104,6 +104,11 @@ method("nanquantile", _quantile_method("nanquantile", True))
 
 # -- conjugate transposes (real tensors: plain transposes) ------------------------------------
 def _mH(self):
+    if self.dim() == 0:
+        import warnings
+        warnings.warn("Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().",
+                      UserWarning, stacklevel=2)
+        return self
     if self.dim() < 2:
         raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
                            f"Got {self.dim()}-D tensor.")
