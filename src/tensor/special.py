@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from ._tensor import Tensor
+from ._defop import OPS as _OPS
 from .opdefs import special as _ops
 
 __all__ = ["erf", "erfc", "erfcx", "erfinv", "expit", "logit", "xlogy", "xlog1py", "gammaln",
@@ -121,7 +122,9 @@ def multigammaln(input, p, *, out=None):
 def ndtr(input, *, out=None):
     """The standard normal CDF, as PyTorch composes it: ``(1 + erf(x / sqrt(2))) * 0.5``."""
     _check_tensor("ndtr", input)
-    r = ((input * (1 / math.sqrt(2))).erf() + 1) * 0.5
+    # mul.Scalar / add.Scalar, as PyTorch's C++ composite records them (MulBackward1, ...)
+    mul_s, add_s = _OPS["aten::mul.Scalar"], _OPS["aten::add.Scalar"]
+    r = mul_s(add_s(mul_s(input, 1 / math.sqrt(2)).erf(), 1), 0.5)
     if out is not None:
         if r.requires_grad:
             raise RuntimeError("special_ndtr(): functions with out=... arguments don't "

@@ -7,12 +7,12 @@ as PyTorch's kernel does), so values, dtypes and views follow from those ops.
 
 from __future__ import annotations
 
-import math
+import numpy as np
 
-from .. import _dtype as D
-from .._defop import OPS, method
+from .._defop import OPS, defop, method
 from .._tensor import Tensor
-from .pointwise import _route_out
+from ._util import as_operand, check_inplace_result, not_implemented, np_result_type, scalar_as
+from .pointwise import _broadcast, _inplace, _out, _route_out
 
 _T = Tensor
 
@@ -99,34 +99,73 @@ def _unflatten(self, dim, sizes):
 method("unflatten", _unflatten)
 
 
-def _addcmul(self, tensor1, tensor2, *, value=1):
-    return self + value * tensor1 * tensor2
+_ADDCDIV_INT = (
+    "Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
+    "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can "
+    "be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
+    "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
+    "addcdiv behavior is just the latter implementation: (input + value * tensor1 / "
+    "tensor2), for all dtypes.")
 
 
-def _addcdiv(self, tensor1, tensor2, *, value=1):
-    if not (tensor1.dtype.is_floating_point or tensor2.dtype.is_floating_point):
-        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
-                           "future  release addcdiv will perform a true division of tensor1 "
-                           "and tensor2. The historic addcdiv behavior can be implemented as "
-                           "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) "
-                           "for integer inputs and as (input + value * tensor1 / tensor2) for "
-                           "float inputs. The future addcdiv behavior is just the latter "
-                           "implementation: (input + value * tensor1 / tensor2), for all "
-                           "dtypes.")
-    return self + value * tensor1 / tensor2
+def _addc_kernel(name, divide, called=None):
+    """``self + value * tensor1 * tensor2`` (or ``/ tensor2``), evaluated left to right in
+    the promoted dtype (half precision in float32, rounded once), as PyTorch's kernels do;
+    ``value`` is cast to that dtype (an integer result truncates a float ``value``).
+    ``called``: the name argument errors give (the in-place method's)."""
+    def kernel(a, t1, t2, value):
+        for pos, (arg, x) in enumerate((("tensor1", t1), ("tensor2", t2)), start=1):
+            if type(x) is not np.ndarray:
+                e = TypeError(f"{called or name}(): argument '{arg}' (position {pos}) must be Tensor, "
+                              f"not {type(x).__name__}")
+                e.method_form = True        # (torch.addcmul counts one further)
+                raise e
+        if divide and t1.dtype.kind in "biu" and t2.dtype.kind in "biu":
+            raise RuntimeError(_ADDCDIV_INT)
+        dt = np_result_type(a, t1, t2)
+        if dt.kind == "b":
+            raise not_implemented(f"{name}_cpu_out", dt)
+        _broadcast(a, t1, t2)
+        if isinstance(value, complex) and dt.kind != "c":
+            ctype = {"f": "double" if dt == np.float64 else "float", "u": "uint8_t",
+                     "i": "int" if dt == np.int32 else f"int{dt.itemsize * 8}_t"}[dt.kind]
+            raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+        op = np.dtype(np.float32) if dt == np.float16 else dt
+        A, B, C = (as_operand(x, dt).astype(op, copy=False) for x in (a, t1, t2))
+        v = scalar_as(value, dt)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            r = A + (v * B / C if divide else v * B * C)
+        return np.asarray(r, dtype=dt)
+    return kernel
 
 
-method("addcmul", _addcmul)
-method("addcdiv", _addcdiv)
-method("addcmul_", lambda self, tensor1, tensor2, *, value=1:
-       self.add_(value * tensor1 * tensor2))
-def _addcdiv_(self, tensor1, tensor2, *, value=1):
-    _addcdiv(self, tensor1, tensor2, value=value) if not (
-        tensor1.dtype.is_floating_point or tensor2.dtype.is_floating_point) else None
-    return self.add_(value * tensor1 / tensor2)
+def _addc_pre(self, t1, t2, value):
+    if type(t1) is np.ndarray and type(t2) is np.ndarray:
+        check_inplace_result(self, _broadcast(self, t1, t2), np_result_type(self, t1, t2))
 
 
-method("addcdiv_", _addcdiv_)
+_ADDCMUL_GRAD = {"self": "grad", "tensor1": "grad * (tensor2 * value)",
+                 "tensor2": "grad * (tensor1 * value)"}
+_ADDCDIV_GRAD = {"self": "grad", "tensor1": "grad * (value / tensor2)",
+                 "tensor2": "-grad * value * tensor1 / (tensor2 * tensor2)"}
+_ADDC_ARGS = "Tensor tensor1, Tensor tensor2, *, Scalar value=1"
+addcmul = defop(f"addcmul(Tensor self, {_ADDC_ARGS}) -> Tensor",
+                _addc_kernel("addcmul", False), grad=_ADDCMUL_GRAD)
+addcmul_ = defop(f"addcmul_(Tensor(a!) self, {_ADDC_ARGS}) -> Tensor(a!)",
+                 _inplace(_addc_kernel("addcmul", False, "addcmul_"), pre=_addc_pre), grad=_ADDCMUL_GRAD,
+                 node_name="AddcmulBackward0")
+addcmul_out = defop(f"addcmul.out(Tensor self, {_ADDC_ARGS}, Tensor(a!) out) -> Tensor(a!)",
+                    _out(_addc_kernel("addcmul", False)))
+addcdiv = defop(f"addcdiv(Tensor self, {_ADDC_ARGS}) -> Tensor",
+                _addc_kernel("addcdiv", True), grad=_ADDCDIV_GRAD)
+addcdiv_ = defop(f"addcdiv_(Tensor(a!) self, {_ADDC_ARGS}) -> Tensor(a!)",
+                 _inplace(_addc_kernel("addcdiv", True, "addcdiv_"), pre=_addc_pre), grad=_ADDCDIV_GRAD,
+                 node_name="AddcdivBackward0")
+addcdiv_out = defop(f"addcdiv.out(Tensor self, {_ADDC_ARGS}, Tensor(a!) out) -> Tensor(a!)",
+                    _out(_addc_kernel("addcdiv", True)))
+for _n, _f, _fi in (("addcmul", addcmul, addcmul_), ("addcdiv", addcdiv, addcdiv_)):
+    method(_n, _f)
+    method(_n + "_", _fi)
 
 # facts about a tensor
 _T.is_cpu = property(lambda self: True)
@@ -149,7 +188,6 @@ def _is_nonzero(self):
 
 method("count_nonzero", lambda self, dim=None: (self != 0).sum(dim) if dim is not None
        else (self != 0).sum())
-_ = (math, D)
 
 
 # -- a second batch: composites as PyTorch composes them, and a few numpy kernels ------------
@@ -175,8 +213,6 @@ def _diff(self, n=1, dim=-1, prepend=None, append=None):
 
 
 method("diff", _diff)
-method("deg2rad", lambda self: self * (math.pi / 180.0))
-method("rad2deg", lambda self: self * (180.0 / math.pi))
 
 
 def _take_along_dim(self, indices, dim=None):

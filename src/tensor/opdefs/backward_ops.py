@@ -167,10 +167,12 @@ def clamp_mask(x, lo, hi):
 
 
 def minmax_mask(x, y, first, lt=False):
-    """Where ``x`` wins the max (or min) against ``y``; ties split the gradient evenly."""
-    win = (x < y) if lt else (x > y)
+    """The share of the gradient ``x`` gets in a max (or min) against ``y``: none where it
+    loses, half on a tie, all of it otherwise (so a NaN on either side passes it whole, as
+    PyTorch's masks do)."""
+    lose = (x > y) if lt else (x < y)
     tie = x == y
-    return win + tie * 0.5
+    return (~lose) * 1.0 - tie * 0.5
 
 
 def gelu_derivative(x, approximate):

@@ -143,9 +143,15 @@ def _float_pre(self, other, *rest):
     _binary_pre(result=_float_dtype)(self, other)
 
 
+def atan2_recip(x, y):
+    """``1 / (x^2 + y^2)``, taken as 0 at the origin (PyTorch's gradient there is 0)."""
+    d = x * x + y * y
+    return where(d == 0, 0.0, d.reciprocal())
+
+
 atan2 = binary("atan2", _floating_binary("atan2", np.arctan2, True, via_double=True),
-               {"self": "grad * other * (self * self + other * other).reciprocal()",
-                "other": "grad * -self * (self * self + other * other).reciprocal()"},
+               {"self": "grad * other * atan2_recip(self, other)",
+                "other": "grad * -self * atan2_recip(self, other)"},
                overload="", pre=_float_pre)
 hypot = binary("hypot", _floating_binary("hypot", np.hypot, False),
                {"self": "grad * self / result", "other": "grad * other / result"},
@@ -320,8 +326,8 @@ def cumprod_backward(grad, self, dim, result):
     gradient of element i is ``sum over k >= i of grad_k * prod_{j <= k, j != i} x_j``, built
     from the cumulative products of an (n, n) matrix holding ``x`` with its diagonal set to
     one (differentiable again, like ``prod``'s backward)."""
-    if self.dim() == 0 or self.numel() == 0:
-        return grad
+    if self.dim() == 0 or self.numel() == 0 or self.shape[wrap_dim(dim, self.dim())] == 1:
+        return grad                 # (PyTorch passes it through, even for an inf or NaN)
     if not (self._data == 0).any():
         return reverse_cumsum(grad * result, dim) / self
     d = wrap_dim(dim, self.dim())
@@ -1341,7 +1347,7 @@ nan_to_num_out = defop("nan_to_num.out(Tensor self, float? nan=None, float? posi
 
 
 FORMULA_NS.update(
-    cumprod_backward=cumprod_backward, reverse_cumsum=reverse_cumsum,
+    cumprod_backward=cumprod_backward, atan2_recip=atan2_recip, reverse_cumsum=reverse_cumsum,
     cummaxmin_backward=cummaxmin_backward, repeat_backward=repeat_backward,
     trace_backward=trace_backward, value_selecting_backward=value_selecting_backward,
     evenly_distribute_backward=evenly_distribute_backward, tuple=tuple)

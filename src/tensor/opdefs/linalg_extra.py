@@ -23,7 +23,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import _dtype as D
-from .._defop import FORMULA_NS, defop, method
+from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor as _Tensor
 from ._util import np_result_type, wrap_dim
 from .linalg import matmul, mm
@@ -1577,14 +1577,15 @@ def _dist_grad(grad, self, other, p, result):
     p = float(p)
     d = self - other
     if p == 0:
-        return d * 0.0
+        return None             # undefined in PyTorch (the count of non-zeros is flat)
     if p == 1:
         return d.sign() * grad
     zero = result == 0
     if p == 2:
         return d * (grad / result.masked_fill(zero, 1.0)).masked_fill(zero, 0.0)
     if math.isinf(p):
-        hit = d.abs() == result
+        # a NaN difference matches a NaN result (and its sign, 0, zeroes its share)
+        hit = (d.abs() == result).logical_or(d.isnan().logical_and(result.isnan()))
         return d.sign() * hit * (grad / hit.sum())
     scale = (grad / result.masked_fill(zero, 1.0).pow(p - 1)).masked_fill(zero, 0.0)
     ad = d.abs()
@@ -1593,9 +1594,19 @@ def _dist_grad(grad, self, other, p, result):
     return d.sign() * ad.pow(p - 1) * scale
 
 
+def _dist_grad_other(grad, self, other, p, result):
+    """``other``'s gradient: the negative of ``self``'s. PyTorch negates an undefined tensor
+    for p = 0, which fails."""
+    g = _dist_grad(grad, self, other, p, result)
+    if g is None:
+        raise RuntimeError("Expected a proper Tensor but got None (or an undefined Tensor in "
+                           "C++) for argument #0 'self'")
+    return -g
+
+
 dist = defop("dist(Tensor self, Tensor other, Scalar p=2) -> Tensor", _dist_np,
              grad={"self": "la_dist_grad(grad, self, other, p, result)",
-                   "other": "-la_dist_grad(grad, self, other, p, result)"})
+                   "other": "la_dist_grad_other(grad, self, other, p, result)"})
 method("dist", dist)
 
 
@@ -1606,7 +1617,9 @@ def _trapezoid_dx(y, dx, dim):
     d = wrap_dim(dim, y.dim())
     if y.shape[d] == 0:
         return FORMULA_NS["zeros_like"](y.sum(d))
-    return (y.sum(d) - (y.select(d, 0) + y.select(d, -1)) * 0.5) * dx
+    # Scalar products, as PyTorch's C++ records them (MulBackward1)
+    mul_s = OPS["aten::mul.Scalar"]
+    return mul_s(y.sum(d) - mul_s(y.select(d, 0) + y.select(d, -1), 0.5), dx)
 
 
 def _trapezoid_x(y, x, dim):
@@ -1650,8 +1663,8 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     n = y.shape[d]
     if x is None:
         step = 1 if dx is None else dx
-        return ((y.narrow(d, 0, max(n - 1, 0)) + y.narrow(d, 1, max(n - 1, 0)))
-                * (step / 2.0)).cumsum(d)
+        m = max(n - 1, 0)
+        return ((y.narrow(d, 0, m) + y.narrow(d, min(n, 1), m)) * (step / 2.0)).cumsum(d)
     if x.dim() == 1:
         if x.shape[0] != n:
             raise RuntimeError("cumulative_trapezoid: There must be one `x` value for each "
@@ -1900,6 +1913,7 @@ FORMULA_NS.update(
     la_svd_backward=_svd_backward, la_eigh_backward=_eigh_backward,
     la_pinv_backward=_pinv_backward, la_matrix_exp_backward=_matrix_exp_backward,
     la_lstsq_grad=_lstsq_grad, la_cdist_backward=_cdist_backward, la_dist_grad=_dist_grad,
+    la_dist_grad_other=_dist_grad_other,
     linalg_cross=linalg_cross, linalg_solve=linalg_solve, linalg_inv=linalg_inv,
     linalg_solve_triangular=linalg_solve_triangular, triangular_solve=triangular_solve,
     cholesky_solve=cholesky_solve, linalg_det=linalg_det,

@@ -37,9 +37,9 @@ def _softmax_input(a, dim, dtype, name):
 
 
 def _shifted(a, d):
-    m = np.max(a, axis=d, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
-    return a - m
+    # (an infinite max is subtracted as is: a slice holding +-inf then turns all NaN, as in
+    # PyTorch's kernels)
+    return a - np.max(a, axis=d, keepdims=True)
 
 
 def _softmax_np(a, dim, dtype):
@@ -524,7 +524,7 @@ def leaky_relu_result_backward(grad, result, negative_slope):
 
 def elu_backward(grad, x, alpha, scale, input_scale):
     neg = grad * (alpha * scale * input_scale) * (x.clamp(max=0.0) * input_scale).exp()
-    return where(x > 0, grad * scale, neg)
+    return where(x <= 0, neg, grad * scale)
 
 
 def elu_result_backward(grad, result, alpha, scale, input_scale):
@@ -687,7 +687,9 @@ def _smooth_l1_np(a, t, reduction, beta):
 def smooth_l1_backward(grad, self, target, reduction, beta):
     d = self - target
     g = reduce_grad(grad, reduction, d.numel())
-    return g * where(d.abs() < beta, d / beta, d.sign())
+    # PyTorch's branches: -1 at or below -beta, 1 at or above beta, d / beta between (so a
+    # NaN difference gives NaN)
+    return g * where(d <= -beta, -1.0, where(d >= beta, 1.0, d / beta))
 
 
 def _huber_np(a, t, reduction, delta):

@@ -838,6 +838,12 @@ def _pow_scalar_np(a, e):
         return a.copy() if e else np.ones_like(a)
     A = as_operand(a, dt)
     E = checked_scalar(e, dt) if dt.kind in "iu" or dt == np.float16 else scalar_as(e, dt)
+    if dt in (np.float32, np.float64) and E in (0.5, -0.5):
+        # PyTorch computes these as sqrt / rsqrt, which keep the sign of -0 (-0 ** -0.5 is
+        # -inf there, +inf for C's pow)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.sqrt(A)
+            return _asarr(r if E > 0 else (1 / r).astype(dt))
     return _asarr(_pow_values(A, E, dt))
 
 
@@ -856,7 +862,8 @@ def _pow_scalar_base_np(s, e):
 _POW_T_GRAD = {"self": "grad * other * self.pow(other - 1) if not isinstance(other, Tensor) "
                        "else grad * other * where(other == 0, zeros_like(self), "
                        "self.pow(other - 1))",
-               "other": "grad * result * where(self == 0, zeros_like(self), self.abs().log())"}
+               "other": "grad * where((self == 0).logical_and(other >= 0), zeros_like(result), "
+                        "result * self.log())"}
 pow_ = binary("pow", _pow_tensor, _POW_T_GRAD, overload="Tensor_Tensor",
               out_overload="Tensor_Tensor_out", node="PowBackward1", inplace=False)
 
@@ -875,11 +882,14 @@ pow_tensor_ = defop("pow_.Tensor(Tensor(a!) self, Tensor exponent) -> Tensor(a!)
                     _inplace(_pow_tensor, pre=_binary_pre()),
                     grad={"self": "grad * exponent * where(exponent == 0, zeros_like(self), "
                                   "self.pow(exponent - 1))",
-                          "exponent": "grad * result * where(self == 0, zeros_like(self), "
-                                      "self.abs().log())"}, node_name="PowBackward1")
+                          "exponent": "grad * where((self == 0).logical_and(exponent >= 0), "
+                                      "zeros_like(result), result * self.log())"},
+                    node_name="PowBackward1")
 pow_scalar_base = defop("pow.Scalar(Scalar self, Tensor exponent) -> Tensor",
                         _pow_scalar_base_np,
                         grad={"exponent": "grad * result * math.log(self) if self > 0 else "
+                                          "grad * where(exponent >= 0, zeros_like(result), "
+                                          "result * float('-inf')) if self == 0 else "
                                           "grad * result * float('nan')"},
                         node_name="PowBackward2")
 pow_scalar_base_out = defop("pow.Scalar_out(Scalar self, Tensor exponent, *, Tensor(a!) out) "
@@ -994,9 +1004,9 @@ method("absolute", abs_["f"])
 # input passes it; an infinite gradient at a negative input gives 0, not NaN)
 relu = unary("relu", _relu_np, {"self": "where(result <= 0.0, 0.0, grad)"}, floating=False,
              out=False)
-sign = unary("sign", _sign_np, {"self": "grad * 0"}, floating=False)
+sign = unary("sign", _sign_np, {"self": "zeros_like(grad)"}, floating=False)
 # sgn is its own op in PyTorch (SgnBackward0); for real tensors it is sign
-sgn = unary("sgn", _sign_np, {"self": "grad * 0"}, floating=False)
+sgn = unary("sgn", _sign_np, {"self": "zeros_like(grad)"}, floating=False)
 floor = unary("floor", _rounding(np.floor, "floor_vml_cpu"), {"self": "grad * 0"},
               floating=False)
 ceil = unary("ceil", _rounding(np.ceil, "ceil_vml_cpu"), {"self": "grad * 0"}, floating=False)

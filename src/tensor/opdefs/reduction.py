@@ -300,14 +300,23 @@ def evenly_distribute_backward(grad, self, result, dim, keepdim):
     return g * mask / count
 
 
+def scale_grad_by_count(grad, self, result, dim, keepdim):
+    """``amax`` / ``amin``'s gradient: split evenly among the elements equal to the result.
+    Unlike ``max()``'s, a NaN matches nothing, so a NaN result gives NaN gradients (0 / 0)."""
+    shape = tuple(self.shape)
+    mask = self == expand_reduced(result, shape, dim, keepdim)
+    count = mask.sum() if dim is None else mask.sum(dim, keepdim=True)
+    return expand_reduced(grad, shape, dim, keepdim) * mask / count
+
+
 amax = defop("amax(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
              _amax_kernel("amax", np.maximum),
-             grad={"self": "evenly_distribute_backward(grad, self, result, "
+             grad={"self": "scale_grad_by_count(grad, self, result, "
                            "full_or_dims(dim), keepdim)"},
     via=("write", 1))
 amin = defop("amin(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
              _amax_kernel("amin", np.minimum),
-             grad={"self": "evenly_distribute_backward(grad, self, result, "
+             grad={"self": "scale_grad_by_count(grad, self, result, "
                            "full_or_dims(dim), keepdim)"},
     via=("write", 1))
 method("amax", lambda self, dim=(), keepdim=False: amax(
@@ -555,10 +564,15 @@ def _vector_norm_np(a, ord, dim, keepdim, dtype):
     x = np.abs(a.astype(out_dt if out_dt.kind in "fc" and dtype is not None else a.dtype))
     p = float(ord)
     if np.isinf(p):
-        n_red = _numel_of(a.shape, dim) if a.ndim else 1
-        if a.size == 0 or n_red == 0:
+        if dim is None and a.size == 0:
             raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
                                "tensor because the operation does not have an identity")
+        for ax in (() if axes is None or a.ndim == 0 else
+                   (axes,) if isinstance(axes, (int, np.integer)) else axes):
+            if a.shape[ax] == 0:        # (PyTorch's message lacks the space after the dim)
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on the "
+                                   f"dimension {ax}because this dimension is empty and the "
+                                   "operation does not have an identity")
         r = (np.max if p > 0 else np.min)(x, axis=axes, keepdims=keepdim)
     elif p == 0:
         r = (x != 0).sum(axis=axes, keepdims=keepdim)
@@ -578,16 +592,22 @@ def norm_backward(grad, self, ord, dim, keepdim, result):
     p = float(ord)
     g = expand_reduced(grad, shape, dim, keepdim)
     if p == 0:
-        return g * 0 * self
+        return None             # PyTorch leaves the gradient of the "0-norm" undefined
     if p == 1:
         return self.sign() * g
     r = expand_reduced(result, shape, dim, keepdim)
     if np.isinf(p):
-        mask = self.abs() == r
+        # the elements equal to the norm share the gradient; a NaN matches a NaN norm (its
+        # sign, 0, then zeroes its share)
+        mask = (self.abs() == r).logical_or(self.isnan().logical_and(r.isnan()))
         count = mask.sum() if dim is None else mask.sum(dim, keepdim=True)
         return self.sign() * mask * g / count
     if p == 2:
         return self * safe_div(g, r)
+    if p < 1:
+        # |x|^(p-1) is infinite at 0: PyTorch takes that element's gradient as 0
+        scale = self.sign() * where(self == 0, 0.0, self.abs().pow(p - 1))
+        return scale * g * r.pow(1 - p)
     if p < 2:
         scale = self.sign() * self.abs().pow(p - 1)
     else:
@@ -741,6 +761,7 @@ method("cumsum", lambda self, dim, *, dtype=None: cumsum(self, dim, dtype=dtype)
 
 FORMULA_NS.update(
     prod_backward=prod_backward, evenly_distribute_backward=evenly_distribute_backward,
+    scale_grad_by_count=scale_grad_by_count,
     value_selecting_backward=value_selecting_backward, var_backward=var_backward,
     std_backward=std_backward, safe_div=safe_div, norm_backward=norm_backward,
     logsumexp_backward=logsumexp_backward, cumsum_backward=cumsum_backward,

@@ -300,6 +300,8 @@ def _no_bool(name, a):
 def _kthvalue_np(a, k, dim, keepdim):
     d = wrap_dim(dim, a.ndim)
     n = a.shape[d] if a.ndim else 1
+    if n == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     _no_bool("kthvalue_cpu", a)
@@ -344,6 +346,7 @@ def _nanmedian_pick(row):
 
 
 def _nanmedian_dim_np(a, dim, keepdim):
+    wrap_dim(dim, a.ndim)               # (a bad dim is reported before a bad dtype)
     _no_bool("nanmedian_out", a)
     return _by_slice("nanmedian", a, dim, keepdim, _nanmedian_pick)
 

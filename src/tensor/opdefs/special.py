@@ -552,10 +552,13 @@ def _logit64(x, eps):
 
 def _logit_grad(grad, self, eps):
     """Outside [eps, 1 - eps] the gradient is 0 (nan without eps, outside [0, 1])."""
-    g = grad / (self * (1 - self))
+    where = FORMULA_NS["where"]
     if eps is None:
-        return FORMULA_NS["where"]((self < 0) | (self > 1), float("nan"), g)
-    return FORMULA_NS["where"]((self < eps) | (self > 1 - eps), 0.0, g)
+        # at 0 and 1 (also -0) the slope is +inf, whatever the sign of the zero: divide by +0
+        g = grad / where((self == 0) | (self == 1), 0.0, self * (1 - self))
+        return where((self < 0) | (self > 1), float("nan"), g)
+    g = grad / (self * (1 - self))
+    return where((self < eps) | (self > 1 - eps), 0.0, g)
 
 
 logit = _unary("logit", _logit64, {"self": _logit_grad}, args=", float? eps=None",
@@ -596,10 +599,18 @@ angle = _unary("angle", _angle64, {"self": "zeros_like(self)"}, inplace=False,
 # binary ops with floating results: xlogy, xlog1py, copysign, nextafter, ldexp, logaddexp2
 # ------------------------------------------------------------------------------------------
 def _bad_operand(name, second="other"):
+    """The TypeError for a non-tensor operand. A bad ``other`` is counted the method's way
+    (position 1, flagged ``method_form``: ``torch.<name>(input, ...)`` restates it one
+    further, see ``tensor._as_function_error``); a bad ``self`` only comes from a function
+    form, where it is position 1."""
     def make(a, b):
-        which, pos, x = ("self", 1, a) if not is_operand(a) else (second, 2, b)
-        return TypeError(f"{name}(): argument '{which}' (position {pos}) must be Tensor, not "
-                         f"{type(x).__name__}")
+        if not is_operand(a):
+            return TypeError(f"{name}(): argument 'self' (position 1) must be Tensor, not "
+                             f"{type(a).__name__}")
+        e = TypeError(f"{name}(): argument '{second}' (position 1) must be Tensor, not "
+                      f"{type(b).__name__}")
+        e.method_form = True
+        return e
     return make
 
 
@@ -673,15 +684,17 @@ def _tensor_scalar_family(name, kernel, grad_t, grad_s, *, nodes, scalar_self=No
     return ops
 
 
-# (``self != 0`` in self's dtype: a Scalar ``other`` then gives a float64 log, as in PyTorch)
-_XLOGY_SELF = "grad * xlogy((self != 0).to(self.dtype), other)"
+# d/dself is log(other), taken as 0 where self is 0 and the log is not finite-or-inf (other
+# <= 0), as PyTorch's formula does. The mask is in self's dtype: a Scalar ``other`` then
+# gives a float64 log, as in PyTorch.
+_XLOGY_SELF = "grad * xlogy(((self != 0) | (other > 0)).to(self.dtype), other)"
 xlogy = _tensor_scalar_family(
     "xlogy", _float_binary("xlogy", lambda x, y: _xlogy64(x, y, np.log)),
     {"self": _XLOGY_SELF, "other": "grad * self / other"}, {"self": _XLOGY_SELF},
     nodes=("XlogyBackward0", "XlogyBackward1", "XlogyBackward2"),
     scalar_self={"other": "grad * self / other"})
 
-_XLOG1PY_SELF = "grad * special_xlog1py((self != 0).to(self.dtype), other)"
+_XLOG1PY_SELF = "grad * special_xlog1py(((self != 0) | (other > -1)).to(self.dtype), other)"
 special_xlog1py = _tensor_scalar_family(
     "special_xlog1py", _float_binary("special_xlog1py",
                                      lambda x, y: _xlogy64(x, y, np.log1p)),
