@@ -156,11 +156,7 @@ LOOSE = {"tanh", "sinc", "special.i1e", "special.erfcx", "cosine_sim", "F.tanhsh
          "normalize"}
 # mismatches left, with where they are to be fixed
 KNOWN = {
-    "aminmax": "autograd engine: grad() of two outputs of one node returns None",
-    "aminmax0": "autograd engine: grad() of two outputs of one node returns None",
-    "std_mean": "autograd engine: grad() of two outputs of one node returns None",
-    "var_mean": "autograd engine: grad() of two outputs of one node returns None",
-    "std_mean0": "autograd engine: grad() of two outputs of one node returns None",
+    "aminmax0": "aminmax's gradient at a NaN: PyTorch spreads NaN (as amax does), ours not",
     "pairwise": "nn_functional: pairwise_distance records NormBackward1 in PyTorch",
     "cumprod0": "cumprod's zero path: an inf before a zero gives NaN in PyTorch",
     "cumprod_flat": "cumprod's zero path: an inf before a zero gives NaN in PyTorch",
@@ -168,7 +164,8 @@ KNOWN = {
 
 
 def _params(names):
-    return [pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN[n])) if n in KNOWN else n
+    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN[n]))
+            if n in KNOWN else n
             for n in names]
 
 

@@ -786,3 +786,16 @@ def test_backward_with_create_graph_warns_once_like_pytorch(monkeypatch):
         warnings.simplefilter("error")
         (x * x).sum().backward(create_graph=True)       # once per process, as PyTorch
         tensor.autograd.grad((x * x).sum(), x, create_graph=True)   # grad() never warns
+
+
+def test_grad_of_two_outputs_of_one_node():
+    """Roots that share a node (both outputs of var_mean, aminmax, unbind) are walked once:
+    each output's gradient reaches the input."""
+    x = tensor.tensor([1.0, 3.0, 2.0], requires_grad=True)
+    lo, hi = x.aminmax()
+    (g,) = tensor.autograd.grad([lo, hi], x, grad_outputs=[tensor.tensor(1.0),
+                                                           tensor.tensor(2.0)])
+    assert g.tolist() == [1.0, 2.0, 0.0]
+    parts = x.unbind()
+    tensor.autograd.backward(list(parts))
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]

@@ -112,7 +112,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 
     # 1. discover the graph and count, per node, the edges pointing at it
     deps: dict = {}
-    stack = [e[0] for e, _ in roots]
+    stack = list(dict.fromkeys(e[0] for e, _ in roots))   # roots may share a node
     seen = set(stack)
     order = list(stack)
     get = deps.get
