@@ -92,7 +92,9 @@ def _mean_check(a, dtype):
 
 def _mean_np(a, dtype):
     _mean_check(a, dtype)
-    return np.asarray(a.mean(dtype=_sum_dtype(a, dtype)), dtype=_sum_dtype(a, dtype))
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)     # the mean of nothing is NaN
+        return np.asarray(a.mean(dtype=_sum_dtype(a, dtype)), dtype=_sum_dtype(a, dtype))
 
 
 # numpy's own mean of a float array: its sum in its dtype, divided by the count
