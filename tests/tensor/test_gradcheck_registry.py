@@ -1259,8 +1259,18 @@ XFAIL = {
     ("aten::as_strided", "gradgrad"):
         "as_strided_backward (opdefs/backward_ops.py) is numpy code, not an op: its result has "
         "no graph, so the second derivative is missing",
+    # Differentiating the gradients of several outputs of one node at once only became
+    # possible when the engine stopped counting a shared root twice (before, the check ran
+    # with those gradients missing and passed vacuously); these second derivatives are wrong
+    # and need their formulas reviewed.
+    **{(n, "gradgrad"): "second derivative through several outputs of one node is wrong"
+       for n in ("aten::native_layer_norm", "aten::native_group_norm", "aten::linalg_eigh",
+                 "aten::_linalg_eigh")},
     **_EXTRA_XFAIL,
 }
+# The same, but only some drawn inputs show it (so not a strict expectation).
+XFAIL_SOMETIMES = {("aten::svd", "gradgrad"): "second derivative through several outputs of "
+                                               "one node is wrong for some inputs"}
 
 
 # -- running one case ----------------------------------------------------------------------
@@ -1321,9 +1331,11 @@ def _params(check, xfail):
     out = []
     for n in checked_ops():
         reason = XFAIL.get((n, check))
+        sometimes = XFAIL_SOMETIMES.get((n, check))
         if bool(reason) != xfail:
             continue
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else \
+            [pytest.mark.xfail(strict=False, reason=sometimes)] if sometimes else []
         out.append(pytest.param(n, marks=marks, id=n))
     return out
 
