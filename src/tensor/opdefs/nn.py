@@ -619,9 +619,9 @@ def layer_norm_input_backward(grads, input, normalized_shape, weight, eps):
         n *= int(s)
     gw = g if weight is None else g * weight
     dx = rstd * (gw - gw.mean(dims, keepdim=True) - xhat * (gw * xhat).mean(dims, keepdim=True))
-    if g_mean._data.any():
+    if g_mean.requires_grad or g_mean._data.any():      # (its derivative counts too)
         dx = dx + g_mean / n
-    if g_rstd._data.any():
+    if g_rstd.requires_grad or g_rstd._data.any():
         dx = dx - g_rstd * rstd * rstd * xhat / n
     return dx
 

@@ -712,9 +712,9 @@ def batch_norm_input_backward(grads, input, weight, running_mean, running_var, t
     n = input.numel() // max(input.shape[1], 1)
     dx = invstd * (gw - gw.mean(dims, keepdim=True)
                    - xhat * (gw * xhat).mean(dims, keepdim=True))
-    if g_mean._data.any():
+    if g_mean.requires_grad or g_mean._data.any():      # (its derivative counts too)
         dx = dx + g_mean.reshape(shape) / n
-    if g_invstd._data.any():
+    if g_invstd.requires_grad or g_invstd._data.any():
         dx = dx - g_invstd.reshape(shape) * invstd * invstd * xhat / n
     return dx
 
@@ -784,9 +784,9 @@ def group_norm_input_backward(grads, input, weight, N, C, group, eps):
     gw = gw.reshape((N, group, -1))
     n = xhat.shape[-1]
     dx = rstd * (gw - gw.mean(-1, keepdim=True) - xhat * (gw * xhat).mean(-1, keepdim=True))
-    if g_mean._data.any():
+    if g_mean.requires_grad or g_mean._data.any():      # (its derivative counts too)
         dx = dx + g_mean.reshape((N, group, 1)) / n
-    if g_rstd._data.any():
+    if g_rstd.requires_grad or g_rstd._data.any():
         dx = dx - g_rstd.reshape((N, group, 1)) * rstd * rstd * xhat / n
     return dx.reshape(tuple(input.shape))
 
