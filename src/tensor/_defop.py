@@ -52,6 +52,14 @@ _wrap_like = T.wrap_like_keys
 _Tensor = T.Tensor
 
 
+def _exec(src, filename, ns):
+    """Compile and run generated source in ``ns``, which is given this module's name, so that
+    warnings raised from the generated code are this package's (Note [Floating-point
+    warnings stay inside], tensor/__init__.py)."""
+    ns.setdefault("__name__", __name__)
+    exec(compile(src, filename, "exec"), ns)
+
+
 def method(name, fn=None):
     """Attach ``fn`` to Tensor as ``name`` (decorator when ``fn`` is None)."""
     if fn is None:
@@ -292,8 +300,7 @@ def _resolve_numpy_formulas(spec):
             "            pass",
             "    return _apply_formulas(self, _spec, saved, grads, g)"]
     ns = dict(defaults, _spec=spec)
-    ns.setdefault("__name__", __name__)     # (whose warnings these are)
-    exec(compile("\n".join(head + L + tail) + "\n", f"<backward {spec.op_name}>", "exec"), ns)
+    _exec("\n".join(head + L + tail) + "\n", f"<backward {spec.op_name}>", ns)
     fn = ns["apply"]
     # with this module's globals: helpers (and _numpy_env_ok) are looked up where they live
     fn = types.FunctionType(fn.__code__, globals(), "apply", fn.__defaults__)
@@ -621,8 +628,7 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
                "ORIGIN": shared_origin(schema.full_name), "_get": _get, "AGB": _AG.bit,
                "via_slow": via_slow, "_nd": np.ndarray, "_new": object.__new__,
                "IK": T.INFERENCE_KEYS, "NK": T.NORMAL_KEYS, "AIOVB": _AIOV.bit})
-    ns.setdefault("__name__", __name__)     # (whose warnings these are)
-    exec(compile("\n".join(lines) + "\n", f"<cpu {schema.full_name}>", "exec"), ns)
+    _exec("\n".join(lines) + "\n", f"<cpu {schema.full_name}>", ns)
     return ns["cpu_kernel"]
 
 
@@ -661,9 +667,7 @@ def _make_aiov_write_kernel(op, written):
     lines.append("    return out")
     ns = {"_get": _get, "refuse": _refuse_inference_write, "op": op, "written": tuple(written),
           "_AIOV": _AIOV, "cache": op._cache, "resolve": op._resolve, "NAME": op.schema.name}
-    ns.setdefault("__name__", __name__)     # (whose warnings these are)
-    exec(compile("\n".join(lines) + "\n", f"<ADInplaceOrView {op.schema.full_name}>", "exec"),
-         ns)
+    _exec("\n".join(lines) + "\n", f"<ADInplaceOrView {op.schema.full_name}>", ns)
     return ns["aiov_write"]
 
 
@@ -727,9 +731,7 @@ def _make_aiov_view_kernel(op, src_index, multi):
           "make_view": make_view, "ViewInfo": G.ViewInfo,
           "propagate": G.propagate_creation_meta, "INFERENCE": CM.INFERENCE_MODE,
           "DEFAULT": CM.DEFAULT, "NO_GRAD": CM.NO_GRAD_MODE}
-    ns.setdefault("__name__", __name__)     # (whose warnings these are)
-    exec(compile("\n".join(lines) + "\n", f"<ADInplaceOrView {op.schema.full_name}>", "exec"),
-         ns)
+    _exec("\n".join(lines) + "\n", f"<ADInplaceOrView {op.schema.full_name}>", ns)
     return ns["aiov_view"]
 
 
@@ -833,8 +835,7 @@ def _generate_autograd_kernel(op, tpos, record):
         f"    return k(ks, {', '.join(names)})\n")
     ns = {"_get": _get, "_T": _Tensor, "_vrg": _view_requires_grad, "_rg": _requires_grad,
           "record": record, "_AGK": _AG, "cache": op._cache, "resolve": op._resolve}
-    ns.setdefault("__name__", __name__)     # (whose warnings these are)
-    exec(compile(src, f"<autograd {op.schema.full_name}>", "exec"), ns)
+    _exec(src, f"<autograd {op.schema.full_name}>", ns)
     return ns["autograd_kernel"]
 
 
@@ -1078,8 +1079,7 @@ def _generate_recorder(op, spec, names, tlist, savers):
               SV=G.SavedVariable, save_error=inference_save_error, BELOW=_AG.below_mask,
               cache=op._cache, resolve=op._resolve, NODE=spec.node_cls, next_seq=G.next_seq,
               finish=_finish_outputs, isinstance=isinstance)
-    ns.setdefault("__name__", __name__)     # (whose warnings these are)
-    exec(compile("\n".join(L) + "\n", f"<record {op.schema.full_name}>", "exec"), ns)
+    _exec("\n".join(L) + "\n", f"<record {op.schema.full_name}>", ns)
     return ns["record"]
 
 
@@ -1265,9 +1265,8 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
         else:
             names = ", ".join(f"a{i}" for i in range(len(sch.arguments)))
             ns = {"f": composite}
-            ns.setdefault("__name__", __name__)     # (whose warnings these are)
-            exec(compile(f"def cia(ks, {names}):\n    return f({names})\n",
-                         f"<composite {name}>", "exec"), ns)
+            _exec(f"def cia(ks, {names}):\n    return f({names})\n", f"<composite {name}>",
+                  ns)
             cia = ns["cia"]
         LIB._impl_raw(name, cia, "CompositeImplicitAutograd")
         return op.call
