@@ -119,8 +119,9 @@ class SiLU(Module):
         return "inplace=True" if self.inplace else ""
 
 
-class Softmax(Module):
-    """``dim=None`` picks PyTorch's legacy implicit dimension (with its warning)."""
+class _DimModule(Module):
+    """A module whose one setting is ``dim`` (None: PyTorch's legacy implicit dimension,
+    with its warning), kept across pickles that predate it."""
 
     def __init__(self, dim=None):
         super().__init__()
@@ -131,11 +132,15 @@ class Softmax(Module):
         if not hasattr(self, "dim"):
             self.dim = None
 
-    def forward(self, input):
-        return F.softmax(input, self.dim, _stacklevel=5)
-
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+class Softmax(_DimModule):
+    """``dim=None`` picks PyTorch's legacy implicit dimension (with its warning)."""
+
+    def forward(self, input):
+        return F.softmax(input, self.dim, _stacklevel=5)
 
 
 class LogSoftmax(Softmax):

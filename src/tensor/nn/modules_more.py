@@ -15,7 +15,7 @@ from .. import nn_functional_more as FM
 from ..opdefs import factories
 from . import init
 from .module import Module, Parameter
-from .modules import _ReductionLoss, _WeightedLoss
+from .modules import _DimModule, _ReductionLoss, _WeightedLoss
 
 
 def _inplace_suffix(inplace):
@@ -68,25 +68,13 @@ class LogSigmoid(Module):
         return F.logsigmoid(input)
 
 
-class Softmin(Module):
+class Softmin(_DimModule):
     """``softmax(-input, dim)``; ``dim=None`` picks the legacy implicit dim (with a warning)."""
 
     __constants__ = ["dim"]
 
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if not hasattr(self, "dim"):
-            self.dim = None
-
     def forward(self, input):
         return F.softmin(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
 
 
 class Softmax2d(Module):
