@@ -154,13 +154,8 @@ POLES = {"digamma", "lgamma"}
 # and numpy round them differently, so these get 64 times the tolerance
 LOOSE = {"tanh", "sinc", "special.i1e", "special.erfcx", "cosine_sim", "F.tanhshrink",
          "normalize"}
-# mismatches left, with where they are to be fixed
-KNOWN = {
-    "aminmax0": "aminmax's gradient at a NaN: PyTorch spreads NaN (as amax does), ours not",
-    "pairwise": "nn_functional: pairwise_distance records NormBackward1 in PyTorch",
-    "cumprod0": "cumprod's zero path: an inf before a zero gives NaN in PyTorch",
-    "cumprod_flat": "cumprod's zero path: an inf before a zero gives NaN in PyTorch",
-}
+# mismatches left, with where they are to be fixed (none at present)
+KNOWN: dict = {}
 
 
 def _params(names):

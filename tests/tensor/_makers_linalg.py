@@ -18,8 +18,7 @@ for _n in ("aten::linalg_cholesky_ex", "aten::linalg_cholesky", "aten::cholesky"
            "aten::_linalg_eigh", "aten::linalg_eigh", "aten::linalg_eigvalsh",
            "aten::cholesky_inverse"):
     XFAIL[(_n, "grad")] = _SYM
-    if _n not in ("aten::_linalg_eigh", "aten::linalg_eigh"):
-        XFAIL[(_n, "gradgrad")] = _SYM
+    XFAIL[(_n, "gradgrad")] = _SYM
 
 
 def _offsets(shape):
@@ -44,7 +43,11 @@ def makers(ns):
         return a @ a.swapaxes(-1, -2) + n * np.eye(n)
 
     def orth(draw, n, batch):
-        return np.linalg.qr(mat(draw, batch + (n, n)) + 2 * np.eye(n))[0]
+        # a generic rotation even when the draw is all zeros: an axis-aligned factor puts the
+        # decompositions where LAPACK's choice of signs (a gauge, not a value) jumps under a
+        # finite-difference step, and the numerical derivative there is meaningless
+        return np.linalg.qr(mat(draw, batch + (n, n)) + 2 * np.eye(n)
+                            + 0.3 * _offsets((n, n)))[0]
 
     def distinct_sv(draw, m, n, batch=()):
         k = min(m, n)

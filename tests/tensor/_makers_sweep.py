@@ -1,7 +1,7 @@
-"""Gradcheck inputs for the ops the differential sweep added: ``mul.Scalar``, ``add.Scalar``,
-``remainder.Scalar`` (opdefs/pointwise.py), ``nansum`` (opdefs/aliases.py) and the plain
-``sort`` overload (opdefs/extra.py); loaded by
-test_gradcheck_registry.py.
+"""Gradcheck inputs for the ops the differential sweeps added: ``mul.Scalar``, ``add.Scalar``,
+``div.Scalar``, ``remainder.Scalar`` (opdefs/pointwise.py), ``norm.ScalarOpt_dim``
+(opdefs/reduction.py), ``nansum`` (opdefs/aliases.py) and the plain ``sort`` overload
+(opdefs/extra.py); loaded by test_gradcheck_registry.py.
 """
 
 from __future__ import annotations
@@ -36,10 +36,20 @@ def makers(ns):
         return ns.Case(ns.distinct(draw, shape), ns.dim_of(draw, len(shape)),
                        draw(st.booleans()))
 
+    def norm_dims(draw, inplace):
+        """The vector norm's inputs, with ``dim`` always given (None stands for p=2)."""
+        case = ns.m_vector_norm(draw, inplace)
+        a, p, dim, keepdim = case.args
+        if dim is None:
+            dim = list(range(a.ndim)) or [0]
+        return ns.Case(a, draw(st.sampled_from([p, None])), dim, keepdim)
+
     return {"aten::remainder.Scalar_Tensor": scalar_tensor,
             "aten::nansum": ns.m_dim_reduce(),
             "aten::sort": sort_default,
             "aten::mul.Scalar": tensor_scalar([2, -0.5, 3.25, True]),
             "aten::add.Scalar": tensor_scalar([2, -0.5, 3.25], alpha=True),
+            "aten::div.Scalar": tensor_scalar([2, -0.5, 3.25]),
+            "aten::norm.ScalarOpt_dim": norm_dims,
             "aten::remainder.Scalar": remainder_scalar,
             "aten::remainder_.Scalar": remainder_scalar}

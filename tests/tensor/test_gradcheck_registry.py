@@ -1255,22 +1255,9 @@ def _load_extra_makers():
 
 _EXTRA_XFAIL = _load_extra_makers()
 
-XFAIL = {
-    ("aten::as_strided", "gradgrad"):
-        "as_strided_backward (opdefs/backward_ops.py) is numpy code, not an op: its result has "
-        "no graph, so the second derivative is missing",
-    # Differentiating the gradients of several outputs of one node at once only became
-    # possible when the engine stopped counting a shared root twice (before, the check ran
-    # with those gradients missing and passed vacuously). The norms' formulas were fixed then
-    # (they skipped a zero statistic's gradient even when it required grad); eigh's and
-    # svd's second derivatives still need review.
-    **{(n, "gradgrad"): "second derivative through several outputs of one node is wrong"
-       for n in ("aten::linalg_eigh", "aten::_linalg_eigh")},
-    **_EXTRA_XFAIL,
-}
+XFAIL = dict(_EXTRA_XFAIL)
 # The same, but only some drawn inputs show it (so not a strict expectation).
-XFAIL_SOMETIMES = {("aten::svd", "gradgrad"): "second derivative through several outputs of "
-                                               "one node is wrong for some inputs"}
+XFAIL_SOMETIMES: dict = {}
 
 
 # -- running one case ----------------------------------------------------------------------

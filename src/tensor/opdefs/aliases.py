@@ -263,7 +263,10 @@ method("tensor_split", _tensor_split)
 def _nansum_np(a, dim, keepdim, dtype):
     from .reduction import _axes, _sum_dtype
     axis = _axes(dim, a.ndim) if dim is not None else None
-    return np.asarray(np.nansum(a, axis=axis, keepdims=keepdim, dtype=_sum_dtype(a, dtype)))
+    if a.dtype.kind in "fc":
+        a = np.where(a != a, a.dtype.type(0), a)
+    # (np.add.reduce, not np.nansum: Note [Floating-point warnings stay inside])
+    return np.asarray(np.add.reduce(a, axis, _sum_dtype(a, dtype), keepdims=keepdim))
 
 
 nansum = defop("nansum(Tensor self, int[1]? dim=None, bool keepdim=False, *, "

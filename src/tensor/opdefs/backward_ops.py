@@ -102,19 +102,20 @@ unfold_backward = defop("unfold_backward(Tensor grad_in, SymInt[] input_sizes, i
 
 
 def _as_strided_bw(grad, self, size, stride, storage_offset):
-    """Scatter-add ``grad`` into a zero gradient laid out like ``self``'s storage."""
-    a = self._data
-    out = np.zeros(a.shape, grad._data.dtype)
-    v = np.lib.stride_tricks.as_strided(
-        out.reshape(-1)[(storage_offset or 0):], shape=tuple(size),
-        strides=tuple(s * out.itemsize for s in stride))
-    idx = np.lib.stride_tricks.as_strided(
-        np.arange(out.size).reshape(-1)[(storage_offset or 0):], shape=tuple(size),
+    """Scatter-add ``grad`` into a zero gradient laid out like ``self``'s (contiguous)
+    storage: each element of the strided view names one storage slot (several, when the view
+    overlaps itself), and ``index_add`` sums into it. Written with ops, so it is linear in
+    ``grad`` and differentiable again."""
+    from .factories import zeros
+    from .nn import index_add
+    from .views import reshape
+    n = self._data.size
+    slots = np.lib.stride_tricks.as_strided(
+        np.arange(n, dtype=np.int64)[(storage_offset or 0):], shape=tuple(size),
         strides=tuple(s * 8 for s in stride))
-    flat = out.reshape(-1)
-    np.add.at(flat, idx.reshape(-1), grad._data.reshape(-1))
-    del v
-    return T.wrap(out)
+    flat = zeros((n,), dtype=grad.dtype)
+    flat = index_add(flat, 0, T.wrap(slots.reshape(-1).copy()), reshape(grad, -1))
+    return reshape(flat, tuple(self._data.shape))
 
 
 def unbind_backward(grads, shape, dim, dtype):

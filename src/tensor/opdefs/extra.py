@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dispatch.record import current_record
+
 from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import FORMULA_NS, OPS, defop, method
@@ -331,6 +333,10 @@ def cumprod_backward(grad, self, dim, result):
     if not (self._data == 0).any():
         return reverse_cumsum(grad * result, dim) / self
     d = wrap_dim(dim, self.dim())
+    if not current_record()[2]:
+        # a first-order backward: PyTorch's linear-time rule, whose infs and NaNs differ
+        # from the quadratic one's (Note [cumprod's two backward rules])
+        return T.wrap(_cumprod_backward_np(grad._data, self._data, result._data, d))
     xt = self.transpose(d, -1)
     n = xt.shape[-1]
     square = xt.unsqueeze(-2).expand(tuple(xt.shape[:-1]) + (n, n))     # [i, j] = x_j
@@ -339,6 +345,37 @@ def cumprod_backward(grad, self, dim, result):
     upper = T.wrap(np.triu(np.ones((n, n), dtype=np.bool_)))           # k >= i
     g = grad.transpose(d, -1).unsqueeze(-2)                            # [i, k] = grad_k
     return where(upper, excl * g, 0.0).sum(-1).transpose(d, -1)
+
+
+def _cumprod_backward_np(g, x, out, d):
+    """Note [cumprod's two backward rules]
+        With zeros in the input, PyTorch's backward takes one of two routes. With grad mode on
+        (a backward that builds a graph) it sums, for each element, the products that omit
+        it — :func:`cumprod_backward`'s quadratic formula. Otherwise it splits each line at
+        its zeros: before the first zero the zero-free rule ``reverse_cumsum(grad * out) / x``
+        holds; the first zero gets ``sum over its segment of out_{z1-1} * x_{z1+1..k} *
+        grad_k`` (the segment's sum first, then the product before it); everything after it
+        gets zero. Both are exact for finite inputs, but infs come out differently (``inf /
+        inf`` is NaN in the second rule only), so the value depends on the route; we take
+        PyTorch's, down to the order of its products."""
+    g, x, out = (np.moveaxis(np.broadcast_to(v, x.shape), d, -1) for v in (g, x, out))
+    zero = x == 0
+    count = np.cumsum(zero, axis=-1)
+    before = count == 0
+    first = zero & (count == 1)
+    segment = count == 1                     # the first zero up to (not including) the second
+    with np.errstate(all="ignore"):
+        w = np.where(before, out * g, 0)
+        tail = np.flip(np.cumsum(np.flip(w, -1), -1), -1) / x
+        gi = np.where(before, tail, np.zeros((), g.dtype))
+        prev = np.concatenate([np.ones_like(out[..., :1]), out[..., :-1]], -1)
+        out_before = np.take_along_axis(prev, first.argmax(-1)[..., None], -1)
+        run = np.cumprod(np.where(segment & ~first, x, 1), -1)
+        # (the gradient is zeroed outside the segment, not the products: an inf there
+        # makes a NaN, as in PyTorch)
+        at_first = (run * np.where(segment, g, 0)).sum(-1, keepdims=True) * out_before
+        gi = np.where(first, at_first, gi)
+    return np.ascontiguousarray(np.moveaxis(gi.astype(g.dtype, copy=False), -1, d))
 
 
 cumprod = defop("cumprod(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor",

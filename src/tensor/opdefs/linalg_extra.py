@@ -1634,7 +1634,9 @@ def _trapezoid_x(y, x, dim):
         xv = x
     dx = xv.diff(dim=d)
     n = y.shape[d]
-    return (dx * (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1))).sum(d) / 2.0
+    # (a division by a C++ number, as PyTorch's composite records it: DivBackward1)
+    return OPS["aten::div.Scalar"]((dx * (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1))).sum(d),
+                                   2.0)
 
 
 def trapezoid(y, x=None, *, dx=None, dim=-1):
@@ -1664,7 +1666,8 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     if x is None:
         step = 1 if dx is None else dx
         m = max(n - 1, 0)
-        return ((y.narrow(d, 0, m) + y.narrow(d, min(n, 1), m)) * (step / 2.0)).cumsum(d)
+        return OPS["aten::mul.Scalar"](y.narrow(d, 0, m) + y.narrow(d, min(n, 1), m),
+                                       step / 2.0).cumsum(d)
     if x.dim() == 1:
         if x.shape[0] != n:
             raise RuntimeError("cumulative_trapezoid: There must be one `x` value for each "
@@ -1673,7 +1676,8 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
         shape[d] = x.shape[0]
         x = x.view(shape)
     dxs = x.diff(dim=d)
-    return ((dxs * (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1))) / 2.0).cumsum(d)
+    return OPS["aten::div.Scalar"]((dxs * (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)))
+                                   .cumsum(d), 2.0)
 
 
 def _cov(self, correction, fweights, aweights):

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from .._defop import FORMULA_NS, defop, method
+from .._defop import FORMULA_NS, OPS, defop, method
 from ._util import wrap_dim
 from .nn import _elu_np, _float_kernel, _inplace_of, _rounded, elu, elu_, softplus
 from .pointwise import where
@@ -483,7 +483,10 @@ cosine_embedding_loss = defop("cosine_embedding_loss(Tensor input1, Tensor input
 
 def _pairwise_distance(x1, x2, p=2.0, eps=1e-06, keepdim=False):
     innermost = max(x1.dim(), x2.dim()) - 1
-    return (x1 - x2 + eps).norm(p, innermost, keepdim)
+    # PyTorch's composite: ``at::norm(x1 - x2 + eps, p, innermost, keepdim)``, whose number
+    # arguments are C++ numbers (AddBackward1, then NormBackward1)
+    diff = OPS["aten::add.Scalar"](x1 - x2, eps)
+    return OPS["aten::norm.ScalarOpt_dim"](diff, p, [innermost], keepdim)
 
 
 pairwise_distance = defop("pairwise_distance(Tensor x1, Tensor x2, float p=2.0, "

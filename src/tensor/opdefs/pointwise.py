@@ -667,6 +667,9 @@ add_scalar = defop("add.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Ten
 div = binary("div", _true_divide,
              {"self": "grad / other", "other": "-grad * self / (other * other)"},
              dunder=("__truediv__",), pre=_binary_pre(result=_float_dtype))
+# (the C++ composites' division by a number, e.g. trapezoid's final ``/ 2``: DivBackward1)
+div_scalar = defop("div.Scalar(Tensor self, Scalar other) -> Tensor", _true_divide,
+                   grad={"self": "grad / other"}, node_name="DivBackward1")
 
 
 def _int_zero_division(b, shape):

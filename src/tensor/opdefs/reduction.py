@@ -29,8 +29,15 @@ def _sum_dtype(a, dtype):
     return np.dtype(np.int64) if a.dtype.kind in "biu" else a.dtype
 
 
+# Kernels call numpy's ufunc methods (``np.add.reduce``...) rather than ``a.sum()`` or
+# ``np.prod``: those run through numpy's Python wrappers, so a floating-point warning (inf - inf
+# in a sum) would be reported from numpy's module, past our package's filter (Note
+# [Floating-point warnings stay inside], tensor/__init__.py); PyTorch reports nothing.
+_add_reduce, _mul_reduce = np.add.reduce, np.multiply.reduce
+
+
 def _sum_np(a, dtype):
-    return np.asarray(a.sum(dtype=_sum_dtype(a, dtype)))
+    return np.asarray(_add_reduce(a, None, _sum_dtype(a, dtype)))
 
 
 # a float array summed in its own dtype: numpy's add.reduce is what ``a.sum()`` runs
@@ -40,8 +47,8 @@ fast_path(_sum_np, "d0.__class__ is _nd and a1 is None and d0.dtype in _F",
 
 
 def _sum_dim_np(a, dim, keepdim, dtype):
-    return np.asarray(a.sum(axis=_axes(dim, a.ndim), keepdims=keepdim,
-                            dtype=_sum_dtype(a, dtype)))
+    return np.asarray(_add_reduce(a, _axes(dim, a.ndim), _sum_dtype(a, dtype),
+                                  keepdims=keepdim))
 
 
 def expand_reduced(grad, shape, dim, keepdim):
@@ -219,12 +226,12 @@ def _int64_if_integral(a, dtype):
 # ------------------------------------------------------------------------------------------
 def _prod_np(a, dtype):
     dt = _int64_if_integral(a, dtype)
-    return np.asarray(np.prod(a, dtype=dt), dtype=dt)
+    return np.asarray(_mul_reduce(a, None, dt), dtype=dt)
 
 
 def _prod_dim_np(a, dim, keepdim, dtype):
     dt = _int64_if_integral(a, dtype)
-    return np.asarray(np.prod(a, axis=_axes(dim, a.ndim), keepdims=keepdim, dtype=dt), dtype=dt)
+    return np.asarray(_mul_reduce(a, _axes(dim, a.ndim), dt, keepdims=keepdim), dtype=dt)
 
 
 def prod_backward(grad, self, result, dim, keepdim):
@@ -623,19 +630,28 @@ vector_norm = defop("linalg_vector_norm(Tensor self, Scalar ord=2, int[1]? dim=N
                     node_name="LinalgVectorNormBackward0")
 
 
+# what PyTorch's C++ composites call (pairwise_distance): the vector norm, as NormBackward1
+norm_scalaropt_dim = defop("norm.ScalarOpt_dim(Tensor self, Scalar? p, int[1] dim, "
+                           "bool keepdim=False) -> Tensor",
+                           lambda a, p, dim, keepdim: _vector_norm_np(
+                               a, 2 if p is None else p, dim, keepdim, None),
+                           grad={"self": "norm_backward(grad, self, 2 if p is None else p, dim, "
+                                         "keepdim, result)"},
+                           node_name="NormBackward1")
+
+
 def _norm_method(self, p="fro", dim=None, keepdim=False, dtype=None):
     if isinstance(dim, (int, np.integer)):
         dim = (int(dim),)
     elif dim is not None:
         dim = tuple(dim)
     if isinstance(p, str):
-        if p != "fro":
-            raise RuntimeError(
-                f"norm(): p={p!r} (a matrix norm) is not supported by tensorkeys. Hint: use "
-                "p='fro' or a number.")
-        if dim is not None and len(dim) > 2:
-            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
-                               f"{' '.join(map(str, dim))}")
+        if p != "fro" or (dim is not None and len(dim) > 2):
+            # 'nuc', and whatever else is not a plain Frobenius norm, is a matrix norm over
+            # ``dim`` (every dim when none is given), which also raises the errors
+            from .linalg_extra import linalg_matrix_norm_str
+            dims = list(dim) if dim is not None else list(range(self.dim()))
+            return linalg_matrix_norm_str(self, p, dims, keepdim, dtype=dtype)
         p = 2
     if p is None:
         p = 2
@@ -745,8 +761,8 @@ def _cumsum_np(a, dim, dtype):
         return a.astype(dt)
     if np.dtype(dt).kind == "f" and np.dtype(dt).itemsize < 8:
         # PyTorch's CPU scan accumulates float16/float32 in double, then rounds each sum
-        return np.cumsum(a, axis=d, dtype=np.float64).astype(dt)
-    return np.asarray(np.cumsum(a, axis=d, dtype=dt))
+        return np.add.accumulate(a, d, np.float64).astype(dt)
+    return np.asarray(np.add.accumulate(a, d, dt))
 
 
 def cumsum_backward(grad, dim):

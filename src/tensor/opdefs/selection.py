@@ -389,8 +389,10 @@ def _aminmax_np(a, dim, keepdim):
 
 aminmax = defop("aminmax(Tensor self, *, int? dim=None, bool keepdim=False) -> "
                 "(Tensor min, Tensor max)", _aminmax_np,
-                grad={"self": "evenly_distribute_backward(grads[0], self, results[0], dim, "
-                              "keepdim) + evenly_distribute_backward(grads[1], self, "
+                # amin's and amax's rule for each half (a NaN extreme gives NaN gradients),
+                # as PyTorch's AminmaxBackward0 computes
+                grad={"self": "scale_grad_by_count(grads[0], self, results[0], dim, "
+                              "keepdim) + scale_grad_by_count(grads[1], self, "
                               "results[1], dim, keepdim)"})
 method("aminmax", lambda self, *, dim=None, keepdim=False: return_types.aminmax(
     *aminmax(self, dim=dim, keepdim=keepdim)))
