@@ -188,7 +188,8 @@ _FUNCTIONS = [
 # An op module may list more function forms (``FUNCTIONS``) and functions of its own
 # (``TOPLEVEL``), so that declaring an op and exposing it stay in one file.
 for _m in (_ops.special, _ops.linalg_extra, _ops.selection, _ops.nn_layers, _ops.nn_more,
-           _ops.misc, _ops.aliases):
+           _ops.misc, _ops.aliases, _ops.pool3d, _ops.linalg_more, _ops.special_more,
+           _ops.nn_extra):
     _FUNCTIONS += [n for n in getattr(_m, "FUNCTIONS", ()) if n not in _FUNCTIONS]
     for _name, _fn in getattr(_m, "TOPLEVEL", {}).items():
         globals().setdefault(_name, _fn)
@@ -210,6 +211,9 @@ from .autograd.anomaly import (  # noqa: E402,F401
 )
 
 for _name, _fn in getattr(_tl, "TOPLEVEL", {}).items():    # more torch.* names, by module
+    globals().setdefault(_name, _fn)
+from . import func  # noqa: E402,F401  (torch.func; torch.vmap, torch.compile... are its)
+for _name, _fn in getattr(func, "TOPLEVEL", {}).items():
     globals().setdefault(_name, _fn)
 
 

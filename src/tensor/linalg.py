@@ -215,3 +215,10 @@ vecdot = _x._vecdot_fn
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     """``torch.linalg.diagonal``: ``A.diagonal`` with the last two dims as default."""
     return A.diagonal(offset, dim1, dim2)
+
+
+# functions declared in opdefs/linalg_more.py
+from .opdefs.linalg_more import LINALG as _MORE  # noqa: E402
+
+globals().update(_MORE)
+__all__ += [n for n in _MORE if n not in __all__]

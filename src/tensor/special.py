@@ -162,3 +162,10 @@ def softmax(input, dim, *, dtype=None):
 def log_softmax(input, dim, *, dtype=None):
     _check_tensor("log_softmax", input)
     return input.log_softmax(dim, dtype=dtype)
+
+
+# functions declared in opdefs/special_more.py
+from .opdefs.special_more import SPECIAL as _MORE  # noqa: E402
+
+globals().update(_MORE)
+__all__ += [n for n in _MORE if n not in __all__]

@@ -15,9 +15,9 @@ from .containers import (  # noqa: F401
 )
 from .modules import *  # noqa: F401,F403
 from . import layers as _layers_mod, modules_more as _more_mod
-from . import recurrent as _rnn_mod, transformer as _tf_mod
+from . import recurrent as _rnn_mod, transformer as _tf_mod, modules_extra as _extra_mod
 
-for _m in (_modules_mod, _layers_mod, _more_mod, _rnn_mod, _tf_mod):
+for _m in (_modules_mod, _layers_mod, _more_mod, _rnn_mod, _tf_mod, _extra_mod):
     for _name, _obj in vars(_m).items():
         if not _name.startswith("_") and isinstance(_obj, type) and issubclass(_obj, Module):
             globals().setdefault(_name, _obj)
