@@ -47,6 +47,10 @@ class Node:
     def name(self) -> str:
         return type(self).__name__
 
+    def _sequence_nr(self) -> int:
+        """The node's creation number: the engine runs ready nodes newest first."""
+        return self._seq
+
     def apply(self, grads):
         raise NotImplementedError
 
@@ -95,6 +99,11 @@ class _Handle:
             pass
 
 
+# An AccumulateGrad takes no creation number: it carries the largest one, so the engine runs
+# it as soon as it is ready (PyTorch gives it UINT64_MAX, which ``_sequence_nr()`` shows).
+ACC_SEQ = 2 ** 64 - 1
+
+
 class AccumulateGrad(Node):
     """Sink for a leaf that requires grad: adds incoming gradients into ``leaf.grad``."""
 
@@ -102,6 +111,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable):
         super().__init__(())
+        self._seq = ACC_SEQ
         self.variable = variable
 
     def name(self) -> str:
@@ -138,7 +148,7 @@ def grad_accumulator(t):
     if acc is None:
         acc = _new(AccumulateGrad)      # AccumulateGrad(t), without the __init__ chain
         acc._next = ()
-        acc._seq = next_seq()
+        acc._seq = ACC_SEQ
         acc._pre_hooks = None
         acc._hooks = None
         acc._meta = None
