@@ -191,4 +191,7 @@ def tensor_repr(t) -> str:
         suffixes.append(f"grad_fn=<{type(fn).__name__}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
+    ex = t._extra
+    if isinstance(ex, dict) and ex.get("fw_grad") is not None:    # a dual tensor (forward AD)
+        suffixes.append(f"tangent={ex['fw_grad']!r}")
     return _with_suffixes(prefix + array_str(a, indent), suffixes, indent)

@@ -26,6 +26,7 @@ class grad_mode:
     set_grad_enabled = set_grad_enabled
     inference_mode = inference_mode
 from . import functional  # noqa: F401,E402
+from . import forward_ad  # noqa: F401,E402
 from .anomaly import detect_anomaly, set_detect_anomaly  # noqa: F401,E402
 
 

@@ -345,6 +345,21 @@ def _matmul_operator(self, other):
             k = _matmul_cache[ks]
         except KeyError:
             k = _matmul_resolve(ks)
+        if k is _matmul and self.__class__ is _Tensor and other.__class__ is _Tensor:
+            # the composite's two commonest cases, inlined (one Python frame fewer for the
+            # commonest spelling); anything else, or a kernel a user registered, runs as is
+            n = self._data.ndim
+            if n == other._data.ndim:
+                if n == 2:
+                    try:
+                        k = _mm_cache[ks]
+                    except KeyError:
+                        k = _mm_op._resolve(ks)
+                elif n == 1:
+                    try:
+                        k = _dot_cache[ks]
+                    except KeyError:
+                        k = _dot_op._resolve(ks)
         return k(ks, self, other)
     return NotImplemented
 

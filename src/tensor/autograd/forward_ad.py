@@ -1,0 +1,298 @@
+"""``torch.autograd.forward_ad``: dual tensors, whose tangents travel forward with each op.
+
+    with forward_ad.dual_level():
+        x = forward_ad.make_dual(primal, tangent)
+        y = f(x)
+        value, jvp = forward_ad.unpack_dual(y)      # jvp = J_f(primal) @ tangent
+
+Note [Forward AD through a dispatch key]
+    A dual tensor carries one more bit in its own key set: the runtime key ``ForwardAD``,
+    registered just above Autograd on the first ``dual_level``. Only ops that see a dual
+    tensor reach the key (ordinary ops pay nothing); its fallback
+
+    - runs a view op below itself and gives each view the same view of the input's tangent
+      (so writing into a tangent shows through its views, as in PyTorch);
+    - lets a composite op run: the ops it is made of carry the tangents;
+    - otherwise computes the output tangents first, then runs the op below itself as usual
+      (so reverse-mode recording, versions and in-place writes are untouched), and attaches
+      them. In-place and ``out=`` ops write the new tangent into the written tensor's
+      existing tangent (or give it one).
+
+    The tangents come from the op's own derivative formulas, by the double-vjp identity:
+    with ``g(u) = J^T u`` (a backward pass through the op, built with ``create_graph`` on
+    copies of the inputs), ``J t`` is the gradient of ``<g(u), t>`` with respect to ``u``. So
+    every op with a backward formula has a forward derivative, without a second table of
+    formulas. The copies never carry the bit, and the random generator is rewound before the
+    op itself runs, so a random op (dropout) draws the same numbers for both.
+
+    PyTorch supports one level at a time; so does this module. Leaving the level strips the
+    tangents and the bit from every tensor that got one.
+"""
+
+from __future__ import annotations
+
+import collections
+import weakref
+
+from dispatch import dispatcher as _d
+from dispatch import keys as _k
+from dispatch.record import current_record
+
+from .. import _tensor as T
+
+__all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
+           "UnpackedDualTensor"]
+
+UnpackedDualTensor = collections.namedtuple("UnpackedDualTensor", ["primal", "tangent"])
+
+_KEY_NAME = "ForwardAD"
+_state = {"level": None, "key": None, "bit": 0}
+_duals: "weakref.WeakSet" = weakref.WeakSet()      # tensors holding a tangent at the level
+
+
+class _Owner:
+    """Owner of the fallback registration."""
+
+
+def _ensure_key():
+    if _state["key"] is None:
+        key = _k.register_key(_KEY_NAME, above=_k.Autograd)
+        _d.register_fallback(key, _fallback, owner=_Owner)
+        _state["key"], _state["bit"] = key, key.bit
+
+
+def enter_dual_level():
+    """Open the (single) forward-AD level and return its number, 0."""
+    if _state["level"] is not None:
+        raise RuntimeError("Nested forward mode AD is not supported at the moment")
+    _ensure_key()
+    _state["level"] = 0
+    return 0
+
+
+def exit_dual_level(*, level=None):
+    """Close the level: every tangent made in it is dropped."""
+    if level is None and _state["level"] is None:
+        raise RuntimeError("Dual level must be a positive number.")
+    if _state["level"] is None or (level is not None and level != _state["level"]):
+        raise RuntimeError("Trying to exit a forward AD level that was not the last one that "
+                           "was created. This is not supported.")
+    bit = _state["bit"]
+    for t in list(_duals):
+        t._dispatch_keys &= ~bit
+        ex = t._extra
+        if isinstance(ex, dict) and not ex.get("shared"):
+            ex.pop("fw_grad", None)
+    _duals.clear()
+    _state["level"] = None
+
+
+class dual_level:
+    """Context manager around :func:`enter_dual_level` / :func:`exit_dual_level`."""
+
+    def __enter__(self):
+        return enter_dual_level()
+
+    def __exit__(self, *exc):
+        exit_dual_level()
+        return False
+
+
+def _tangent(t):
+    ex = getattr(t, "_extra", None)
+    return ex.get("fw_grad") if isinstance(ex, dict) else None
+
+
+def _attach(t, tangent):
+    T.own_extra(t)["fw_grad"] = tangent
+    t._dispatch_keys |= _state["bit"]
+    _duals.add(t)
+
+
+def _check_level(level, what):
+    if _state["level"] is None:
+        raise RuntimeError("Trying to create a dual Tensor for forward AD but no level "
+                           "exists, make sure to enter_dual_level() first.")
+    if level is not None and level != _state["level"]:
+        raise RuntimeError(f"Invalid level given to _{what.split()[0]}_dual. Hint: use the "
+                           "level dual_level() returned.")
+
+
+def make_dual(tensor, tangent, *, level=None):
+    """A view of ``tensor`` that carries ``tangent`` (its forward gradient) at the level."""
+    _check_level(level, "make a dual Tensor")
+    for name, t in (("primal", tensor), ("tangent", tangent)):
+        if not isinstance(t, T.Tensor):
+            raise TypeError(f"make_dual: expected {name} to be a Tensor, got "
+                            f"{type(t).__name__}")
+        if not t.dtype.is_floating_point:
+            raise ValueError(f"Expected {name} to be floating point or complex, but got: "
+                             f"{t.dtype!r}")
+    if tuple(tangent.shape) != tuple(tensor.shape):
+        raise RuntimeError(
+            "Trying to set a forward gradient that has a different size than that of the "
+            f"original Tensor, this is not supported. Tensor is of size {list(tensor.shape)} "
+            f"while the given forward gradient is of size {list(tangent.shape)}.")
+    dual = tensor.view(tuple(tensor.shape))
+    _attach(dual, tangent)
+    return dual
+
+
+def unpack_dual(tensor, *, level=None):
+    """``(primal, tangent)``: the primal as a view without the tangent, and the tangent (None
+    for a tensor that has none at the level)."""
+    same = _state["level"] is not None and level in (None, _state["level"])
+    tangent = _tangent(tensor) if same else None
+    if tangent is None:
+        return UnpackedDualTensor(tensor, None)
+    primal = tensor.view(tuple(tensor.shape))
+    _strip(primal)
+    return UnpackedDualTensor(primal, tangent)
+
+
+def _strip(t):
+    """Drop a tangent (and the key bit) a view may have been given."""
+    ex = t._extra
+    if isinstance(ex, dict) and not ex.get("shared"):
+        ex.pop("fw_grad", None)
+    t._dispatch_keys &= ~_state["bit"]
+
+
+# -- the fallback ----------------------------------------------------------------------------
+def _tensor_slots(op, args):
+    """``[(position, index in a list or None, tensor)]`` for every tensor argument."""
+    out = []
+    for i, kind in op.schema.tensor_args:
+        a = args[i]
+        if kind == "tensor_list":
+            out += [(i, j, t) for j, t in enumerate(a) if isinstance(t, T.Tensor)]
+        elif isinstance(a, T.Tensor):
+            out.append((i, None, a))
+    return out
+
+
+def _outputs(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _fallback(op, ks, *args):
+    below = ks & _state["key"].below_mask
+    slots = _tensor_slots(op, args)
+    duals = [(i, j, t, _tangent(t)) for i, j, t in slots]
+    duals = [d for d in duals if d[3] is not None]
+    kind = op.schema.kind
+    if _state["level"] is None or not duals:
+        out = op.redispatch(below, *args)
+        for o in _outputs(out):
+            if isinstance(o, T.Tensor) and _tangent(o) is None:
+                o._dispatch_keys &= ~_state["bit"]
+        return out
+    if op.has_kernel_for(_k.CompositeImplicitAutograd) and not op.has_kernel_for("CPU"):
+        # its parts carry the tangents; the composite gets the key set with this key in it,
+        # since it may run its parts' kernels for the very key set it was given (Note
+        # [Composites may reuse the key set], _defop.py)
+        return op._kernels[_k.CompositeImplicitAutograd][-1].raw(ks, *args)
+    if kind == "view":
+        out = op.redispatch(below, *args)
+        src = _view_source(op)
+        tangent = _tangent(args[src])
+        targs = list(args)
+        views = _outputs(out)
+        if tangent is None:
+            for v in views:
+                _strip(v)
+            return out
+        targs[src] = tangent
+        r = current_record()
+        t_views = _outputs(op.redispatch((_keys_of(targs, op) | r[0]) & ~r[1], *targs))
+        for v, tv in zip(views, t_views):
+            _attach(v, tv)
+        return out
+    from .. import _random
+    state = _random.get_rng_state()
+    new = _jvp(op, args, slots, duals)
+    _random.set_rng_state(state)
+    out = op.redispatch(below, *args)
+    if kind in ("inplace", "out"):
+        targets = [args[w] for w in op.schema.written_args]
+    else:
+        targets = _outputs(out)
+    for o, tangent in zip(targets, new):
+        if not isinstance(o, T.Tensor):
+            continue
+        if tangent is None:
+            if _tangent(o) is None:
+                o._dispatch_keys &= ~_state["bit"]
+            continue
+        old = _tangent(o)
+        if old is not None and kind in ("inplace", "out") and old.shape == tangent.shape:
+            from modes import no_grad
+            with no_grad():
+                old.copy_(tangent)
+        else:
+            _attach(o, tangent)
+    return out
+
+
+def _keys_of(args, op):
+    ks = 0
+    for _, _, t in _tensor_slots(op, args):
+        ks |= t._dispatch_keys
+    return ks
+
+
+def _view_source(op):
+    for r in op.schema.aliased_returns.values():
+        return r
+    return 0
+
+
+def _jvp(op, args, slots, duals):
+    """The tangent of each output (or written argument) of ``op(*args)`` (Note [Forward AD
+    through a dispatch key]); None where an output is not differentiable."""
+    from modes import enable_grad
+    from . import engine
+    call = list(args)
+    lists = {}
+    leaves = []
+    for i, j, t in slots:
+        copy = T.wrap(t._data.copy())
+        tangent = _tangent(t)
+        if tangent is not None and t.dtype.is_floating_point:
+            copy.requires_grad_()
+            leaves.append((copy, tangent))
+            copy = copy.clone() if i in op.schema.written_args else copy
+        if j is None:
+            call[i] = copy
+        else:
+            lists.setdefault(i, list(args[i]))[j] = copy
+    for i, lst in lists.items():
+        call[i] = lst
+    kind = op.schema.kind
+    with enable_grad():
+        r = current_record()    # the copies are normal tensors: dispatch as for them
+        res = op.redispatch((T.NORMAL_KEYS | r[0]) & ~r[1], *call)
+        if kind in ("inplace", "out"):
+            res = [call[w] for w in op.schema.written_args]
+        outs = _outputs(res)
+        diff = [k for k, o in enumerate(outs)
+                if isinstance(o, T.Tensor) and o.dtype.is_floating_point and o.requires_grad]
+        result = [None] * len(outs)
+        if not diff:
+            for k, o in enumerate(outs):
+                if isinstance(o, T.Tensor) and o.dtype.is_floating_point:
+                    result[k] = o.detach().new_zeros(tuple(o.shape))
+            return result
+        us = [outs[k].detach().new_zeros(tuple(outs[k].shape)).requires_grad_() for k in diff]
+        gs = engine.grad([outs[k] for k in diff], [c for c, _ in leaves], us,
+                         create_graph=True, allow_unused=True)
+        pairs = [(g, t) for g, (_, t) in zip(gs, leaves) if g is not None and g.requires_grad]
+        jv = engine.grad([g for g, _ in pairs], us, [t for _, t in pairs],
+                         allow_unused=True) if pairs else [None] * len(us)
+    for k, v in zip(diff, jv):
+        o = outs[k]
+        # (a fresh tensor: the engine may hand an input tangent back as it is, and a later
+        # in-place op writes into the tangent it gives)
+        result[k] = v.detach().clone() if v is not None else o.detach().new_zeros(
+            tuple(o.shape))
+    return result
