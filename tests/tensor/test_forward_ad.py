@@ -8,6 +8,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tensor
+from dispatch.keys import all_keys
 from tensor.autograd import forward_ad as fw
 from tensor.autograd.functional import jacobian
 
@@ -42,6 +43,7 @@ def test_only_dual_tensors_carry_the_key():
     with fw.dual_level():
         d = fw.make_dual(x, tensor.ones(2))
         bit = fw._state["bit"]
+        assert bit
         assert d._dispatch_keys & bit and not x._dispatch_keys & bit
         y = d * 2
         assert y._dispatch_keys & bit
@@ -49,6 +51,8 @@ def test_only_dual_tensors_carry_the_key():
         p, _ = fw.unpack_dual(y)
         assert not p._dispatch_keys & bit
     assert not y._dispatch_keys & bit and fw.unpack_dual(y).tangent is None
+    # the key itself is gone with the level
+    assert "ForwardAD" not in [k.name for k in all_keys()]
 
 
 def test_leaving_the_level_after_an_error_drops_the_tangents():

@@ -7,7 +7,7 @@
 
 Note [Forward AD through a dispatch key]
     A dual tensor carries one more bit in its own key set: the runtime key ``ForwardAD``,
-    registered just above Autograd on the first ``dual_level``. Only ops that see a dual
+    registered just above Autograd while a ``dual_level`` is open. Only ops that see a dual
     tensor reach the key (ordinary ops pay nothing); its fallback
 
     - runs a view op below itself and gives each view the same view of the input's tangent
@@ -26,7 +26,7 @@ Note [Forward AD through a dispatch key]
     op itself runs, so a random op (dropout) draws the same numbers for both.
 
     PyTorch supports one level at a time; so does this module. Leaving the level strips the
-    tangents and the bit from every tensor that got one.
+    tangents and the bit from every tensor that got one, and removes the key.
 """
 
 from __future__ import annotations
@@ -51,14 +51,26 @@ _duals: "weakref.WeakSet" = weakref.WeakSet()      # tensors holding a tangent a
 
 
 class _Owner:
-    """Owner of the fallback registration."""
+    """Owner of the fallback registration (named like a library in dispatch tables)."""
+    ns, kind = "autograd", "forward_ad"
+
+
+_OWNER = _Owner()
 
 
 def _ensure_key():
     if _state["key"] is None:
         key = _k.register_key(_KEY_NAME, above=_k.Autograd)
-        _d.register_fallback(key, _fallback, owner=_Owner)
+        _d.register_fallback(key, _fallback, owner=_OWNER)
         _state["key"], _state["bit"] = key, key.bit
+
+
+def _drop_key():
+    """The key exists only while a level is open (no dual tensor can exist without one)."""
+    key = _state["key"]
+    _state["key"], _state["bit"] = None, 0
+    _d._unregister_fallbacks(_OWNER)
+    _k.unregister_key(key)
 
 
 def enter_dual_level():
@@ -85,6 +97,7 @@ def exit_dual_level(*, level=None):
             ex.pop("fw_grad", None)
     _duals.clear()
     _state["level"] = None
+    _drop_key()
 
 
 class dual_level:
