@@ -161,3 +161,46 @@ def test_dropout_tangent_uses_the_same_mask():
                          tensor.ones(200, dtype=tensor.float64))
         p, t = fw.unpack_dual(tensor.nn.functional.dropout(d, 0.5))
         np.testing.assert_array_equal(p.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("kw", [dict(vectorize=True, strategy="forward-mode"),
+                                dict(vectorize=True), dict()])
+def test_functional_jacobian_strategies(kw):
+    """autograd.functional.jacobian by forward passes (forward AD) and by backward passes;
+    ``vectorize`` changes only how PyTorch batches them."""
+    def run(lib):
+        x = lib.tensor([[1.0, 2.0], [0.5, -1.0]], dtype=lib.float64)
+        y = lib.tensor([0.3, 0.7], dtype=lib.float64)
+        jac = lib.autograd.functional.jacobian(
+            lambda a, b: ((a @ b).sin(), a.sum() * b), (x, y), **kw)
+        return [[t.numpy() for t in row] for row in jac]
+    for r1, r2 in zip(run(tensor), run(torch)):
+        for a, b in zip(r1, r2):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+HESSIAN_FUNCTIONS = {
+    "matmul_prod": lambda lib, a, b: (a @ b).sin().sum() * b.prod(),
+    "norm": lambda lib, a, b: (a @ b).norm() + b.norm(),
+    "softmax": lambda lib, a, b: ((a @ b).softmax(0) * b).sum(),
+    "cumprod": lambda lib, a, b: (a.cumprod(1) @ b).exp().sum(),
+}
+
+
+@pytest.mark.parametrize("name", list(HESSIAN_FUNCTIONS))
+def test_forward_over_reverse_hessian(name):
+    """Backward formulas run on dual tensors, saved outputs included. Values only: PyTorch's
+    result here keeps the inner gradient's graph (requires_grad, a ReshapeAliasBackward0
+    node) although create_graph is False; ours is detached."""
+    f = HESSIAN_FUNCTIONS[name]
+
+    def run(lib):
+        x = lib.tensor([[1.0, 2.0], [0.5, -1.0]], dtype=lib.float64)
+        y = lib.tensor([0.3, 0.7], dtype=lib.float64)
+        h = lib.autograd.functional.hessian(lambda a, b: f(lib, a, b), (x, y),
+                                            vectorize=True,
+                                            outer_jacobian_strategy="forward-mode")
+        return [[t.detach().numpy() for t in row] for row in h]
+    for r1, r2 in zip(run(tensor), run(torch)):
+        for a, b in zip(r1, r2):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)

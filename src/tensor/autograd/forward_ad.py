@@ -120,6 +120,22 @@ def _attach(t, tangent):
     T.own_extra(t)["fw_grad"] = tangent
     t._dispatch_keys |= _state["bit"]
     _duals.add(t)
+    # An op that saved this output for backward unpacks a stand-in made from its array:
+    # the stand-in must carry the tangent too (a backward run inside the level, as
+    # forward-over-reverse does, differentiates through it).
+    fn = t._grad_fn
+    saved = getattr(fn, "_saved", None) if fn is not None else None
+    if isinstance(saved, dict):
+        for sv in saved.values():
+            for one in (sv if isinstance(sv, list) else (sv,)):
+                if getattr(one, "_is_output", False) and one._data is t._data:
+                    one._fw_grad = tangent
+
+
+def _reattach(t, tangent):
+    """Give an unpacked saved output its tangent back, while the level lasts."""
+    if _state["level"] is not None:
+        _attach(t, tangent)
 
 
 def _check_level(level, what):

@@ -257,15 +257,14 @@ def _unsupported_jacobian(inputs, vectorize, strategy, create_graph, strict):
             raise NotImplementedError(
                 "Computing Jacobian using forward-AD or forward-over-reverse Hessian isonly "
                 "implemented for `vectorize=True`.")
-        raise NotImplementedError(
-            'jacobian(strategy="forward-mode", vectorize=True) needs forward-mode AD and vmap. '
-            'Hint: tensorkeys has neither; use strategy="reverse-mode", vectorize=False.')
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
     """The Jacobian of ``func`` at ``inputs``, one backward pass per output element."""
     _unsupported_jacobian(inputs, vectorize, strategy, create_graph, strict)
+    if strategy == "forward-mode":
+        return _jacobian_forward(func, inputs)
     with enable_grad():
         in_tuple, inputs = _tupled(inputs, "inputs", "jacobian")
         inputs = _fresh_inputs(inputs, create_graph, need_graph=True)
@@ -276,9 +275,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                     "torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` "
                     "are not supported together. Please either set `strict=False` or "
                     "`vectorize=False`.")
-            raise NotImplementedError(
-                "jacobian(vectorize=True) needs batched gradients (vmap). Hint: tensorkeys "
-                "has no vmap; use vectorize=False (one backward pass per output element).")
+            # (vectorize asks PyTorch to batch the backward passes with vmap: a question of
+            # speed only, so the passes below, one per output element, give its result)
         from ..opdefs.factories import zeros_like
         from ..opdefs.shape import stack
         result = []
@@ -305,6 +303,38 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                                 for r, inp in zip(rows, inputs)))
         result = _detached_unless(tuple(result), create_graph)
         return _restructure(result, (out_tuple, in_tuple))
+
+
+def _jacobian_forward(func, inputs):
+    """``jacobian(strategy="forward-mode")``: one forward pass per input element, each with a
+    basis tangent (forward_ad.py), whose output tangents are the Jacobian's columns."""
+    from . import forward_ad as fw
+    from ..opdefs.factories import zeros_like
+    from ..opdefs.shape import stack
+    in_tuple, inputs = _tupled(inputs, "inputs", "jacobian")
+    inputs = tuple(x.detach() for x in inputs)
+    columns = None                    # columns[i][j]: output i's tangents, input j's basis
+    out_tuple = False
+    for j, x in enumerate(inputs):
+        for k in range(x.nelement()):
+            basis = zeros_like(x).reshape(-1)
+            basis[k] = 1
+            with fw.dual_level():
+                args = tuple(fw.make_dual(y, basis.view(y.shape)) if m == j else y
+                             for m, y in enumerate(inputs))
+                out_tuple, outputs = _call(func, args, "jacobian", False)
+                tangents = [fw.unpack_dual(o) for o in outputs]
+            if columns is None:
+                columns = [[[] for _ in inputs] for _ in outputs]
+                shapes = [tuple(p.shape) for p, _ in tangents]
+            for i, (p, t) in enumerate(tangents):
+                columns[i][j].append(t if t is not None else zeros_like(p))
+    result = tuple(
+        tuple(stack(columns[i][j], dim=-1).view(shapes[i] + tuple(x.shape))
+              if columns[i][j] else zeros_like(x).new_zeros(shapes[i] + tuple(x.shape))
+              for j, x in enumerate(inputs))
+        for i in range(len(columns or ())))
+    return _restructure(result, (out_tuple, in_tuple))
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,

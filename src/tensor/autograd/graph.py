@@ -166,8 +166,10 @@ _weakref = weakref.ref
 class SavedVariable:
     """A tensor saved for backward, with the version it had then."""
 
+    # ``_fw_grad`` (set only by forward AD, read with a default): a saved output's tangent,
+    # which its unpacked stand-in gets back (Note [Forward AD through a dispatch key])
     __slots__ = ("_t", "_data", "_vc", "_version", "_is_output", "_requires_grad",
-                 "_output_nr")
+                 "_output_nr", "_fw_grad")
 
     def __init__(self, t, is_output=False):
         if t._vc is None:       # only inference tensors lack a version counter
@@ -198,6 +200,10 @@ class SavedVariable:
             out._grad_fn = node
             out._output_nr = self._output_nr
             out._requires_grad = True
+        fw = getattr(self, "_fw_grad", None)
+        if fw is not None:
+            from .forward_ad import _reattach
+            _reattach(out, fw)
         return out
 
 
