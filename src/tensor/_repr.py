@@ -193,5 +193,8 @@ def tensor_repr(t) -> str:
         suffixes.append("requires_grad=True")
     ex = t._extra
     if isinstance(ex, dict) and ex.get("fw_grad") is not None:    # a dual tensor (forward AD)
-        suffixes.append(f"tangent={ex['fw_grad']!r}")
+        from .autograd.forward_ad import visible_tangent
+        tangent = visible_tangent(t)           # (none shown while forward AD is off)
+        if tangent is not None:
+            suffixes.append(f"tangent={tangent!r}")
     return _with_suffixes(prefix + array_str(a, indent), suffixes, indent)

@@ -204,3 +204,59 @@ def test_forward_over_reverse_hessian(name):
     for r1, r2 in zip(run(tensor), run(torch)):
         for a, b in zip(r1, r2):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def _custom_function_script(lib):
+    """A custom Function under forward AD: forward sees plain values, ``jvp`` gets the
+    tangents (zeros for a plain tensor input, None for a number) and ``ctx.saved_tensors``
+    are what ``save_for_forward`` kept; without ``jvp`` PyTorch refuses."""
+    fw = lib.autograd.forward_ad
+    seen = []
+
+    class F(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y, k):
+            ctx.save_for_forward(x, y)
+            ctx.k = k
+            z = x * y
+            seen.append((fw.unpack_dual(x).tangent, fw.unpack_dual(z).tangent, repr(x)))
+            return z, x + 1
+
+        @staticmethod
+        def backward(ctx, g, h):
+            return g * 2, g, None
+
+        @staticmethod
+        def jvp(ctx, tx, ty, tk):
+            x, y = ctx.saved_tensors
+            seen.append((tx.tolist(), ty.tolist(), tk, repr(x)))
+            return tx * y * ctx.k, tx
+
+    class NoJvp(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    out = []
+    with fw.dual_level():
+        w = lib.ones(2, requires_grad=True)
+        d = fw.make_dual(w, lib.tensor([1.0, 2.0]))
+        a, b = F.apply(d, lib.tensor([2.0, 2.0]), 3)
+        out += [fw.unpack_dual(a).tangent.tolist(), fw.unpack_dual(b).tangent.tolist(),
+                a.grad_fn.name(), repr(a)]
+        a.sum().backward()
+        out.append(w.grad.tolist())
+        try:
+            NoJvp.apply(d)
+        except NotImplementedError as e:
+            out.append(str(e))
+        out.append(fw.unpack_dual(NoJvp.apply(lib.ones(2))).tangent)
+    return out, seen
+
+
+def test_custom_function_jvp_matches():
+    assert _custom_function_script(tensor) == _custom_function_script(torch)

@@ -46,7 +46,7 @@ __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "un
 UnpackedDualTensor = collections.namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
 _KEY_NAME = "ForwardAD"
-_state = {"level": None, "key": None, "bit": 0}
+_state = {"level": None, "key": None, "bit": 0, "off": 0}
 _duals: "weakref.WeakSet" = weakref.WeakSet()      # tensors holding a tangent at the level
 
 
@@ -111,6 +111,18 @@ class dual_level:
         return False
 
 
+class _disabled:
+    """Forward AD off for a block (a custom Function's forward and jvp): ops on dual tensors
+    compute no tangents, and ``unpack_dual`` sees none."""
+
+    def __enter__(self):
+        _state["off"] += 1
+
+    def __exit__(self, *exc):
+        _state["off"] -= 1
+        return False
+
+
 def _tangent(t):
     ex = getattr(t, "_extra", None)
     return ex.get("fw_grad") if isinstance(ex, dict) else None
@@ -170,13 +182,19 @@ def make_dual(tensor, tangent, *, level=None):
 def unpack_dual(tensor, *, level=None):
     """``(primal, tangent)``: the primal as a view without the tangent, and the tangent (None
     for a tensor that has none at the level)."""
-    same = _state["level"] is not None and level in (None, _state["level"])
-    tangent = _tangent(tensor) if same else None
+    tangent = visible_tangent(tensor, level)
     if tangent is None:
         return UnpackedDualTensor(tensor, None)
     primal = tensor.view(tuple(tensor.shape))
     _strip(primal)
     return UnpackedDualTensor(primal, tangent)
+
+
+def visible_tangent(t, level=None):
+    """``t``'s tangent at the open level, unless forward AD is off (else None)."""
+    if _state["level"] is None or level not in (None, _state["level"]) or _state["off"]:
+        return None
+    return _tangent(t)
 
 
 def _strip(t):
@@ -210,7 +228,7 @@ def _fallback(op, ks, *args):
     duals = [(i, j, t, _tangent(t)) for i, j, t in slots]
     duals = [d for d in duals if d[3] is not None]
     kind = op.schema.kind
-    if _state["level"] is None or not duals:
+    if _state["level"] is None or not duals or _state["off"]:
         out = op.redispatch(below, *args)
         for o in _outputs(out):
             if isinstance(o, T.Tensor) and _tangent(o) is None:

@@ -197,6 +197,8 @@ class BackwardCFunction(G.Node, FunctionCtx):
         d = self.__dict__
         if d.get("_freed"):
             raise RuntimeError(_FREED)
+        if d.get("_in_jvp"):        # inside jvp: what save_for_forward kept
+            return tuple(d.get("saved_for_forward") or ())
         saved = d.get("_saved")
         if saved is None:
             return ()
@@ -382,9 +384,7 @@ class Function(metaclass=FunctionMeta):
 
     @staticmethod
     def jvp(ctx, *grad_inputs):
-        raise NotImplementedError(
-            "You must implement the jvp function for custom autograd.Function to use it with "
-            "forward mode AD (tensorkeys has no forward-mode AD).")
+        raise NotImplementedError(_NO_JVP)
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -401,7 +401,58 @@ class Function(metaclass=FunctionMeta):
         return _apply(cls, args, kwargs, setup_style)
 
 
+_NO_JVP = ("You must implement the jvp function for custom autograd.Function to use it with "
+           "forward mode AD.")
+
+
+def _forward_tangents(cls, args):
+    """The tangents ``jvp`` gets, when a forward-AD level is open and an argument is dual:
+    each dual input's tangent, zeros for other floating tensors, None for the rest."""
+    from . import forward_ad as fw
+    if fw._state["level"] is None or fw._state["off"]:
+        return None
+    tangents = [fw._tangent(a) if isinstance(a, _Tensor) else None for a in args]
+    if all(t is None for t in tangents):
+        return None
+    if cls.jvp is Function.jvp:
+        raise NotImplementedError(_NO_JVP)
+    return [t if t is not None or not (isinstance(a, _Tensor) and _is_float(a))
+            else a.detach().new_zeros(tuple(a.shape)) for a, t in zip(args, tangents)]
+
+
 def _apply(cls, args, kwargs, setup_style):
+    tangents = _forward_tangents(cls, args)
+    if tangents is not None:
+        from . import forward_ad as fw
+        box = {}
+        with fw._disabled():    # forward sees plain values; jvp gives the tangents
+            out = _apply_plain(cls, args, kwargs, setup_style, box)
+            _run_jvp(cls, box["ctx"], out, tangents)
+        return out
+    return _apply_plain(cls, args, kwargs, setup_style)
+
+
+def _run_jvp(cls, ctx, out, tangents):
+    """Call ``jvp`` (``ctx.saved_tensors`` are then what ``save_for_forward`` kept) and give
+    each floating output its tangent."""
+    from . import forward_ad as fw
+    outs = list(out) if isinstance(out, tuple) else [out]
+    d = ctx.__dict__
+    d["_in_jvp"] = True
+    try:
+        res = cls.jvp(ctx, *tangents)
+    finally:
+        d["_in_jvp"] = False
+    res = list(res) if isinstance(res, tuple) else [res]
+    if len(res) != len(outs):
+        raise RuntimeError(f"jvp() returned an incorrect number of tangents (expected "
+                           f"{len(outs)}, got {len(res)})")
+    for o, t in zip(outs, res):
+        if isinstance(o, _Tensor) and t is not None and _is_float(o):
+            fw._attach(o, t)
+
+
+def _apply_plain(cls, args, kwargs, setup_style, box=None):
     rec = _get()
     n = len(args)
     tensor_arg = [isinstance(a, _Tensor) for a in args]
@@ -437,6 +488,8 @@ def _apply(cls, args, kwargs, setup_style):
     is_tuple = isinstance(output, tuple)
     raw = list(output) if is_tuple else [output]
     _wrap_outputs(cls, ctx, args, raw, executable, rec)
+    if box is not None:
+        box["ctx"] = ctx
     return tuple(raw) if is_tuple else raw[0]
 
 
