@@ -559,10 +559,18 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
                       "                r = r.__array__()",
                       "        except (ValueError, TypeError, IndexError, AttributeError):",
                       f"            r = {call}",
+                      "            if r.__class__ is not _nd:",
+                      "                r = _asarray(r)",
                       "    else:",
-                      f"        r = {call}"]
+                      f"        r = {call}",
+                      "        if r.__class__ is not _nd:",
+                      "            r = _asarray(r)"]
         else:
-            lines.append(f"    r = {call}")
+            # (a numpy kernel may hand back a numpy scalar for a 0-d input: a tensor always
+            # holds an array, so views of it work)
+            lines += [f"    r = {call}",
+                      "    if r.__class__ is not _nd:",
+                      "        r = _asarray(r)"]
         # the wrap of the result, inlined (``_tensor.wrap`` / ``_tensor.wrap_like_keys``)
         lines += ["    t = _new(_T)",
                   "    t._data = r",
@@ -627,7 +635,8 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
                "_T": _Tensor, "note_origin": note_origin, "STACKS": _STACKS,
                "ORIGIN": shared_origin(schema.full_name), "_get": _get, "AGB": _AG.bit,
                "via_slow": via_slow, "_nd": np.ndarray, "_new": object.__new__,
-               "IK": T.INFERENCE_KEYS, "NK": T.NORMAL_KEYS, "AIOVB": _AIOV.bit})
+               "IK": T.INFERENCE_KEYS, "NK": T.NORMAL_KEYS, "AIOVB": _AIOV.bit,
+               "_asarray": np.asarray})
     _exec("\n".join(lines) + "\n", f"<cpu {schema.full_name}>", ns)
     return ns["cpu_kernel"]
 

@@ -257,8 +257,14 @@ def _fallback(op, ks, *args):
         return out
     from .. import _random
     state = _random.get_rng_state()
-    new = _jvp(op, args, slots, duals)
-    _random.set_rng_state(state)
+    try:
+        new = _jvp(op, args, slots, duals)
+    except (NotImplementedError, RuntimeError) as e:
+        if "not implemented" not in str(e):
+            raise
+        raise _unsupported(op) from None
+    finally:
+        _random.set_rng_state(state)
     out = op.redispatch(below, *args)
     if kind in ("inplace", "out"):
         targets = [args[w] for w in op.schema.written_args]
@@ -271,14 +277,49 @@ def _fallback(op, ks, *args):
             if _tangent(o) is None:
                 o._dispatch_keys &= ~_state["bit"]
             continue
-        old = _tangent(o)
-        if old is not None and kind in ("inplace", "out") and old.shape == tangent.shape:
-            from modes import no_grad
-            with no_grad():
-                old.copy_(tangent)
+        if kind in ("inplace", "out"):
+            _write_tangent(o, tangent)
         else:
             _attach(o, tangent)
     return out
+
+
+def _unsupported(op):
+    """PyTorch's refusal for an op without a forward derivative: here, an op whose backward
+    cannot itself be differentiated (the double-vjp needs it)."""
+    spec = op._ns.get("_spec") if getattr(op, "_ns", None) is not None else None
+    node = getattr(getattr(spec, "node_cls", None), "__name__", "")
+    if node == "NotImplemented":
+        name = op.schema.full_name.split(".")[0]
+        return NotImplementedError(f"Trying to use forward AD with {name} that does not "
+                                   "support it.")
+    return NotImplementedError(
+        f"Trying to use forward AD with {op.schema.name.split('::')[-1]} that does not support "
+        "it because it has not been implemented yet.")
+
+
+def _write_tangent(o, tangent):
+    """An op wrote into ``o``: so does its tangent. The tangent of a view is the same view of
+    its base's tangent (a zero one is made for a base without), so the base, and every other
+    view of it, sees the write too, as in PyTorch."""
+    from modes import no_grad
+    base = o._base
+    if base is not None and o._view is not None and base.dtype.is_floating_point:
+        bt = _tangent(base)
+        if bt is None:
+            bt = base.detach().new_zeros(tuple(base.shape))
+            _attach(base, bt)
+        target = _tangent(o)
+        if target is None or target._base is not (bt._base if bt._base is not None else bt):
+            target = o._view.replay(bt)
+            _attach(o, target)
+    else:
+        target = _tangent(o)
+        if target is None or target.shape != tangent.shape:
+            _attach(o, tangent)
+            return
+    with no_grad():
+        target.copy_(tangent)
 
 
 def _keys_of(args, op):

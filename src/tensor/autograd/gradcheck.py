@@ -366,18 +366,51 @@ def _test_undefined_backward_mode(func, inputs):
 
 
 def _gradcheck_helper(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad,
-                      check_grad_dtypes):
+                      check_grad_dtypes, check_forward_ad=False, check_backward_ad=True):
     tupled = _as_tuple(inputs)
     _check_inputs(tupled)
     func_out = func(*tupled)
     outputs = _differentiable_outputs(func_out)
     _check_outputs(outputs)
-    _slow_gradcheck(func, func_out, tupled, outputs, eps, rtol, atol, check_grad_dtypes,
-                    nondet_tol)
-    _test_backward_mul_by_grad_output(outputs, tupled) if outputs else None
-    if check_undefined_grad:
-        _test_undefined_backward_mode(func, tupled)
+    if check_backward_ad:
+        _slow_gradcheck(func, func_out, tupled, outputs, eps, rtol, atol, check_grad_dtypes,
+                        nondet_tol)
+        _test_backward_mul_by_grad_output(outputs, tupled) if outputs else None
+        if check_undefined_grad:
+            _test_undefined_backward_mode(func, tupled)
+    if check_forward_ad:
+        _forward_ad_check(func, func_out, tupled, eps, rtol, atol)
     return True
+
+
+def _forward_ad_check(func, func_out, inputs, eps, rtol, atol):
+    """The Jacobian from forward AD (forward_ad.py: one pass per input element, with a basis
+    tangent) against finite differences."""
+    from . import forward_ad as fw
+    func_out = _as_tuple(func_out)
+    numerical = _numerical_jacobians(func, inputs, func_out, eps)
+    diff_idx = _diff_input_indices(inputs)
+    out_positions = [k for k, o in enumerate(func_out) if _is_tensor(o) and _is_float(o)]
+    for j, i in enumerate(diff_idx):
+        x = inputs[i]
+        n = x._data.size
+        cols = {k: np.zeros((n, func_out[k]._data.size), _F64) for k in out_positions}
+        for d in range(n):
+            basis = np.zeros(n, x._data.dtype)
+            basis[d] = 1
+            with fw.dual_level():
+                args = tuple(fw.make_dual(a.detach(), T.wrap(basis.reshape(x._data.shape)))
+                             if m == i else a for m, a in enumerate(inputs))
+                outs = _as_tuple(func(*args))
+                for k in out_positions:
+                    tangent = fw.unpack_dual(outs[k]).tangent
+                    if tangent is not None:
+                        cols[k][d] = tangent._data.reshape(-1)
+        for oi, k in enumerate(out_positions):
+            a, num = cols[k], numerical[j][k]
+            if not np.allclose(a, num, rtol=rtol, atol=atol):
+                raise GradcheckError(_notallclose_msg(
+                    a, num, oi, j, rtol, atol, x._data.shape, func_out[k]._data.shape))
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
@@ -392,8 +425,9 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     ``allclose(analytical, numerical, rtol, atol)``. Returns True, or raises
     :class:`GradcheckError` (returns False when ``raise_exception=False``).
 
-    ``fast_mode`` runs the full (slow) check; forward-mode AD and vmap-based checks are not
-    available in tensorkeys. ``check_undefined_grad`` defaults to False here (PyTorch: True).
+    ``check_forward_ad`` checks the Jacobian from forward-mode AD the same way.
+    ``fast_mode`` runs the full (slow) check; the vmap-based batched checks are not available
+    in tensorkeys. ``check_undefined_grad`` defaults to False here (PyTorch: True).
     """
     if not (check_forward_ad or check_backward_ad):
         raise AssertionError(
@@ -404,13 +438,15 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     if check_batched_forward_grad and not check_forward_ad:
         raise AssertionError(
             "Setting check_batched_forward_grad=True requires check_forward_ad to be True")
-    if check_forward_ad or check_batched_grad or check_batched_forward_grad:
+    if check_batched_grad or check_batched_forward_grad:
         raise NotImplementedError(
-            "tensorkeys has no forward-mode AD and no vmap: check_forward_ad, "
-            "check_batched_grad and check_batched_forward_grad must be False.")
+            "check_batched_grad and check_batched_forward_grad test vmap's batching rules, "
+            "which tensorkeys does not have (its vmap runs the function per slice). Hint: "
+            "leave them False; check_forward_ad and check_backward_ad work.")
     try:
         return _gradcheck_helper(func, inputs, eps, atol, rtol, nondet_tol,
-                                 check_undefined_grad, check_grad_dtypes)
+                                 check_undefined_grad, check_grad_dtypes, check_forward_ad,
+                                 check_backward_ad)
     except GradcheckError:
         if raise_exception:
             raise

@@ -382,7 +382,8 @@ def _bernoulli(self, p=None, *, generator=None):
                            "enhancement request to PyTorch.)")
     g = generator or default_generator()
     from .._tensor import wrap
-    return wrap((g.random(tuple(self.shape)) < probs._data).astype(self._data.dtype))
+    return wrap(np.asarray((g.random(tuple(self.shape)) < probs._data)
+                           .astype(self._data.dtype)))     # (an array even for 0-d)
 
 
 method("bernoulli", _bernoulli)

@@ -745,8 +745,11 @@ linalg_svd = defop("linalg_svd(Tensor A, bool full_matrices=True, *, str? driver
 
 
 def _needs_grad(t):
+    """Whether a derivative may be asked of ``t``: backward (it requires grad, grad mode on)
+    or forward (it has a tangent), as PyTorch decides whether to compute the extra factors."""
     from modes import is_grad_enabled
-    return bool(t.requires_grad and is_grad_enabled())
+    from ..autograd.forward_ad import visible_tangent
+    return bool(t.requires_grad and is_grad_enabled()) or visible_tangent(t) is not None
 
 
 def _svdvals(A, driver):
