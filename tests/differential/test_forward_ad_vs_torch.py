@@ -260,3 +260,29 @@ def _custom_function_script(lib):
 
 def test_custom_function_jvp_matches():
     assert _custom_function_script(tensor) == _custom_function_script(torch)
+
+
+def _inplace_shape_script(lib):
+    fw = lib.autograd.forward_ad
+    with fw.dual_level():
+        t = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        d = fw.make_dual(lib.zeros(2, 3), t)
+        e = d.clone()
+        e.t_()
+        e.unsqueeze_(0)
+        out = [tuple(fw.unpack_dual(e).tangent.shape), tuple(t.shape)]
+        d.t_()                              # the caller's tangent is transposed too
+        out += [tuple(fw.unpack_dual(d).tangent.shape), tuple(t.shape)]
+        f = d * 1
+        f.squeeze_()
+        f.transpose_(0, 1)
+        out.append(fw.unpack_dual(f).tangent.tolist())
+        g = fw.make_dual(lib.tensor([0.5, -1.0, 2.0]), lib.ones(3))
+        out.append(fw.unpack_dual(g.logcumsumexp(0)).tangent.tolist())
+    return out
+
+
+def test_in_place_shape_changes_and_log_formulas():
+    ours, theirs = _inplace_shape_script(tensor), _inplace_shape_script(torch)
+    assert ours[:-1] == theirs[:-1]
+    np.testing.assert_allclose(ours[-1], theirs[-1], rtol=1e-6)

@@ -20,7 +20,8 @@ Note [Forward AD through a dispatch key]
 
     The tangents come from the op's own derivative formulas, by the double-vjp identity:
     with ``g(u) = J^T u`` (a backward pass through the op, built with ``create_graph`` on
-    copies of the inputs), ``J t`` is the gradient of ``<g(u), t>`` with respect to ``u``. So
+    copies of the inputs, at ``u = 1``), ``J t`` is the gradient of ``<g(u), t>`` with
+    respect to ``u``. So
     every op with a backward formula has a forward derivative, without a second table of
     formulas. The copies never carry the bit, and the random generator is rewound before the
     op itself runs, so a random op (dropout) draws the same numbers for both.
@@ -234,6 +235,15 @@ def _fallback(op, ks, *args):
             if isinstance(o, T.Tensor) and _tangent(o) is None:
                 o._dispatch_keys &= ~_state["bit"]
         return out
+    if kind == "inplace" and op.schema.name.split("::")[-1] in _INPLACE_VIEWS:
+        # an in-place change of shape (t_, squeeze_...): the tangent changes the same way
+        out = op.redispatch(below, *args)
+        tangent = _tangent(args[0])
+        if tangent is not None:
+            targs = (tangent,) + tuple(args[1:])
+            r = current_record()
+            op.redispatch((_keys_of(targs, op) | r[0]) & ~r[1], *targs)
+        return out
     if op.has_kernel_for(_k.CompositeImplicitAutograd) and not op.has_kernel_for("CPU"):
         # its parts carry the tangents; the composite gets the key set with this key in it,
         # since it may run its parts' kernels for the very key set it was given (Note
@@ -322,6 +332,11 @@ def _write_tangent(o, tangent):
         target.copy_(tangent)
 
 
+# in-place ops that change only a tensor's shape / strides
+_INPLACE_VIEWS = frozenset(("t_", "transpose_", "squeeze_", "unsqueeze_", "swapdims_",
+                            "swapaxes_", "as_strided_"))
+
+
 def _keys_of(args, op):
     ks = 0
     for _, _, t in _tensor_slots(op, args):
@@ -371,7 +386,9 @@ def _jvp(op, args, slots, duals):
                 if isinstance(o, T.Tensor) and o.dtype.is_floating_point:
                     result[k] = o.detach().new_zeros(tuple(o.shape))
             return result
-        us = [outs[k].detach().new_zeros(tuple(outs[k].shape)).requires_grad_() for k in diff]
+        # g(u) = J^T u is linear in u, so its derivative is the same at every u; ones keep
+        # formulas that take log |grad| (logcumsumexp) away from their singular point at 0
+        us = [outs[k].detach().new_ones(tuple(outs[k].shape)).requires_grad_() for k in diff]
         gs = engine.grad([outs[k] for k in diff], [c for c, _ in leaves], us,
                          create_graph=True, allow_unused=True)
         pairs = [(g, t) for g, (_, t) in zip(gs, leaves) if g is not None and g.requires_grad]
