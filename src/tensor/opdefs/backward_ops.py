@@ -263,7 +263,7 @@ def _scaled(grad, alpha):
 
 
 def _mean_grad(grad, self_shape, self_numel):
-    """``grad.expand(self_shape) / max(self_numel, 1)``: every element is the same quotient,
+    """``div_scalar(grad.expand(self_shape), self_numel)``: every element is the same quotient,
     so the kernel divides once and the result is filled with it."""
     if not self_numel or grad.ndim:
         return K.div(np.broadcast_to(grad, tuple(self_shape)), max(self_numel, 1))
@@ -374,8 +374,8 @@ _twins(["sum"], {"self": ("grad.expand(self_shape)",
 _twins(["sum.dim_IntList"], {"self": ("expand_reduced(grad, self_shape, dim, keepdim)",
                                       lambda grad, self_shape, dim, keepdim:
                                       _expand_reduced_np(grad, self_shape, dim, keepdim))})
-_twins(["mean"], {"self": ("grad.expand(self_shape) / max(self_numel, 1) if self_numel else "
-                           "grad.expand(self_shape) * float('nan')",
+_twins(["mean"], {"self": ("div_scalar(grad.expand(self_shape), self_numel) if self_numel "
+                           "else grad.expand(self_shape) * float('nan')",
                            lambda grad, self_shape, self_numel:
                            _mean_grad(grad, self_shape, self_numel) if self_numel else
                            K.mul(np.broadcast_to(grad, tuple(self_shape)), float("nan")))})

@@ -511,7 +511,9 @@ def _avg_pool2d_np(a, kernel_size, stride, padding, ceil_mode, count_include_pad
     total = _windows(xp, k, s, d, out).sum(axis=(-2, -1), dtype=a.dtype)
     if a.dtype.kind in "fc":
         return np.asarray(total / div.astype(a.dtype), dtype=a.dtype)
-    return np.asarray(total // div, dtype=a.dtype)
+    # integer averages truncate toward zero, as PyTorch's integer division does
+    q = np.abs(total) // np.abs(div)
+    return np.asarray(np.where((total < 0) != (div < 0), -q, q), dtype=a.dtype)
 
 
 def _avg_pool2d_backward_np(gy, a, kernel_size, stride, padding, ceil_mode, count_include_pad,
@@ -619,6 +621,11 @@ def _adaptive_max_pool2d_np(a, output_size):
     win = np.where(ok, win, -np.inf).astype(a.dtype)
     flat = win.reshape(win.shape[:-2] + (kh * kw,))
     arg = np.argmax(flat, axis=-1)
+    # PyTorch's loop lets every NaN replace the running maximum: the last NaN is reported
+    nan = np.isnan(flat)
+    if nan.any():
+        last = flat.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+        arg = np.where(nan.any(axis=-1), last, arg)
     vals = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
     ri, ci = np.divmod(arg, kw)
     idx = (lh[:, None] + ri) * w + (lw + ci)

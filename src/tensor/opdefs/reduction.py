@@ -16,7 +16,7 @@ import numpy as np
 
 from dispatch.record import current_record
 from .. import _dtype as D
-from .._defop import FORMULA_NS, defop, fast_path, method
+from .._defop import FORMULA_NS, OPS, defop, fast_path, method
 from .. import _tensor as T
 from .._tensor import Tensor as _Tensor
 from ._util import dims_arg, wrap_dim
@@ -128,13 +128,15 @@ def _numel_of(shape, dim):
 
 
 mean = defop("mean(Tensor self, *, ScalarType? dtype=None) -> Tensor", _mean_np,
-             grad={"self": "grad.expand(self_shape) / max(self_numel, 1) if self_numel else "
-                           "grad.expand(self_shape) * float('nan')"},
+             # (a division by a C++ number in PyTorch's formula: DivBackward1 when
+             # differentiated again)
+             grad={"self": "div_scalar(grad.expand(self_shape), self_numel) if self_numel "
+                           "else grad.expand(self_shape) * float('nan')"},
     via=("out", "sum", 2))
 mean_dim = defop("mean.dim(Tensor self, int[1]? dim, bool keepdim=False, *, "
                  "ScalarType? dtype=None) -> Tensor", _mean_dim_np,
-                 grad={"self": "expand_reduced(grad, self_shape, dim, keepdim) / "
-                               "numel_of(self_shape, dim)"},
+                 grad={"self": "div_scalar(expand_reduced(grad, self_shape, dim, keepdim), "
+                               "numel_of(self_shape, dim))"},
                  node_name="MeanBackward1",
     via=("out", "sum", 2))
 
@@ -156,7 +158,8 @@ def _mean_method(self, dim=None, keepdim=False, *, dtype=None):
 
 method("mean", _mean_method)
 
-FORMULA_NS.update(expand_reduced=expand_reduced, numel_of=_numel_of, max=max, float=float)
+FORMULA_NS.update(expand_reduced=expand_reduced, numel_of=_numel_of, max=max, float=float,
+                  div_scalar=OPS["aten::div.Scalar"])
 
 
 # ------------------------------------------------------------------------------------------

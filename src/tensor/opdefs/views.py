@@ -292,7 +292,7 @@ def _unsqueeze_np(a, dim):
 
 
 unsqueeze = defop("unsqueeze(Tensor(a) self, int dim) -> Tensor(a)", _unsqueeze_np,
-                  grad={"self": "grad.reshape(self_shape)"})
+                  grad={"self": "grad.squeeze(dim)"})     # (SqueezeBackward1 twice over)
 method("unsqueeze", unsqueeze)
 
 
