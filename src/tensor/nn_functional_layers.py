@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _tensor as T
 from .opdefs import nn_layers as _L
+from .opdefs import pool3d as _P
 from .opdefs.factories import default_generator
 from .opdefs.reduction import short_name
 
@@ -28,7 +29,11 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "adaptive_max_pool2d_with_indices", "batch_norm", "instance_norm", "group_norm",
            "local_response_norm", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle",
            "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "dropout1d",
-           "dropout2d"]
+           "dropout2d", "max_pool3d", "max_pool3d_with_indices", "avg_pool3d",
+           "adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices",
+           "lp_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "fractional_max_pool2d",
+           "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
+           "fractional_max_pool3d_with_indices"]
 
 
 def _ntuple(v, n):
@@ -547,6 +552,185 @@ def _torch_batch_norm(input, weight, bias, running_mean, running_var, training, 
 def _torch_group_norm(input, num_groups, weight=None, bias=None, eps=1e-05,
                       cudnn_enabled=True):
     return group_norm(input, num_groups, weight, bias, eps)
+
+
+# -- 3-d pooling, unpooling ----------------------------------------------------------------
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    return _P.max_pool3d_with_indices(input, kernel_size, _stride(stride), padding, dilation,
+                                      ceil_mode)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    out, idx = _P.max_pool3d_with_indices(input, kernel_size, _stride(stride), padding,
+                                          dilation, ceil_mode)
+    return (out, idx) if return_indices else out
+
+
+def _torch_max_pool3d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    """``torch.max_pool3d``: the values only."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    return _P.avg_pool3d(input, kernel_size, _stride(stride), padding, ceil_mode,
+                         count_include_pad, divisor_override)
+
+
+def _list_with_default(size, input):
+    """An output size with ``None`` entries taken from the input's trailing dims (an int
+    stays an int)."""
+    if isinstance(size, (int, np.integer)):
+        return int(size)
+    size = list(size)
+    if input.dim() <= len(size):
+        raise ValueError(f"Input dimension should be at least {len(size) + 1}")
+    lead = input.dim() - len(size)
+    return [input.shape[lead + i] if v is None else int(v) for i, v in enumerate(size)]
+
+
+def adaptive_avg_pool3d(input, output_size):
+    size = _list_with_default(output_size, input)
+    size = _ntuple(size, 3) if isinstance(size, int) else tuple(size)
+    if len(size) != 3:
+        raise RuntimeError("adaptive_avg_pool3d: output_size must be 3")
+    if any(v < 0 for v in size):
+        raise RuntimeError(f"adaptive_avg_pool3d: elements of output_size must be greater than "
+                           f"or equal to 0 but received {{{size[0]}, {size[1]},{size[2]}}}")
+    if size == (1, 1, 1):
+        # PyTorch takes the mean over the spatial dims here (MeanBackward1)
+        return input.mean((-1, -2, -3), keepdim=True)
+    return _P._adaptive_avg_pool3d(input, size)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    size = _list_with_default(output_size, input)
+    return _P.adaptive_max_pool3d(input, size)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    out, idx = adaptive_max_pool3d_with_indices(input, output_size)
+    return (out, idx) if return_indices else out
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The ``norm_type``-norm of each window, through ``avg_pool3d`` times the window size
+    (PyTorch's composite; an infinite ``norm_type`` is a max pooling of ``|x|``)."""
+    from .nn_functional import relu
+    kd, kw, kh = _ntuple(kernel_size, 3)
+    if norm_type == float("inf"):
+        return max_pool3d(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool3d(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    out = avg_pool3d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (out.sign() * relu(out.abs())).mul(kd * kw * kh).pow(1.0 / norm_type)
+
+
+def _unpool_output_size(input, kernel_size, stride, padding, output_size):
+    """The unpooled spatial size: the pooling's inverse size by default, or ``output_size``
+    (optionally with the two leading dims), which must lie within a stride of it."""
+    n = len(kernel_size)
+    shape = tuple(input.shape)
+    default = [(shape[len(shape) - n + i] - 1) * stride[i] + kernel_size[i] - 2 * padding[i]
+               for i in range(n)]
+    if output_size is None:
+        ret = default
+    else:
+        if len(output_size) == n + 2:
+            output_size = output_size[2:]
+        if len(output_size) != n:
+            raise ValueError(f"output_size should be a sequence containing {n} or {n + 2} "
+                             f"elements, but it has a length of '{len(output_size)}'")
+        for i in range(n):
+            lo, hi = default[i] - stride[i], default[i] + stride[i]
+            if not lo < output_size[i] < hi:
+                raise ValueError(f'invalid output_size "{output_size}" (dim {i} must be '
+                                 f'between {lo} and {hi})')
+        ret = output_size
+    for i in range(n):
+        if ret[i] < 0:
+            raise ValueError(f"max_unpooling: output_size must contain non-negative spatial "
+                             f"dimensions, but got output_size[{i}]={ret[i]}")
+    return ret
+
+
+def _unpool_args(kernel_size, stride, padding, n):
+    k = _ntuple(kernel_size, n)
+    return k, (k if stride is None else _ntuple(stride, n)), _ntuple(padding, n)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of ``max_pool1d`` as PyTorch composes it: a 2-d unpooling of the input
+    with a trailing unit dim."""
+    k, s, p = _unpool_args(kernel_size, stride, padding, 1)
+    size = _unpool_output_size(input, k, s, p, output_size)
+    size = list(size) + [1]
+    return _P.max_unpool2d(input.unsqueeze(-1), indices.unsqueeze(-1), size).squeeze(-1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    k, s, p = _unpool_args(kernel_size, stride, padding, 2)
+    return _P.max_unpool2d(input, indices, _unpool_output_size(input, k, s, p, output_size))
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    k, s, p = _unpool_args(kernel_size, stride, padding, 3)
+    return _P.max_unpool3d(input, indices, _unpool_output_size(input, k, s, p, output_size),
+                           s, p)
+
+
+def _fractional(nd, input, kernel_size, output_size, output_ratio, samples):
+    name = f"fractional_max_pool{nd}d"
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{name} requires specifying either an output_size or an "
+                         "output_ratio")
+    if output_size is None:
+        if nd == 2 and len(output_ratio) > 2:
+            raise ValueError(f"{name} requires output_ratio to either be a single Int or tuple "
+                             "of Ints.")
+        ratio = _ntuple(output_ratio, nd)
+        output_size = [int(input.shape[input.dim() - nd + i] * ratio[i]) for i in range(nd)]
+    if samples is None:
+        from .opdefs.factories import rand
+        batch = 1 if input.dim() == nd + 1 else input.shape[0]
+        samples = rand(batch, input.shape[input.dim() - nd - 1], nd, dtype=input.dtype)
+    from modes import is_grad_enabled
+    if samples.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function '{name}' is not differentiable with respect to "
+                           "argument 'random_samples'. This input cannot have requires_grad "
+                           "True.")
+    op = _P.fractional_max_pool2d if nd == 2 else _P.fractional_max_pool3d
+    return op(input, kernel_size, output_size, samples)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    """Max pooling over pseudo-random overlapping windows (Graham's fractional max pooling);
+    ``_random_samples`` ``(N, C, 2)`` in [0, 1) fixes the windows, else they are drawn."""
+    return _fractional(2, input, kernel_size, output_size, output_ratio, _random_samples)
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None,
+                          return_indices=False, _random_samples=None):
+    out, idx = _fractional(2, input, kernel_size, output_size, output_ratio, _random_samples)
+    return (out, idx) if return_indices else out
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    """The 3-d form of :func:`fractional_max_pool2d_with_indices` (samples ``(N, C, 3)``)."""
+    return _fractional(3, input, kernel_size, output_size, output_ratio, _random_samples)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None,
+                          return_indices=False, _random_samples=None):
+    out, idx = _fractional(3, input, kernel_size, output_size, output_ratio, _random_samples)
+    return (out, idx) if return_indices else out
+
+
+_P.TOPLEVEL.update(max_pool3d=_torch_max_pool3d)
 
 
 # torch.<name> functions (picked up by ``tensor/__init__.py`` from the op module's TOPLEVEL)
