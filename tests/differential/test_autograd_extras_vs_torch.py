@@ -628,3 +628,44 @@ def _variable_story(M):
 
 def test_variable_and_multithreading_flag_match_torch():
     assert _variable_story(tk) == _variable_story(torch)
+
+
+def _batched_grad_story(lib):
+    out = []
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = lib.ones(3, requires_grad=True)
+    u = lib.ones(3, requires_grad=True)
+    calls = [
+        lambda: lib.autograd.grad(x * x, x, lib.eye(3), is_grads_batched=True),
+        lambda: lib.autograd.grad(x * x, x, lib.ones(3), is_grads_batched=True),
+        lambda: lib.autograd.grad(x.sum(), x, lib.tensor([1.0, 2.0]), is_grads_batched=True),
+        lambda: lib.autograd.grad((x * 2, x * 3), (x,), (lib.ones(2, 3), lib.ones(2, 3)),
+                                  is_grads_batched=True),
+        lambda: lib.autograd.grad(x * x, x, None, is_grads_batched=True),
+        lambda: lib.autograd.grad(x * w, (x, w), lib.eye(3), is_grads_batched=True,
+                                  create_graph=True),
+        lambda: lib.autograd.grad(x * 2, (x, u), lib.eye(3), is_grads_batched=True,
+                                  allow_unused=True),
+        lambda: lib.autograd.grad(x * 2, (x, u), lib.eye(3), is_grads_batched=True,
+                                  materialize_grads=True),
+    ]
+    for call in calls:
+        try:
+            res = call()
+            out.append([None if r is None else (r.tolist(), r.requires_grad) for r in res])
+        except RuntimeError as e:
+            out.append(str(e))
+    return out
+
+
+def test_batched_grad_outputs_match_torch():
+    assert _batched_grad_story(tk) == _batched_grad_story(torch)
+
+
+def test_size_slices_and_sums_are_sizes():
+    for lib in (tk, torch):
+        s = lib.ones(2, 3, 4).shape
+        assert [repr(v) for v in (s[1:], s + (5,), (1,) + s, s * 2, s[::2])] == [
+            "torch.Size([3, 4])", "torch.Size([2, 3, 4, 5])", "torch.Size([1, 2, 3, 4])",
+            "torch.Size([2, 3, 4, 2, 3, 4])", "torch.Size([2, 4])"]
+        assert s[0] == 2 and type(s[-1]) is int

@@ -89,10 +89,15 @@ def test_jacobian_strategies_agree():
         np.testing.assert_allclose(AF.jacobian(f, x, **kw).numpy(), ref.numpy(), rtol=1e-12)
 
 
-def test_unsupported_modes_raise_with_a_hint():
-    x = t([1.0, 2.0])
-    with pytest.raises(NotImplementedError, match="Hint"):
-        tensor.autograd.grad((x.requires_grad_() * 2).sum(), x, is_grads_batched=True)
+def test_batched_grad_outputs_give_one_gradient_per_row():
+    """is_grads_batched: row b of the result is the gradient for row b of grad_outputs."""
+    x = t([1.0, 2.0, 3.0], rg=True)
+    y = x * x
+    rows = t([[1.0, 0.0, 2.0], [0.5, 0.5, 0.5]])
+    g, = tensor.autograd.grad(y, x, rows, is_grads_batched=True, retain_graph=True)
+    for b in range(2):
+        one, = tensor.autograd.grad(y, x, rows[b], retain_graph=True)
+        np.testing.assert_allclose(g[b].numpy(), one.numpy())
 
 
 # -- anomaly mode ------------------------------------------------------------------------------

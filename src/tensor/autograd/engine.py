@@ -493,6 +493,44 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
 _warned_create_graph = [False]
 
 
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    """``is_grads_batched``: the first dimension of every grad_output is a batch; PyTorch runs
+    the backward under vmap, here it runs once per row (retaining the graph in between) and
+    the gradients are stacked, which gives the same values."""
+    from ..opdefs.factories import zeros_like
+    from ..opdefs.shape import stack
+    for i, (g, o) in enumerate(zip(grad_outputs, outputs)):
+        if g is None:
+            if o.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            continue
+        if tuple(g.shape[1:]) != tuple(o.shape):
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each "
+                "grad_output as the batch dimension. The sizes of the remaining dimensions are "
+                "expected to match the shape of corresponding output, but a mismatch was "
+                f"detected: grad_output[{i}] has a shape of {g.shape[1:]!r} and output[{i}] "
+                f"has a shape of {o.shape!r}. If you only want some tensors in `grad_output` "
+                "to be considered batched, consider using vmap.")
+    n = next((g.shape[0] for g in grad_outputs if g is not None), 1)
+    keep = create_graph if retain_graph is None else retain_graph
+    rows = []
+    for b in range(n):
+        gs = tuple(None if g is None else g[b] for g in grad_outputs)
+        rows.append(run_backward(outputs, gs, True if b < n - 1 else keep, create_graph,
+                                 inputs=inputs, allow_unused=allow_unused, accumulate=False))
+    res = []
+    for j, inp in enumerate(inputs):
+        col = [r[j] for r in rows]
+        if all(c is None for c in col):     # unused: None, or (materialized) one zero grad
+            res.append(zeros_like(inp) if materialize_grads else None)
+            continue
+        col = [zeros_like(inp) if c is None else c for c in col]
+        res.append(stack(col) if col else zeros_like(inp).unsqueeze(0)[:0])
+    return tuple(res)
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """``autograd.grad``: gradients of ``outputs`` with respect to ``inputs`` (returned, not
@@ -507,13 +545,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when "
                          "materialize_grads=True, but got: allow_unused=False.")
-    if is_grads_batched:
-        raise NotImplementedError(
-            "autograd.grad(is_grads_batched=True) needs vmap. Hint: tensorkeys has no vmap; "
-            "call autograd.grad once per row of grad_outputs (with retain_graph=True) and "
-            "stack the results.")
     if allow_unused is None:
         allow_unused = materialize_grads
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, tuple(grad_outputs), retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     res = run_backward(outputs, tuple(grad_outputs), retain_graph, create_graph,
                        inputs=inputs, allow_unused=allow_unused, accumulate=False)
     if materialize_grads:
