@@ -43,7 +43,8 @@ def _sum_np(a, dtype):
 # a float array summed in its own dtype: numpy's add.reduce is what ``a.sum()`` runs
 _FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 fast_path(_sum_np, "d0.__class__ is _nd and a1 is None and d0.dtype in _F",
-          "_add_reduce(d0, None)", _add_reduce=np.add.reduce, _F=_FLOATS)
+          "_add_reduce(d0, None, None, _empty((), d0.dtype))", _add_reduce=np.add.reduce,
+          _F=_FLOATS, _empty=np.empty)
 
 
 def _sum_dim_np(a, dim, keepdim, dtype):
