@@ -37,9 +37,10 @@ def test_bessel_wronskians(xs):
     x = np.array(xs)
     j0, j1, y0, y1 = (_np(f(_t(x))) for f in (S.bessel_j0, S.bessel_j1, S.bessel_y0,
                                               S.bessel_y1))
-    # (PyTorch's Y1 below 5 is only good to about 1e-9 relative, e.g. at x = 4, and these
-    # functions follow PyTorch's values)
-    np.testing.assert_allclose(j1 * y0 - j0 * y1, 2 / (np.pi * x), rtol=1e-8, atol=1e-15)
+    # (PyTorch's Y0 / Y1 up to 5 are only good to about 1e-9 relative, e.g. at x = 4, and to
+    # 7e-8 at x = 5 exactly, where its expansions meet; these functions follow PyTorch's
+    # values, which the differential tests pin to 1e-15)
+    np.testing.assert_allclose(j1 * y0 - j0 * y1, 2 / (np.pi * x), rtol=2e-7, atol=1e-15)
     i0, i1, k0, k1 = (_np(f(_t(x))) for f in (S.modified_bessel_i0, S.modified_bessel_i1,
                                               S.modified_bessel_k0, S.modified_bessel_k1))
     np.testing.assert_allclose(i0 * k1 + i1 * k0, 1 / x, rtol=1e-12)
