@@ -36,7 +36,9 @@ def makers(ns):
         return draw(st.sampled_from([(), (), (2,)]))
 
     def well(draw, n, batch=()):
-        return mat(draw, batch + (n, n)) + n * np.eye(n)
+        # strictly diagonally dominant (entries are in [-1, 1]): never singular, not even
+        # for n = 1 with a drawn -1
+        return mat(draw, batch + (n, n)) + (n + 0.5) * np.eye(n)
 
     def spd(draw, n, batch=()):
         a = mat(draw, batch + (n, n))

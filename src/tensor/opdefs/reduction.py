@@ -616,7 +616,9 @@ def norm_backward(grad, self, ord, dim, keepdim, result):
         count = mask.sum() if dim is None else mask.sum(dim, keepdim=True)
         return self.sign() * mask * g / count
     if p == 2:
-        return self * safe_div(g, r)
+        # (PyTorch masks self / norm where the norm is 0, then multiplies by the gradient:
+        # a NaN or inf gradient still makes NaN there)
+        return g * safe_div(self, r)
     if p < 1:
         # |x|^(p-1) is infinite at 0: PyTorch takes that element's gradient as 0
         scale = self.sign() * where(self == 0, 0.0, self.abs().pow(p - 1))
