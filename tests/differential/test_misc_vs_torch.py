@@ -156,3 +156,68 @@ def test_toplevel_forms_match_torch(expr):
                                    rtol=2e-6, atol=1e-7)
     else:
         assert a == b
+
+
+def _set_story(lib):
+    """set_ and is_set_to: shared memory, versions, views, grad rules and errors."""
+    out = []
+
+    def note(f):
+        try:
+            out.append(f())
+        except Exception as e:      # noqa: BLE001 - type and message start are compared
+            out.append(("raised", "RuntimeError" if isinstance(e, RuntimeError) else
+                        type(e).__name__, str(e).split("\n")[0]))
+
+    def shared():
+        x, y = lib.ones(3), lib.arange(6.0).view(2, 3)
+        r = x.set_(y)
+        y[0, 0] = 9
+        return (r is x, x.tolist(), x._version, y._version, tuple(x.shape), x.is_set_to(y))
+
+    def views():
+        x = lib.ones(3)
+        v = x[:2]
+        x.set_(lib.zeros(4))
+        return v.tolist(), v._version, x._version
+
+    def nonleaf():
+        x = lib.ones(3, requires_grad=True).clone()
+        y = x.set_(lib.zeros(2))
+        return (y.grad_fn.name(), [n.name() if n else None for n, _ in y.grad_fn.next_functions],
+                x.requires_grad)
+
+    def backward():
+        x = lib.ones(3, requires_grad=True).clone()
+        x.set_(lib.zeros(2))
+        x.sum().backward()
+
+    def strided():
+        t = lib.ones(2, 3).t()
+        y = lib.empty(0)
+        y.set_(t)
+        return tuple(y.shape), y.stride(), y.is_contiguous(), y.is_set_to(t)
+
+    def same():
+        x = lib.ones(3)
+        return x.is_set_to(x), x.is_set_to(x.view(3)), x.is_set_to(x[:2]), x.is_set_to(
+            lib.ones(3))
+
+    for f in (shared, views, nonleaf, backward, strided, same,
+              lambda: (lambda x: (x.set_(), tuple(x.shape), x._version))(lib.ones(3))[1:],
+              lambda: lib.ones(3, requires_grad=True).set_(lib.zeros(2)),
+              lambda: lib.ones(3).set_(lib.zeros(2, dtype=lib.int64)),
+              lambda: lib.ones(3, dtype=lib.float64).set_(lib.ones(2))):
+        note(f)
+    return out
+
+
+def test_set_and_is_set_to_match_torch():
+    ours, theirs = _set_story(tk), _set_story(torch)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        if isinstance(b, tuple) and b[:1] == ("raised",):
+            # torch's type and message, to which ours may add a hint
+            assert a[:2] == b[:2] and a[2].startswith(b[2]), (a, b)
+        else:
+            assert a == b

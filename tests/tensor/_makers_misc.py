@@ -1,7 +1,12 @@
 """Gradcheck input makers for the in-place matrix products of opdefs/misc.py: ``self`` has
-the result's full shape (an in-place op cannot broadcast it)."""
+the result's full shape (an in-place op cannot broadcast it); and for ``set_``, which PyTorch
+gives no derivative (its node raises on backward, so both checks are known failures)."""
 
 from hypothesis import strategies as st
+
+XFAIL = {(f"aten::{n}", check): "PyTorch records a NotImplemented node for set_: backward "
+         "raises by design" for n in ("set_", "set_.source_Tensor")
+         for check in ("grad", "gradgrad")}
 
 
 def makers(ns):
@@ -39,5 +44,12 @@ def makers(ns):
         return Case(values(draw, (n, m)), values(draw, (b, n, k)), values(draw, (b, k, m)),
                     **scalars(draw))
 
+    def m_set(draw, inplace):
+        return Case(values(draw, ns.shapes(draw)), values(draw, ns.shapes(draw)))
+
+    def m_set_empty(draw, inplace):
+        return Case(values(draw, ns.shapes(draw)))
+
     return {"aten::addmm_": m_addmm, "aten::addmv_": m_addmv, "aten::addr_": m_addr,
-            "aten::baddbmm_": m_baddbmm, "aten::addbmm_": m_addbmm}
+            "aten::baddbmm_": m_baddbmm, "aten::addbmm_": m_addbmm,
+            "aten::set_.source_Tensor": m_set, "aten::set_": m_set_empty}

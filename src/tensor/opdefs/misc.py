@@ -345,3 +345,78 @@ for _f, _n in ((_dropout_fn, "dropout"), (_dropout_fn_, "dropout_"),
                (_layer_norm_fn, "layer_norm"), (_cosine_similarity_fn, "cosine_similarity"),
                (_rms_norm_fn, "rms_norm")):
     _f.__name__ = _f.__qualname__ = _n
+
+
+# -- set_ / is_set_to ------------------------------------------------------------------------
+# ``t.set_(source)`` makes ``t`` use ``source``'s memory (and shape and strides): an in-place
+# op, so ADInplaceOrView bumps ``t``'s version and Autograd refuses a leaf that requires grad;
+# PyTorch has no derivative for it (a NotImplemented node whose backward raises). Its CPU
+# kernel rebinds the tensor's array, which a numpy kernel cannot do, so it is registered raw.
+def _set_no_derivative(grad):
+    raise RuntimeError("derivative for set_ is not implemented")
+
+
+def _set_numpy_kernel(a, source=None):
+    raise AssertionError("set_ runs its raw CPU kernel")     # replaced below
+
+
+def _set_cpu(ks, self, source=None):
+    if source is None:
+        self._data = np.empty((0,), self._data.dtype)
+        return self
+    if source._data.dtype != self._data.dtype:
+        from .reduction import cxx_name
+        raise RuntimeError(f"Could not set tensor of type {cxx_name(source._data.dtype)} to a "
+                           f"tensor of type {cxx_name(self._data.dtype)}. Hint: convert one "
+                           "first (e.g. source.to(self.dtype)).")
+    self._data = source._data
+    return self
+
+
+def _set_cpu_empty(ks, self):
+    return _set_cpu(ks, self)
+
+
+def _declare_set():
+    from dispatch import get_op
+    from .._defop import LIB, defop
+    set_source = defop("set_.source_Tensor(Tensor(a!) self, Tensor source) -> Tensor(a!)",
+                       _set_numpy_kernel,
+                       grad={"self": _set_no_derivative, "source": _set_no_derivative},
+                       node_name="NotImplemented")
+    set_empty = defop("set_(Tensor(a!) self) -> Tensor(a!)", _set_numpy_kernel,
+                      grad={"self": _set_no_derivative}, node_name="NotImplemented")
+    LIB._impl_raw("set_.source_Tensor", _set_cpu, "CPU")
+    LIB._impl_raw("set_", _set_cpu_empty, "CPU")
+    for n in ("set_.source_Tensor", "set_"):
+        get_op(f"aten::{n}")._ns["_spec"].node_cls.name = _not_implemented_name
+    return set_source, set_empty
+
+
+def _not_implemented_name(self):
+    return "torch::autograd::NotImplemented"
+
+
+_set_source, _set_empty = _declare_set()
+
+
+def _set_method(self, source=None, *args):
+    if args:
+        raise NotImplementedError(
+            "set_(source, storage_offset, size, stride) is not supported by tensorkeys (its "
+            "tensors have no separate storage objects). Hint: use "
+            "source.as_strided(size, stride, storage_offset) to view the memory instead.")
+    if source is None:
+        return _set_empty(self)
+    return _set_source(self, source)
+
+
+def _is_set_to(self, tensor):
+    """Whether both tensors view the same memory the same way (start, shape, strides)."""
+    a, b = self._data, tensor._data
+    return (a.dtype == b.dtype and a.shape == b.shape and a.strides == b.strides
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
+method("set_", _set_method)
+method("is_set_to", _is_set_to)
