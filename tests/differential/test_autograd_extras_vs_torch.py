@@ -669,3 +669,28 @@ def test_size_slices_and_sums_are_sizes():
             "torch.Size([3, 4])", "torch.Size([2, 3, 4, 5])", "torch.Size([1, 2, 3, 4])",
             "torch.Size([2, 3, 4, 2, 3, 4])", "torch.Size([2, 4])"]
         assert s[0] == 2 and type(s[-1]) is int
+
+
+def _grad_layouts(lib):
+    """A leaf's first .grad has the leaf's layout (a Linear weight's is row-major although its
+    gradient is computed transposed), and its version."""
+    lib.manual_seed(0)
+    out = []
+    lin = lib.nn.Linear(3, 4)
+    x = lib.randn(5, 3)
+    lin(x).sum().backward()
+    out.append((lin.weight.grad.stride(), lin.weight.grad._version, lin.bias.grad._version))
+    w = lib.randn(4, 3, requires_grad=True)
+    (x @ w.t()).sum().backward()
+    out.append((w.grad.stride(), w.grad._version))
+    v = lib.randn(3, 4, requires_grad=True)
+    (x @ v).sum().backward()
+    out.append((v.grad.stride(), v.grad._version))
+    c = lib.nn.Conv2d(2, 3, 3)
+    c(lib.randn(1, 2, 5, 5)).sum().backward()
+    out.append((c.weight.grad.stride(), c.weight.grad._version))
+    return out
+
+
+def test_gradient_layouts_match_torch():
+    assert _grad_layouts(tk) == _grad_layouts(torch)

@@ -415,12 +415,23 @@ def _store_grad(t, g, steal, create_graph):
         elif steal:
             t._grad = g
         else:
-            t._grad = T.wrap(np.array(g._data, copy=True))
+            t._grad = T.wrap(_copy_in_layout(g._data, t._data))
         return
     if create_graph:
         t._grad = cur + g
     else:
         cur.add_(g)
+
+
+def _copy_in_layout(g, v):
+    """A copy of gradient ``g`` laid out like the leaf ``v`` when that is dense (PyTorch's
+    gradient layout contract: a Linear weight's ``.grad`` is row-major like the weight even
+    though it was computed transposed), else C-contiguous."""
+    if v.flags.c_contiguous:
+        return np.array(g, order="C", copy=True)
+    if v.flags.f_contiguous:
+        return np.array(g, order="F", copy=True)
+    return np.array(g, order="C", copy=True)
 
 
 def _copy_with_history(t, g):
