@@ -120,9 +120,11 @@ def _apply_formulas(node, spec, saved, grads, g):
     in_meta = node._in_meta
     out = []
     k = 0
+    done = {}       # each saved value is unpacked once per backward, as in PyTorch
     for fn, names, _ in spec.formulas:
         if needs[k]:
-            r = fn(*[g if n == "grad" else grads if n == "grads" else _unpack(saved[n], node)
+            r = fn(*[g if n == "grad" else grads if n == "grads" else
+                     (done[n] if n in done else done.setdefault(n, _unpack(saved[n], node)))
                      for n in names])
             if r is None:
                 out.append(None)
@@ -149,6 +151,7 @@ def _freed_error():
 
 def _apply_general(node, spec, saved, grads):
     """``apply`` for several outputs or ``Tensor[]`` arguments."""
+    done = {}       # each saved value is unpacked once per backward, as in PyTorch
     if spec.n_out == 1:
         g = grads[0]
         if g is None:
@@ -176,8 +179,10 @@ def _apply_general(node, spec, saved, grads):
                 vals.append(env_grad)
             elif n == "grads":
                 vals.append(grads)
+            elif n in done:
+                vals.append(done[n])
             else:
-                vals.append(_unpack(saved[n], node))
+                vals.append(done.setdefault(n, _unpack(saved[n], node)))
         r = fn(*vals)
         if count == 1 and not spec.list_formula[fi]:
             r = (r,)
@@ -250,6 +255,7 @@ def _resolve_numpy_formulas(spec):
         return None
     L = []
     defaults = {}
+    unpacked = set()     # the saved names some formula reads
     for k, ((fn, names, _), i) in enumerate(zip(spec.formulas, spec.diff_args)):
         entry = table.get(spec.arg_names[i])
         L.append(f"            if needs[{k}]:")
@@ -265,9 +271,11 @@ def _resolve_numpy_formulas(spec):
                     f"{spec.exprs[k]!r} (using {names}). Hint: update its twin in "
                     "opdefs/backward_ops.py, or delete the twin.")
             defaults[f"f{k}"] = f
-            for n in names:        # unpacked in the formula's order (same errors first)
-                if n != "grad":
-                    L.append(f"                x_{n} = _numpy_value(saved[{n!r}], self)")
+            for n in names:        # unpacked in the formula's order (same errors first),
+                if n != "grad":    # once per backward (another formula may have done it)
+                    unpacked.add(n)
+                    L.append(f"                if x_{n} is _UNSET:")
+                    L.append(f"                    x_{n} = _numpy_value(saved[{n!r}], self)")
             args = ", ".join("ga" if p == "grad" else f"x_{p}" for p in params)
             L += [f"                r = f{k}({args})",
                   f"                m = meta[{k}]",
@@ -295,7 +303,8 @@ def _resolve_numpy_formulas(spec):
         "        ga = g._data",
         "        try:",
         "            needs = self._needs",
-        "            meta = self._in_meta"]
+        "            meta = self._in_meta"] + [
+        f"            x_{n} = _UNSET" for n in sorted(unpacked)]
     tail = ["        except _Dispatch:",
             "            pass",
             "    return _apply_formulas(self, _spec, saved, grads, g)"]
@@ -307,6 +316,9 @@ def _resolve_numpy_formulas(spec):
     spec.fast = fn
     spec.node_cls.apply = fn
     return fn
+
+
+_UNSET = object()       # a saved value no formula has unpacked yet in this backward
 
 
 class _Dispatch(Exception):

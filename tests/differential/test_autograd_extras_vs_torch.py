@@ -694,3 +694,48 @@ def _grad_layouts(lib):
 
 def test_gradient_layouts_match_torch():
     assert _grad_layouts(tk) == _grad_layouts(torch)
+
+
+def _grad_versions(lib):
+    """.grad's version and memory: PyTorch keeps a gradient nobody else holds when it has the
+    leaf's layout, and copies anything else with copy_ (version 1)."""
+    out = []
+    x = lib.randn(3, requires_grad=True)
+    g = lib.ones(3)
+    x.backward(g)
+    out.append(("user root", x.grad._version))
+    x = lib.randn(2, 3, requires_grad=True)
+    (x + 0).sum().backward()
+    out.append(("expanded", x.grad._version))
+    x.sum().backward()
+    out.append(("accumulated", x.grad._version))
+    x = lib.randn(2, 3, requires_grad=True)
+    x.t().sum().backward()
+    out.append(("transposed", x.grad._version, x.grad.stride()))
+    w = lib.ones(2, 3, requires_grad=True)
+    g = lib.ones(6)
+    w.view(6).backward(g)
+    out.append(("view of the caller's", w.grad.data_ptr() == g.data_ptr(), w.grad._version,
+                w.grad._is_view()))
+    t = lib.randn(3, 2).t().detach().requires_grad_()
+    (t @ lib.ones(3, 1)).sum().backward()
+    out.append(("column-major leaf", t.grad._version, t.grad.stride()))
+    counts = [0, 0]
+
+    def pack(v):
+        counts[0] += 1
+        return v
+
+    def unpack(v):
+        counts[1] += 1
+        return v
+    a, b = lib.randn(3, 3, requires_grad=True), lib.randn(3, 3, requires_grad=True)
+    with lib.autograd.graph.saved_tensors_hooks(pack, unpack):
+        y = lib.nn.functional.linear(a, b, b[0]) / b
+    y.sum().backward()
+    out.append(("unpacked once each", counts))
+    return out
+
+
+def test_gradient_versions_and_unpacks_match_torch():
+    assert _grad_versions(tk) == _grad_versions(torch)

@@ -412,10 +412,14 @@ def _store_grad(t, g, steal, create_graph):
     if cur is None:
         if create_graph:
             t._grad = _copy_with_history(t, g)
-        elif steal:
+        elif steal and _obeys_layout(g._data, t._data):
+            if g._base is not None or g._view is not None:
+                alias = T.wrap(g._data)         # detached: not a tracked view, same counter
+                alias._vc = g._vc
+                g = alias
             t._grad = g
         else:
-            t._grad = T.wrap(_copy_in_layout(g._data, t._data))
+            t._grad = _copy_in_layout(g._data, t._data)
         return
     if create_graph:
         t._grad = cur + g
@@ -423,15 +427,40 @@ def _store_grad(t, g, steal, create_graph):
         cur.add_(g)
 
 
+# Note [The gradient layout contract]: a leaf's first ``.grad`` has the leaf's own strides
+# when the leaf is dense (any order of its dims), or is C-contiguous otherwise. PyTorch's
+# AccumulateGrad keeps an incoming gradient that already has that layout and that nothing
+# else holds; anything else (an expanded gradient of a sum, a transposed one, the caller's
+# own tensor) is copied into a new tensor of that layout with ``copy_``, which is why such a
+# ``.grad`` starts at version 1.
+def _dense(a):
+    """Non-overlapping and dense: its elements fill one block, in some order of its dims."""
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return True
+    expect = a.itemsize
+    for stride, n in sorted((st, n) for n, st in zip(a.shape, a.strides) if n != 1):
+        if stride != expect:
+            return False
+        expect *= n
+    return True
+
+
+def _obeys_layout(g, v):
+    if _dense(v):
+        return all((gs == vs) if n != 1 else gs != 0
+                   for n, gs, vs in zip(g.shape, g.strides, v.strides))
+    return g.flags.c_contiguous
+
+
 def _copy_in_layout(g, v):
-    """A copy of gradient ``g`` laid out like the leaf ``v`` when that is dense (PyTorch's
-    gradient layout contract: a Linear weight's ``.grad`` is row-major like the weight even
-    though it was computed transposed), else C-contiguous."""
-    if v.flags.c_contiguous:
-        return np.array(g, order="C", copy=True)
-    if v.flags.f_contiguous:
-        return np.array(g, order="F", copy=True)
-    return np.array(g, order="C", copy=True)
+    if _dense(v):
+        new = np.empty_like(v)           # (order 'K': the leaf's own layout)
+        np.copyto(new, g)
+        out = T.wrap(new)
+        if out._vc is not None:
+            out._vc[0] = 1               # written by copy_
+        return out
+    return T.wrap(np.array(g, order="C", copy=True))
 
 
 def _copy_with_history(t, g):
@@ -450,9 +479,12 @@ def _stealable(holder):
     no history that owns its array, and that nothing but ``holder`` references (PyTorch
     asks the same of its gradient's use count)."""
     g = holder[0]
+    # (a view qualifies, as in PyTorch, which keeps a detached alias of it: the gradient may
+    # share memory with another tensor; what counts is that no other reference to this
+    # tensor exists. A read-only array cannot take later accumulation, so it is copied.)
     if _BASE is None or g.__class__ is not _Tensor or g._grad_fn is not None or \
-            g._base is not None or g._view is not None or g._extra is not None or \
-            g._dispatch_keys != _NORMAL or g._data.base is not None or _weakrefs(g):
+            g._extra is not None or g._dispatch_keys != _NORMAL or \
+            not g._data.flags.writeable or _weakrefs(g):
         return False
     del g       # count only the references others hold
     rt, ra = _refcounts(holder)

@@ -354,8 +354,23 @@ for _name, _entry in {
 }.items():
     _twins([_name, _name + "_"], {"self": _entry})
 _twins(["clone"], {"self": _GRAD})
-_twins(["mm"], {"self": ("grad.mm(mat2.t())", lambda grad, mat2: K.mm(grad, mat2.T)),
-                "mat2": ("self.t().mm(grad)", lambda self, grad: K.mm(self.T, grad))})
+def _col_major(a):
+    return a.ndim == 2 and a.strides[0] == a.itemsize and a.strides[1] == a.shape[0] * a.itemsize
+
+
+def _mm_mat1_np(grad, mat1, mat2):
+    """``mm_mat1_backward`` (Note [Gradients in their input's layout], linalg.py)."""
+    return K.mm(mat2, grad.T).T if _col_major(mat1) else K.mm(grad, mat2.T)
+
+
+def _mm_mat2_np(grad, mat1, mat2):
+    return K.mm(grad.T, mat1).T if _col_major(mat2) else K.mm(mat1.T, grad)
+
+
+_twins(["mm"], {"self": ("mm_mat1_backward(grad, self, mat2)",
+                         lambda grad, self, mat2: _mm_mat1_np(grad, self, mat2)),
+                "mat2": ("mm_mat2_backward(grad, self, mat2)",
+                         lambda grad, self, mat2: _mm_mat2_np(grad, self, mat2))})
 _twins(["bmm"], {
     "self": ("grad.bmm(mat2.transpose(1, 2))",
              lambda grad, mat2: K.bmm(grad, np.swapaxes(mat2, 1, 2))),
@@ -363,12 +378,14 @@ _twins(["bmm"], {
              lambda self, grad: K.bmm(np.swapaxes(self, 1, 2), grad))})
 _twins(["addmm"], {
     "self": ("grad if beta == 1 else grad * beta", lambda beta, grad: _scaled(grad, beta)),
-    "mat1": ("grad.mm(mat2.t()) if alpha == 1 else grad.mm(mat2.t()) * alpha",
-             lambda alpha, grad, mat2: K.mm(grad, mat2.T) if alpha == 1 else
-             K.mul(K.mm(grad, mat2.T), alpha)),
-    "mat2": ("mat1.t().mm(grad) if alpha == 1 else mat1.t().mm(grad) * alpha",
-             lambda alpha, mat1, grad: K.mm(mat1.T, grad) if alpha == 1 else
-             K.mul(K.mm(mat1.T, grad), alpha))})
+    "mat1": ("mm_mat1_backward(grad, mat1, mat2) if alpha == 1 else "
+             "mm_mat1_backward(grad, mat1, mat2) * alpha",
+             lambda alpha, grad, mat1, mat2: _mm_mat1_np(grad, mat1, mat2) if alpha == 1 else
+             K.mul(_mm_mat1_np(grad, mat1, mat2), alpha)),
+    "mat2": ("mm_mat2_backward(grad, mat1, mat2) if alpha == 1 else "
+             "mm_mat2_backward(grad, mat1, mat2) * alpha",
+             lambda alpha, grad, mat1, mat2: _mm_mat2_np(grad, mat1, mat2) if alpha == 1 else
+             K.mul(_mm_mat2_np(grad, mat1, mat2), alpha))})
 _twins(["sum"], {"self": ("grad.expand(self_shape)",
                           lambda grad, self_shape: np.broadcast_to(grad, tuple(self_shape)))})
 _twins(["sum.dim_IntList"], {"self": ("expand_reduced(grad, self_shape, dim, keepdim)",

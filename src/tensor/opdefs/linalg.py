@@ -13,7 +13,7 @@ import numpy as np
 
 from dispatch.record import current_record
 
-from .._defop import OPS, defop, fast_path, method
+from .._defop import FORMULA_NS, OPS, defop, fast_path, method
 from .._tensor import Tensor as _Tensor
 from .reduction import cxx_name, short_name
 
@@ -63,8 +63,31 @@ def _mm_np(a, b):
 # then raises PyTorch's error)
 fast_path(_mm_np, "d0.__class__ is _nd and d1.__class__ is _nd and d0.ndim == 2 == d1.ndim "
           "and d0.dtype is d1.dtype and d0.dtype in _F", "d0.dot(d1)", _F=_F)
+# Note [Gradients in their input's layout]: like PyTorch's mm backward, a column-major
+# (transposed) operand gets a column-major gradient, computed as the transpose of the other
+# product. The values are the same; the layout lets AccumulateGrad keep the gradient of a
+# leaf used transposed (a Linear weight) as its ``.grad`` without a copy (Note [The
+# gradient layout contract], autograd/engine.py).
+def _column_major(a):
+    return a.ndim == 2 and a.strides[0] == a.itemsize and a.strides[1] == a.shape[0] * a.itemsize
+
+
+def mm_mat1_backward(grad, mat1, mat2):
+    if _column_major(mat1._data):
+        return mat2.mm(grad.t()).t()
+    return grad.mm(mat2.t())
+
+
+def mm_mat2_backward(grad, mat1, mat2):
+    if _column_major(mat2._data):
+        return grad.t().mm(mat1).t()
+    return mat1.t().mm(grad)
+
+
+FORMULA_NS.update(mm_mat1_backward=mm_mat1_backward, mm_mat2_backward=mm_mat2_backward)
 mm = defop("mm(Tensor self, Tensor mat2) -> Tensor", _mm_np,
-           grad={"self": "grad.mm(mat2.t())", "mat2": "self.t().mm(grad)"})
+           grad={"self": "mm_mat1_backward(grad, self, mat2)",
+                 "mat2": "mm_mat2_backward(grad, self, mat2)"})
 method("mm", mm)
 
 
@@ -192,8 +215,10 @@ def _addmm_np(c, a, b, beta, alpha):
 addmm = defop("addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) "
               "-> Tensor", _addmm_np,
               grad={"self": "grad if beta == 1 else grad * beta",
-                    "mat1": "grad.mm(mat2.t()) if alpha == 1 else grad.mm(mat2.t()) * alpha",
-                    "mat2": "mat1.t().mm(grad) if alpha == 1 else mat1.t().mm(grad) * alpha"})
+                    "mat1": "mm_mat1_backward(grad, mat1, mat2) if alpha == 1 else "
+                            "mm_mat1_backward(grad, mat1, mat2) * alpha",
+                    "mat2": "mm_mat2_backward(grad, mat1, mat2) if alpha == 1 else "
+                            "mm_mat2_backward(grad, mat1, mat2) * alpha"})
 method("addmm", addmm)
 
 
