@@ -35,6 +35,25 @@ def _decay(d, x, group):
     return add_alpha(d, x, wd) if wd != 0 else d
 
 
+def _adam_decay(p, d, group, lr, wd):
+    """The Adam family's weight decay: decoupled (the parameter shrinks, AdamW) or coupled
+    into the gradient."""
+    if wd != 0:
+        if group["decoupled_weight_decay"]:
+            write(p, p._data * (1 - lr * wd))
+        else:
+            d = add_alpha(d, p._data, wd)
+    return d
+
+
+def _adam_moments(state, d, b1, b2):
+    """Update the running first and second moments in place; returns their arrays."""
+    m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+    m[...] = lerp(m, d, 1 - b1)
+    v[...] = addcmul(v * v.dtype.type(b2), d, d, 1 - b2)
+    return m, v
+
+
 def _tick(state):
     """``step += 1`` on the float32 step tensor; the new count as a Python float."""
     t = state["step"]._data
@@ -106,14 +125,8 @@ class Adam(Optimizer):
         lr, wd = _to_scalar(g["lr"]), g["weight_decay"]
         d = _direction(grad, g)
         step = _tick(state)
-        if wd != 0:
-            if g["decoupled_weight_decay"]:
-                write(p, p._data * (1 - lr * wd))
-            else:
-                d = add_alpha(d, p._data, wd)
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        m[...] = lerp(m, d, 1 - b1)
-        v[...] = addcmul(v * v.dtype.type(b2), d, d, 1 - b2)
+        d = _adam_decay(p, d, g, lr, wd)
+        m, v = _adam_moments(state, d, b1, b2)
         bias_correction1 = 1 - b1 ** step
         bias_correction2_sqrt = (1 - b2 ** step) ** 0.5
         if g["amsgrad"]:
@@ -271,19 +284,13 @@ class NAdam(Optimizer):
         d = _direction(grad, g)
         step = _tick(state)
         bias_correction2 = 1 - b2 ** step
-        if wd != 0:
-            if g["decoupled_weight_decay"]:
-                write(p, p._data * (1 - lr * wd))
-            else:
-                d = add_alpha(d, p._data, wd)
+        d = _adam_decay(p, d, g, lr, wd)
         mu = b1 * (1.0 - 0.5 * (0.96 ** (step * psi)))
         mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))
         mu_product = state["mu_product"]._data
         mu_product *= mu
         mu_product_value = float(mu_product)
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        m[...] = lerp(m, d, 1 - b1)
-        v[...] = addcmul(v * v.dtype.type(b2), d, d, 1 - b2)
+        m, v = _adam_moments(state, d, b1, b2)
         denom = np.sqrt(v / bias_correction2) + v.dtype.type(g["eps"])
         mu_product_next = mu_product_value * mu_next
         write(p, addcdiv(p._data, d, denom, -lr * (1.0 - mu) / (1.0 - mu_product_value)))
@@ -314,14 +321,8 @@ class RAdam(Optimizer):
         lr, wd = _to_scalar(g["lr"]), g["weight_decay"]
         d = _direction(grad, g)
         step = _tick(state)
-        if wd != 0:
-            if g["decoupled_weight_decay"]:
-                write(p, p._data * (1 - lr * wd))
-            else:
-                d = add_alpha(d, p._data, wd)
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        m[...] = lerp(m, d, 1 - b1)
-        v[...] = addcmul(v * v.dtype.type(b2), d, d, 1 - b2)
+        d = _adam_decay(p, d, g, lr, wd)
+        m, v = _adam_moments(state, d, b1, b2)
         bias_correction1 = 1 - b1 ** step
         bias_correction2 = 1 - b2 ** step
         corrected = m / bias_correction1
