@@ -31,6 +31,7 @@ import numpy as np
 from dispatch.record import current_record as _get, set_record as _set, ModeRecord
 
 from .. import _tensor as T
+from ..opdefs._util import _non_overlapping_and_dense as _dense
 from . import graph as G
 from . import anomaly as _anomaly
 
@@ -433,18 +434,6 @@ def _store_grad(t, g, steal, create_graph):
 # else holds; anything else (an expanded gradient of a sum, a transposed one, the caller's
 # own tensor) is copied into a new tensor of that layout with ``copy_``, which is why such a
 # ``.grad`` starts at version 1.
-def _dense(a):
-    """Non-overlapping and dense: its elements fill one block, in some order of its dims."""
-    if a.flags.c_contiguous or a.flags.f_contiguous:
-        return True
-    expect = a.itemsize
-    for stride, n in sorted((st, n) for n, st in zip(a.shape, a.strides) if n != 1):
-        if stride != expect:
-            return False
-        expect *= n
-    return True
-
-
 def _obeys_layout(g, v):
     if _dense(v):
         return all((gs == vs) if n != 1 else gs != 0

@@ -251,7 +251,8 @@ def _fallback(op, ks, *args):
         return op._kernels[_k.CompositeImplicitAutograd][-1].raw(ks, *args)
     if kind == "view":
         out = op.redispatch(below, *args)
-        src = _view_source(op)
+        from .._defop import _view_source
+        src = _view_source(op.schema)
         tangent = _tangent(args[src])
         targs = list(args)
         views = _outputs(out)
@@ -342,12 +343,6 @@ def _keys_of(args, op):
     for _, _, t in _tensor_slots(op, args):
         ks |= t._dispatch_keys
     return ks
-
-
-def _view_source(op):
-    for r in op.schema.aliased_returns.values():
-        return r
-    return 0
 
 
 def _jvp(op, args, slots, duals):

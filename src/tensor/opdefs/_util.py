@@ -222,6 +222,11 @@ except ImportError:                    # pragma: no cover - numpy 1.x
     _byte_bounds = np.byte_bounds
 
 
+def column_major(a) -> bool:
+    """A 2-d array laid out column by column (a transposed row-major matrix)."""
+    return a.ndim == 2 and a.strides[0] == a.itemsize and a.strides[1] == a.shape[0] * a.itemsize
+
+
 def _non_overlapping_and_dense(a) -> bool:
     """Strides that lay the elements out densely, in some order of the dims."""
     if a.size <= 1:

@@ -8,7 +8,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import defop, method, FORMULA_NS
-from ._util import dims_arg, wrap_dim
+from ._util import column_major, dims_arg, wrap_dim
 
 
 _add_reduce = np.add.reduce
@@ -354,17 +354,13 @@ for _name, _entry in {
 }.items():
     _twins([_name, _name + "_"], {"self": _entry})
 _twins(["clone"], {"self": _GRAD})
-def _col_major(a):
-    return a.ndim == 2 and a.strides[0] == a.itemsize and a.strides[1] == a.shape[0] * a.itemsize
-
-
 def _mm_mat1_np(grad, mat1, mat2):
     """``mm_mat1_backward`` (Note [Gradients in their input's layout], linalg.py)."""
-    return K.mm(mat2, grad.T).T if _col_major(mat1) else K.mm(grad, mat2.T)
+    return K.mm(mat2, grad.T).T if column_major(mat1) else K.mm(grad, mat2.T)
 
 
 def _mm_mat2_np(grad, mat1, mat2):
-    return K.mm(grad.T, mat1).T if _col_major(mat2) else K.mm(mat1.T, grad)
+    return K.mm(grad.T, mat1).T if column_major(mat2) else K.mm(mat1.T, grad)
 
 
 _twins(["mm"], {"self": ("mm_mat1_backward(grad, self, mat2)",

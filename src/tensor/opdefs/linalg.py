@@ -15,6 +15,7 @@ from dispatch.record import current_record
 
 from .._defop import FORMULA_NS, OPS, defop, fast_path, method
 from .._tensor import Tensor as _Tensor
+from ._util import column_major
 from .reduction import cxx_name, short_name
 
 
@@ -68,18 +69,14 @@ fast_path(_mm_np, "d0.__class__ is _nd and d1.__class__ is _nd and d0.ndim == 2 
 # product. The values are the same; the layout lets AccumulateGrad keep the gradient of a
 # leaf used transposed (a Linear weight) as its ``.grad`` without a copy (Note [The
 # gradient layout contract], autograd/engine.py).
-def _column_major(a):
-    return a.ndim == 2 and a.strides[0] == a.itemsize and a.strides[1] == a.shape[0] * a.itemsize
-
-
 def mm_mat1_backward(grad, mat1, mat2):
-    if _column_major(mat1._data):
+    if column_major(mat1._data):
         return mat2.mm(grad.t()).t()
     return grad.mm(mat2.t())
 
 
 def mm_mat2_backward(grad, mat1, mat2):
-    if _column_major(mat2._data):
+    if column_major(mat2._data):
         return grad.t().mm(mat1).t()
     return mat1.t().mm(grad)
 

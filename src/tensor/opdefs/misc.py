@@ -373,10 +373,6 @@ def _set_cpu(ks, self, source=None):
     return self
 
 
-def _set_cpu_empty(ks, self):
-    return _set_cpu(ks, self)
-
-
 def _declare_set():
     from dispatch import get_op
     from .._defop import LIB, defop
@@ -387,14 +383,11 @@ def _declare_set():
     set_empty = defop("set_(Tensor(a!) self) -> Tensor(a!)", _set_numpy_kernel,
                       grad={"self": _set_no_derivative}, node_name="NotImplemented")
     LIB._impl_raw("set_.source_Tensor", _set_cpu, "CPU")
-    LIB._impl_raw("set_", _set_cpu_empty, "CPU")
+    LIB._impl_raw("set_", _set_cpu, "CPU")
+    from .special import _cpp_not_implemented_name
     for n in ("set_.source_Tensor", "set_"):
-        get_op(f"aten::{n}")._ns["_spec"].node_cls.name = _not_implemented_name
+        get_op(f"aten::{n}")._ns["_spec"].node_cls.name = _cpp_not_implemented_name
     return set_source, set_empty
-
-
-def _not_implemented_name(self):
-    return "torch::autograd::NotImplemented"
 
 
 _set_source, _set_empty = _declare_set()
