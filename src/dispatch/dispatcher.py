@@ -16,6 +16,17 @@ Note [The per-op cache]
     would return. A call on the hot path therefore costs one ContextVar read, a few int ops and
     one dict lookup.
 
+Note [Kernels specialised to a key set]
+    A kernel may carry ``for_keyset(ks, key) -> kernel or None``: when the resolution of
+    ``ks`` picks it (at ``key``), the dispatcher asks it for a version specialised to that key
+    set and caches that instead. A specialised kernel must behave exactly as the kernel would
+    for ``ks``; it may rely on facts about the dispatch tables (which kernel the next key or
+    another op resolves to for a key set), because every registration clears every cache, so
+    it lives exactly as long as those facts hold. The tensor layer uses this to fuse an op's
+    Autograd and CPU kernels into one function, and to let ``matmul`` call mm's or dot's
+    kernel without looking it up per call. Traced kernels are wrappers without the attribute,
+    so a trace always shows every layer.
+
 Note [Generated call functions]
     ``op.call`` is a plain function generated from the schema when the op is defined, with the
     schema's own parameters (defaults, keyword-only marker). It binds arguments once, with
@@ -194,6 +205,10 @@ class OpOverload:
                     raw = _bind_fallback(self, raw)
             for hook in _trace_hooks:
                 raw = hook(self, k, how, raw)
+            special = getattr(raw, "for_keyset", None)
+            if special is not None:
+                # Note [Kernels specialised to a key set]
+                raw = special(ks, k) or raw
             self._cache[ks] = raw
             return raw
 

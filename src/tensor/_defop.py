@@ -27,6 +27,7 @@ Note [Redispatch without guards]
 from __future__ import annotations
 
 import builtins
+import linecache
 import types
 
 import numpy as np
@@ -57,6 +58,8 @@ def _exec(src, filename, ns):
     warnings raised from the generated code are this package's (Note [Floating-point
     warnings stay inside], tensor/__init__.py)."""
     ns.setdefault("__name__", __name__)
+    # kept in linecache: tracebacks and debuggers show the generated lines
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
     exec(compile(src, filename, "exec"), ns)
 
 
@@ -523,7 +526,7 @@ def fast_path(kernel, when, then, **env):
     return kernel
 
 
-def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
+def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None):
     """Generate the CPU kernel. With ``via_slow`` (see :func:`via_rule`), the kernel first
     tests inline for the common case — the op's Autograd kernel ran, so PyTorch's inner
     re-entry is invisible — and hands every other case to ``via_slow``.
@@ -536,12 +539,24 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
         (the full kernel then raises PyTorch's error). ``then`` must agree with the full kernel
         wherever ``when`` holds; a numpy scalar it returns becomes a 0-dim array. The wrap of
         a fresh result is inlined too, so a functional op is one Python frame at this layer.
+
+    With ``autograd = (cond, record)`` (from :func:`_generate_autograd_kernel`) the result is
+    the op's Autograd kernel and this CPU kernel in one function (Note [Fused kernels]).
     """
     tpos = [(i, k) for i, k in schema.tensor_args]
     n = len(schema.arguments)
     names = [f"a{i}" for i in range(n)]
     lines = [f"def cpu_kernel(ks, {', '.join(names)}):" if n else "def cpu_kernel(ks):"]
-    if via_slow is not None:
+    ns = {}
+    if autograd is not None:
+        cond, record = autograd
+        ns["record"] = record
+        lines.append("    r_ = _get()")
+        lines.append(f"    if r_[2] and ({cond}):")
+        lines.append(f"        return record(ks, ({', '.join(names)},))")
+    if via_slow is not None and autograd is None:
+        # (a fused kernel needs no test: the op's Autograd kernel is running, so an inner
+        # write is invisible, Note [Kernels that re-enter the dispatcher])
         ran = " or ".join(f"(a{i}.__class__ is _T and a{i}._dispatch_keys & AGB)"
                           for i, k in tpos if k == "tensor")
         lines.append("    r_ = _get()")
@@ -558,7 +573,6 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
     call = f"cpu({', '.join(call_args)})"
     ret_list = _returns_list(schema)
     fast = getattr(cpu, "fast", None)
-    ns = {}
     single = not ret_list and len(schema.returns) == 1 and kind not in ("inplace", "out")
     if single:
         if fast is not None:
@@ -601,7 +615,7 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
                   "    return t"]
     elif single:
         # (a kernel that tested its record above reads it once)
-        lines += ["    if r_[3]:" if via_slow is not None else "    if _get()[3]:",
+        lines += ["    if r_[3]:" if "    r_ = _get()" in lines else "    if _get()[3]:",
                   "        t._dispatch_keys = IK",
                   "        t._vc = None",
                   # Note [Provenance of inference tensors]: remember which op made one, so
@@ -648,8 +662,10 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None):
                "ORIGIN": shared_origin(schema.full_name), "_get": _get, "AGB": _AG.bit,
                "via_slow": via_slow, "_nd": np.ndarray, "_new": object.__new__,
                "IK": T.INFERENCE_KEYS, "NK": T.NORMAL_KEYS, "AIOVB": _AIOV.bit,
-               "_asarray": np.asarray})
-    _exec("\n".join(lines) + "\n", f"<cpu {schema.full_name}>", ns)
+               "_asarray": np.asarray, "_vrg": _view_requires_grad,
+               "_rg": _requires_grad})
+    where = "autograd+cpu" if autograd is not None else "cpu"
+    _exec("\n".join(lines) + "\n", f"<{where} {schema.full_name}>", ns)
     return ns["cpu_kernel"]
 
 
@@ -857,7 +873,29 @@ def _generate_autograd_kernel(op, tpos, record):
     ns = {"_get": _get, "_T": _Tensor, "_vrg": _view_requires_grad, "_rg": _requires_grad,
           "record": record, "_AGK": _AG, "cache": op._cache, "resolve": op._resolve}
     _exec(src, f"<autograd {op.schema.full_name}>", ns)
-    return ns["autograd_kernel"]
+    kernel = ns["autograd_kernel"]
+    kernel.fuse_parts = (cond, record)     # Note [Fused kernels]
+    return kernel
+
+
+def _offer_fusion(op, ag_kernel, cpu_kernel, fused):
+    """Note [Fused kernels]
+    A functional op on the default path runs two generated kernels: Autograd (test, record
+    nothing, redispatch) and CPU. Each is a Python frame plus a cache lookup, a sizeable part
+    of a tiny op. The Autograd kernel therefore specialises itself to a key set (Note
+    [Kernels specialised to a key set], dispatch/dispatcher.py): when the key set below it
+    resolves to this op's own generated CPU kernel, it stands in as ``fused``, the two bodies
+    in one function reading the thread's record once: same behaviour, same outputs, one
+    frame. Any other kernel below (a user's, a traced wrapper) gets no fusion."""
+    cache, resolve = op._cache, op._resolve
+
+    def for_keyset(ks, key):
+        if key is not _AG:
+            return None
+        bks = ks & _AG.below_mask
+        below = cache.get(bks) or resolve(bks)
+        return fused if below is cpu_kernel else None
+    ag_kernel.for_keyset = for_keyset
 
 
 def _make_out_autograd_kernel(op):
@@ -1292,6 +1330,7 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
         LIB._impl_raw(name, cia, "CompositeImplicitAutograd")
         return op.call
     cpu_kernel = _make_cpu_kernel(sch, cpu, kind)
+    slow, plain = None, True
     if via is not None:
         n_t = max((i for i, _ in sch.tensor_args), default=-1) + 1
         slow = via_rule(cpu_kernel, via, n_t)
@@ -1310,7 +1349,13 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
     elif grad is not None:
         spec = _compile_formulas(sch, grad, _node_name(sch, node_name))
         op._ns["_spec"] = spec
-        LIB._impl_raw(name, _make_autograd_kernel(op, spec, kind), "Autograd")
+        ag_kernel = _make_autograd_kernel(op, spec, kind)
+        parts = getattr(ag_kernel, "fuse_parts", None)
+        if parts is not None and kind == "functional" and plain \
+                and not _returns_list(sch) and len(sch.returns) == 1:
+            _offer_fusion(op, ag_kernel, cpu_kernel,
+                          _make_cpu_kernel(sch, cpu, kind, via_slow=slow, autograd=parts))
+        LIB._impl_raw(name, ag_kernel, "Autograd")
     elif kind == "inplace":
         LIB._impl_raw(name, _make_nondiff_inplace_kernel(op), "Autograd")
     return op.call

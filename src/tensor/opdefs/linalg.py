@@ -149,8 +149,10 @@ def _dot_np(a, b):
     return np.asarray(np.dot(a, b), dtype=a.dtype)
 
 
+# (written into a fresh 0-d array: cheaper than making one of the numpy scalar afterwards)
 fast_path(_dot_np, "d0.__class__ is _nd and d1.__class__ is _nd and d0.ndim == 1 == d1.ndim "
-          "and d0.dtype is d1.dtype and d0.dtype in _F", "d0.dot(d1)", _F=_F)
+          "and d0.dtype is d1.dtype and d0.dtype in _F", "d0.dot(d1, _empty((), d0.dtype))",
+          _F=_F, _empty=np.empty)
 dot = defop("dot(Tensor self, Tensor tensor) -> Tensor", _dot_np,
             grad={"self": "grad * tensor", "tensor": "grad * self"},
             via=("write", 1))   # Note [Kernels that re-enter the dispatcher] (_defop.py)
@@ -341,6 +343,27 @@ def _should_fold(a, b, d1, d2):
 _mm_op, _dot_op = OPS["aten::mm"], OPS["aten::dot"]
 _mm_cache, _dot_cache = _mm_op._cache, _dot_op._cache   # cleared in place, never replaced
 _mv_rd = OPS["aten::mv"].redispatch
+
+
+def _matmul_for_keyset(ks, key):
+    """matmul for one key set (Note [Kernels specialised to a key set], dispatch/dispatcher.py):
+    its two commonest cases call the mm or dot kernel chosen for that key set, found once."""
+    kmm = _mm_cache.get(ks) or _mm_op._resolve(ks)
+    kdot = _dot_cache.get(ks) or _dot_op._resolve(ks)
+
+    def matmul_kernel(ks, self, other):
+        if self.__class__ is _Tensor and other.__class__ is _Tensor:
+            n = self._data.ndim
+            if n == other._data.ndim:
+                if n == 2:
+                    return kmm(ks, self, other)
+                if n == 1:
+                    return kdot(ks, self, other)
+        return _matmul(ks, self, other)
+    return matmul_kernel
+
+
+_matmul.for_keyset = _matmul_for_keyset
 matmul = defop("matmul(Tensor self, Tensor other) -> Tensor", composite=_matmul,
                composite_keys=True)
 _matmul_cache, _matmul_resolve = matmul._op._cache, matmul._op._resolve
@@ -367,21 +390,6 @@ def _matmul_operator(self, other):
             k = _matmul_cache[ks]
         except KeyError:
             k = _matmul_resolve(ks)
-        if k is _matmul and self.__class__ is _Tensor and other.__class__ is _Tensor:
-            # the composite's two commonest cases, inlined (one Python frame fewer for the
-            # commonest spelling); anything else, or a kernel a user registered, runs as is
-            n = self._data.ndim
-            if n == other._data.ndim:
-                if n == 2:
-                    try:
-                        k = _mm_cache[ks]
-                    except KeyError:
-                        k = _mm_op._resolve(ks)
-                elif n == 1:
-                    try:
-                        k = _dot_cache[ks]
-                    except KeyError:
-                        k = _dot_op._resolve(ks)
         return k(ks, self, other)
     return NotImplemented
 
