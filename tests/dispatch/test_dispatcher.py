@@ -915,3 +915,58 @@ def test_tensor_only_argument_of_an_overloaded_name(lib):
         op.call(obj("CPU"), 1, 2.0)
     with pytest.raises(TypeError, match=r"got \(int, float, int\)"):
         op.call(obj("CPU"), 1, 2.0, 4)
+
+
+# -- kernels specialised to a key set (Note [Kernels specialised to a key set]) ----------------
+def _specialising(log, tag):
+    """A raw kernel that offers, per key set, a specialised stand-in logging ``tag:ks``."""
+    def kernel(ks, *args):
+        log.append(tag)
+        return "plain"
+
+    def for_keyset(ks, key):
+        log.append(("asked", ks, key.name))
+
+        def special(ks_, *args):
+            log.append(f"{tag}:special")
+            return ("special", ks_ == ks)
+        return special
+    kernel.for_keyset = for_keyset
+    return kernel
+
+
+def test_a_kernel_may_specialise_itself_to_the_key_set(lib):
+    """The dispatcher asks once per key set and caches the specialised kernel, which then runs
+    with that very key set; a registration clears it and the kernel is asked again."""
+    op = define(lib, "f(Tensor x) -> Tensor")
+    log = []
+    lib._impl_raw("f", _specialising(log, "cpu"), "CPU")
+    x = obj("CPU")
+    assert op(x) == ("special", True) and op(x) == ("special", True)
+    asked = [e for e in log if isinstance(e, tuple)]
+    assert len(asked) == 1 and asked[0][2] == "CPU" and asked[0][1] & bits(["CPU"])
+    lib.impl("f", lambda x: "meta", "Meta")          # any registration clears every cache
+    assert op(x) == ("special", True)
+    assert sum(isinstance(e, tuple) for e in log) == 2
+
+
+def test_a_kernel_that_declines_runs_itself(lib):
+    op = define(lib, "f(Tensor x) -> Tensor")
+    log = []
+    k = _specialising(log, "cpu")
+    k.for_keyset = lambda ks, key: None
+    lib._impl_raw("f", k, "CPU")
+    assert op(obj("CPU")) == "plain" and log == ["cpu"]
+
+
+def test_a_trace_sees_the_unspecialised_kernels(lib):
+    """Traced kernels are wrappers: no specialisation while a trace is on, so every layer
+    shows; after it, specialisation resumes."""
+    op = define(lib, "f(Tensor x) -> Tensor")
+    log = []
+    lib._impl_raw("f", _specialising(log, "cpu"), "CPU")
+    x = obj("CPU")
+    with dispatch_trace() as tr:
+        assert op(x) == "plain"
+    assert [e.key for e in tr.events] == ["CPU"]
+    assert op(x) == ("special", True)

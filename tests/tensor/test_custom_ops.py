@@ -552,3 +552,46 @@ class TestRoIAlignExample:
             keys, y = trace_keys(lambda: m.roi_align(x, rois, 1.0, 2, 2, 2, True),
                                  "tkvision::roi_align")
         assert keys == ["CPU"] and y.is_inference()
+
+
+# -- builtin ops with a user's kernel (Note [Fused kernels], _defop.py) -------------------------
+class TestOverridingBuiltinKernels:
+    """A functional op's Autograd and CPU kernels run fused on the default path; a kernel a
+    user registers below Autograd must still run, with Autograd still recording above it."""
+
+    def test_a_users_cpu_kernel_runs_and_autograd_still_records(self):
+        a = torch.tensor([1., 2.], requires_grad=True)
+        b = torch.tensor([3., 4.])
+        calls = []
+
+        def mul_cpu(x, y):
+            calls.append("user")
+            return torch.from_numpy(np.asarray(x.detach()).copy() * np.asarray(y) * 10)
+
+        with Library("aten", "IMPL") as lib:
+            lib.impl("mul.Tensor", mul_cpu, "CPU")
+            out = a * b
+            assert calls == ["user"] and out.tolist() == [30., 80.]
+            assert type(out.grad_fn).__name__ == "MulBackward0"
+            out.sum().backward()
+            # the formula (grad * other) runs through the user's kernel too
+            assert a.grad.tolist() == [30., 40.]
+            assert calls == ["user", "user"]       # forward, and the backward's grad * other
+            with torch.no_grad():
+                assert (a * b).tolist() == [30., 80.] and len(calls) == 3
+        assert (a * b).tolist() == [3., 8.] and len(calls) == 3
+
+    def test_fused_and_layered_paths_agree(self):
+        """The same ops under a dispatch trace (every layer separate) and without."""
+        from tensor import dispatch_trace
+        x = torch.tensor([[1., -2.], [3., 4.]])
+        y = torch.tensor([[0.5, 1.], [2., -1.]])
+        progs = [lambda: x + y, lambda: (x * 2).relu(), lambda: x @ y, lambda: x.sum(),
+                 lambda: torch.dot(x[0], y[1]), lambda: x.exp().mean(0)]
+        fused = [p() for p in progs]
+        with dispatch_trace() as tr:
+            layered = [p() for p in progs]
+        assert {e.key for e in tr.events} >= {"Autograd", "CPU"}
+        for f, l in zip(fused, layered):
+            assert f.tolist() == l.tolist() and f._version == l._version == 0
+            assert f.dtype == l.dtype and not f.requires_grad and not l.requires_grad
