@@ -606,7 +606,35 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None):
                   "    t._grad_fn = None",
                   "    t._output_nr = 0",
                   "    t._grad = None"]
-    if single and kind == "view":
+    if single and kind == "view" and autograd is not None:
+        # Note [Fused kernels]: ADInplaceOrView's tracking, inlined (_make_aiov_view_kernel)
+        src = _view_source(schema)
+        extra = "".join(f"a{i}, " for i in range(n) if i != src)
+        lines += [f"    src = a{src}",
+                  "    ks_ = src._dispatch_keys",
+                  "    t._dispatch_keys = ks_",
+                  "    vc = src._vc",
+                  "    t._extra = None",
+                  "    if vc is None:      # views of inference tensors are not tracked",
+                  "        t._vc = [0, None] if ks_ & AIOVB else None",
+                  "        return t",
+                  "    base = src._base",
+                  "    t._base = src if base is None else base",
+                  "    t._vc = vc",
+                  "    meta = INFERENCE if r_[3] else DEFAULT if r_[2] else NO_GRAD",
+                  "    pinfo = src._view",
+                  "    if pinfo is None:",
+                  f"        t._view = ViewInfo(((op, ({extra}), None),), meta, vc[0], None)",
+                  "    else:",
+                  f"        t._view = ViewInfo(pinfo.chain + ((op, ({extra}), None),),",
+                  "                           propagate(pinfo.creation_meta, meta), vc[0],",
+                  "                           pinfo.fn_name)",
+                  "    return t"]
+        CM = G.CreationMeta
+        ns.update({"op": OPS[schema.full_name], "ViewInfo": G.ViewInfo,
+                   "propagate": G.propagate_creation_meta, "INFERENCE": CM.INFERENCE_MODE,
+                   "DEFAULT": CM.DEFAULT, "NO_GRAD": CM.NO_GRAD_MODE})
+    elif single and kind == "view":
         # a view has its input's key set; ADInplaceOrView (if it runs) shares the counter
         lines += [f"    ks_ = a{_view_source(schema)}._dispatch_keys",
                   "    t._dispatch_keys = ks_",
@@ -878,7 +906,7 @@ def _generate_autograd_kernel(op, tpos, record):
     return kernel
 
 
-def _offer_fusion(op, ag_kernel, cpu_kernel, fused):
+def _offer_fusion(op, ag_kernel, cpu_kernel, fused, aiov_kernel=None):
     """Note [Fused kernels]
     A functional op on the default path runs two generated kernels: Autograd (test, record
     nothing, redispatch) and CPU. Each is a Python frame plus a cache lookup, a sizeable part
@@ -886,15 +914,24 @@ def _offer_fusion(op, ag_kernel, cpu_kernel, fused):
     [Kernels specialised to a key set], dispatch/dispatcher.py): when the key set below it
     resolves to this op's own generated CPU kernel, it stands in as ``fused``, the two bodies
     in one function reading the thread's record once: same behaviour, same outputs, one
-    frame. Any other kernel below (a user's, a traced wrapper) gets no fusion."""
+    frame. A view op's chain has ADInplaceOrView's view tracking between the two, which the
+    fused kernel inlines too (``aiov_kernel``: fused only when the key set below Autograd
+    resolves to it). Any other kernel below (a user's, a traced wrapper) gets no fusion."""
     cache, resolve = op._cache, op._resolve
+
+    def below(ks, key):
+        bks = ks & key.below_mask
+        return bks, cache.get(bks) or resolve(bks)
 
     def for_keyset(ks, key):
         if key is not _AG:
             return None
-        bks = ks & _AG.below_mask
-        below = cache.get(bks) or resolve(bks)
-        return fused if below is cpu_kernel else None
+        ks, k = below(ks, _AG)
+        if aiov_kernel is not None:     # a view: Autograd, then ADInplaceOrView, then CPU
+            if k is not aiov_kernel:
+                return None
+            ks, k = below(ks, _AIOV)
+        return fused if k is cpu_kernel else None
     ag_kernel.for_keyset = for_keyset
 
 
@@ -1337,11 +1374,12 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
         plain = all(k == "tensor" for _, k in sch.tensor_args)
         cpu_kernel = _make_cpu_kernel(sch, cpu, kind, via_slow=slow) if plain else slow
     LIB._impl_raw(name, cpu_kernel, "CPU")
+    aiov_kernel = None
     if kind in ("inplace", "out"):
         LIB._impl_raw(name, _make_aiov_write_kernel(op, sch.written_args), "ADInplaceOrView")
     elif kind == "view":
-        LIB._impl_raw(name, _make_aiov_view_kernel(op, _view_source(sch), _returns_list(sch)),
-                      "ADInplaceOrView")
+        aiov_kernel = _make_aiov_view_kernel(op, _view_source(sch), _returns_list(sch))
+        LIB._impl_raw(name, aiov_kernel, "ADInplaceOrView")
     if autograd is not None:
         LIB._impl_raw(name, autograd, "Autograd")
     elif kind == "out":
@@ -1351,10 +1389,11 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
         op._ns["_spec"] = spec
         ag_kernel = _make_autograd_kernel(op, spec, kind)
         parts = getattr(ag_kernel, "fuse_parts", None)
-        if parts is not None and kind == "functional" and plain \
+        if parts is not None and kind in ("functional", "view") and plain \
                 and not _returns_list(sch) and len(sch.returns) == 1:
             _offer_fusion(op, ag_kernel, cpu_kernel,
-                          _make_cpu_kernel(sch, cpu, kind, via_slow=slow, autograd=parts))
+                          _make_cpu_kernel(sch, cpu, kind, via_slow=slow, autograd=parts),
+                          aiov_kernel)
         LIB._impl_raw(name, ag_kernel, "Autograd")
     elif kind == "inplace":
         LIB._impl_raw(name, _make_nondiff_inplace_kernel(op), "Autograd")

@@ -25,14 +25,17 @@ def _fmt(shape):
 
 def _infer_size(shape, numel):
     shape = list(shape)
-    neg = [i for i, s in enumerate(shape) if s == -1]
-    if len(neg) > 1:
-        raise RuntimeError("only one dimension can be inferred")
+    neg = []
     known = 1
-    for s in shape:
-        if s != -1:
-            if s < 0:
-                raise RuntimeError(f"invalid shape dimension {s}")
+    for i, s in enumerate(shape):      # one pass, so the first bad entry is the one named
+        if s == -1:
+            if neg:
+                raise RuntimeError("only one dimension can be inferred")
+            neg.append(i)
+        elif s < 0:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape "
+                               f"{_fmt(shape)}")
+        else:
             known *= s
     if neg:
         if known == 0 and numel == 0:
@@ -48,13 +51,13 @@ def _infer_size(shape, numel):
 
 
 def _view_np(a, size):
-    if -1 not in size:
-        v = a.view()
-        try:
-            v.shape = size       # numpy checks the element count and the strides
-            return v
-        except (ValueError, TypeError, AttributeError):
-            pass                 # PyTorch's error below
+    v = a.view()
+    try:
+        v.shape = size           # numpy checks the element count and the strides
+        if v.shape == size or min(size) == -1:
+            return v             # (numpy infers any negative size: only -1 is PyTorch's)
+    except (ValueError, TypeError, AttributeError):
+        pass                     # PyTorch's error below
     shape = _infer_size(size, a.size)
     v = a.view()
     try:
