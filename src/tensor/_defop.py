@@ -658,6 +658,21 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None):
                   "        t._vc = [0, None]",
                   "        t._extra = None",
                   "    return t"]
+    elif kind == "inplace" and autograd is not None:
+        # Note [Fused kernels]: ADInplaceOrView's refusal and version bump, inlined
+        # (_make_aiov_write_kernel); the unwrapping above reads no version, so it may precede
+        w = schema.written_args[0]
+        arglist = ", ".join(names)
+        lines += [f"    if a{w}._vc is None and not r_[3]:",
+                  f"        refuse(OP, ks, ({arglist},), ({w},), a{w})",
+                  f"    {call}",
+                  f"    vc = a{w}._vc",
+                  "    if vc is not None:",
+                  "        vc[0] += 1",
+                  "        vc[1] = NAME",
+                  f"    return a{w}"]
+        ns.update({"refuse": _refuse_inference_write, "OP": OPS[schema.full_name],
+                   "NAME": schema.name})
     elif kind == "inplace":
         w = schema.written_args[0]
         lines.append(f"    {call}")
@@ -927,7 +942,7 @@ def _offer_fusion(op, ag_kernel, cpu_kernel, fused, aiov_kernel=None):
         if key is not _AG:
             return None
         ks, k = below(ks, _AG)
-        if aiov_kernel is not None:     # a view: Autograd, then ADInplaceOrView, then CPU
+        if aiov_kernel is not None:     # Autograd, then ADInplaceOrView, then CPU
             if k is not aiov_kernel:
                 return None
             ks, k = below(ks, _AIOV)
@@ -1376,7 +1391,8 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
     LIB._impl_raw(name, cpu_kernel, "CPU")
     aiov_kernel = None
     if kind in ("inplace", "out"):
-        LIB._impl_raw(name, _make_aiov_write_kernel(op, sch.written_args), "ADInplaceOrView")
+        aiov_kernel = _make_aiov_write_kernel(op, sch.written_args)
+        LIB._impl_raw(name, aiov_kernel, "ADInplaceOrView")
     elif kind == "view":
         aiov_kernel = _make_aiov_view_kernel(op, _view_source(sch), _returns_list(sch))
         LIB._impl_raw(name, aiov_kernel, "ADInplaceOrView")
@@ -1389,8 +1405,9 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
         op._ns["_spec"] = spec
         ag_kernel = _make_autograd_kernel(op, spec, kind)
         parts = getattr(ag_kernel, "fuse_parts", None)
-        if parts is not None and kind in ("functional", "view") and plain \
-                and not _returns_list(sch) and len(sch.returns) == 1:
+        if parts is not None and kind in ("functional", "view", "inplace") and plain \
+                and not _returns_list(sch) and len(sch.returns) == 1 \
+                and len(sch.written_args) <= 1:
             _offer_fusion(op, ag_kernel, cpu_kernel,
                           _make_cpu_kernel(sch, cpu, kind, via_slow=slow, autograd=parts),
                           aiov_kernel)
