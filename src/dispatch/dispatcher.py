@@ -102,6 +102,7 @@ _lock = threading.RLock()
 _ops: dict[str, "OpOverload"] = {}
 _fallbacks: dict[_k.DispatchKey, list[Registration]] = {}
 _untyped_keys = 0       # see Note [Generated call functions]
+_keyed_class = None     # see set_keyed_class
 _trace_hooks = []       # set by trace.py: [wrap(op, key, how, raw) -> raw]
 
 
@@ -136,6 +137,18 @@ def set_untyped_argument_keys(bits) -> None:
         for op in _ops.values():
             op._ns["_SC"] = bits
         _invalidate_all()
+
+
+def set_keyed_class(cls) -> None:
+    """The class most arguments in Tensor positions have (the tensor layer's Tensor): call
+    functions read its instances' key sets with a plain attribute load, anything else through
+    ``getattr`` with the default of :func:`set_untyped_argument_keys`. Only a speed hint: the
+    result is the same either way."""
+    global _keyed_class
+    with _lock:
+        _keyed_class = cls
+        for op in _ops.values():
+            op._ns["_KC"] = cls
 
 
 def _backend_bits() -> int:
@@ -358,7 +371,7 @@ def _generate_call(op: OpOverload) -> Callable:
     schema = op.schema
     ns = op._ns
     ns.update(_get=current_record, _cache=op._cache, _resolve=op._resolve,
-              _SC=_untyped_keys, _lk=_list_keys)
+              _SC=_untyped_keys, _KC=_keyed_class, _lk=_list_keys)
     if schema.is_vararg:
         def call_vararg(*args):
             r = current_record()
@@ -397,7 +410,8 @@ def _generate_call(op: OpOverload) -> Callable:
             parts.append(f"(getattr({p}, '{KEYS_ATTR}', None) or "
                          f"_nt{i}({p}, ({', '.join(positional)},)))")
         elif kind == "tensor":
-            parts.append(f"getattr({p}, '{KEYS_ATTR}', _SC)")
+            parts.append(f"({p}.{KEYS_ATTR} if {p}.__class__ is _KC else "
+                         f"getattr({p}, '{KEYS_ATTR}', _SC))")
         elif kind == "opt_tensor":
             parts.append(f"getattr({p}, '{KEYS_ATTR}', 0)")
         else:

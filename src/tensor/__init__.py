@@ -57,6 +57,7 @@ _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tensor(\.|$
 # A Python number in a Tensor position takes part in dispatch like PyTorch's wrapped number:
 # with a normal tensor's keys (SEMANTICS-DETAIL §1.2, rules I-16/I-17).
 _dispatcher.set_untyped_argument_keys(_ops.factories.T.NORMAL_KEYS)
+_dispatcher.set_keyed_class(Tensor)
 
 
 def is_tensor(obj):
