@@ -526,7 +526,7 @@ def fast_path(kernel, when, then, **env):
     return kernel
 
 
-def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None):
+def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None, aiov=False):
     """Generate the CPU kernel. With ``via_slow`` (see :func:`via_rule`), the kernel first
     tests inline for the common case — the op's Autograd kernel ran, so PyTorch's inner
     re-entry is invisible — and hands every other case to ``via_slow``.
@@ -541,8 +541,10 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None):
         a fresh result is inlined too, so a functional op is one Python frame at this layer.
 
     With ``autograd = (cond, record)`` (from :func:`_generate_autograd_kernel`) the result is
-    the op's Autograd kernel and this CPU kernel in one function (Note [Fused kernels]).
+    the op's Autograd kernel, its ADInplaceOrView kernel (views, in-place ops) and this CPU
+    kernel in one function; with ``aiov`` only the last two (Note [Fused kernels]).
     """
+    aiov = aiov or autograd is not None
     tpos = [(i, k) for i, k in schema.tensor_args]
     n = len(schema.arguments)
     names = [f"a{i}" for i in range(n)]
@@ -554,6 +556,8 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None):
         lines.append("    r_ = _get()")
         lines.append(f"    if r_[2] and ({cond}):")
         lines.append(f"        return record(ks, ({', '.join(names)},))")
+    elif aiov and kind in ("view", "inplace"):
+        lines.append("    r_ = _get()")
     if via_slow is not None and autograd is None:
         # (a fused kernel needs no test: the op's Autograd kernel is running, so an inner
         # write is invisible, Note [Kernels that re-enter the dispatcher])
@@ -606,7 +610,7 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None):
                   "    t._grad_fn = None",
                   "    t._output_nr = 0",
                   "    t._grad = None"]
-    if single and kind == "view" and autograd is not None:
+    if single and kind == "view" and aiov:
         # Note [Fused kernels]: ADInplaceOrView's tracking, inlined (_make_aiov_view_kernel)
         src = _view_source(schema)
         extra = "".join(f"a{i}, " for i in range(n) if i != src)
@@ -658,7 +662,7 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None):
                   "        t._vc = [0, None]",
                   "        t._extra = None",
                   "    return t"]
-    elif kind == "inplace" and autograd is not None:
+    elif kind == "inplace" and aiov:
         # Note [Fused kernels]: ADInplaceOrView's refusal and version bump, inlined
         # (_make_aiov_write_kernel); the unwrapping above reads no version, so it may precede
         w = schema.written_args[0]
@@ -707,7 +711,7 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None):
                "IK": T.INFERENCE_KEYS, "NK": T.NORMAL_KEYS, "AIOVB": _AIOV.bit,
                "_asarray": np.asarray, "_vrg": _view_requires_grad,
                "_rg": _requires_grad})
-    where = "autograd+cpu" if autograd is not None else "cpu"
+    where = "autograd+cpu" if autograd is not None else "aiov+cpu" if aiov else "cpu"
     _exec("\n".join(lines) + "\n", f"<{where} {schema.full_name}>", ns)
     return ns["cpu_kernel"]
 
@@ -921,7 +925,7 @@ def _generate_autograd_kernel(op, tpos, record):
     return kernel
 
 
-def _offer_fusion(op, ag_kernel, cpu_kernel, fused, aiov_kernel=None):
+def _offer_fusion(op, top_kernel, cpu_kernel, fused, aiov_kernel=None, key=_AG):
     """Note [Fused kernels]
     A functional op on the default path runs two generated kernels: Autograd (test, record
     nothing, redispatch) and CPU. Each is a Python frame plus a cache lookup, a sizeable part
@@ -931,23 +935,26 @@ def _offer_fusion(op, ag_kernel, cpu_kernel, fused, aiov_kernel=None):
     in one function reading the thread's record once: same behaviour, same outputs, one
     frame. A view op's chain has ADInplaceOrView's view tracking between the two, which the
     fused kernel inlines too (``aiov_kernel``: fused only when the key set below Autograd
-    resolves to it). Any other kernel below (a user's, a traced wrapper) gets no fusion."""
+    resolves to it); the same goes for an in-place op's refusal and version bump. Where
+    ADInplaceOrView is the top key (normal tensors in inference mode), its kernel offers the
+    ADInplaceOrView + CPU fusion the same way (``key``). Any other kernel below (a user's, a
+    traced wrapper) gets no fusion."""
     cache, resolve = op._cache, op._resolve
 
     def below(ks, key):
         bks = ks & key.below_mask
         return bks, cache.get(bks) or resolve(bks)
 
-    def for_keyset(ks, key):
-        if key is not _AG:
+    def for_keyset(ks, at):
+        if at is not key:
             return None
-        ks, k = below(ks, _AG)
+        ks, k = below(ks, key)
         if aiov_kernel is not None:     # Autograd, then ADInplaceOrView, then CPU
             if k is not aiov_kernel:
                 return None
             ks, k = below(ks, _AIOV)
         return fused if k is cpu_kernel else None
-    ag_kernel.for_keyset = for_keyset
+    top_kernel.for_keyset = for_keyset
 
 
 def _make_out_autograd_kernel(op):
@@ -1390,12 +1397,18 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
         cpu_kernel = _make_cpu_kernel(sch, cpu, kind, via_slow=slow) if plain else slow
     LIB._impl_raw(name, cpu_kernel, "CPU")
     aiov_kernel = None
+    fusable = plain and not _returns_list(sch) and len(sch.returns) == 1 \
+        and len(sch.written_args) <= 1 and kind in ("functional", "view", "inplace")
     if kind in ("inplace", "out"):
         aiov_kernel = _make_aiov_write_kernel(op, sch.written_args)
         LIB._impl_raw(name, aiov_kernel, "ADInplaceOrView")
     elif kind == "view":
         aiov_kernel = _make_aiov_view_kernel(op, _view_source(sch), _returns_list(sch))
         LIB._impl_raw(name, aiov_kernel, "ADInplaceOrView")
+    if fusable and aiov_kernel is not None:
+        # (inference mode on normal tensors: ADInplaceOrView is their top key)
+        _offer_fusion(op, aiov_kernel, cpu_kernel,
+                      _make_cpu_kernel(sch, cpu, kind, via_slow=slow, aiov=True), key=_AIOV)
     if autograd is not None:
         LIB._impl_raw(name, autograd, "Autograd")
     elif kind == "out":
@@ -1405,9 +1418,7 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
         op._ns["_spec"] = spec
         ag_kernel = _make_autograd_kernel(op, spec, kind)
         parts = getattr(ag_kernel, "fuse_parts", None)
-        if parts is not None and kind in ("functional", "view", "inplace") and plain \
-                and not _returns_list(sch) and len(sch.returns) == 1 \
-                and len(sch.written_args) <= 1:
+        if parts is not None and fusable:
             _offer_fusion(op, ag_kernel, cpu_kernel,
                           _make_cpu_kernel(sch, cpu, kind, via_slow=slow, autograd=parts),
                           aiov_kernel)
