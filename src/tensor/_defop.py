@@ -621,23 +621,10 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None, aiov=False
                   "    t._extra = None",
                   "    if vc is None:      # views of inference tensors are not tracked",
                   "        t._vc = [0, None] if ks_ & AIOVB else None",
-                  "        return t",
-                  "    base = src._base",
-                  "    t._base = src if base is None else base",
-                  "    t._vc = vc",
-                  "    meta = INFERENCE if r_[3] else DEFAULT if r_[2] else NO_GRAD",
-                  "    pinfo = src._view",
-                  "    if pinfo is None:",
-                  f"        t._view = ViewInfo(((op, ({extra}), None),), meta, vc[0], None)",
-                  "    else:",
-                  f"        t._view = ViewInfo(pinfo.chain + ((op, ({extra}), None),),",
-                  "                           propagate(pinfo.creation_meta, meta), vc[0],",
-                  "                           pinfo.fn_name)",
-                  "    return t"]
-        CM = G.CreationMeta
-        ns.update({"op": OPS[schema.full_name], "ViewInfo": G.ViewInfo,
-                   "propagate": G.propagate_creation_meta, "INFERENCE": CM.INFERENCE_MODE,
-                   "DEFAULT": CM.DEFAULT, "NO_GRAD": CM.NO_GRAD_MODE})
+                  "        return t"]
+        lines += _track_view_lines("t", extra)
+        ns["op"] = OPS[schema.full_name]
+        ns.update(_TRACK_VIEW_NS)
     elif single and kind == "view":
         # a view has its input's key set; ADInplaceOrView (if it runs) shares the counter
         lines += [f"    ks_ = a{_view_source(schema)}._dispatch_keys",
@@ -669,12 +656,8 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None, aiov=False
         arglist = ", ".join(names)
         lines += [f"    if a{w}._vc is None and not r_[3]:",
                   f"        refuse(OP, ks, ({arglist},), ({w},), a{w})",
-                  f"    {call}",
-                  f"    vc = a{w}._vc",
-                  "    if vc is not None:",
-                  "        vc[0] += 1",
-                  "        vc[1] = NAME",
-                  f"    return a{w}"]
+                  f"    {call}"]
+        lines += _bump_lines(w) + [f"    return a{w}"]
         ns.update({"refuse": _refuse_inference_write, "OP": OPS[schema.full_name],
                    "NAME": schema.name})
     elif kind == "inplace":
@@ -744,15 +727,21 @@ def _make_aiov_write_kernel(op, written):
              "        k = resolve(kb)",
              f"    out = k(kb, {arglist})"]
     for i in written:
-        lines += [f"    vc = a{i}._vc",
-                  "    if vc is not None:",
-                  "        vc[0] += 1",
-                  "        vc[1] = NAME"]
+        lines += _bump_lines(i)
     lines.append("    return out")
     ns = {"_get": _get, "refuse": _refuse_inference_write, "op": op, "written": tuple(written),
           "_AIOV": _AIOV, "cache": op._cache, "resolve": op._resolve, "NAME": op.schema.name}
     _exec("\n".join(lines) + "\n", f"<ADInplaceOrView {op.schema.full_name}>", ns)
     return ns["aiov_write"]
+
+
+def _bump_lines(i):
+    """Generated lines bumping the version of written argument ``a<i>`` (if it has one) and
+    naming the op that did (``NAME``)."""
+    return [f"    vc = a{i}._vc",
+            "    if vc is not None:",
+            "        vc[0] += 1",
+            "        vc[1] = NAME"]
 
 
 def _refuse_inference_write(op, ks, args, written, t):
@@ -796,27 +785,37 @@ def _make_aiov_view_kernel(op, src_index, multi):
                   f"        make_view(v, src, op, ({extra}), j, True)",
                   "    return out"]
     else:
-        lines += ["    base = src._base",
-                  "    out._base = src if base is None else base",
-                  "    out._vc = vc",
-                  "    out._dispatch_keys = src._dispatch_keys",
-                  "    r = _get()",
-                  "    meta = INFERENCE if r[3] else DEFAULT if r[2] else NO_GRAD",
-                  "    pinfo = src._view",
-                  "    if pinfo is None:",
-                  f"        out._view = ViewInfo(((op, ({extra}), None),), meta, vc[0], None)",
-                  "    else:",
-                  f"        out._view = ViewInfo(pinfo.chain + ((op, ({extra}), None),),",
-                  "                             propagate(pinfo.creation_meta, meta), vc[0],",
-                  "                             pinfo.fn_name)",
-                  "    return out"]
-    CM = G.CreationMeta
+        lines += ["    out._dispatch_keys = src._dispatch_keys",
+                  "    r_ = _get()"]
+        lines += _track_view_lines("out", extra)
     ns = {"_get": _get, "op": op, "_AIOV": _AIOV, "cache": op._cache, "resolve": op._resolve,
-          "make_view": make_view, "ViewInfo": G.ViewInfo,
-          "propagate": G.propagate_creation_meta, "INFERENCE": CM.INFERENCE_MODE,
-          "DEFAULT": CM.DEFAULT, "NO_GRAD": CM.NO_GRAD_MODE}
+          "make_view": make_view}
+    ns.update(_TRACK_VIEW_NS)
     _exec("\n".join(lines) + "\n", f"<ADInplaceOrView {op.schema.full_name}>", ns)
     return ns["aiov_view"]
+
+
+def _track_view_lines(out, extra):
+    """Generated lines that make ``out`` a tracked view of ``src`` (whose version counter
+    ``vc`` is not None), made by ``op`` with the other arguments ``extra``, under record
+    ``r_``; then return it. Names they use: ``_TRACK_VIEW_NS``."""
+    return ["    base = src._base",
+            f"    {out}._base = src if base is None else base",
+            f"    {out}._vc = vc",
+            "    meta = INFERENCE if r_[3] else DEFAULT if r_[2] else NO_GRAD",
+            "    pinfo = src._view",
+            "    if pinfo is None:",
+            f"        {out}._view = ViewInfo(((op, ({extra}), None),), meta, vc[0], None)",
+            "    else:",
+            f"        {out}._view = ViewInfo(pinfo.chain + ((op, ({extra}), None),),",
+            "                             propagate(pinfo.creation_meta, meta), vc[0],",
+            "                             pinfo.fn_name)",
+            f"    return {out}"]
+
+
+_TRACK_VIEW_NS = {"ViewInfo": G.ViewInfo, "propagate": G.propagate_creation_meta,
+                  "INFERENCE": G.CreationMeta.INFERENCE_MODE, "DEFAULT": G.CreationMeta.DEFAULT,
+                  "NO_GRAD": G.CreationMeta.NO_GRAD_MODE}
 
 
 def make_view(v, src, op, extra, idx, multi, creation_meta=None):
