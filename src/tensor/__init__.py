@@ -214,6 +214,7 @@ from .autograd.anomaly import (  # noqa: E402,F401
 for _name, _fn in getattr(_tl, "TOPLEVEL", {}).items():    # more torch.* names, by module
     globals().setdefault(_name, _fn)
 from . import func  # noqa: E402,F401  (torch.func; torch.vmap, torch.compile... are its)
+from . import distributions  # noqa: E402,F401  (torch.distributions)
 for _name, _fn in getattr(func, "TOPLEVEL", {}).items():
     globals().setdefault(_name, _fn)
 
