@@ -91,7 +91,7 @@ def broadcast_tensors(*tensors):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     shape = broadcast_shapes(*[t.shape for t in tensors])
-    return tuple(t.expand(*shape) for t in tensors)
+    return tuple(t.expand(tuple(shape)) for t in tensors)
 
 
 def atleast_1d(*tensors):
@@ -364,10 +364,23 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     """An uninitialised tensor with the given strides (over a buffer just large enough)."""
     from ._tensor import check_cpu, wrap
     check_cpu(device)
+    from .opdefs.factories import _negative, size_type_error
     dt = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+    for name, arg, pos in (("size", size, 1), ("stride", stride, 2)):
+        err = size_type_error("empty_strided", (arg,), arg=name, pos=pos, seq_only=True)
+        if err is not None:
+            raise err
     size, stride = tuple(size), tuple(stride)
+    err = _negative(size)
+    if err is not None:
+        raise err
     if len(size) != len(stride):
-        raise RuntimeError("mismatch in length of strides and shape")
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality of "
+                           f"strides ({len(stride)})")
+    if all(size) and min(stride, default=0) < 0:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes="
+                           f"[{', '.join(map(str, size))}] and strides="
+                           f"[{', '.join(map(str, stride))}]")
     extent = 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
     buf = np.empty(max(extent, 0), dt.np)
     arr = np.lib.stride_tricks.as_strided(buf, size, tuple(s * buf.itemsize for s in stride))

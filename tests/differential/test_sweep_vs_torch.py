@@ -39,7 +39,9 @@ class Arr:
     def build(self, lib):
         a = self.arr
         if self.layout == "T" and a.ndim >= 2:
-            t = lib.from_numpy(np.ascontiguousarray(np.swapaxes(a, 0, -1)))
+            # (a copy: for sizes of 1 the swapped array may still be ``a``'s own memory,
+            # which an in-place op on the first library would change for the second)
+            t = lib.from_numpy(np.swapaxes(a, 0, -1).copy())
             t = t.transpose(0, -1)
         elif self.layout == "step" and a.ndim >= 1:
             wide = np.repeat(a, 2, axis=-1)
@@ -372,3 +374,87 @@ def test_reductions(name, x, data):
         fn = lambda lib, a: getattr(a, name)(dims, keepdim=keepdim)     # noqa: E731
     # (the strides of a reduction of a transposed input are not matched yet: known)
     compare(fn, x, approx=name in APPROX_REDUCTIONS, check_view=False, strides=False)
+
+
+# -- regressions found by the fuzz profile ---------------------------------------------------
+def _t22(dtype, layout, vals=(0, 1, 2, 3)):
+    return Arr(np.array(vals, dtype=dtype).reshape(2, 2), layout)
+
+
+@pytest.mark.parametrize("name,dtype", [
+    ("isposinf", "bool"), ("isneginf", "int16"), ("signbit", "uint8"), ("sign", "bool"),
+    ("floor", "int32"), ("ceil", "int8"), ("trunc", "int64"), ("round", "uint8"),
+    ("fix", "int16"), ("nan_to_num", "int64"), ("erfinv", "float32"), ("erfinv", "int64"),
+    ("digamma", "float64"), ("lgamma", "float32")])
+def test_unary_result_keeps_a_transposed_layout(name, dtype):
+    compare(lambda lib, a: getattr(lib, name)(a), _t22(dtype, "T"),
+            approx=name in APPROX_UNARY)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "uint8", "bool"])
+def test_digamma_bits(dtype):
+    """PyTorch's calc_digamma step by step: float32 (float16 through it) and float64 alike."""
+    vals = [1, 2, 0.5, 10, 1e-3, -0.5, -1, 1e6, -2.5, -0.75, 3, 1.25, 7.5, 0.0, -0.0,
+            float("nan"), float("inf"), float("-inf"), 100, 255, -7]
+    if dtype in ("uint8", "bool"):
+        vals = [0, 1, 2, 3, 5, 7, 200, 255] if dtype == "uint8" else [True, False]
+    with np.errstate(invalid="ignore", over="ignore"):
+        x = Arr(np.array(vals).astype(dtype))
+    compare(lambda lib, a: a.digamma(), x)
+    compare(lambda lib, a: lib.polygamma(0, a), x)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64"])
+def test_sinc_bits(dtype):
+    """float16 computes in float32 (sinc(1) is -0., not float16's pi rounding error)."""
+    vals = [1, -1, 2, 3, 10, 100, 0.5, -2.5, -0.75, 7.5, 0, 1.25]
+    compare(lambda lib, a: a.sinc(), Arr(np.array(vals).astype(dtype)))
+
+
+@pytest.mark.parametrize("name", ["add", "mul", "eq", "maximum", "fmax", "fmod", "hypot",
+                                  "atan2", "floor_divide", "bitwise_and", "logical_or",
+                                  "gcd", "heaviside", "isclose", "rsub", "lerp_w",
+                                  "bitwise_left_shift", "nextafter"])
+@pytest.mark.parametrize("layouts", [("T", "contig"), ("contig", "T"), ("T", "T")])
+def test_binary_result_follows_the_first_operand(name, layouts):
+    """PyTorch orders an elementwise result's dims by the first operand that tells them
+    apart; numpy settles a disagreement with C order."""
+    dt = "int32" if name in ("gcd", "bitwise_and", "bitwise_left_shift") else "float32"
+    a, b = _t22(dt, layouts[0]), _t22(dt, layouts[1], (3, 1, 0, 2))
+    compare(_binary_call(name, "function"), a, b, approx=name in APPROX_BINARY)
+
+
+@pytest.mark.parametrize("name", ["hypot", "gcd", "lcm", "nextafter", "logaddexp", "lerp_w",
+                                  "bitwise_left_shift"])
+@pytest.mark.parametrize("form", ["function", "inplace"])
+def test_broadcast_error_before_dtype_error(name, form):
+    if form == "inplace" and name == "lerp_w":
+        return
+    a = Arr(np.zeros((0,), dtype=bool))
+    b = Arr(np.zeros((2,), dtype=bool))
+    compare(_binary_call(name, form), a, b)
+    compare(_binary_call(name, form), Arr(np.array(False)), Arr(np.zeros((0,), dtype=bool)))
+
+
+def test_hypot_inplace_of_bools_has_no_kernel():
+    compare(_binary_call("hypot", "inplace"), _t22("bool", "contig"), _t22("bool", "contig"))
+
+
+def test_heaviside_inplace_checks_dtypes_before_shapes():
+    compare(_binary_call("heaviside", "inplace"), Arr(np.zeros((0,), dtype="float16")),
+            Arr(np.zeros((2,), dtype=bool)))
+
+
+def test_nextafter_float16_of_equal_values_is_the_second():
+    compare(lambda lib, a, b: lib.nextafter(a, b),
+            Arr(np.array([0.0, -0.0, 1.0], dtype="float16")),
+            Arr(np.array([-0.0, 0.0, 1.0], dtype="float16")))
+    compare(lambda lib, a, b: a.nextafter(b), Arr(np.array(-0.0, dtype="float16")),
+            Arr(np.array(0)))
+
+
+@pytest.mark.parametrize("name", ["eq", "ne", "lt", "le", "gt", "ge"])
+def test_inplace_comparison_with_an_operand_requiring_grad(name):
+    x = Arr(np.array([0.0, 1.0], dtype="float16"))
+    other = Arr(np.array([0.5], dtype="float16"), grad=True)
+    compare(_binary_call(name, "inplace"), x, other)

@@ -296,11 +296,11 @@ def build(spec, lib=torch):
     m = lib.nn.Module()
     for kind, name, payload in spec:
         if kind == "param":
-            setattr(m, name, lib.nn.Parameter(lib.randn(*payload)))
+            setattr(m, name, lib.nn.Parameter(lib.randn(payload)))
         elif kind == "param_none":
             m.register_parameter(name, None)
         elif kind in ("buf", "buf_np"):
-            m.register_buffer(name, lib.randn(*payload), persistent=kind == "buf")
+            m.register_buffer(name, lib.randn(payload), persistent=kind == "buf")
         elif kind == "buf_none":
             m.register_buffer(name, None)
         elif kind == "child":

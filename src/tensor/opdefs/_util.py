@@ -273,3 +273,89 @@ def check_no_overlap(out, inputs):
                 "unsupported operation: some elements of the input tensor and the written-to "
                 "tensor refer to a single memory location. Please clone() the tensor before "
                 "performing the operation.")
+
+
+def elementwise_layout(r, operands):
+    """``r``, the fresh result of an elementwise op over ``operands``, laid out in memory as
+    PyTorch lays it out (Note [Elementwise results follow the first operand's layout]).
+
+    Note [Elementwise results follow the first operand's layout]
+        PyTorch's TensorIterator orders an output's dims by the operands' strides, asking the
+        operands in turn and taking the first one that tells two dims apart (a broadcast dim,
+        stride 0, tells nothing); equal strides put the smaller dim first. numpy's
+        ``order="K"`` asks every operand too, but settles a disagreement with C order: a
+        transposed matrix plus a contiguous one gives a contiguous result in numpy and a
+        transposed one in PyTorch. Results of C-contiguous operands are the same in both, so
+        callers only come here when an operand is not C-contiguous."""
+    nd = r.ndim
+    if nd < 2 or r.size < 2:
+        return r
+    shape = r.shape
+    strides = []
+    for o in operands:
+        if o.__class__ is not _nd or o.ndim == 0:
+            continue
+        lead = nd - o.ndim
+        strides.append((0,) * lead + tuple(0 if n == 1 and shape[lead + i] != 1 else st
+                                           for i, (n, st) in enumerate(zip(o.shape, o.strides))))
+    if not strides:
+        return r
+
+    def should_swap(d0, d1):
+        for s in strides:
+            s0, s1 = s[d0], s[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return 1 if s0 > s1 else -1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(nd - 1, -1, -1))      # fastest-moving dim first
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    want = [0] * nd
+    step = r.itemsize
+    for d in perm:
+        want[d] = step
+        step *= shape[d]
+    if all(w == s or n == 1 for w, s, n in zip(want, r.strides, shape)):
+        return r
+    slow_first = perm[::-1]
+    out = np.empty([shape[d] for d in slow_first], r.dtype).transpose(np.argsort(slow_first))
+    np.copyto(out, r)
+    return out
+
+
+def keep_layout(kernel, *operand_positions):
+    """``kernel`` (numpy arrays in, a fresh result out) with its result laid out as PyTorch's
+    elementwise results are (Note [Elementwise results follow the first operand's layout]),
+    looking at the arguments at ``operand_positions`` (default: all). An inline fast path of
+    ``kernel`` is kept, for C-contiguous first operands only."""
+    pos = operand_positions
+
+    def kept(*args):
+        r = kernel(*args)
+        if r.__class__ is _nd and r.ndim > 1:
+            ops = [args[i] for i in pos] if pos else args
+            for o in ops:
+                if o.__class__ is _nd and not o.flags.c_contiguous:
+                    return elementwise_layout(r, ops)
+        return r
+    fast = getattr(kernel, "fast", None)
+    if fast is not None:
+        when, then, env = fast
+        kept.fast = (f"({when}) and (d1.__class__ is not _nd or d0.flags.c_contiguous)", then,
+                     env)
+    for attr in ("ufunc", "scalar_chars"):
+        if hasattr(kernel, attr):
+            setattr(kept, attr, getattr(kernel, attr))
+    return kept

@@ -7,11 +7,14 @@ as PyTorch's kernel does), so values, dtypes and views follow from those ops.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._defop import OPS, defop, method
 from .._tensor import Tensor
-from ._util import as_operand, check_inplace_result, not_implemented, np_result_type, scalar_as
+from ._util import (as_operand, check_inplace_result, keep_layout, not_implemented,
+                    np_result_type, scalar_as)
 from .pointwise import _broadcast, _inplace, _out, _route_out
 
 _T = Tensor
@@ -74,26 +77,70 @@ def _bad_dim(d, nd):
 method("movedim", _moveaxis)
 method("moveaxis", _moveaxis)
 method("ravel", lambda self: self.contiguous().view(-1))   # (a view of the copy, as torch)
-method("broadcast_to", lambda self, size: self.expand(*size))
+method("broadcast_to", lambda self, size: self.expand(size))
 method("flipud", lambda self: self.flip(0))
 method("fliplr", lambda self: self.flip(1))
 
 
 def _tile(self, *dims):
+    if not dims:
+        raise TypeError('tile() missing 1 required positional arguments: "dims"')
     dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (list, tuple)) else dims
     if len(dims) < self.dim():
         dims = (1,) * (self.dim() - len(dims)) + tuple(dims)
-    return self.repeat(*dims)
+    return self.repeat(dims)
 
 
 method("tile", _tile)
 
 
 def _unflatten(self, dim, sizes):
-    nd = self.dim()
-    d = dim % nd if -nd <= dim < nd else _bad_dim(dim, nd)
-    shape = list(self.shape)
-    return self.view(*shape[:d], *sizes, *shape[d + 1:])
+    """Split dim ``dim`` into ``sizes`` (one of them may be -1): always a view. The sizes
+    must multiply up to that dim's size; errors are worded as PyTorch's."""
+    if not isinstance(sizes, (list, tuple)):
+        raise _sizes_type_error(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    shape = self._data.shape
+    nd = len(shape)
+    n = nd or 1
+    d = dim % n if -n <= dim < n else _bad_dim(dim, nd)
+    if nd:
+        try:
+            r = self.view(*shape[:d], *sizes, *shape[d + 1:])
+            # (the sizes multiply up to dim d's size unless an empty tensor hides it)
+            if self._data.size or math.prod(r.shape[d:d + len(sizes)]) == shape[d]:
+                return r
+        except RuntimeError:
+            pass
+        except TypeError:
+            raise _sizes_type_error(sizes) from None
+    return _unflatten_slow(self, shape, d, sizes)
+
+
+def _sizes_type_error(sizes):
+    from .factories import size_type_error
+    return size_type_error("unflatten", (sizes,), "sizes", pos=2, seq_only=True) or \
+        TypeError(f"unflatten(): argument 'sizes' (position 2) must be tuple of ints, not "
+                  f"{type(sizes).__name__}")
+
+
+def _unflatten_slow(self, shape, d, sizes):
+    """unflatten when the quick view did not do: the sizes inferred from dim ``d`` alone
+    (the quick view infers -1 from the whole tensor, which an empty one cannot tell), or
+    PyTorch's error."""
+    from .views import _fmt, _infer_size
+    if not shape:
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but "
+                           "tensor has no dimensions")
+    try:
+        inferred = _infer_size(sizes, shape[d])
+    except RuntimeError as e:
+        if not str(e).startswith("shape '["):
+            raise RuntimeError(f"unflatten got an unexpected error:\n{e}") from None
+        raise RuntimeError(f"unflatten: Provided sizes {_fmt(sizes)} don't multiply up to the "
+                           f"size of dim {d} ({shape[d]}) in the input tensor") from None
+    return self.view(*shape[:d], *inferred, *shape[d + 1:])
 
 
 method("unflatten", _unflatten)
@@ -308,7 +355,7 @@ def _bool_classifier(name, np_fn):
 def _classify(np_fn):
     """``np_fn`` on floats; integers and bools are never infinite nor negative zero."""
     return lambda a: np_fn(a) if a.dtype.kind == "f" else (
-        a < 0 if np_fn is np.signbit and a.dtype.kind == "i" else np.zeros(a.shape, np.bool_))
+        a < 0 if np_fn is np.signbit and a.dtype.kind == "i" else np.zeros_like(a, np.bool_))
 
 
 isposinf = _bool_classifier("isposinf", _classify(np.isposinf))
@@ -325,10 +372,10 @@ def _fmax_fmin(np_fn):
     return kernel
 
 
-fmax = defop("fmax(Tensor self, Tensor other) -> Tensor", _fmax_fmin(np.fmax),
+fmax = defop("fmax(Tensor self, Tensor other) -> Tensor", keep_layout(_fmax_fmin(np.fmax)),
              grad={"self": "grad.masked_fill(self < other, 0.0).masked_fill(self != self, 0.0)",
                    "other": "grad.masked_fill(self >= other, 0.0).masked_fill(other != other, 0.0)"})
-fmin = defop("fmin(Tensor self, Tensor other) -> Tensor", _fmax_fmin(np.fmin),
+fmin = defop("fmin(Tensor self, Tensor other) -> Tensor", keep_layout(_fmax_fmin(np.fmin)),
              grad={"self": "grad.masked_fill(self > other, 0.0).masked_fill(self != self, 0.0)",
                    "other": "grad.masked_fill(self <= other, 0.0).masked_fill(other != other, 0.0)"})
 method("fmax", fmax)

@@ -115,7 +115,13 @@ def _as_strided_bw(grad, self, size, stride, storage_offset):
         strides=tuple(s * 8 for s in stride))
     flat = zeros((n,), dtype=grad.dtype)
     flat = index_add(flat, 0, T.wrap(slots.reshape(-1).copy()), reshape(grad, -1))
-    return reshape(flat, tuple(self._data.shape))
+    a = self._data
+    if a.flags.c_contiguous:
+        return reshape(flat, tuple(a.shape))
+    # a dense root in another memory order (as_strided's forward reads it in that order)
+    perm = [int(p) for p in np.argsort(a.strides, kind="stable")[::-1]]
+    inverse = [int(p) for p in np.argsort(perm)]
+    return reshape(flat, tuple(a.shape[p] for p in perm)).permute(*inverse)
 
 
 def unbind_backward(grads, shape, dim, dtype):

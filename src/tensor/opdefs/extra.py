@@ -14,6 +14,8 @@ so they can be differentiated again.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from dispatch.record import current_record
@@ -22,13 +24,15 @@ from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor as _Tensor
-from ._util import (as_operand, check_no_overlap, checked_scalar, is_operand, not_implemented,
-                    np_result_type, wrap_dim)
+from .factories import size_type_error
+from ._util import (as_operand, check_no_overlap, checked_scalar, is_operand, keep_layout,
+                    not_implemented, np_result_type, wrap_dim)
 from .pointwise import (_binary_pre, _broadcast, _float_dtype, _inplace, _out, _route_out,
                         binary, unary, where)
 from .reduction import (_axes, _int64_if_integral, _return_type, cxx_name,
                         evenly_distribute_backward, return_types, short_name,
                         value_selecting_backward)
+from .views import _size_args
 
 _nd = np.ndarray
 _QUIET = dict(all="ignore")
@@ -126,11 +130,11 @@ def _floating_binary(name, fn, ints_ok, via_double=False):
     def kernel(a, b):
         _tensor_other(name, b)
         dt = np_result_type(a, b)
+        _broadcast(a, b)        # (PyTorch checks the shapes before it looks for a kernel)
         if dt.kind not in "fc":
             if not ints_ok:
                 raise not_implemented(f"{name}_cpu", dt)
             dt = _float_dtype(dt)
-        _broadcast(a, b)
         A, B = as_operand(a, dt), as_operand(b, dt)
         if via_double and dt in _SINGLE:      # rounded once (see _quiet)
             A, B = A.astype(np.float64), B.astype(np.float64)
@@ -157,7 +161,7 @@ atan2 = binary("atan2", _floating_binary("atan2", np.arctan2, True, via_double=T
                overload="", pre=_float_pre)
 hypot = binary("hypot", _floating_binary("hypot", np.hypot, False),
                {"self": "grad * self / result", "other": "grad * other / result"},
-               overload="", pre=_float_pre)
+               overload="", pre=_binary_pre())   # (no integer kernel: the dtype stays)
 logaddexp = binary("logaddexp", _floating_binary("logaddexp", np.logaddexp, False),
                    {"self": "grad / (1 + (other - self).exp())",
                     "other": "grad / (1 + (self - other).exp())"},
@@ -185,7 +189,8 @@ def _fmod_np(a, b):
 
 _FMOD_T = {"self": "grad", "other": "-grad * self.div(other, rounding_mode='trunc')"}
 _FMOD_S = {"self": "grad"}
-fmod_t = defop("fmod.Tensor(Tensor self, Tensor other) -> Tensor", _fmod_np, grad=_FMOD_T,
+fmod_t = defop("fmod.Tensor(Tensor self, Tensor other) -> Tensor", keep_layout(_fmod_np),
+               grad=_FMOD_T,
                node_name="FmodBackward1")
 fmod_s = defop("fmod.Scalar(Tensor self, Scalar other) -> Tensor", _fmod_np, grad=_FMOD_S,
                node_name="FmodBackward0")
@@ -212,10 +217,10 @@ def _lerp_np(a, end, weight):
     if tensor_weight and weight.dtype != a.dtype:
         raise RuntimeError(f"expected dtype {cxx_name(a.dtype)} for `weight` but got dtype "
                            f"{cxx_name(weight.dtype)}")
+    _broadcast(a, end, weight if tensor_weight else None)
     if a.dtype.kind not in "fc":
         raise not_implemented("lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar",
                               a.dtype)
-    _broadcast(a, end, weight if tensor_weight else None)
     op = np.dtype(np.float32) if a.dtype == np.float16 else a.dtype   # opmath
     A, E = a.astype(op, copy=False), end.astype(op, copy=False)
     W = weight.astype(op, copy=False) if tensor_weight else np.asarray(weight, op)
@@ -228,9 +233,11 @@ def _lerp_np(a, end, weight):
 _LERP_S = {"self": "grad * (1 - weight)", "end": "grad * weight"}
 _LERP_T = {"self": "grad * (1 - weight)", "end": "grad * weight",
            "weight": "grad * (end - self)"}
-lerp_s = defop("lerp.Scalar(Tensor self, Tensor end, Scalar weight) -> Tensor", _lerp_np,
+lerp_s = defop("lerp.Scalar(Tensor self, Tensor end, Scalar weight) -> Tensor",
+               keep_layout(_lerp_np, 0, 1),
                grad=_LERP_S, node_name="LerpBackward0")
-lerp_t = defop("lerp.Tensor(Tensor self, Tensor end, Tensor weight) -> Tensor", _lerp_np,
+lerp_t = defop("lerp.Tensor(Tensor self, Tensor end, Tensor weight) -> Tensor",
+               keep_layout(_lerp_np),
                grad=_LERP_T, node_name="LerpBackward1")
 lerp_s_ = defop("lerp_.Scalar(Tensor(a!) self, Tensor end, Scalar weight) -> Tensor(a!)",
                 _inplace(_lerp_np), grad=_LERP_S, node_name="LerpBackward0")
@@ -531,15 +538,18 @@ method("triu_", triu_)
 
 
 def _repeat_np(a, repeats):
-    repeats = tuple(int(r) for r in repeats)
+    repeats = tuple(operator.index(r) for r in repeats)
     if len(repeats) < a.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
     padded = (1,) * (len(repeats) - a.ndim) + a.shape
     target = tuple(r * s for r, s in zip(repeats, padded))
-    if any(r < 0 for r in repeats):
-        raise RuntimeError(f"Trying to create tensor with negative dimension "
-                           f"{min(target)}: {_fmt(target)}")
+    if min(repeats, default=0) < 0:      # (a negative repeat of a size-0 dim gives 0)
+        for n in target:
+            if n < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension {n}: "
+                                   f"{_fmt(target)}")
+        repeats = tuple(max(r, 0) for r in repeats)
     return np.tile(a.reshape(padded), repeats) if repeats else a.copy()
 
 
@@ -558,7 +568,19 @@ def repeat_backward(grad, repeats, self_shape):
 
 repeat = defop("repeat(Tensor self, SymInt[] repeats) -> Tensor", _repeat_np,
                grad={"self": "repeat_backward(grad, repeats, self_shape)"})
-method("repeat", lambda self, *sizes: repeat(self, _varargs(sizes, "repeat", "repeats")))
+def _repeat_method(self, *sizes):
+    if not sizes:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
+    try:
+        return repeat(self, _size_args(sizes))
+    except TypeError:
+        err = size_type_error("repeat", sizes, "repeats")
+        if err is None:
+            raise
+        raise err from None
+
+
+method("repeat", _repeat_method)
 
 
 def _repeat_interleave_index_np(repeats, output_size):
@@ -1353,7 +1375,7 @@ def _nan_to_num_values(a, nan, posinf, neginf):
 
 def _nan_to_num_np(a, nan, posinf, neginf):
     r = _nan_to_num_values(a, nan, posinf, neginf)
-    return a.copy() if r is None else np.asarray(r, dtype=a.dtype)
+    return a.copy("K") if r is None else np.asarray(r, dtype=a.dtype)
 
 
 def _nan_to_num_inplace_np(a, nan, posinf, neginf):

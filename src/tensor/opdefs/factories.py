@@ -137,10 +137,149 @@ def from_numpy(arr: np.ndarray) -> _Tensor:
     return _wrap(arr)
 
 
-def _size(size):
-    if len(size) == 1 and isinstance(size[0], (list, tuple)):
-        return tuple(size[0])
-    return tuple(size)
+def _negative(size):
+    """PyTorch's error for a size with a negative entry (naming the first one), else None."""
+    for n in size:
+        if n < 0:
+            return RuntimeError(f"Trying to create tensor with negative dimension {n}: "
+                                f"[{', '.join(map(str, size))}]")
+    return None
+
+
+def _refuse(size):
+    """Called when numpy refused ``size`` (kernels try numpy first, so a valid call pays
+    nothing for the check): raise PyTorch's error if it has a negative entry (numpy's own
+    error stands otherwise)."""
+    err = _negative(size)
+    if err is not None:
+        raise err from None
+
+
+def _is_int(x, first):
+    """Whether PyTorch's argument parser takes ``x`` as one entry of a size: a whole number
+    (a bool only after the first entry) or a 0-d integer tensor."""
+    if isinstance(x, (int, np.integer)):
+        return not (first and isinstance(x, bool))
+    return isinstance(x, _Tensor) and x._data.ndim == 0 and x._data.dtype.kind in "iu"
+
+
+def _type_name(x):
+    if isinstance(x, _Tensor):
+        return "Tensor"
+    t = type(x)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+
+
+def size_type_error(name, args, arg="size", overloads=None, pos=1, seq_only=False):
+    """PyTorch's TypeError for a size argument that is not all whole numbers, or None.
+    ``args``: the positional arguments (one sequence, or the sizes themselves); ``overloads``:
+    for a function with several signatures, the list PyTorch prints when none fits;
+    ``seq_only``: the argument must be a sequence (``full``, ``randint``), at position ``pos``."""
+    if len(args) == 1 and not isinstance(args[0], (list, tuple)):
+        if _is_int(args[0], True) and not seq_only:
+            return None
+        if overloads:
+            return TypeError(f"{name}() received an invalid combination of arguments - got "
+                             f"({_type_name(args[0])}), but expected one of:{overloads}")
+        return TypeError(f"{name}(): argument '{arg}' (position {pos}) must be tuple of ints, "
+                         f"not {_type_name(args[0])}")
+    seq = args[0] if len(args) == 1 else args
+    for i, x in enumerate(seq):
+        if _is_int(x, i == 0):
+            continue
+        if i:
+            return TypeError(f"{name}(): argument '{arg}' failed to unpack the object at pos "
+                             f"{i + 1} with error \"type must be tuple of ints,but got "
+                             f"{_type_name(x)}\"")
+        if overloads:
+            got = ", ".join(_type_name(a) for a in args)
+            return TypeError(f"{name}() received an invalid combination of arguments - got "
+                             f"({got}), but expected one of:{overloads}")
+        if len(args) == 1:
+            return TypeError(f"{name}(): argument '{arg}' (position {pos}) must be tuple of "
+                             f"ints, but found element of type {_type_name(x)} at pos 0")
+        return TypeError(f"{name}() takes 1 positional argument but {len(args)} were given")
+    return None
+
+
+def _sizes(name, args, size, overloads=None):
+    """The size a factory was given: varargs (``zeros(2, 3)``), one sequence (``zeros([2, 3])``,
+    ``zeros(t.shape)``) or the ``size=`` keyword. Entries are checked by the kernel (numpy),
+    and by ``size_type_error`` only once it refused them. ``overloads``: as there."""
+    if size is None:
+        if len(args) == 1 and isinstance(args[0], (list, tuple)):
+            return tuple(args[0])
+        if args:
+            return args
+        if overloads:
+            raise TypeError(f"{name}() received an invalid combination of arguments - got (), "
+                            f"but expected one of:{overloads}")
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    if args:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    return tuple(size) if isinstance(size, (list, tuple)) else (size,)
+
+
+def _refuse_type(name, args, size, overloads=None):
+    """After numpy refused a size with a TypeError: raise PyTorch's error for it, if it has
+    one (the caller re-raises numpy's otherwise)."""
+    err = size_type_error(name, args if size is None else (size,), overloads=overloads)
+    if err is not None:
+        raise err from None
+
+
+def _refuse_seq(name, size, pos=1):
+    """As ``_refuse_type``, for a size that must be one sequence (``full``, ``randint``)."""
+    err = size_type_error(name, (size,), pos=pos, seq_only=True)
+    if err is not None:
+        raise err from None
+
+
+_RAND_SIGNATURES = (
+    "\n * (tuple of ints size, *, torch.Generator generator, Tensor out = None, torch.dtype "
+    "dtype = None, torch.layout layout = None, torch.device device = None, bool pin_memory = "
+    "False, bool requires_grad = False)\n * (tuple of ints size, *, Tensor out = None, "
+    "torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, bool "
+    "pin_memory = False, bool requires_grad = False)\n")
+
+
+def _numel_overflows(size):
+    """PyTorch's element count check for a tensor it resizes: the sizes multiplied as unsigned
+    64-bit numbers (a negative one wraps to a huge one) must neither overflow nor pass
+    int64's largest value."""
+    prod, over = 1, False
+    for n in size:
+        prod *= int(n) % (1 << 64)
+        if prod >= 1 << 64:
+            over, prod = True, prod % (1 << 64)
+    return over or prod > _I64_MAX
+
+
+def _fill_out(size, out, write, empty=False):
+    """The out= kernels of the factories: ``write(dest)`` fills ``out`` (an array), whose
+    shape must be ``size``: tensorkeys does not resize out= tensors. PyTorch resizes ``out``
+    first, which refuses a negative size in words of its own (``empty``: the usual ones)."""
+    size = tuple(size)
+    if size != out.shape:
+        err = _negative(size)
+        if err is not None:
+            if not empty and _numel_overflows(size):
+                raise RuntimeError("numel: integer multiplication overflow")
+            raise err
+        from .pointwise import _write_out
+        _write_out(out, np.broadcast_to(np.zeros((), out.dtype), size))
+    if write is not None:
+        from .casts import writable_dest
+        write(writable_dest(out, False))
+
+
+def _zeros_np(size, dtype, layout, device, pin):
+    try:
+        return np.zeros(tuple(size), _np_dtype(dtype))
+    except ValueError:
+        if _negative(size) is not None:
+            raise RuntimeError("zeros: Dimension size must be non-negative.") from None
+        raise
 
 
 _FACTORY_TAIL = ("*, ScalarType? dtype=None, Layout? layout=None, Device? device=None, "
@@ -157,17 +296,35 @@ def _full_np(shape, value, dtype):
             dt = D.get_default_dtype().np
     else:
         dt = _np_dtype(dtype)
-    return np.full(tuple(shape), value, dt)
+    try:
+        return np.full(tuple(shape), value, dt)
+    except ValueError:
+        _refuse(shape)
+        raise
 
 
-_zeros = defop(f"zeros(SymInt[] size, {_FACTORY_TAIL}) -> Tensor",
-               lambda size, dtype, layout, device, pin: np.zeros(tuple(size), _np_dtype(dtype)))
-_ones = defop(f"ones(SymInt[] size, {_FACTORY_TAIL}) -> Tensor",
-              lambda size, dtype, layout, device, pin: np.ones(tuple(size), _np_dtype(dtype)))
+# (PyTorch's zeros checks the sizes itself, in words of its own; the others leave it to the
+# allocation, as new_zeros does)
+_zeros = defop(f"zeros(SymInt[] size, {_FACTORY_TAIL}) -> Tensor", _zeros_np)
+def _ones_np(size, dtype, layout, device, pin):
+    try:
+        return np.ones(tuple(size), _np_dtype(dtype))
+    except ValueError:
+        _refuse(size)
+        raise
+
+
+def _empty_np(size, dtype, layout, device, pin, memory_format):
+    try:
+        return np.empty(tuple(size), _np_dtype(dtype))
+    except ValueError:
+        _refuse(size)
+        raise
+
+
+_ones = defop(f"ones(SymInt[] size, {_FACTORY_TAIL}) -> Tensor", _ones_np)
 _empty = defop(f"empty.memory_format(SymInt[] size, {_FACTORY_TAIL}, "
-               "MemoryFormat? memory_format=None) -> Tensor",
-               lambda size, dtype, layout, device, pin, mf:
-               np.empty(tuple(size), _np_dtype(dtype)))
+               "MemoryFormat? memory_format=None) -> Tensor", _empty_np)
 _full = defop(f"full(SymInt[] size, Scalar fill_value, {_FACTORY_TAIL}) -> Tensor",
               lambda size, value, dtype, layout, device, pin: _full_np(size, value, dtype))
 
@@ -255,16 +412,24 @@ def _standard_normal(g, shape, dt):
 
 def _rand_np(size, gen, dtype, layout, device, pin):
     dt = _np_dtype(dtype)
-    if dt.kind not in "fc":
-        raise _unsupported("check_uniform_bounds", dt)
-    return _uniform(R.resolve(gen, "rand"), tuple(size), dt)
+    if dt.kind not in "fc":      # (PyTorch refuses a negative size first)
+        raise _negative(size) or _unsupported("check_uniform_bounds", dt)
+    try:
+        return _uniform(R.resolve(gen, "rand"), tuple(size), dt)
+    except ValueError:
+        _refuse(size)
+        raise
 
 
 def _randn_np(size, gen, dtype, layout, device, pin):
     dt = _np_dtype(dtype)
     if dt.kind not in "fc":
-        raise _unsupported("normal_kernel_cpu", dt)
-    return _standard_normal(R.resolve(gen, "randn"), tuple(size), dt)
+        raise _negative(size) or _unsupported("normal_kernel_cpu", dt)
+    try:
+        return _standard_normal(R.resolve(gen, "randn"), tuple(size), dt)
+    except ValueError:
+        _refuse(size)
+        raise
 
 
 _RAND_TAIL = ("*, Generator? generator=None, ScalarType? dtype=None, Layout? layout=None, "
@@ -273,8 +438,58 @@ _rand = defop(f"rand(SymInt[] size, {_RAND_TAIL}", _rand_np)
 _randn = defop(f"randn(SymInt[] size, {_RAND_TAIL}", _randn_np)
 
 
+def _rand_out_np(size, gen, out):
+    if out.dtype.kind not in "fc":
+        raise _unsupported("check_uniform_bounds", out.dtype)
+
+    def write(dest):
+        dest[...] = _uniform(R.resolve(gen, "rand"), dest.shape, dest.dtype)
+    _fill_out(size, out, write)
+
+
+def _randn_out_np(size, gen, out):
+    if out.dtype.kind not in "fc":
+        raise _unsupported("normal_kernel_cpu", out.dtype)
+
+    def write(dest):
+        dest[...] = _standard_normal(R.resolve(gen, "randn"), dest.shape, dest.dtype)
+    _fill_out(size, out, write)
+
+
+_OUT = "*, Tensor(a!) out) -> Tensor(a!)"
+_zeros_out = defop(f"zeros.out(SymInt[] size, {_OUT}",
+                   lambda size, out: _fill_out(size, out, lambda d: d.fill(0)))
+_ones_out = defop(f"ones.out(SymInt[] size, {_OUT}",
+                  lambda size, out: _fill_out(size, out, lambda d: d.fill(1)))
+_full_out = defop(f"full.out(SymInt[] size, Scalar fill_value, {_OUT}",
+                  lambda size, value, out: _fill_out(size, out, lambda d: d.fill(value)))
+_rand_out = defop("rand.generator_out(SymInt[] size, *, Generator? generator, Tensor(a!) out) "
+                  "-> Tensor(a!)", _rand_out_np)
+_randn_out = defop("randn.generator_out(SymInt[] size, *, Generator? generator, "
+                   "Tensor(a!) out) -> Tensor(a!)", _randn_out_np)
+
+
+def _check_out(name, out, dtype):
+    """The checks PyTorch makes of a factory's ``out`` before it resizes and fills it."""
+    if out.requires_grad:
+        if name == "empty":
+            raise RuntimeError("cannot resize variables that require grad")
+        from modes.grad import is_grad_enabled
+        if is_grad_enabled():
+            raise RuntimeError(f"aten::{name}(): functions with out=... arguments don't support "
+                               "automatic differentiation, but one of the arguments requires "
+                               "grad.")
+    if dtype is not None and D.to_dtype(dtype) is not out.dtype:
+        raise RuntimeError(f"dtype {D.to_dtype(dtype).short} does not match dtype of out "
+                           f"parameter ({out.dtype.short})")
+
+
 def _randint_np(low, high, size, gen, dtype, layout, device, pin):
-    out = np.empty(tuple(size), _np_dtype(dtype, D.int64))
+    try:
+        out = np.empty(tuple(size), _np_dtype(dtype, D.int64))
+    except ValueError:
+        _refuse(size)
+        raise
     _random_from_to(out, low, high, R.resolve(gen, "randint"))
     return out
 
@@ -554,8 +769,15 @@ def _normal_tensor_tensor(mean, std, gen):
 
 
 def _normal_float_float(mean, std, size, gen, dtype, layout, device, pin):
+    dt = _np_dtype(dtype)
+    if not (std >= 0 and dt.kind in "fc"):
+        _refuse(size)            # PyTorch allocates (refusing a negative size) before it checks
     _check_std(std)
-    return _normal_values(tuple(size), _np_dtype(dtype), mean, std, gen)
+    try:
+        return _normal_values(tuple(size), dt, mean, std, gen)
+    except ValueError:
+        _refuse(size)
+        raise
 
 
 _GEN_T = "*, Generator? generator=None) -> Tensor"
@@ -683,28 +905,77 @@ method("multinomial", lambda self, num_samples, replacement=False, *, generator=
        multinomial(self, num_samples, replacement, generator=generator))
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None, out=None):
+def zeros(*args, size=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+          requires_grad=False):
     if device is not None or _DEFAULT_DEVICE[0] is not None:
         T.check_cpu(device)
-    return _finish(_zeros(_size(size), dtype=dtype), requires_grad)
+    shape = _sizes("zeros", args, size)
+    try:
+        if out is not None:
+            _check_out("zeros", out, dtype)
+            return _zeros_out(shape, out=out)
+        return _finish(_zeros(shape, dtype=dtype), requires_grad)
+    except TypeError:
+        _refuse_type("zeros", args, size)
+        raise
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, layout=None, out=None):
+def ones(*args, size=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+         requires_grad=False):
     if device is not None or _DEFAULT_DEVICE[0] is not None:
         T.check_cpu(device)
-    return _finish(_ones(_size(size), dtype=dtype), requires_grad)
+    shape = _sizes("ones", args, size)
+    try:
+        if out is not None:
+            _check_out("ones", out, dtype)
+            return _ones_out(shape, out=out)
+        return _finish(_ones(shape, dtype=dtype), requires_grad)
+    except TypeError:
+        _refuse_type("ones", args, size)
+        raise
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+def empty(*args, size=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+          requires_grad=False, memory_format=None):
     if device is not None or _DEFAULT_DEVICE[0] is not None:
         T.check_cpu(device)
-    return _finish(_empty(_size(size), dtype=dtype), requires_grad)
+    shape = _sizes("empty", args, size)
+    try:
+        if out is not None:
+            _check_out("empty", out, dtype)
+            _fill_out(shape, out._data, None, empty=True)   # (no write: no version bump)
+            return out
+        return _finish(_empty(shape, dtype=dtype), requires_grad)
+    except TypeError:
+        _refuse_type("empty", args, size)
+        raise
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None):
+_NO_ARG = object()
+
+
+def full(size=_NO_ARG, fill_value=_NO_ARG, *, out=None, dtype=None, layout=None, device=None,
+         pin_memory=False, requires_grad=False):
     if device is not None or _DEFAULT_DEVICE[0] is not None:
         T.check_cpu(device)
-    return _finish(_full(tuple(size), fill_value, dtype=dtype), requires_grad)
+    if fill_value is _NO_ARG:
+        _missing_full("full", size)
+    try:
+        shape = tuple(size)
+        if out is not None:
+            _check_out("full", out, dtype)
+            return _full_out(shape, fill_value, out=out)
+        return _finish(_full(shape, fill_value, dtype=dtype), requires_grad)
+    except TypeError:
+        _refuse_seq("full", size)
+        raise
+
+
+def _missing_full(name, size):
+    if size is _NO_ARG:
+        raise TypeError(f'{name}() missing 2 required positional argument: "size", '
+                        '"fill_value"')
+    raise TypeError(f'{name}() missing 1 required positional arguments: "fill_value"')
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
@@ -727,16 +998,35 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     return _finish(_eye(n, n if m is None else m, dtype=dtype), requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
+         pin_memory=False, requires_grad=False):
     if device is not None or _DEFAULT_DEVICE[0] is not None:
         T.check_cpu(device)
-    return _finish(_rand(_size(size), generator=generator, dtype=dtype), requires_grad)
+    shape = _sizes("rand", args, size, _RAND_SIGNATURES)
+    try:
+        if out is not None:
+            _check_out("rand", out, dtype)
+            return _rand_out(shape, generator=generator, out=out)
+        return _finish(_rand(shape, generator=generator, dtype=dtype), requires_grad)
+    except TypeError:
+        _refuse_type("rand", args, size, _RAND_SIGNATURES)
+        raise
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
+          pin_memory=False, requires_grad=False):
     if device is not None or _DEFAULT_DEVICE[0] is not None:
         T.check_cpu(device)
-    return _finish(_randn(_size(size), generator=generator, dtype=dtype), requires_grad)
+    shape = _sizes("randn", args, size, _RAND_SIGNATURES)
+    try:
+        if out is not None:
+            _check_out("randn", out, dtype)
+            return _randn_out(shape, generator=generator, out=out)
+        return _finish(_randn(shape, generator=generator, dtype=dtype), requires_grad)
+    except TypeError:
+        _refuse_type("randn", args, size, _RAND_SIGNATURES)
+        raise
+
 
 
 def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None,
@@ -762,8 +1052,19 @@ def randint(low=None, high=None, size=None, *, generator=None, dtype=None, devic
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
             raise TypeError(f"randint(): argument '{name}' (position {pos}) must be int, not "
                             f"{type(v).__name__}")
-    return _finish(_randint(low, high, tuple(size), generator=generator, dtype=dtype),
-                   requires_grad)
+    if not isinstance(size, (list, tuple)):
+        if short:
+            _refuse_seq("randint", size, pos=2)
+        raise TypeError(f"randint() received an invalid combination of arguments - got (int, "
+                        f"int, {_type_name(size)}), but expected one of:\n * (int high, tuple "
+                        f"of ints size, *, ...)\n * (int low, int high, tuple of ints size, "
+                        f"*, ...)")
+    try:
+        return _finish(_randint(low, high, tuple(size), generator=generator, dtype=dtype),
+                       requires_grad)
+    except TypeError:
+        _refuse_seq("randint", size, pos=2 if short else 3)
+        raise
 
 
 def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False):
@@ -830,15 +1131,44 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
 
 
 method("new_tensor", new_tensor)
-method("new_zeros", lambda self, *size, dtype=None, device=None, requires_grad=False:
-       zeros(*size, dtype=dtype or self.dtype, device=device or _CPU,
-             requires_grad=requires_grad))
-method("new_ones", lambda self, *size, dtype=None, device=None, requires_grad=False:
-       ones(*size, dtype=dtype or self.dtype, device=device or _CPU,
-            requires_grad=requires_grad))
-method("new_empty", lambda self, *size, dtype=None, device=None, requires_grad=False:
-       empty(*size, dtype=dtype or self.dtype, device=device or _CPU,
-             requires_grad=requires_grad))
-method("new_full", lambda self, size, fill_value, dtype=None, device=None, requires_grad=False:
-       full(size, fill_value, dtype=dtype or self.dtype, device=device or _CPU,
-            requires_grad=requires_grad))
+def _new_factory(name, op):
+    """``new_zeros`` / ``new_ones`` / ``new_empty``: ``op`` with self's dtype by default. (Not
+    ``zeros`` itself: PyTorch's new_zeros words a negative size as the allocation does.)"""
+    def new(self, *args, size=None, dtype=None, layout=None, device=None, pin_memory=False,
+            requires_grad=False):
+        if device is not None:      # (a new_* tensor keeps self's device)
+            T.check_cpu(device)
+        shape = _sizes(name, args, size)
+        try:
+            t = op(shape, dtype=self.dtype if dtype is None else dtype)
+        except RuntimeError:
+            _refuse(shape)
+            raise
+        except TypeError:
+            _refuse_type(name, args, size)
+            raise
+        return _finish(t, requires_grad)
+    new.__name__ = new.__qualname__ = name
+    return new
+
+
+method("new_zeros", _new_factory("new_zeros", _zeros))
+method("new_ones", _new_factory("new_ones", _ones))
+method("new_empty", _new_factory("new_empty", _empty))
+
+
+def _new_full(self, size=_NO_ARG, fill_value=_NO_ARG, *, dtype=None, layout=None, device=None,
+              pin_memory=False, requires_grad=False):
+    if device is not None:      # (a new_* tensor keeps self's device)
+        T.check_cpu(device)
+    if fill_value is _NO_ARG:
+        _missing_full("new_full", size)
+    try:
+        return _finish(_full(tuple(size), fill_value,
+                             dtype=self.dtype if dtype is None else dtype), requires_grad)
+    except TypeError:
+        _refuse_seq("new_full", size)
+        raise
+
+
+method("new_full", _new_full)

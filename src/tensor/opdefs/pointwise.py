@@ -25,8 +25,8 @@ from .. import _dtype as D
 from .._defop import OPS, defop, fast_path, method
 from .._tensor import Tensor
 from ._util import (as_operand, broadcast_error, check_inplace_result, check_no_overlap,
-                    check_py_int, checked_scalar, is_operand, not_implemented, np_result_type,
-                    scalar_as, shape_of, type_name)
+                    check_py_int, checked_scalar, is_operand, keep_layout, not_implemented,
+                    np_result_type, scalar_as, shape_of, type_name)
 
 _nd = np.ndarray
 _BY_NP = D._BY_NP
@@ -515,9 +515,11 @@ def _route_out(name, pick):
 
 
 def binary(name, np_kernel, grad, *, alpha=False, inplace=True, out=True, node=None,
-           overload="Tensor", out_overload="out", dunder=None, rdunder=None, pre=None):
+           overload="Tensor", out_overload="out", dunder=None, rdunder=None, pre=None,
+           inplace_grad=None, inplace_node=None):
     """Declare ``name``, ``name_`` and the out= overload from one numpy kernel and one formula
-    set (``np_kernel`` is already ``a + alpha * b`` for ``alpha`` ops)."""
+    set (``np_kernel`` is already ``a + alpha * b`` for ``alpha`` ops). ``inplace_grad`` /
+    ``inplace_node``: the in-place form's own formulas and node name, where they differ."""
     tail = ", *, Scalar alpha=1" if alpha else ""
     ov = f".{overload}" if overload else ""
     uf = getattr(np_kernel, "ufunc", None)
@@ -527,13 +529,13 @@ def binary(name, np_kernel, grad, *, alpha=False, inplace=True, out=True, node=N
                 "d1.__class__ is float and d0.dtype.char in _CH)")
         fast_path(np_kernel, ("a2 is _ONE and " if alpha else "") + when, "_uf(d0, d1)",
                   _uf=uf, _CH=np_kernel.scalar_chars, _ONE=_ONE)
-    f = defop(f"{name}{ov}(Tensor self, Tensor other{tail}) -> Tensor", np_kernel, grad=grad,
-              node_name=node)
+    f = defop(f"{name}{ov}(Tensor self, Tensor other{tail}) -> Tensor", keep_layout(np_kernel),
+              grad=grad, node_name=node)
     ops = {"f": f}
     if inplace:
         ops["i"] = defop(f"{name}_{ov}(Tensor(a!) self, Tensor other{tail}) -> Tensor(a!)",
                          _inplace(np_kernel, getattr(np_kernel, "ufunc", None), alpha, pre),
-                         grad=grad, node_name=node)
+                         grad=inplace_grad or grad, node_name=inplace_node or node)
         method(f"{name}_", ops["i"])
     if out:
         otail = (tail + ", Tensor(a!) out") if alpha else ", *, Tensor(a!) out"
@@ -638,7 +640,7 @@ rsub_scalar = defop("rsub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> T
                     grad={"self": "-grad if alpha == 1 else grad * (-alpha)"},
                     node_name="RsubBackward1")
 rsub_tensor = defop("rsub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor",
-                    lambda a, other, al: _sub_fn(other, a, al),
+                    keep_layout(lambda a, other, al: _sub_fn(other, a, al), 1, 0),
                     grad={"self": "-grad if alpha == 1 else grad * (-alpha)",
                           "other": "grad"}, node_name="RsubBackward0")
 
@@ -838,7 +840,7 @@ def _pow_scalar_np(a, e):
         raise _operator_error("** or pow()")(a, e)
     dt = np_result_type(a, e)
     if dt.kind == "b":                  # a bool tensor to a bool power stays bool
-        return a.copy() if e else np.ones_like(a)
+        return a.copy("K") if e else np.ones_like(a)
     A = as_operand(a, dt)
     E = checked_scalar(e, dt) if dt.kind in "iu" or dt == np.float16 else scalar_as(e, dt)
     if dt in (np.float32, np.float64) and E in (0.5, -0.5):
@@ -956,7 +958,7 @@ def _rounding(np_fn, kernel):
             return np_fn(a)
         if k == "b":
             raise not_implemented(kernel, a.dtype)
-        return a.copy()
+        return a.copy("K")     # (in the input's memory layout, as an elementwise result)
     return f
 
 
@@ -977,7 +979,7 @@ fast_path(_relu_np, "d0.__class__ is _nd and d0.dtype in _Z", "_max(d0, _Z[d0.dt
 def _sign_np(a):
     k = a.dtype.kind
     if k == "b":
-        return a.copy()
+        return a.copy("K")
     r = _asarr(np.sign(a))
     if k == "f":
         r = np.where(r != r, 0, r)      # sign(nan) is 0 in PyTorch
@@ -1063,7 +1065,7 @@ def _round_np(a):
         return _asarr(np.rint(a))      # half to even, like PyTorch's nearbyint
     if k == "b":
         raise not_implemented("round_vml_cpu", a.dtype)
-    return a.copy()
+    return a.copy("K")
 
 
 def _round_decimals_np(a, decimals):
@@ -1401,8 +1403,13 @@ for _name, _uf, _dunder, _sym in (("eq", np.equal, "__eq__", "=="),
                                   ("le", np.less_equal, "__le__", "<="),
                                   ("gt", np.greater, "__gt__", ">"),
                                   ("ge", np.greater_equal, "__ge__", ">=")):
+    # an in-place comparison writes into a floating ``self`` and is recorded (zero gradients),
+    # as PyTorch records ``EqBackward1``
     _CMP[_name] = binary(_name, _compare(_uf, _compare_error(_sym)), None, dunder=(_dunder,),
-                         out_overload="Tensor_out", pre=_binary_pre(result=_bool_result))
+                         out_overload="Tensor_out", pre=_binary_pre(result=_bool_result),
+                         inplace_grad={"self": "zeros_like(grad)",
+                                       "other": "zeros_like(other)"},
+                         inplace_node=f"{_name.capitalize()}Backward1")
 for _alias, _name in (("greater", "gt"), ("less", "lt"), ("greater_equal", "ge"),
                       ("less_equal", "le"), ("not_equal", "ne")):
     setattr(Tensor, _alias, getattr(Tensor, _name))
@@ -1555,7 +1562,7 @@ def _isclose_np(a, b, rtol, atol, equal_nan):
 
 
 isclose = defop("isclose(Tensor self, Tensor other, float rtol=1e-05, float atol=1e-08, "
-                "bool equal_nan=False) -> Tensor", _isclose_np)
+                "bool equal_nan=False) -> Tensor", keep_layout(_isclose_np, 0, 1))
 method("isclose", isclose)
 method("allclose", lambda self, other, rtol=1e-05, atol=1e-08, equal_nan=False:
        bool(isclose(self, other, rtol, atol, equal_nan).all()))

@@ -26,7 +26,7 @@ import numpy as np
 from .. import _dtype as D
 from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor
-from ._util import as_operand, is_operand, not_implemented, np_result_type
+from ._util import as_operand, is_operand, keep_layout, not_implemented, np_result_type
 from .pointwise import (_binary_pre, _broadcast, _div_mode, _inplace, _nd, _operator_error,
                         _out, _remainder_np, binary)
 from .reduction import return_types
@@ -35,6 +35,7 @@ FUNCTIONS = []     # names of Tensor methods also exposed as torch.<name>(input,
 TOPLEVEL = {}      # torch.<name> functions that are not Tensor methods (or take more forms)
 _nd = np.ndarray
 _F64 = np.dtype(np.float64)
+_F32 = np.dtype(np.float32)
 _QUIET = dict(all="ignore")
 _PI = math.pi
 
@@ -72,42 +73,74 @@ _erf64 = _vectorize(math.erf)
 _erfc64 = _vectorize(math.erfc)
 
 
-def _digamma64(x):
-    """digamma: reflection for negative arguments, the recurrence up to 10, then the
-    asymptotic series (PyTorch's ``calc_digamma``)."""
-    x = np.array(x, dtype=_F64, copy=True)
-    out = np.empty_like(x)
+_DIGAMMA_A = (8.33333333333333333333E-2, -2.10927960927960927961E-2,
+              7.57575757575757575758E-3, -4.16666666666666666667E-3,
+              3.96825396825396825397E-3, -8.33333333333333333333E-3,
+              8.33333333333333333333E-2)
+_tan64 = _vectorize(math.tan)
+_log64 = _vectorize(math.log)
+
+
+def _digamma_in(x, dt):
+    """digamma computed in ``dt`` (float32 or float64) step by step as PyTorch's
+    ``calc_digamma`` does, so that the roundings are the same: for x < 0 digamma(1 - x) less
+    pi / tan(pi * frac(x)) (that term in float64, with libm's tan); the recurrence
+    psi(x) = psi(x + 1) - 1/x up to x >= 10; then psi(10) exactly, or the asymptotic series.
+    In float32 the logarithm is float64's rounded, which is glibc's ``logf`` but for rare
+    one-ulp differences."""
+    x = np.array(x, dtype=dt, copy=True)
+    one = dt.type(1)
     zero = x == 0
     neg = x < 0
     neg_int = neg & (x == np.trunc(x))
     refl = neg & ~neg_int
-    shift = np.zeros_like(x)
-    if refl.any():
-        r = x[refl] - np.trunc(x[refl])
-        shift[refl] = -_PI / np.tan(_PI * r)
-        x[refl] = 1 - x[refl]
-    res = shift
     with np.errstate(**_QUIET):
-        for _ in range(12):
-            small = (x < 10) & ~zero & ~neg_int
+        corr = None
+        if refl.any():
+            xr = x[refl].astype(_F64)
+            corr = (_PI / _tan64(_PI * (xr - np.trunc(xr)))).astype(dt)
+            x[refl] = one - x[refl]
+        res = np.zeros(x.shape, dt)
+        live = ~zero & ~neg_int
+        for _ in range(11):
+            small = live & (x < 10)
             if not small.any():
                 break
-            res[small] -= 1 / x[small]
-            x[small] += 1
-        z = 1.0 / (x * x)
-        poly = np.zeros_like(x)
-        for c in (8.33333333333333333333E-2, -2.10927960927960927961E-2,
-                  7.57575757575757575758E-3, -4.16666666666666666667E-3,
-                  3.96825396825396825397E-3, -8.33333333333333333333E-3,
-                  8.33333333333333333333E-2):
-            poly = poly * z + c
-        y = np.where(x < 1.0e17, z * poly, 0.0)
-        out[...] = res + np.log(x) - 0.5 / x - y
-    ten = (x == 10) & ~zero & ~neg_int
-    out[ten] = res[ten] + 2.25175258906672110764
+            res[small] -= one / x[small]
+            x[small] += one
+        z = one / (x * x)
+        poly = np.zeros(x.shape, dt)
+        for c in _DIGAMMA_A:
+            poly = poly * z + dt.type(c)
+        if dt == _F64:      # libm's log, as PyTorch's scalar kernel calls (numpy's differs)
+            lg = _log64(np.where(live, x, 1.0))
+        else:
+            lg = np.log(x.astype(_F64)).astype(dt)
+        base = res + lg - dt.type(0.5) / x
+        out = np.where(x < dt.type(1e17), base - z * poly, base)
+    ten = x == 10
+    out[ten] = res[ten] + dt.type(2.25175258906672110764)
+    if corr is not None:
+        out[refl] -= corr
     out[zero] = np.copysign(np.inf, -x[zero])
     out[neg_int] = np.nan
     return out
+
+
+def _digamma64(x):
+    return _digamma_in(x, _F64)
+
+
+def _digamma_np(a):
+    """digamma's kernel: float32 and float64 in their own precision (``_digamma_in``),
+    float16 through float32, integers and bools in the default dtype."""
+    dt = _float_of(a.dtype)
+    if dt.kind == "c":
+        raise NotImplementedError("tensorkeys: digamma has no complex kernel.")
+    r = _digamma_in(a, _F64 if dt == _F64 else _F32)
+    if r.dtype != dt:
+        r = r.astype(dt)
+    return r if a.flags.c_contiguous else _in_layout_of(a, r)
 
 
 def _trigamma64(x):
@@ -231,7 +264,7 @@ def _erfinv_central(y):
 
 def _erfinv64(y):
     y = np.asarray(y, dtype=_F64)
-    out = np.full(y.shape, np.nan)
+    out = np.full_like(y, np.nan)
     a = np.abs(y)
     c = a <= 0.5
     out[c] = _erfinv_central(y[c])
@@ -246,7 +279,7 @@ def _erfinv64(y):
 def _ndtri64(p):
     """The standard normal quantile: -sqrt(2) * erfcinv(2p), with erfcinv by symmetry."""
     p = np.asarray(p, dtype=_F64)
-    out = np.full(p.shape, np.nan)
+    out = np.full_like(p, np.nan)
     z = 2 * p
     lo = (z > 0) & (z < 0.5)
     out[lo] = -math.sqrt(2) * _erfcinv_small(z[lo])
@@ -411,8 +444,21 @@ def _floating(fn64):
                                       "kernel. Hint: apply it to the real and imaginary "
                                       "parts yourself.")
         with np.errstate(**_QUIET):
-            return _asarr(fn64(a.astype(_F64), *rest)).astype(dt)
+            r = _asarr(fn64(a.astype(_F64), *rest)).astype(dt)
+        if a.flags.c_contiguous or r.shape != a.shape:
+            return r
+        return _in_layout_of(a, r)
     return kernel
+
+
+def _in_layout_of(a, r):
+    """``r`` (of ``a``'s shape) laid out in memory as an elementwise result of ``a`` is in
+    PyTorch: in the order of ``a``'s strides (numpy's ``order="K"``)."""
+    like = np.empty_like(a, dtype=r.dtype)
+    if like.strides == r.strides:
+        return r
+    np.copyto(like, r)
+    return like
 
 
 def _unary(name, fn64, grad, *, node=None, inplace=True, out=True, method_name=None,
@@ -438,13 +484,15 @@ def _unary(name, fn64, grad, *, node=None, inplace=True, out=True, method_name=N
 
 # -- the gamma family ----------------------------------------------------------------------
 lgamma = _unary("lgamma", _lgamma64, {"self": "grad * self.digamma()"}, method_name="lgamma")
-digamma = _unary("digamma", _digamma64, {"self": "grad * self.polygamma(1)"},
-                 method_name="digamma")
+digamma = _unary("digamma", None, {"self": "grad * self.polygamma(1)"},
+                 method_name="digamma", kernel=_digamma_np)
 
 
 def _polygamma_np(n, a):
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
+    if n == 0:     # PyTorch's polygamma(0, x) runs digamma's kernel
+        return _digamma_np(a)
     return _floating(lambda x: _polygamma64(n, x))(a)
 
 
@@ -528,13 +576,16 @@ FORMULA_NS["special_i0e"] = special_i0e["f"]
 
 # -- sinc, logit, inverse hyperbolic functions, angle --------------------------------------
 def _sinc_np(a):
-    """sin(pi x) / (pi x) with ``pi x`` rounded in the input's dtype first (as PyTorch's
-    kernel computes it), the rest in float64; 1 at 0."""
+    """sin(pi x) / (pi x), 1 at 0, computed as PyTorch's kernel does: in float32 for float16
+    and float32 inputs (pi x, its sine and the quotient each rounded to float32), in float64
+    for float64; integer inputs in the default dtype."""
     dt = _float_of(a.dtype)
+    op = _F64 if dt == _F64 else _F32
     with np.errstate(**_QUIET):
-        px = (np.asarray(_PI, dt) * a.astype(dt)).astype(_F64)
-        r = np.sin(px) / px
-        return _asarr(np.where(px == 0, 1.0, r)).astype(dt)
+        px = np.asarray(_PI, op) * a.astype(op)
+        sin = np.sin(px) if op is _F64 else np.sin(px.astype(_F64)).astype(op)
+        r = np.where(px == 0, op.type(1), sin / px)
+    return r if r.dtype == dt else r.astype(dt)
 
 
 sinc = _unary("sinc", None, {"self": "where(self == 0, 0.0, (3.141592653589793 * self * "
@@ -626,11 +677,11 @@ def _float_binary(name, fn64, *, ints_ok=True, scalars=True, kernel_name=None):
         if not scalars and type(b) is not _nd:
             raise bad(a, b)
         dt = np_result_type(a, b)
+        _broadcast(a, b)        # (PyTorch checks the shapes before it looks for a kernel)
         if dt.kind not in "f":
             if not ints_ok or dt.kind == "c":
                 raise not_implemented(kernel_name or f"{name}_cpu", dt)
             dt = _float_of(dt)
-        _broadcast(a, b)
         A = as_operand(a, dt).astype(_F64)
         B = as_operand(b, dt).astype(_F64)
         with np.errstate(**_QUIET):
@@ -716,14 +767,18 @@ def _nextafter_np(a, b):
     if type(a) is not _nd or type(b) is not _nd:
         raise _bad_operand("nextafter")(a, b)
     dt = np_result_type(a, b)
+    _broadcast(a, b)
     if dt.kind != "f":
         raise not_implemented("nextafter_cpu", dt)
-    _broadcast(a, b)
-    return _asarr(np.nextafter(as_operand(a, dt), as_operand(b, dt)))
+    A, B = as_operand(a, dt), as_operand(b, dt)
+    r = _asarr(np.nextafter(A, B))
+    if dt == np.float16:        # numpy's float16 loop gives x for x == y, C's gives y (-0.)
+        r = np.where(A == B, B, r)
+    return r
 
 
 nextafter = binary("nextafter", _nextafter_np, {"self": "grad", "other": "zeros_like(other)"},
-                   overload="")
+                   overload="", pre=_binary_pre())
 logaddexp2 = binary("logaddexp2", _float_binary("logaddexp2", np.logaddexp2, ints_ok=False,
                                                 scalars=False),
                     {"self": "grad / (1 + (other - self).exp2())",
@@ -762,12 +817,17 @@ def _edges_requiring_grad(self):
     return tuple((e[0], e[1]) for e in self._next if e is not None)
 
 
+def _heaviside_dtypes(a, values):
+    """(checked before the shapes, as PyTorch does)"""
+    if type(values) is _nd and a.dtype != values.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different "
+                           "dtypes.")
+
+
 def _heaviside_np(a, values):
     if type(a) is not _nd or type(values) is not _nd:
         raise _bad_operand("heaviside", "values")(a, values)
-    if a.dtype != values.dtype:
-        raise RuntimeError("heaviside is not yet implemented for tensors with different "
-                           "dtypes.")
+    _heaviside_dtypes(a, values)
     if a.dtype.kind == "c":
         raise RuntimeError("heaviside is not yet implemented for complex tensors.")
     _broadcast(a, values)
@@ -776,10 +836,12 @@ def _heaviside_np(a, values):
 
 _HEAVISIDE_GRAD = {"self": _not_implemented_grad("heaviside"),
                    "values": _not_implemented_grad("heaviside")}
-heaviside = defop("heaviside(Tensor self, Tensor values) -> Tensor", _heaviside_np,
+heaviside = defop("heaviside(Tensor self, Tensor values) -> Tensor",
+                  keep_layout(_heaviside_np),
                   grad=_HEAVISIDE_GRAD, node_name="NotImplemented")
 heaviside_ = defop("heaviside_(Tensor(a!) self, Tensor values) -> Tensor(a!)",
-                   _inplace(_heaviside_np, pre=_binary_pre()), grad=_HEAVISIDE_GRAD,
+                   _inplace(_heaviside_np, pre=_binary_pre(check=_heaviside_dtypes)),
+                   grad=_HEAVISIDE_GRAD,
                    node_name="NotImplemented")
 heaviside_out = defop("heaviside.out(Tensor self, Tensor values, *, Tensor(a!) out) -> "
                       "Tensor(a!)", _out(_heaviside_np))
@@ -793,7 +855,8 @@ def _floor_divide_np(a, b):
 
 _FLOORDIV_GRAD = {"self": _not_implemented_grad("floor_divide"),
                   "other": _not_implemented_grad("floor_divide")}
-floor_divide = defop("floor_divide(Tensor self, Tensor other) -> Tensor", _floor_divide_np,
+floor_divide = defop("floor_divide(Tensor self, Tensor other) -> Tensor",
+                     keep_layout(_floor_divide_np),
                      grad=_FLOORDIV_GRAD, node_name="NotImplemented")
 floor_divide_s = defop("floor_divide.Scalar(Tensor self, Scalar other) -> Tensor",
                        _floor_divide_np, grad={"self": _FLOORDIV_GRAD["self"]},
@@ -907,9 +970,9 @@ def _integer_pair(name, fn):
         if type(a) is not _nd or type(b) is not _nd:
             raise _bad_operand(name)(a, b)
         dt = np_result_type(a, b)
+        _broadcast(a, b)
         if dt.kind not in "iu":
             raise not_implemented(f"{name}_cpu", dt)
-        _broadcast(a, b)
         with np.errstate(**_QUIET):
             return _asarr(fn(as_operand(a, dt), as_operand(b, dt))).astype(dt)
     return kernel
@@ -931,9 +994,9 @@ def _shift_kernel(left):
         if not (is_operand(a) and is_operand(b)):
             raise bad(a, b)
         dt = np_result_type(a, b)
+        _broadcast(a, b)
         if dt.kind not in "iu":
             raise not_implemented(f"{name}_cpu", dt)
-        _broadcast(a, b)
         A = np.asarray(as_operand(a, dt))
         B = np.asarray(as_operand(b, dt))
         bits = dt.itemsize * 8
@@ -955,7 +1018,7 @@ def _shift_kernel(left):
 def _shift_family(name, left):
     kernel = _shift_kernel(left)
     ops = {}
-    ops["f"] = defop(f"{name}.Tensor(Tensor self, Tensor other) -> Tensor", kernel)
+    ops["f"] = defop(f"{name}.Tensor(Tensor self, Tensor other) -> Tensor", keep_layout(kernel))
     ops["fs"] = defop(f"{name}.Tensor_Scalar(Tensor self, Scalar other) -> Tensor", kernel)
     ops["sf"] = defop(f"{name}.Scalar_Tensor(Scalar self, Tensor other) -> Tensor", kernel)
     pre = _binary_pre()

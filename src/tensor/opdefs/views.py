@@ -4,6 +4,7 @@ base-shaped gradient, itself differentiable."""
 
 from __future__ import annotations
 
+import operator
 import warnings
 
 import numpy as np
@@ -71,12 +72,24 @@ def _view_np(a, size):
 
 
 def _size_args(size):
+    """The sizes of ``f(2, 3)`` / ``f((2, 3))`` as a tuple. Varargs that are not Python ints
+    (numpy ints, 0-d integer tensors) are converted, a float refused; a sequence is passed on
+    as it is, and the kernel refuses what is not a whole number."""
     if len(size) == 1 and isinstance(size[0], (list, tuple)):
         return tuple(size[0])
     for s in size:
         if s.__class__ is not int:
-            return tuple(int(s) for s in size)
+            return tuple(operator.index(s) for s in size)
     return size
+
+
+def _size_type_error(name, args, arg="size", overloads=None):
+    """PyTorch's TypeError for size arguments a view op's kernel refused, or None."""
+    from .factories import size_type_error
+    return size_type_error(name, args, arg, overloads)
+
+
+_VIEW_SIGNATURES = "\n * (torch.dtype dtype)\n * (tuple of ints size)\n"
 
 
 view = defop("view(Tensor(a) self, SymInt[] size) -> Tensor(a)", _view_np,
@@ -128,7 +141,13 @@ def _view_method(self, *size):
                         "expected one of: (torch.dtype dtype) or (tuple of ints size)")
     if len(size) == 1 and isinstance(size[0], D.dtype):
         return _view_dtype(self, size[0])
-    return view(self, _size_args(size))
+    try:
+        return view(self, _size_args(size))
+    except TypeError:
+        err = _size_type_error("view", size, overloads=_VIEW_SIGNATURES)
+        if err is None:
+            raise
+        raise err from None
 
 
 method("view", _view_method)
@@ -165,14 +184,20 @@ def reshape(self, *shape):
     if not shape:
         raise TypeError('reshape() missing 1 required positional arguments: "shape"')
     a = self._data
-    shape = _infer_size(_size_args(shape), a.size)
-    if a.flags.c_contiguous:
-        return view(self, shape)
-    v = _viewed(a, shape)
-    if v is not None:
-        isz = a.itemsize
-        return _reshape_alias(self, shape, tuple(st // isz for st in v.strides))
-    return _unsafe_view(_clone(self, memory_format="contiguous_format"), shape)
+    try:
+        size = _infer_size(_size_args(shape), a.size)
+        if a.flags.c_contiguous:
+            return view(self, size)
+        v = _viewed(a, size)
+        if v is not None:
+            isz = a.itemsize
+            return _reshape_alias(self, size, tuple(st // isz for st in v.strides))
+        return _unsafe_view(_clone(self, memory_format="contiguous_format"), size)
+    except TypeError:
+        err = _size_type_error("reshape", shape, "shape")
+        if err is None:
+            raise
+        raise err from None
 
 
 method("reshape", reshape)
@@ -360,7 +385,8 @@ def _expand_np(a, size, implicit):
     for i in reversed(range(len(size))):       # PyTorch checks from the last dim back
         s = size[i]
         if i < lead:
-            if s < 0:
+            # (PyTorch skips this check for a 0-d input)
+            if s == -1 and a.ndim:
                 raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
                                    f"leading, non-existing dimension {i}")
         else:
@@ -372,7 +398,18 @@ def _expand_np(a, size, implicit):
                     f"The expanded size of the tensor ({s}) must match the existing size "
                     f"({cur}) at non-singleton dimension {i}.  Target sizes: {_fmt(size)}.  "
                     f"Tensor sizes: {_fmt(a.shape)}")
-    return np.broadcast_to(a, tuple(target))
+    try:
+        return np.broadcast_to(a, tuple(target))
+    except ValueError:
+        if min(target) >= 0:
+            raise
+    from .factories import _numel_overflows
+    if _numel_overflows(target):
+        raise RuntimeError("numel: integer multiplication overflow")
+    # PyTorch makes an empty tensor with a negative size here; numpy cannot hold one
+    raise RuntimeError(f"expand: the target sizes {_fmt(size)} give the result the negative "
+                       f"size {min(target)}. Hint: every size must be >= 0, or -1 for an "
+                       "existing dimension.")
 
 
 expand = defop("expand(Tensor(a) self, SymInt[] size, *, bool implicit=False) -> Tensor(a)",
@@ -380,7 +417,13 @@ expand = defop("expand(Tensor(a) self, SymInt[] size, *, bool implicit=False) ->
 def _expand_method(self, *size, implicit=False):
     if not size:
         raise TypeError('expand() missing 1 required positional arguments: "size"')
-    return expand(self, _size_args(size))
+    try:
+        return expand(self, _size_args(size))
+    except (TypeError, RuntimeError):      # (a float size may fail a size check first)
+        err = _size_type_error("expand", size)
+        if err is None:
+            raise
+        raise err from None
 
 
 method("expand", _expand_method)
@@ -554,20 +597,20 @@ def _as_strided_np(a, size, stride, storage_offset):
         base = base.base
     off = storage_offset if storage_offset is not None else (
         (a.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // a.itemsize)
-    start = base.__array_interface__["data"][0] + off * a.itemsize
-    flat = np.lib.stride_tricks.as_strided(
-        base.reshape(-1) if base.flags.c_contiguous else base, shape=(base.size,),
-        strides=(a.itemsize,)) if base.flags.c_contiguous else base
-    if not base.flags.c_contiguous:
-        raise RuntimeError("as_strided on a non-contiguous root is not supported; call "
-                           ".contiguous() first")
+    # the storage, flat: the root in its own memory order (a dense root need not be in C
+    # order: a gradient may keep a transposed layout, as PyTorch's do)
+    mem = base if base.flags.c_contiguous else \
+        base.transpose(np.argsort(base.strides, kind="stable")[::-1])
+    if not mem.flags.c_contiguous:
+        raise RuntimeError("as_strided on a root that does not cover its memory densely is "
+                           "not supported; call .contiguous() first")
+    flat = mem.reshape(-1)
     need = off + sum((s - 1) * st for s, st in zip(size, stride)) + 1 if all(size) else 0
     if need > base.size:
         raise RuntimeError(f"setStorage: sizes {_fmt(size)}, strides {_fmt(stride)}, storage "
                            f"offset {off}, and itemsize {a.itemsize} requiring a storage size "
                            f"of {need * a.itemsize} are out of bounds for storage of size "
                            f"{base.size * a.itemsize}")
-    del start
     return np.lib.stride_tricks.as_strided(flat[off:], shape=tuple(size),
                                            strides=tuple(s * a.itemsize for s in stride))
 
