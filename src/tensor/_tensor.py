@@ -252,7 +252,9 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        # as PyTorch: a 0-d tensor formats as its Python number (f"{loss}" prints 0.5), any
+        # other tensor as its repr, and refuses a format spec
+        if self._data.ndim == 0 and self.__class__ is Tensor:
             return format(self.item(), spec)
         return object.__format__(self, spec) if spec else repr(self)
 

@@ -47,3 +47,20 @@ def test_summarized_repr_matches_torch(n, dt):
     a = (np.arange(n) * 1.5).astype(dt).reshape(-1, 1) if n % 2 == 0 else \
         (np.arange(n) * 1.5).astype(dt)
     assert repr(tk.from_numpy(a.copy())) == repr(torch.from_numpy(a.copy()))
+
+
+@pytest.mark.parametrize("expr", [
+    "f'{M.tensor(0.5)}'", "f'{M.tensor(0.5):.3f}'", "f'{M.tensor(3)}'", "f'{M.tensor(True)}'",
+    "f'{M.tensor(2.5, requires_grad=True)}'", "f'{M.tensor([1., 2.])}'",
+    "f'{M.tensor([1., 2.]):.2f}'", "f'{M.nn.Parameter(M.tensor(1.5))}'",
+    "'{:>8}'.format(M.tensor(7))", "f'{M.tensor(1e-8):e}'",
+])
+def test_format_like_torch(expr):
+    """``format``: a 0-d tensor formats as its Python number, others as their repr, and a
+    format spec on those is refused (as PyTorch)."""
+    def run(M):
+        try:
+            return eval(expr, {"M": M})
+        except Exception as e:  # noqa: BLE001 - the error is what we compare
+            return type(e).__name__, str(e)
+    assert run(tk) == run(torch)

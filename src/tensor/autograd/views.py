@@ -85,13 +85,14 @@ class CopySlices(G.Node):
     """The base's new history after an in-place op on one of its views
     (Note [In-place on a view rewrites the base])."""
 
-    __slots__ = ("_info", "_fn", "_base_meta")
+    __slots__ = ("_info", "_fn", "_base_meta", "_base_strides")
 
-    def __init__(self, base_edge, info, fn, base_meta):
+    def __init__(self, base_edge, info, fn, base_meta, base_strides=None):
         super().__init__((base_edge,) + tuple(fn._next[1:]))
         self._info = info
         self._fn = fn
         self._base_meta = base_meta
+        self._base_strides = base_strides
 
     def name(self):
         return "torch::autograd::CopySlices"
@@ -103,7 +104,16 @@ class CopySlices(G.Node):
         g = grads[0]
         if g is None:
             g = T.wrap(np.zeros(*self._base_meta))
-        result = g.clone()
+        # the gradient in the base's own layout (as PyTorch: an empty tensor with the base's
+        # strides, then copy_), so a view made by storage geometry (as_strided) replays onto
+        # the same elements whatever the incoming gradient's layout
+        st = self._base_strides
+        if st is None or g._data.strides == st:
+            result = g.clone()
+        else:
+            item = g._data.itemsize
+            result = g.new_empty_strided(tuple(g._data.shape), tuple(x // item for x in st))
+            result.copy_(g)
         grad_slice = self._info.replay(result)
         res = self._fn.apply([grad_slice.clone()])
         if res[0] is None:
@@ -146,7 +156,10 @@ def rebase_history(t, node) -> None:
     base = t._base
     base_edge = G.gradient_edge(base)
     node._needs[0] = base_edge is not None
-    cs = CopySlices(base_edge, t._view, node, (base._data.shape, base._data.dtype))
+    from ..opdefs._util import _non_overlapping_and_dense
+    a = base._data
+    cs = CopySlices(base_edge, t._view, node, (a.shape, a.dtype),
+                    a.strides if _non_overlapping_and_dense(a) else None)
     base._grad_fn = cs
     base._output_nr = 0
     base._requires_grad = True
