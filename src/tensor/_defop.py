@@ -442,11 +442,13 @@ class Spec:
     """Compiled derivative information of one op."""
 
     __slots__ = ("formulas", "list_formula", "arg_index", "n_out", "needed_by", "node_cls",
-                 "diff_args", "save_result", "simple", "fast", "op_name", "arg_names", "exprs")
+                 "diff_args", "save_result", "simple", "fast", "op_name", "arg_names", "exprs",
+                 "out_diff")
 
 
 def _compile_formulas(schema, grad, node_name):
     spec = Spec()
+    spec.out_diff = None
     names = [a.name for a in schema.arguments]
     spec.arg_index = {n: i for i, n in enumerate(names)}
     spec.arg_names = tuple(names)
@@ -1070,7 +1072,7 @@ def _make_recorder(op, spec, kind):
             from .autograd.views import rebase_history
             rebase_history(self_t, node)
         else:
-            _mark_outputs(node, outs)
+            _mark_outputs(node, outs, spec.out_diff)
         if save_result:
             if multi_view or len(outs) > 1:
                 saved["results"] = [SV(o, is_output=True) for o in outs]
@@ -1187,7 +1189,7 @@ def _generate_recorder(op, spec, names, tlist, savers):
         add("        sv._output_nr = out._output_nr")
         add("        saved['result'] = sv")
     add("    else:")
-    add(f"        finish(node, out, saved, {spec.save_result})")
+    add(f"        finish(node, out, saved, {spec.save_result}, OUT_DIFF)")
     add("    node._saved = saved")
     add("    return out")
     from .errors import inference_save_error
@@ -1195,14 +1197,17 @@ def _generate_recorder(op, spec, names, tlist, savers):
               edge_of=G.gradient_edge, NOMETA=((), np.dtype("float64")), _new=object.__new__,
               SV=G.SavedVariable, save_error=inference_save_error, BELOW=_AG.below_mask,
               cache=op._cache, resolve=op._resolve, NODE=spec.node_cls, next_seq=G.next_seq,
-              finish=_finish_outputs, isinstance=isinstance)
+              finish=_finish_outputs, isinstance=isinstance, OUT_DIFF=spec.out_diff)
     _exec("\n".join(L) + "\n", f"<record {op.schema.full_name}>", ns)
     return ns["record"]
 
 
-def _mark_outputs(node, outs):
-    """Make ``node`` the history of each floating output (a view's grad_fn is now current)."""
+def _mark_outputs(node, outs, out_diff=None):
+    """Make ``node`` the history of each floating output (a view's grad_fn is now current),
+    except those the op declares not differentiable (``out_diff[j]`` false)."""
     for j, o in enumerate(outs):
+        if out_diff is not None and not out_diff[j]:
+            continue
         if isinstance(o, _Tensor) and o._data.dtype.kind in "fc":
             o._grad_fn = node
             o._output_nr = j
@@ -1211,12 +1216,12 @@ def _mark_outputs(node, outs):
                 o._view.attr_version = o._vc[0] if o._vc is not None else 0
 
 
-def _finish_outputs(node, out, saved, save_result):
+def _finish_outputs(node, out, saved, save_result, out_diff=None):
     """The outputs' side of recording when an op returns several tensors (or a tuple)."""
     outs = out if isinstance(out, (tuple, list)) else (out,)
     node._meta = [(o._data.shape, o._data.dtype) if isinstance(o, _Tensor) else None
                   for o in outs]
-    _mark_outputs(node, outs)
+    _mark_outputs(node, outs, out_diff)
     if save_result:
         if len(outs) > 1:
             saved["results"] = [G.SavedVariable(o, is_output=True) for o in outs]
@@ -1351,7 +1356,7 @@ def via_rule(kernel, via, n_tensor_args):
 
 
 def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
-          autograd=None, via=None, composite_keys=False):
+          autograd=None, via=None, composite_keys=False, output_differentiability=None):
     """Declare an op (see module docstring). Returns the op's ``call`` function.
 
     ``composite``: a function over our ops registered at CompositeImplicitAutograd instead of
@@ -1366,6 +1371,8 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
         a new tensor — must go through the op as usual.) ``autograd``: a hand-written
     Autograd-key kernel ``(ks, *args)`` (rarely needed). Ops with neither ``grad`` nor a
     composite are not differentiable: their outputs never require grad.
+    ``output_differentiability``: per output, whether it takes the node as its history (an
+    op's auxiliary outputs, like ``_weight_norm_interface``'s norms, do not).
     """
     name = LIB.define(schema)
     from dispatch.dispatcher import get_op
@@ -1414,6 +1421,8 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
         LIB._impl_raw(name, _make_out_autograd_kernel(op), "Autograd")
     elif grad is not None:
         spec = _compile_formulas(sch, grad, _node_name(sch, node_name))
+        if output_differentiability is not None:    # (derivatives.yaml's key of that name)
+            spec.out_diff = tuple(output_differentiability)
         op._ns["_spec"] = spec
         ag_kernel = _make_autograd_kernel(op, spec, kind)
         parts = getattr(ag_kernel, "fuse_parts", None)
