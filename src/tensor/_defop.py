@@ -1168,6 +1168,11 @@ def _generate_recorder(op, spec, names, tlist, savers):
     add(f"    node._in_meta = [{', '.join(f'm{j}' for j in range(len(diff)))}]")
     add("    if out.__class__ is _T:")
     add("        d = out._data")
+    if any(a.name == "dtype" for a in op.schema.arguments) and op.schema.name != "_to_copy":
+        # an integer ``dtype=`` on a differentiable reduction (x.sum(dtype=torch.long) with x
+        # requiring grad): PyTorch refuses to give such a result a history
+        add("        if d.dtype.kind not in 'fc':")
+        add("            raise RuntimeError('Autograd not support dtype: ' + short_name(d.dtype))")
     add("        node._meta = [(d.shape, d.dtype)]")
     add("        if d.dtype.kind in 'fc':")
     add("            out._grad_fn = node")
@@ -1197,9 +1202,15 @@ def _generate_recorder(op, spec, names, tlist, savers):
               edge_of=G.gradient_edge, NOMETA=((), np.dtype("float64")), _new=object.__new__,
               SV=G.SavedVariable, save_error=inference_save_error, BELOW=_AG.below_mask,
               cache=op._cache, resolve=op._resolve, NODE=spec.node_cls, next_seq=G.next_seq,
-              finish=_finish_outputs, isinstance=isinstance, OUT_DIFF=spec.out_diff)
+              finish=_finish_outputs, isinstance=isinstance, OUT_DIFF=spec.out_diff,
+              short_name=_short_name)
     _exec("\n".join(L) + "\n", f"<record {op.schema.full_name}>", ns)
     return ns["record"]
+
+
+def _short_name(np_dtype):
+    from .opdefs.reduction import short_name
+    return short_name(np_dtype)
 
 
 def _mark_outputs(node, outs, out_diff=None):

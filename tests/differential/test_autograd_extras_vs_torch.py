@@ -739,3 +739,22 @@ def _grad_versions(lib):
 
 def test_gradient_versions_and_unpacks_match_torch():
     assert _grad_versions(tk) == _grad_versions(torch)
+
+
+@pytest.mark.parametrize("expr", [
+    "x.sum(0, dtype=M.int64)", "x.sum(dtype=M.int64)", "x.to(M.int64)", "x.long()",
+    "x.cumsum(0, dtype=M.int64)", "x.prod(dtype=M.int32)", "x.mean(dtype=M.float64)",
+    "x.sum(0, dtype=M.float16)", "x.nansum(dtype=M.int64)", "x.sum(dtype=M.bool)",
+    "x.cumprod(1, dtype=M.int8)", "x.detach().sum(dtype=M.int64)", "x.prod(1, dtype=M.int64)",
+])
+def test_integer_dtype_of_a_recorded_reduction(expr):
+    """A differentiable op asked for an integer result while recording: PyTorch refuses
+    ("Autograd not support dtype: Long"); casts and unrecorded calls are fine."""
+    def run(M):
+        x = M.tensor([[1.5, -2.0], [3.0, 0.5]], requires_grad=True)
+        try:
+            r = eval(expr, {"M": M, "x": x})
+        except Exception as e:  # noqa: BLE001 - the error is what we compare
+            return type(e).__name__, str(e)
+        return str(r.dtype), r.requires_grad, type(r.grad_fn).__name__, r.tolist()
+    assert run(tk) == run(torch)
