@@ -7,6 +7,9 @@
            entered outside the timed loop). inference_mode skips the Autograd layer (and leaves
            ADInplaceOrView out of the TLS included set); no_grad passes Autograd, which records
            nothing.
+  views    (informational) ``x.t()``, ``x[0]``, ``x.add_(1.)`` under no_grad, inference_mode on
+           a normal tensor, and inference_mode on an inference tensor, which skips
+           ADInplaceOrView too.
   guards   one ``with guard(): pass`` (construction + enter + exit).
   MLP eval forward of a 32-64-64-10 ReLU MLP whose weights require grad, batch 1 and 64, in
            each mode; and the number of saved arrays the output keeps alive per mode.
@@ -67,6 +70,32 @@ def per_op_loops(torch):
             for op, fn in op_fns(M, shape).items():
                 for mode in MODE_NAMES:
                     loops[(who, shape, op, mode)] = C.loop_of(fn, g[mode])
+    return loops
+
+
+# Views and in-place writes: the ops where ADInplaceOrView does work (a view shares the version
+# counter and records how it was made; a write bumps the version). Informational, not a target.
+VIEW_OPS = ["t()", "x[0]", "add_(1.)"]
+VIEW_MODES = ["no_grad", "inference", "inference, inference tensor"]
+
+
+def view_op_loops(torch):
+    loops = {}
+    for who, M in (("ours", tk), ("torch", torch)):
+        if M is None:
+            continue
+        g = guards(M)
+        for mode in VIEW_MODES:
+            guard = g["inference" if mode.startswith("inference") else mode]
+            if mode.endswith("tensor"):
+                with M.inference_mode():
+                    x = M.zeros(16, 16)          # an inference tensor: no ADInplaceOrView key
+            else:
+                x = M.zeros(16, 16)
+            fns = {"t()": lambda x=x: x.t(), "x[0]": lambda x=x: x[0],
+                   "add_(1.)": lambda x=x: x.add_(1.0)}
+            for op in VIEW_OPS:
+                loops[(who, op, mode)] = C.loop_of(fns[op], guard)
     return loops
 
 
@@ -195,6 +224,19 @@ def main(argv=None) -> int:
         for m in MODE_NAMES:
             summary.add(f"ours/torch per op, {m} (geomean)", C.ratio(geos[m]),
                         f"{TORCH_LIMIT}x", C.verdict(geos[m], TORCH_LIMIT))
+
+    # 1b. views and in-place writes (informational)
+    med = C.measure_loops(view_op_loops(torch), rounds=rounds, sample_ns=sample_ns)
+    t = C.Table("views and in-place writes on a (16, 16) tensor (median per call; not a target: "
+                "where inference tensors skip ADInplaceOrView)",
+                ["op", "mode", "ours", "x no_grad", "torch", "x no_grad"])
+    for op in VIEW_OPS:
+        for mode in VIEW_MODES:
+            o, base = med[("ours", op, mode)], med[("ours", op, "no_grad")]
+            tt, tbase = med.get(("torch", op, mode)), med.get(("torch", op, "no_grad"))
+            t.add(op, mode, C.us(o), C.ratio(o / base), C.us(tt),
+                  C.ratio(tt and tbase and tt / tbase))
+    t.print()
 
     # 2. guards
     med = C.measure(guard_contenders(torch), rounds=rounds, sample_ns=sample_ns)
