@@ -79,27 +79,35 @@ class _DependentProperty(property, _Dependent):
         return _DependentProperty(fn, is_discrete=self._is_discrete, event_dim=self._event_dim)
 
 
-class _IndependentConstraint(Constraint):
+class _OnBaseConstraint(Constraint):
+    """Shared part of the constraints defined from another one, ``base_constraint``: they are
+    discrete when it is."""
+
+    def __init__(self, base_constraint):
+        if not isinstance(base_constraint, Constraint):
+            raise AssertionError(f"base_constraint must be a Constraint, got "
+                                 f"{type(base_constraint).__name__}")
+        self.base_constraint = base_constraint
+        super().__init__()
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+
+class _IndependentConstraint(_OnBaseConstraint):
     """A base constraint whose rightmost ``reinterpreted_batch_ndims`` dimensions count as
     part of the event: an event is valid when all its entries are."""
 
     def __init__(self, base_constraint, reinterpreted_batch_ndims):
-        if not isinstance(base_constraint, Constraint):
-            raise AssertionError(f"base_constraint must be a Constraint, got "
-                                 f"{type(base_constraint).__name__}")
+        super().__init__(base_constraint)
         if not isinstance(reinterpreted_batch_ndims, int):
             raise AssertionError(f"reinterpreted_batch_ndims must be an int, got "
                                  f"{type(reinterpreted_batch_ndims).__name__}")
         if reinterpreted_batch_ndims < 0:
             raise AssertionError(f"reinterpreted_batch_ndims must be >= 0, got "
                                  f"{reinterpreted_batch_ndims}")
-        self.base_constraint = base_constraint
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
-        super().__init__()
-
-    @property
-    def is_discrete(self):
-        return self.base_constraint.is_discrete
 
     @property
     def event_dim(self):
@@ -118,20 +126,9 @@ class _IndependentConstraint(Constraint):
                 f"{self.reinterpreted_batch_ndims})")
 
 
-class MixtureSameFamilyConstraint(Constraint):
+class MixtureSameFamilyConstraint(_OnBaseConstraint):
     """The support of a mixture: the component's constraint, checked with the mixture's
     component dimension put back (every component must accept the value)."""
-
-    def __init__(self, base_constraint):
-        if not isinstance(base_constraint, Constraint):
-            raise AssertionError(f"base_constraint must be a Constraint, got "
-                                 f"{type(base_constraint).__name__}")
-        self.base_constraint = base_constraint
-        super().__init__()
-
-    @property
-    def is_discrete(self):
-        return self.base_constraint.is_discrete
 
     @property
     def event_dim(self):
@@ -176,7 +173,7 @@ def _fmt(bound):
 
 
 class _Bounds(Constraint):
-    """Shared repr of the constraints built from bounds."""
+    """Shared repr of the constraints built from bounds (the attributes named in ``_names``)."""
 
     _names = ()
 
@@ -185,10 +182,26 @@ class _Bounds(Constraint):
         return f"{type(self).__name__[1:]}({inner})"
 
 
-class _IntegerInterval(_Bounds):
-    """Integers in ``[lower_bound, upper_bound]``."""
+# The three ways a region is built from bounds; the constraints below take their constructor
+# from one of them and only say which values are inside (``check``).
 
-    is_discrete = True
+class _LowerBound(_Bounds):
+    _names = ("lower_bound",)
+
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+        super().__init__()
+
+
+class _UpperBound(_Bounds):
+    _names = ("upper_bound",)
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+        super().__init__()
+
+
+class _LowerUpperBounds(_Bounds):
     _names = ("lower_bound", "upper_bound")
 
     def __init__(self, lower_bound, upper_bound):
@@ -196,33 +209,29 @@ class _IntegerInterval(_Bounds):
         self.upper_bound = upper_bound
         super().__init__()
 
+
+class _IntegerInterval(_LowerUpperBounds):
+    """Integers in ``[lower_bound, upper_bound]``."""
+
+    is_discrete = True
+
     def check(self, value):
         return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
 
 
-class _IntegerLessThan(_Bounds):
+class _IntegerLessThan(_UpperBound):
     """Integers up to ``upper_bound`` (included)."""
 
     is_discrete = True
-    _names = ("upper_bound",)
-
-    def __init__(self, upper_bound):
-        self.upper_bound = upper_bound
-        super().__init__()
 
     def check(self, value):
         return (value % 1 == 0) & (value <= self.upper_bound)
 
 
-class _IntegerGreaterThan(_Bounds):
+class _IntegerGreaterThan(_LowerBound):
     """Integers from ``lower_bound`` (included)."""
 
     is_discrete = True
-    _names = ("lower_bound",)
-
-    def __init__(self, lower_bound):
-        self.lower_bound = lower_bound
-        super().__init__()
 
     def check(self, value):
         return (value % 1 == 0) & (value >= self.lower_bound)
@@ -235,60 +244,35 @@ class _Real(Constraint):
         return value == value
 
 
-class _GreaterThan(_Bounds):
+class _GreaterThan(_LowerBound):
     """``(lower_bound, inf]``."""
-
-    _names = ("lower_bound",)
-
-    def __init__(self, lower_bound):
-        self.lower_bound = lower_bound
-        super().__init__()
 
     def check(self, value):
         return self.lower_bound < value
 
 
-class _GreaterThanEq(_Bounds):
+class _GreaterThanEq(_LowerBound):
     """``[lower_bound, inf)``."""
-
-    _names = ("lower_bound",)
-
-    def __init__(self, lower_bound):
-        self.lower_bound = lower_bound
-        super().__init__()
 
     def check(self, value):
         return self.lower_bound <= value
 
 
-class _LessThan(_Bounds):
+class _LessThan(_UpperBound):
     """``[-inf, upper_bound)``."""
-
-    _names = ("upper_bound",)
-
-    def __init__(self, upper_bound):
-        self.upper_bound = upper_bound
-        super().__init__()
 
     def check(self, value):
         return value < self.upper_bound
 
 
-class _Interval(_Bounds):
+class _Interval(_LowerUpperBounds):
     """``[lower_bound, upper_bound]``."""
-
-    _names = ("lower_bound", "upper_bound")
-
-    def __init__(self, lower_bound, upper_bound):
-        self.lower_bound = lower_bound
-        self.upper_bound = upper_bound
-        super().__init__()
 
     def check(self, value):
         return (self.lower_bound <= value) & (value <= self.upper_bound)
 
 
-class _HalfOpenInterval(_Interval):
+class _HalfOpenInterval(_LowerUpperBounds):
     """``[lower_bound, upper_bound)``."""
 
     def check(self, value):
@@ -393,41 +377,9 @@ class _PositiveDefinite(_Symmetric):
         return torch.linalg.cholesky_ex(value).info.eq(0)
 
 
-class _Cat(Constraint):
-    """Constraints applied to consecutive slices of ``dim`` (as ``torch.cat`` joins them)."""
-
-    def __init__(self, cseq, dim=0, lengths=None):
-        if not all(isinstance(c, Constraint) for c in cseq):
-            raise AssertionError("All elements of cseq must be Constraint instances")
-        self.cseq = list(cseq)
-        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
-        if len(self.lengths) != len(self.cseq):
-            raise AssertionError(f"lengths ({len(self.lengths)}) must match cseq "
-                                 f"({len(self.cseq)})")
-        self.dim = dim
-        super().__init__()
-
-    @property
-    def is_discrete(self):
-        return any(c.is_discrete for c in self.cseq)
-
-    @property
-    def event_dim(self):
-        return max(c.event_dim for c in self.cseq)
-
-    def check(self, value):
-        if not -value.dim() <= self.dim < value.dim():
-            raise AssertionError(f"dim {self.dim} out of range for value with "
-                                 f"{value.dim()} dimensions")
-        parts, start = [], 0
-        for c, length in zip(self.cseq, self.lengths):
-            parts.append(c.check(value.narrow(self.dim, start, length)))
-            start = start + length
-        return torch.cat(parts, self.dim)
-
-
-class _Stack(Constraint):
-    """Constraints applied to successive entries of ``dim`` (as ``torch.stack`` joins them)."""
+class _Joined(Constraint):
+    """Shared part of ``cat`` and ``stack``: a sequence of constraints, each applied to its
+    own part of dimension ``dim``; discrete when any of them is."""
 
     def __init__(self, cseq, dim=0):
         if not all(isinstance(c, Constraint) for c in cseq):
@@ -440,15 +392,45 @@ class _Stack(Constraint):
     def is_discrete(self):
         return any(c.is_discrete for c in self.cseq)
 
+    def _check_dim(self, value):
+        if not -value.dim() <= self.dim < value.dim():
+            raise AssertionError(f"dim {self.dim} out of range for value with "
+                                 f"{value.dim()} dimensions")
+
+
+class _Cat(_Joined):
+    """Constraints applied to consecutive slices of ``dim`` (as ``torch.cat`` joins them)."""
+
+    def __init__(self, cseq, dim=0, lengths=None):
+        super().__init__(cseq, dim)
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match cseq "
+                                 f"({len(self.cseq)})")
+
+    @property
+    def event_dim(self):
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value):
+        self._check_dim(value)
+        parts, start = [], 0
+        for c, length in zip(self.cseq, self.lengths):
+            parts.append(c.check(value.narrow(self.dim, start, length)))
+            start = start + length
+        return torch.cat(parts, self.dim)
+
+
+class _Stack(_Joined):
+    """Constraints applied to successive entries of ``dim`` (as ``torch.stack`` joins them)."""
+
     @property
     def event_dim(self):
         dim = max(c.event_dim for c in self.cseq)
         return dim + 1 if self.dim + dim < 0 else dim
 
     def check(self, value):
-        if not -value.dim() <= self.dim < value.dim():
-            raise AssertionError(f"dim {self.dim} out of range for value with "
-                                 f"{value.dim()} dimensions")
+        self._check_dim(value)
         parts = [c.check(value.select(self.dim, i)) for i, c in
                  zip(range(value.size(self.dim)), self.cseq)]
         return torch.stack(parts, self.dim)

@@ -6,8 +6,8 @@ import numbers
 
 import tensor as torch
 from . import constraints
-from .distribution import Distribution, ExponentialFamily, _expand_params
-from .utils import broadcast_all, _standard_normal
+from .distribution import Distribution, ExponentialFamily
+from .utils import broadcast_all, _family, _standard_normal
 from ._samplers import standard_gamma
 
 __all__ = ["Normal", "Uniform", "Exponential", "Laplace", "Cauchy", "Gamma", "Chi2", "Beta",
@@ -16,15 +16,11 @@ __all__ = ["Normal", "Uniform", "Exponential", "Laplace", "Cauchy", "Gamma", "Ch
 _Number = numbers.Number
 
 
-def _scalar_batch(first, *rest):
-    """The batch shape of broadcast parameters: () when every argument was a Python number."""
-    if isinstance(first, _Number) and all(isinstance(r, _Number) for r in rest):
-        return torch.Size()
-    return None
-
-
 class _LocScale(Distribution):
-    """Shared construction and expansion of the ``(loc, scale)`` families."""
+    """Shared part of the symmetric ``(loc, scale)`` families (Normal, Laplace, Cauchy):
+    construction, expansion, and ``loc`` as the centre of symmetry, so the mode and, where
+    it exists, the mean. (Parameters given as Python numbers broadcast to 0-d tensors, so
+    the batch shape is always the broadcast parameters' shape.)"""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -32,16 +28,14 @@ class _LocScale(Distribution):
 
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = _scalar_batch(loc, scale)
-        super().__init__(self.loc.size() if batch_shape is None else batch_shape,
-                         validate_args=validate_args)
+        super().__init__(self.loc.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return _expand_params(self, type(self), batch_shape, _instance, ("loc", "scale"))
-
-
-class Normal(_LocScale, ExponentialFamily):
-    """The Gaussian with mean ``loc`` and standard deviation ``scale``."""
+        # Checked against the family class (the direct subclass of this one), as each
+        # family's own expand is in PyTorch: a further subclass with a custom __init__ must
+        # define its own expand.
+        return self._expanded(_family(self, _LocScale), batch_shape, _instance,
+                              ("loc", "scale"))
 
     @property
     def mean(self):
@@ -50,6 +44,10 @@ class Normal(_LocScale, ExponentialFamily):
     @property
     def mode(self):
         return self.loc
+
+
+class Normal(_LocScale, ExponentialFamily):
+    """The Gaussian with mean ``loc`` and standard deviation ``scale``."""
 
     @property
     def stddev(self):
@@ -95,14 +93,6 @@ class Laplace(_LocScale):
     """The double-exponential distribution centred at ``loc``."""
 
     @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
-
-    @property
     def variance(self):
         return 2 * self.scale.pow(2)
 
@@ -143,10 +133,6 @@ class Cauchy(_LocScale):
         return torch.full(tuple(self._extended_shape()), math.nan, dtype=self.loc.dtype)
 
     @property
-    def mode(self):
-        return self.loc
-
-    @property
     def variance(self):
         return torch.full(tuple(self._extended_shape()), math.inf, dtype=self.loc.dtype)
 
@@ -185,12 +171,10 @@ class Uniform(Distribution):
 
     def __init__(self, low, high, validate_args=None):
         self.low, self.high = broadcast_all(low, high)
-        batch_shape = _scalar_batch(low, high)
-        super().__init__(self.low.size() if batch_shape is None else batch_shape,
-                         validate_args=validate_args)
+        super().__init__(self.low.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return _expand_params(self, Uniform, batch_shape, _instance, ("low", "high"))
+        return self._expanded(Uniform, batch_shape, _instance, ("low", "high"))
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
@@ -244,11 +228,10 @@ class Exponential(ExponentialFamily):
 
     def __init__(self, rate, validate_args=None):
         (self.rate,) = broadcast_all(rate)
-        batch_shape = torch.Size() if isinstance(rate, _Number) else self.rate.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.rate.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return _expand_params(self, Exponential, batch_shape, _instance, ("rate",))
+        return self._expanded(Exponential, batch_shape, _instance, ("rate",))
 
     @property
     def mean(self):
@@ -296,13 +279,10 @@ class Gamma(ExponentialFamily):
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
-        batch_shape = _scalar_batch(concentration, rate)
-        super().__init__(self.concentration.size() if batch_shape is None else batch_shape,
-                         validate_args=validate_args)
+        super().__init__(self.concentration.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return _expand_params(self, type(self), batch_shape, _instance,
-                              ("concentration", "rate"))
+        return self._expanded(Gamma, batch_shape, _instance, ("concentration", "rate"))
 
     @property
     def mean(self):
@@ -375,11 +355,8 @@ class Beta(ExponentialFamily):
         super().__init__(self._dirichlet._batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Beta, _instance)
-        batch_shape = torch.Size(tuple(batch_shape))
-        new._dirichlet = self._dirichlet.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new = self._expanded(Beta, batch_shape, _instance)
+        new._dirichlet = self._dirichlet.expand(new.batch_shape)
         return new
 
     @property
@@ -429,8 +406,8 @@ class StudentT(Distribution):
         super().__init__(self.df.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _expand_params(self, StudentT, batch_shape, _instance, ("df", "loc", "scale"))
-        new._chi2 = self._chi2.expand(batch_shape)
+        new = self._expanded(StudentT, batch_shape, _instance, ("df", "loc", "scale"))
+        new._chi2 = self._chi2.expand(new.batch_shape)
         return new
 
     @property

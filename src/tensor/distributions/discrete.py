@@ -3,19 +3,15 @@ Geometric. Those given ``probs`` or ``logits`` compute the other lazily, as PyTo
 (``probs_to_logits`` clamps by the dtype's epsilon first)."""
 
 import math
-import numbers
 
 import tensor as torch
 from . import constraints
-from .distribution import Distribution, ExponentialFamily, _expand_params, _shown
+from .distribution import Distribution, ExponentialFamily, _shown
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 from ._samplers import binomial as _binomial_draws
 
 __all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "Poisson", "Binomial",
            "Geometric"]
-
-_Number = numbers.Number
-_EITHER = "Either `probs` or `logits` must be specified, but not both."
 
 
 def _bce_with_logits(logits, target):
@@ -30,7 +26,66 @@ def _enumerate(count, batch_shape, dtype, expand):
     return values
 
 
-class Bernoulli(ExponentialFamily):
+def _as_tensor(name, value):
+    """A parameter given as a number or tensor, as a tensor (see ``broadcast_all``)."""
+    (value,) = broadcast_all(value)
+    return value
+
+
+class _ProbsOrLogits:
+    """Mixin of the distributions given exactly one of ``probs`` and ``logits``: the other is
+    computed from it on first use. ``_is_binary`` says how they relate: by the sigmoid (one
+    success probability per entry) or by the softmax over the last dimension (class
+    probabilities)."""
+
+    _is_binary = True
+
+    def _set_param(self, probs, logits, convert=_as_tensor):
+        """Store whichever of ``probs`` and ``logits`` is given, as ``convert(name, value)``,
+        and return it."""
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        name, value = ("probs", probs) if probs is not None else ("logits", logits)
+        value = convert(name, value)
+        setattr(self, name, value)
+        return value
+
+    def _expanded(self, cls, batch_shape, _instance=None, params=()):
+        # Expanding also expands probs and logits (those of them already computed).
+        return super()._expanded(cls, batch_shape, _instance, params + ("probs", "logits"))
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=self._is_binary)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=self._is_binary)
+
+
+class _WithParam(_ProbsOrLogits):
+    """A ``_ProbsOrLogits`` that also keeps the given tensor as ``_param``, for ``_new`` and
+    ``param_shape`` (PyTorch's Bernoulli, Binomial and Categorical do; Geometric does not)."""
+
+    def _set_param(self, probs, logits, convert=_as_tensor):
+        self._param = super()._set_param(probs, logits, convert)
+        return self._param
+
+    def _expanded(self, cls, batch_shape, _instance=None, params=()):
+        new = super()._expanded(cls, batch_shape, _instance, params)
+        # When both are held (one computed lazily), PyTorch's expand points at logits.
+        new._param = new.logits if "logits" in self.__dict__ else new.probs
+        return new
+
+    def _new(self, *args, **kwargs):
+        return self._param.new(*args, **kwargs)
+
+    @property
+    def param_shape(self):
+        return self._param.size()
+
+
+class Bernoulli(_WithParam, ExponentialFamily):
     """One coin flip: 1 with probability ``probs`` (or ``sigmoid(logits)``), else 0."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -38,36 +93,11 @@ class Bernoulli(ExponentialFamily):
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError(_EITHER)
-        given = probs if probs is not None else logits
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-        else:
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
-        batch_shape = torch.Size() if isinstance(given, _Number) else self._param.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        param = self._set_param(probs, logits)
+        super().__init__(param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _expand_params(self, Bernoulli, batch_shape, _instance, ("probs", "logits"))
-        new._param = new.probs if "probs" in self.__dict__ else new.logits
-        return new
-
-    def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
+        return self._expanded(Bernoulli, batch_shape, _instance)
 
     @property
     def mean(self):
@@ -101,54 +131,36 @@ class Bernoulli(ExponentialFamily):
         return _enumerate(2, self._batch_shape, self._param.dtype, expand)
 
 
-class Categorical(Distribution):
+def _normalised(name, value):
+    """Categorical's parameter, normalised along its last (class) dimension."""
+    if value.dim() < 1:
+        raise ValueError(f"`{name}` parameter must be at least one-dimensional.")
+    if name == "probs":
+        return value / value.sum(-1, keepdim=True)
+    return value - value.logsumexp(dim=-1, keepdim=True)
+
+
+class Categorical(_WithParam, Distribution):
     """One draw among ``K`` classes, with (unnormalised) ``probs`` or ``logits`` along the last
     dimension; both are normalised on construction."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
+    _is_binary = False
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError(_EITHER)
-        if probs is not None:
-            if probs.dim() < 1:
-                raise ValueError("`probs` parameter must be at least one-dimensional.")
-            self.probs = probs / probs.sum(-1, keepdim=True)
-        else:
-            if logits.dim() < 1:
-                raise ValueError("`logits` parameter must be at least one-dimensional.")
-            self.logits = logits - logits.logsumexp(dim=-1, keepdim=True)
-        self._param = self.probs if probs is not None else self.logits
-        self._num_events = self._param.size()[-1]
-        batch_shape = self._param.size()[:-1] if self._param.dim() > 1 else torch.Size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        param = self._set_param(probs, logits, _normalised)
+        self._num_events = param.size()[-1]
+        super().__init__(param.size()[:-1], validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _expand_params(self, Categorical, batch_shape, _instance, ("probs", "logits"),
-                             event_ndim=1)
-        new._param = new.probs if "probs" in self.__dict__ else new.logits
+        new = self._expanded(Categorical, batch_shape, _instance)
         new._num_events = self._num_events
         return new
-
-    def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self._num_events - 1)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     @property
     def mean(self):
@@ -197,11 +209,8 @@ class OneHotCategorical(Distribution):
                          validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(OneHotCategorical, _instance)
-        batch_shape = torch.Size(tuple(batch_shape))
-        new._categorical = self._categorical.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new = self._expanded(OneHotCategorical, batch_shape, _instance)
+        new._categorical = self._categorical.expand(new.batch_shape)
         return new
 
     def _new(self, *args, **kwargs):
@@ -266,11 +275,10 @@ class Poisson(ExponentialFamily):
 
     def __init__(self, rate, validate_args=None):
         (self.rate,) = broadcast_all(rate)
-        batch_shape = torch.Size() if isinstance(rate, _Number) else self.rate.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.rate.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return _expand_params(self, Poisson, batch_shape, _instance, ("rate",))
+        return self._expanded(Poisson, batch_shape, _instance, ("rate",))
 
     @property
     def mean(self):
@@ -301,7 +309,7 @@ def _clamp_by_zero(x):
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
-class Binomial(Distribution):
+class Binomial(_WithParam, Distribution):
     """Successes among ``total_count`` independent trials of probability ``probs``."""
 
     arg_constraints = {"total_count": constraints.nonnegative_integer,
@@ -309,41 +317,21 @@ class Binomial(Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError(_EITHER)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-        self._param = self.probs if probs is not None else self.logits
-        super().__init__(self._param.size(), validate_args=validate_args)
+        def with_count(name, value):
+            # total_count is broadcast with the parameter and takes its dtype.
+            count, value = broadcast_all(total_count, value)
+            self.total_count = count.type_as(value)
+            return value
+
+        param = self._set_param(probs, logits, with_count)
+        super().__init__(param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _expand_params(self, Binomial, batch_shape, _instance,
-                             ("total_count", "probs", "logits"))
-        new._param = new.probs if "probs" in self.__dict__ else new.logits
-        return new
-
-    def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
+        return self._expanded(Binomial, batch_shape, _instance, ("total_count",))
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self.total_count)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     @property
     def mean(self):
@@ -389,22 +377,15 @@ class Binomial(Distribution):
         return _enumerate(1 + total, self._batch_shape, self._param.dtype, expand)
 
 
-class Geometric(Distribution):
+class Geometric(_ProbsOrLogits, Distribution):
     """Failures before the first success in trials of probability ``probs`` (values 0, 1, ...)."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError(_EITHER)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-        else:
-            (self.logits,) = broadcast_all(logits)
-        given = probs if probs is not None else logits
-        batch_shape = torch.Size() if isinstance(given, _Number) else given.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        param = self._set_param(probs, logits)
+        super().__init__(param.size(), validate_args=validate_args)
         if self._validate_args and probs is not None:
             valid = self.probs > 0
             if not valid.all():
@@ -414,15 +395,7 @@ class Geometric(Distribution):
                     f"found invalid values:\n{_shown(self.probs.detach()[~valid])}")
 
     def expand(self, batch_shape, _instance=None):
-        return _expand_params(self, Geometric, batch_shape, _instance, ("probs", "logits"))
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
+        return self._expanded(Geometric, batch_shape, _instance)
 
     @property
     def mean(self):

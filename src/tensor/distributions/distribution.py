@@ -173,6 +173,27 @@ class Distribution:
                 "__init__ method must also define a custom .expand() method.")
         return self.__new__(type(self)) if _instance is None else _instance
 
+    def _expanded(self, cls, batch_shape, _instance=None, params=()):
+        """The common part of every ``expand``: a new instance (``_instance``, or one of our type
+        when ``cls.__init__`` is ours, as ``cls.expand`` requires), with ``batch_shape``, our
+        event shape and our validation setting, and no validation run again.
+
+        Each parameter named in ``params`` that we hold becomes an expanded view of ours:
+        parameters are stored as ``batch_shape + trailing dims``, so the dimensions after our
+        batch dimensions (event dimensions, matrix dimensions) are kept. A lazy parameter not
+        computed yet is computed by the new instance when first read. The caller sets whatever else the new instance needs (base distributions and the like).
+        """
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = _size(batch_shape)
+        n_batch = len(self._batch_shape)
+        for name in params:
+            if name in self.__dict__:
+                value = self.__dict__[name]
+                setattr(new, name, value.expand(tuple(batch_shape) + tuple(value.shape[n_batch:])))
+        Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     def __repr__(self):
         names = [k for k in self.arg_constraints if k in self.__dict__]
         shown = []
@@ -185,18 +206,3 @@ class Distribution:
 class ExponentialFamily(Distribution):
     """Marker base of the exponential-family distributions (their KL fallback refuses pairs
     of different families, as PyTorch's does)."""
-
-
-def _expand_params(dist, cls, batch_shape, _instance, names, event_ndim=0):
-    """The shared body of ``expand``: a new instance whose named parameters are expanded views
-    of ``dist``'s (parameters with ``event_ndim`` trailing event dimensions keep them)."""
-    batch_shape = _size(batch_shape)
-    new = dist._get_checked_instance(cls, _instance)
-    for name in names:
-        if name in dist.__dict__:
-            value = dist.__dict__[name]
-            tail = tuple(value.shape[value.dim() - event_ndim:]) if event_ndim else ()
-            setattr(new, name, value.expand(tuple(batch_shape) + tail))
-    Distribution.__init__(new, batch_shape, dist._event_shape, validate_args=False)
-    new._validate_args = dist._validate_args
-    return new

@@ -26,13 +26,7 @@ class Dirichlet(ExponentialFamily):
                          validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Dirichlet, _instance)
-        batch_shape = torch.Size(tuple(batch_shape))
-        new.concentration = self.concentration.expand(tuple(batch_shape)
-                                                      + tuple(self.event_shape))
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded(Dirichlet, batch_shape, _instance, ("concentration",))
 
     def rsample(self, sample_shape=()):
         """Normalised Gamma draws; gradients reach ``concentration`` through the Gamma draws'
@@ -138,16 +132,9 @@ class MultivariateNormal(Distribution):
             self._unbroadcasted_scale_tril = _precision_to_scale_tril(matrix)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(MultivariateNormal, _instance)
-        batch_shape = torch.Size(tuple(batch_shape))
-        ev = tuple(self.event_shape)
-        new.loc = self.loc.expand(tuple(batch_shape) + ev)
+        new = self._expanded(MultivariateNormal, batch_shape, _instance,
+                             ("loc", "covariance_matrix", "scale_tril", "precision_matrix"))
         new._unbroadcasted_scale_tril = self._unbroadcasted_scale_tril
-        for name in ("covariance_matrix", "scale_tril", "precision_matrix"):
-            if name in self.__dict__:
-                setattr(new, name, self.__dict__[name].expand(tuple(batch_shape) + ev + ev))
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
         return new
 
     def _matrix_shape(self):

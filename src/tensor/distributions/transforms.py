@@ -9,7 +9,7 @@ import operator
 
 import tensor as torch
 from . import constraints
-from .utils import _sum_rightmost
+from .utils import _family, _sum_rightmost
 
 __all__ = ["Transform", "ComposeTransform", "ExpTransform", "AffineTransform",
            "SigmoidTransform", "TanhTransform", "IndependentTransform", "identity_transform"]
@@ -64,24 +64,24 @@ class Transform:
     __hash__ = object.__hash__
 
     def __call__(self, x):
-        if self._cache_size == 0:
-            return self._call(x)
-        x_old, y_old = self._cached_x_y
-        if x is x_old:
-            return y_old
-        y = self._call(x)
-        self._cached_x_y = x, y
-        return y
+        return self._through_cache(x, self._call, forward=True)
 
     def _inv_call(self, y):
+        return self._through_cache(y, self._inverse, forward=False)
+
+    def _through_cache(self, value, compute, forward):
+        """``compute(value)``; with a cache, the cached pair's other member when ``value`` is
+        the very object last mapped (an input going forward, an output going back)."""
         if self._cache_size == 0:
-            return self._inverse(y)
+            return compute(value)
         x_old, y_old = self._cached_x_y
-        if y is y_old:
+        if forward and value is x_old:
+            return y_old
+        if not forward and value is y_old:
             return x_old
-        x = self._inverse(y)
-        self._cached_x_y = x, y
-        return x
+        result = compute(value)
+        self._cached_x_y = (value, result) if forward else (result, value)
+        return result
 
     def _call(self, x):
         raise NotImplementedError
@@ -313,18 +313,25 @@ class IndependentTransform(Transform):
         return self.base_transform.inverse_shape(shape)
 
 
-class ExpTransform(Transform):
-    """``y = exp(x)``."""
+class _ElementwiseIncreasing(Transform):
+    """Shared part of the parameter-free transforms that map each real entry by one fixed
+    increasing bijection (exp, sigmoid, tanh): they differ in the map and its codomain only,
+    and any two instances of one of them are equal."""
 
     domain = constraints.real
-    codomain = constraints.positive
     bijective = True
     sign = +1
 
     def __eq__(self, other):
-        return isinstance(other, ExpTransform)
+        return isinstance(other, _family(self, _ElementwiseIncreasing))
 
     __hash__ = object.__hash__
+
+
+class ExpTransform(_ElementwiseIncreasing):
+    """``y = exp(x)``."""
+
+    codomain = constraints.positive
 
     def _call(self, x):
         return x.exp()
@@ -336,18 +343,10 @@ class ExpTransform(Transform):
         return x
 
 
-class SigmoidTransform(Transform):
+class SigmoidTransform(_ElementwiseIncreasing):
     """``y = sigmoid(x)``, kept inside ``[tiny, 1 - eps]``."""
 
-    domain = constraints.real
     codomain = constraints.unit_interval
-    bijective = True
-    sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SigmoidTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         finfo = torch.finfo(x.dtype)
@@ -363,18 +362,10 @@ class SigmoidTransform(Transform):
         return -softplus(-x) - softplus(x)
 
 
-class TanhTransform(Transform):
+class TanhTransform(_ElementwiseIncreasing):
     """``y = tanh(x)``."""
 
-    domain = constraints.real
     codomain = constraints.interval(-1.0, 1.0)
-    bijective = True
-    sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, TanhTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.tanh()

@@ -26,6 +26,13 @@ def broadcast_all(*values):
     return tuple(v.expand(shape) for v in values)
 
 
+def _family(instance, base):
+    """The class in ``instance``'s MRO that directly subclasses the private shared ``base``:
+    the public class (Normal, ExpTransform, ...) whose behaviour a method of ``base`` stands
+    in for, so checks name the class PyTorch's own per-class method names."""
+    return next(c for c in type(instance).__mro__ if base in c.__bases__)
+
+
 def _standard_normal(shape, dtype, device=None):
     return torch.empty(tuple(shape), dtype=dtype).normal_()
 

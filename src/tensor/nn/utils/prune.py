@@ -217,15 +217,7 @@ class RandomUnstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        tensor_size = t.nelement()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone(memory_format=torch.contiguous_format)
-        if nparams_toprune != 0:
-            prob = torch.rand_like(t)
-            topk = torch.topk(prob.view(-1), k=nparams_toprune)
-            mask.view(-1)[topk.indices] = 0
-        return mask
+        return _prune_entries(t, default_mask, self.amount, torch.rand_like, largest=True)
 
     @classmethod
     def apply(cls, module, name, amount):
@@ -242,14 +234,7 @@ class L1Unstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        tensor_size = t.nelement()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone(memory_format=torch.contiguous_format)
-        if nparams_toprune != 0:
-            topk = torch.topk(torch.abs(t).view(-1), k=nparams_toprune, largest=False)
-            mask.view(-1)[topk.indices] = 0
-        return mask
+        return _prune_entries(t, default_mask, self.amount, torch.abs, largest=False)
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
@@ -267,18 +252,12 @@ class RandomStructured(BasePruningMethod):
         self.dim = dim
 
     def compute_mask(self, t, default_mask):
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        tensor_size = t.shape[self.dim]
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
+        tensor_size, nparams_toprune = _channels_to_prune(t, self.amount, self.dim)
         if nparams_toprune == 0:
             return default_mask
         prob = torch.rand(tensor_size)
         threshold = torch.kthvalue(prob, k=nparams_toprune).values
-        mask = _channel_mask(t, self.dim, prob > threshold)
-        mask *= default_mask.to(dtype=mask.dtype)
-        return mask
+        return _channel_mask(t, self.dim, prob > threshold, default_mask)
 
     @classmethod
     def apply(cls, module, name, amount, dim=-1):
@@ -297,19 +276,13 @@ class LnStructured(BasePruningMethod):
         self.dim = dim
 
     def compute_mask(self, t, default_mask):
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        tensor_size = t.shape[self.dim]
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        nparams_tokeep = tensor_size - nparams_toprune
-        _validate_pruning_amount(nparams_toprune, tensor_size)
+        tensor_size, nparams_toprune = _channels_to_prune(t, self.amount, self.dim)
         norm = _compute_norm(t, self.n, self.dim)
-        topk = torch.topk(norm, k=nparams_tokeep, largest=True)
+        # As in PyTorch, the top-k runs (and can fail) even when nothing is pruned.
+        topk = torch.topk(norm, k=tensor_size - nparams_toprune, largest=True)
         if nparams_toprune == 0:
             return default_mask
-        mask = _channel_mask(t, self.dim, topk.indices)
-        mask *= default_mask.to(dtype=mask.dtype)
-        return mask
+        return _channel_mask(t, self.dim, topk.indices, default_mask)
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):
@@ -336,12 +309,35 @@ class CustomFromMask(BasePruningMethod):
         return super().apply(module, name, mask=mask)
 
 
-def _channel_mask(t, dim, keep):
-    """Zeros shaped like ``t`` with ones in the channels ``keep`` (indices or booleans)."""
+def _prune_entries(t, default_mask, amount, scores, largest):
+    """Unstructured pruning: ``default_mask`` with zeros at the ``amount`` entries of ``t``
+    whose ``scores(t)`` are the largest (or smallest). ``scores`` runs only when something is
+    pruned, so pruning nothing draws no random numbers."""
+    nparams_toprune = _amount_to_prune(amount, t.nelement())
+    mask = default_mask.clone(memory_format=torch.contiguous_format)
+    if nparams_toprune != 0:
+        topk = torch.topk(scores(t).view(-1), k=nparams_toprune, largest=largest)
+        mask.view(-1)[topk.indices] = 0
+    return mask
+
+
+def _channels_to_prune(t, amount, dim):
+    """Structured pruning's checks: the number of channels of ``t`` along ``dim`` and how many
+    of them ``amount`` prunes."""
+    _validate_structured_pruning(t)
+    _validate_pruning_dim(t, dim)
+    tensor_size = t.shape[dim]
+    return tensor_size, _amount_to_prune(amount, tensor_size)
+
+
+def _channel_mask(t, dim, keep, default_mask):
+    """``default_mask`` (in ``t``'s dtype) with the channels along ``dim`` not in ``keep``
+    (indices or booleans) zeroed."""
     mask = torch.zeros_like(t)
     slc = [slice(None)] * len(t.shape)
     slc[dim] = keep
     mask[tuple(slc)] = 1
+    mask *= default_mask.to(dtype=mask.dtype)
     return mask
 
 
@@ -464,6 +460,13 @@ def _compute_nparams_toprune(amount, tensor_size):
     if isinstance(amount, numbers.Integral):
         return amount
     return round(amount * tensor_size)
+
+
+def _amount_to_prune(amount, tensor_size):
+    """How many of ``tensor_size`` entries (or channels) ``amount`` prunes, checked to fit."""
+    nparams_toprune = _compute_nparams_toprune(amount, tensor_size)
+    _validate_pruning_amount(nparams_toprune, tensor_size)
+    return nparams_toprune
 
 
 def _validate_pruning_dim(t, dim):
