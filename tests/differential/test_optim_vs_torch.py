@@ -26,6 +26,12 @@ from test_optim import CONFIGS  # noqa: E402
 pytestmark = pytest.mark.differential
 
 EXACT = {"SGD", "Adamax", "ASGD", "Rprop"}          # no square root: bit-for-bit
+# Adafactor (its torch-free reference lives here: PyTorch is its specification)
+CONFIGS = CONFIGS + [
+    ("Adafactor", dict()),
+    ("Adafactor", dict(lr=0.05, beta2_decay=-0.5, eps=(1e-20, 1e-2), d=1.5, weight_decay=0.1,
+                       maximize=True)),
+]
 IDS = [f"{n}-{i}" for i, (n, _) in enumerate(CONFIGS)]
 
 
@@ -212,6 +218,9 @@ BAD = [
     ("NAdam", dict(momentum_decay=-1)), ("NAdam", dict(eps=-1)), ("RAdam", dict(lr=-1)),
     ("Adadelta", dict(rho=1.5)), ("Adadelta", dict(eps=-1)), ("ASGD", dict(weight_decay=-1)),
     ("Rprop", dict(etas=(1.5, 2.0))), ("Rprop", dict(etas=(0.5, 0.9))), ("LBFGS", dict(lr=-1)),
+    ("Adafactor", dict(lr=-1)), ("Adafactor", dict(beta2_decay=0.5)),
+    ("Adafactor", dict(eps=(-1, 1e-3))), ("Adafactor", dict(eps=(None, -1))),
+    ("Adafactor", dict(d=0.5)), ("Adafactor", dict(weight_decay=-1)),
 ]
 
 
@@ -244,3 +253,16 @@ def test_construction_errors_match_torch(make):
             make(M)
         errs.append((type(e.value).__name__, str(e.value)))
     assert errs[0] == errs[1]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_adafactor_factors_every_matrix_of_a_batch(dtype):
+    """A 3-d parameter: row and column statistics per matrix of the batch, as PyTorch."""
+    kw = dict(lr=0.03, weight_decay=0.05)
+    tp, topt = train(torch, "Adafactor", kw, dtype, shapes=((2, 3, 4), (5,)), steps=5)
+    op, oopt = train(tk, "Adafactor", kw, dtype, shapes=((2, 3, 4), (5,)), steps=5)
+    for o, t in zip(op, tp):
+        assert_close(o.detach().numpy(), t.detach().numpy(), False, dtype)
+        assert o._version == t._version
+    for k in ("row_var", "col_var"):
+        assert tuple(oopt.state[op[0]][k].shape) == tuple(topt.state[tp[0]][k].shape)

@@ -9,8 +9,9 @@ PyTorch's kernels take their scalar path). State is kept per parameter under PyT
 from . import lr_scheduler, swa_utils  # noqa: F401
 from ._first_order import (ASGD, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam,
                            RMSprop, Rprop)
+from .adafactor import Adafactor
 from .lbfgs import LBFGS
 from .optimizer import Optimizer
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam",
-           "RAdam", "Adadelta", "ASGD", "Rprop", "LBFGS", "lr_scheduler", "swa_utils"]
+           "RAdam", "Adadelta", "ASGD", "Rprop", "LBFGS", "Adafactor", "lr_scheduler", "swa_utils"]
