@@ -13,6 +13,7 @@ import numpy as np
 
 from .._defop import OPS, defop, method
 from .._tensor import Tensor
+from ._fused import fma
 from ._util import (as_operand, check_inplace_result, keep_layout, not_implemented,
                     np_result_type, scalar_as)
 from .pointwise import _broadcast, _inplace, _out, _route_out
@@ -179,9 +180,13 @@ def _addc_kernel(name, divide, called=None):
             raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
         op = np.dtype(np.float32) if dt == np.float16 else dt
         A, B, C = (as_operand(x, dt).astype(op, copy=False) for x in (a, t1, t2))
-        v = scalar_as(value, dt)
+        # (the value in the computing dtype: float32 for half, as PyTorch's opmath)
+        v = op.type(value) if op.kind == "f" else scalar_as(value, dt)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            r = A + (v * B / C if divide else v * B * C)
+            if divide or op.kind != "f":
+                r = A + (v * B / C if divide else v * B * C)
+            else:           # PyTorch fuses the final multiply-add of addcmul (one rounding)
+                r = fma(v * B, C, A)
         return np.asarray(r, dtype=dt)
     return kernel
 
@@ -309,7 +314,7 @@ method("tensor_split", _tensor_split)
 
 def _nansum_np(a, dim, keepdim, dtype):
     from .reduction import _axes, _sum_dtype
-    axis = _axes(dim, a.ndim) if dim is not None else None
+    axis = _axes(dim, a.ndim, in_order=True) if dim is not None else None
     if a.dtype.kind in "fc":
         a = np.where(a != a, a.dtype.type(0), a)
     # (np.add.reduce, not np.nansum: Note [Floating-point warnings stay inside])

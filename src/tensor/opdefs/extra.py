@@ -24,6 +24,7 @@ from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor as _Tensor
+from ._fused import fma
 from .factories import size_type_error
 from ._util import (as_operand, check_no_overlap, checked_scalar, is_operand, keep_layout,
                     not_implemented, np_result_type, wrap_dim)
@@ -225,8 +226,10 @@ def _lerp_np(a, end, weight):
     A, E = a.astype(op, copy=False), end.astype(op, copy=False)
     W = weight.astype(op, copy=False) if tensor_weight else np.asarray(weight, op)
     with np.errstate(**_QUIET):
+        # PyTorch's kernel: one fused multiply-add from the nearer end (accurate near both)
         diff = E - A
-        r = np.where(np.abs(W) < 0.5, A + W * diff, E - diff * (1 - W))
+        small = np.abs(W) < 0.5
+        r = fma(np.where(small, W, W - op.type(1)), diff, np.where(small, A, E))
     return np.asarray(r, dtype=a.dtype)
 
 

@@ -24,6 +24,7 @@ from modes import enable_grad, no_grad
 from .._dtype import float32
 from .._tensor import Tensor, wrap
 from ..errors import legacy_type_name
+from ..opdefs._fused import fma
 from ..nn.module import RemovableHandle
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook",
@@ -90,40 +91,7 @@ def check_betas(betas):
 
 # -- float helpers (numpy arrays in the parameter's dtype) -------------------------------------
 # PyTorch's CPU kernels for ``add(alpha=)``, ``addcmul`` and ``lerp`` compute ``x + y * z`` as one
-# fused multiply-add (a single rounding); numpy has no fma, so it is emulated below.
-_SPLIT = 134217729.0          # 2**27 + 1, Veltkamp's constant for splitting a float64
-
-
-def _two_prod(a, b):
-    """``a * b`` as ``p + e`` exactly (Dekker's product for float64)."""
-    p = a * b
-    ca = _SPLIT * a
-    ahi = ca - (ca - a)
-    alo = a - ahi
-    cb = _SPLIT * b
-    bhi = cb - (cb - b)
-    blo = b - bhi
-    e = ((ahi * bhi - p) + ahi * blo + alo * bhi) + alo * blo
-    return p, e
-
-
-def fma(a, b, c):
-    """``a * b + c`` rounded once, in the dtype of the (array) operands."""
-    dtype = np.result_type(a, b, c)
-    if dtype == np.float32 or dtype == np.float16:
-        wide = (np.asarray(a, np.float64) * np.asarray(b, np.float64)
-                + np.asarray(c, np.float64))
-        return wide.astype(dtype)
-    with np.errstate(over="ignore", invalid="ignore"):
-        a, b, c = (np.asarray(v, dtype) for v in (a, b, c))
-        p, e = _two_prod(a, b)
-        s = p + c
-        z = s - p
-        err = (p - (s - z)) + (c - z)
-        out = s + (err + e)
-    # where the splitting is not exact (huge, tiny or non-finite values) use the plain form
-    plain = a * b + c
-    return np.where(np.isfinite(out) & (np.abs(p) < 1e300), out, plain)
+# fused multiply-add (a single rounding): ``fma`` (opdefs/_fused.py) emulates it.
 
 
 def lerp(a, end, weight):
