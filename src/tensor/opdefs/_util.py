@@ -275,6 +275,46 @@ def check_no_overlap(out, inputs):
                 "performing the operation.")
 
 
+def dim_order(shape, strides):
+    """The dims of a result of ``shape``, fastest-moving first, ordered as PyTorch's
+    TensorIterator orders them from the operands' ``strides`` (one tuple per operand, in
+    operand order; see Note [Elementwise results follow the first operand's layout])."""
+    nd = len(shape)
+
+    def should_swap(d0, d1):
+        for s in strides:
+            s0, s1 = s[d0], s[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return 1 if s0 > s1 else -1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(nd - 1, -1, -1))      # fastest-moving dim first
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    return perm
+
+
+def dense_copy(a):
+    """A copy of ``a`` laid out densely with its dims in the order of ``a``'s strides, as
+    PyTorch's ``preserve_format`` lays out a copy of a tensor that is not dense itself."""
+    strides = tuple(st // a.itemsize for st in a.strides)
+    slow_first = dim_order(a.shape, [strides])[::-1]
+    out = np.empty([a.shape[d] for d in slow_first], a.dtype).transpose(np.argsort(slow_first))
+    np.copyto(out, a)
+    return out
+
+
 def elementwise_layout(r, operands):
     """``r``, the fresh result of an elementwise op over ``operands``, laid out in memory as
     PyTorch lays it out (Note [Elementwise results follow the first operand's layout]).
@@ -300,28 +340,7 @@ def elementwise_layout(r, operands):
                                            for i, (n, st) in enumerate(zip(o.shape, o.strides))))
     if not strides:
         return r
-
-    def should_swap(d0, d1):
-        for s in strides:
-            s0, s1 = s[d0], s[d1]
-            if s0 == 0 or s1 == 0:
-                continue
-            if s0 != s1:
-                return 1 if s0 > s1 else -1
-            if shape[d0] > shape[d1]:
-                return 1
-        return 0
-
-    perm = list(range(nd - 1, -1, -1))      # fastest-moving dim first
-    for i in range(1, nd):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
+    perm = dim_order(shape, strides)
     want = [0] * nd
     step = r.itemsize
     for d in perm:

@@ -15,6 +15,7 @@ from .. import _tensor as T
 from .. import _random as R
 from .._defop import defop, method
 from .._tensor import _CPU_DEVICE as _CPU, _DEFAULT_DEVICE
+from ._util import dim_order
 
 _wrap = T.wrap
 _Tensor = T.Tensor
@@ -1073,45 +1074,84 @@ def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False):
     return full((), value, dtype=dtype or D.get_default_dtype(), requires_grad=requires_grad)
 
 
-def _like(fn):
+def _like_order(name, input, memory_format):
+    """The dims of ``input`` slowest-moving first, as a ``*_like`` result lays them out, or
+    None for C order. PyTorch's default ``preserve_format`` keeps a dense input's strides, and
+    gives any other input dense strides in the order of its own (TensorIterator's order)."""
+    if memory_format is None or memory_format == "preserve_format":
+        a = input._data
+        if a.ndim < 2 or a.flags.c_contiguous and a.size:
+            return None
+        strides = tuple(st // a.itemsize for st in a.strides)
+        order = dim_order(a.shape, [strides])[::-1]
+        return None if order == list(range(a.ndim)) else order
+    if memory_format == "contiguous_format":
+        return None
+    raise TypeError(f"{name}(): argument 'memory_format' must be torch.memory_format, not "
+                    f"{type(memory_format).__name__}")
+
+
+def _laid_out(name, input, memory_format, make):
+    """``make(shape)``, a fresh tensor of ``shape``, laid out as ``name`` lays out a result
+    like ``input``: made in the order of the dims in memory, then permuted back."""
+    if not isinstance(input, _Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{_type_name(input)}")
+    a = input._data
+    if memory_format is None and (a.ndim < 2 or a.flags.c_contiguous and a.size):
+        return make(input.shape)        # (the common case, decided without a call)
+    order = _like_order(name, input, memory_format)
+    if order is None:
+        return make(input.shape)
+    t = make(tuple(input.shape[d] for d in order))
+    t._data = t._data.transpose(np.argsort(order))
+    return t
+
+
+def _like(name, fn):
     def like(input, *args, dtype=None, device=None, requires_grad=False, layout=None,
              memory_format=None):
         if device is not None:      # (a *_like keeps its input's device)
             T.check_cpu(device)
-        return fn(input.shape, *args, dtype=dtype or input.dtype, requires_grad=requires_grad)
+        return _laid_out(name, input, memory_format, lambda shape: fn(
+            shape, *args, dtype=dtype or input.dtype, requires_grad=requires_grad))
+    like.__name__ = like.__qualname__ = name
     return like
 
 
-zeros_like = _like(lambda shape, dtype, requires_grad: zeros(shape, dtype=dtype, device=_CPU,
-                                                             requires_grad=requires_grad))
-ones_like = _like(lambda shape, dtype, requires_grad: ones(shape, dtype=dtype, device=_CPU,
-                                                           requires_grad=requires_grad))
-empty_like = _like(lambda shape, dtype, requires_grad: empty(shape, dtype=dtype, device=_CPU,
-                                                             requires_grad=requires_grad))
+zeros_like = _like("zeros_like", lambda shape, dtype, requires_grad: zeros(
+    shape, dtype=dtype, device=_CPU, requires_grad=requires_grad))
+ones_like = _like("ones_like", lambda shape, dtype, requires_grad: ones(
+    shape, dtype=dtype, device=_CPU, requires_grad=requires_grad))
+empty_like = _like("empty_like", lambda shape, dtype, requires_grad: empty(
+    shape, dtype=dtype, device=_CPU, requires_grad=requires_grad))
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None):
     if device is not None:      # (a *_like keeps its input's device)
         T.check_cpu(device)
-    return full(input.shape, fill_value, dtype=dtype or input.dtype, device=_CPU,
-                requires_grad=requires_grad)
+    return _laid_out("full_like", input, memory_format, lambda shape: full(
+        shape, fill_value, dtype=dtype or input.dtype, device=_CPU,
+        requires_grad=requires_grad))
 
 
 def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False,
               layout=None, memory_format=None):
     if device is not None:      # (a *_like keeps its input's device)
         T.check_cpu(device)
-    return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=_CPU,
-                requires_grad=requires_grad)
+    return _laid_out("rand_like", input, memory_format, lambda shape: rand(
+        shape, generator=generator, dtype=dtype or input.dtype, device=_CPU,
+        requires_grad=requires_grad))
 
 
 def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False,
                layout=None, memory_format=None):
     if device is not None:      # (a *_like keeps its input's device)
         T.check_cpu(device)
-    return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=_CPU,
-                 requires_grad=requires_grad)
+    return _laid_out("randn_like", input, memory_format, lambda shape: randn(
+        shape, generator=generator, dtype=dtype or input.dtype, device=_CPU,
+        requires_grad=requires_grad))
 
 
 def randint_like(input, low, high=None, *, generator=None, dtype=None, device=None,
@@ -1120,8 +1160,9 @@ def randint_like(input, low, high=None, *, generator=None, dtype=None, device=No
         T.check_cpu(device)
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype,
-                   device=_CPU, requires_grad=requires_grad)
+    return _laid_out("randint_like", input, memory_format, lambda shape: randint(
+        low, high, shape, generator=generator, dtype=dtype or input.dtype, device=_CPU,
+        requires_grad=requires_grad))
 
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False):

@@ -802,7 +802,15 @@ def _pow_values(A, B, dt):
             special = np.where(A == 1, 1, np.where(A == -1, np.where(B & 1, -1, 1), 0))
             return np.where(neg, special.astype(dt), r)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return np.power(A, B)
+        r = np.power(A, B)
+    if dt.kind == "f" and (type(B) is not _nd or B.size == 1 or 0 in B.strides) and \
+            np.any(B == 0.5):
+        # numpy takes a lone exponent of 0.5 as sqrt, which gives nan for -inf and keeps the
+        # sign of -0; C's pow (PyTorch's, for a tensor exponent) gives +inf and +0 there
+        fix = (B == 0.5) & ((A == 0) | (A == -np.inf))
+        if np.any(fix):
+            r = np.where(fix, np.abs(A), r).astype(dt)
+    return r
 
 
 def _pow_tensor(a, b):
@@ -860,8 +868,10 @@ def _pow_scalar_pre(self, e):
 
 def _pow_scalar_base_np(s, e):
     """``pow.Scalar``: a Python number to the power of a tensor (the base wraps into an
-    integer dtype like any wrapped number)."""
-    return _pow_tensor(s, e)
+    integer dtype like any wrapped number). The result is C-contiguous whatever the exponent's
+    layout: PyTorch's kernel asks for no particular strides here."""
+    r = _pow_tensor(s, e)
+    return r if r.flags.c_contiguous else np.ascontiguousarray(r)
 
 
 _POW_T_GRAD = {"self": "grad * other * self.pow(other - 1) if not isinstance(other, Tensor) "
@@ -1396,6 +1406,18 @@ def _bool_result(dt):
     return np.dtype(np.bool_)
 
 
+def _by_other(tensor_op, scalar_op):
+    """A method that runs ``scalar_op`` for a number ``other`` (Python's or a numpy scalar)
+    and ``tensor_op`` otherwise, as PyTorch's argument parser picks between an op's two
+    overloads."""
+    def pick(self, other):
+        if type(other) in _NUMBERS or isinstance(other, np.generic):
+            return scalar_op(self, other)
+        return tensor_op(self, other)
+    return pick
+
+
+_NUMBERS = frozenset((int, float, bool, complex))
 _CMP = {}
 for _name, _uf, _dunder, _sym in (("eq", np.equal, "__eq__", "=="),
                                   ("ne", np.not_equal, "__ne__", "!="),
@@ -1405,11 +1427,19 @@ for _name, _uf, _dunder, _sym in (("eq", np.equal, "__eq__", "=="),
                                   ("ge", np.greater_equal, "__ge__", ">=")):
     # an in-place comparison writes into a floating ``self`` and is recorded (zero gradients),
     # as PyTorch records ``EqBackward1``
-    _CMP[_name] = binary(_name, _compare(_uf, _compare_error(_sym)), None, dunder=(_dunder,),
+    _kernel = _compare(_uf, _compare_error(_sym))
+    _CMP[_name] = binary(_name, _kernel, None, dunder=(_dunder,),
                          out_overload="Tensor_out", pre=_binary_pre(result=_bool_result),
                          inplace_grad={"self": "zeros_like(grad)",
                                        "other": "zeros_like(other)"},
                          inplace_node=f"{_name.capitalize()}Backward1")
+    # ``t.eq_(1)``: PyTorch's ``eq_.Scalar`` overload, recorded as EqBackward0 (one edge)
+    _scalar_ = defop(f"{_name}_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
+                     _inplace(_kernel, getattr(_kernel, "ufunc", None),
+                              pre=_binary_pre(result=_bool_result)),
+                     grad={"self": "zeros_like(grad)"},
+                     node_name=f"{_name.capitalize()}Backward0")
+    method(f"{_name}_", _by_other(_CMP[_name]["i"], _scalar_))
 for _alias, _name in (("greater", "gt"), ("less", "lt"), ("greater_equal", "ge"),
                       ("less_equal", "le"), ("not_equal", "ne")):
     setattr(Tensor, _alias, getattr(Tensor, _name))

@@ -19,7 +19,7 @@ from .. import _dtype as D
 from .._defop import FORMULA_NS, OPS, defop, fast_path, method
 from .. import _tensor as T
 from .._tensor import Tensor as _Tensor
-from ._util import dims_arg, wrap_dim
+from ._util import _non_overlapping_and_dense, dims_arg, wrap_dim
 from .pointwise import where
 
 
@@ -181,10 +181,19 @@ def short_name(np_dtype):
     return D._BY_NP[np.dtype(np_dtype)].short
 
 
-def _axes(dim, ndim):
+def _axes(dim, ndim, in_order=False):
     """numpy ``axis`` for a ``dim`` argument; a 0-d tensor accepts dim 0/-1 and reduces
-    nothing. Duplicate dims are PyTorch's error."""
+    nothing. Duplicate dims are PyTorch's error: after every dim is checked to be in range,
+    or (``in_order``: nansum, std, var) as each one is reached, so ``[0, 0, 5]`` is a repeat
+    there."""
     if dim is not None and not isinstance(dim, (int, np.integer)):
+        if in_order:
+            seen = set()
+            for d in dim:
+                d = wrap_dim(int(d), ndim)
+                if d in seen:
+                    raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+                seen.add(d)
         wrapped = [wrap_dim(int(d), ndim) for d in dim]
         for d in wrapped:
             if wrapped.count(d) > 1:
@@ -280,12 +289,172 @@ method("prod", _prod_method)
 # ------------------------------------------------------------------------------------------
 # amax / amin / max / min (values), argmax / argmin
 # ------------------------------------------------------------------------------------------
+# Note [Which zero a max or min returns]
+#   When the largest value is a zero and both 0. and -0. occur, which one ``amax`` or ``max()``
+#   returns is decided by PyTorch's CPU loops (numpy's SIMD loops decide otherwise). Measured:
+#   - ``amax`` / ``amin`` run TensorIterator's reduction: element by element the earlier of
+#     two equal values stays, so the first zero (in memory order) wins; a dense reduction of
+#     at least four vectors of ``_LANES`` elements keeps, per lane of four accumulating
+#     vectors, the latest equal value, then merges the four vectors keeping the later one's,
+#     then the lanes keeping the first (``_vector_reduce_winner``);
+#   - ``max()`` / ``min()`` (no dim) fold the contiguous values vector by vector (8 float32
+#     or 4 float64 lanes; float16: 8 below 16 values, else 16), the newer value winning
+#     ties, fold the leftover elements into the first lanes, then reduce the lanes, the
+#     later one winning ties: float32 (and float16 by 16) by halving the vector, the others
+#     lane after lane (``_fold_all_winner``); fewer values than lanes go one by one, so the
+#     last zero wins.
+#   Only the sign of a zero result depends on this; it is fixed after numpy's reduction.
+_LANES = {np.dtype(np.float16): 16, np.dtype(np.float32): 8, np.dtype(np.float64): 4}
+
+
+def _vector_reduce_winner(z, lanes):
+    """Index of the zero ``amax`` returns among the flat (memory-ordered) values whose zeros
+    are ``z``, for a dense reduction (Note [Which zero a max or min returns])."""
+    width = 4 * lanes
+    count = z.size // width
+    if count:
+        chunks = z[:count * width].reshape(count, width)
+        has = chunks.any(0)
+        last = count - 1 - np.argmax(chunks[::-1], axis=0)
+        for j in range(lanes):
+            p = [j + k * lanes for k in range(4)]
+            w01 = p[1] if has[p[1]] else p[0]
+            w23 = p[3] if has[p[3]] else p[2]
+            w = w23 if has[w23] else w01
+            if has[w]:
+                return int(last[w]) * width + w
+    return count * width + int(np.argmax(z[count * width:]))
+
+
+def _fold_all_winner(z, lanes, halving):
+    """Index of the zero ``max()`` returns among the flat C-ordered values whose zeros are
+    ``z`` (Note [Which zero a max or min returns])."""
+    n = z.size
+    if n < lanes:
+        return n - 1 - int(np.argmax(z[::-1]))
+    full = n - n % lanes
+    win = [-1] * lanes
+    for j in range(lanes):
+        hits = np.flatnonzero(z[j:full:lanes])
+        if hits.size:
+            win[j] = j + int(hits[-1]) * lanes
+    for j in range(n - full):
+        if z[full + j]:
+            win[j] = full + j
+    if not halving:                     # lane after lane
+        return [w for w in win if w >= 0][-1]
+    size = lanes
+    while size > 1:
+        size //= 2
+        for i in range(size):
+            if win[i + size] >= 0:
+                win[i] = win[i + size]
+    return win[0]
+
+
+def _signed_zero_max(a, r, axes, keepdim):
+    """``r``, numpy's amax/amin of ``a`` over ``axes`` (None: all), with its zeros signed as
+    PyTorch's (Note [Which zero a max or min returns])."""
+    if r.dtype.kind != "f" or r.all():
+        return r
+    if axes is None:
+        axes = tuple(range(a.ndim))
+    elif isinstance(axes, (int, np.integer)):
+        axes = (int(axes),)
+    if len(set(axes)) == a.ndim or r.size == 1:
+        flat = a.ravel(order="K")
+        z = flat == 0
+        lanes = _LANES.get(a.dtype)
+        if lanes and flat.size <= 32768 and _non_overlapping_and_dense(a):
+            i = _vector_reduce_winner(z, lanes)
+        else:
+            i = int(np.argmax(z))
+        return np.copysign(r, flat[i]).astype(r.dtype)
+    keep = [d for d in range(a.ndim) if d not in axes]
+    # the dims in memory order (TensorIterator's), where the reduced ones (of size > 1) must
+    # be neighbours for the loops modelled here
+    perm = sorted(range(a.ndim), key=lambda d: -a.strides[d])
+    where_red = [i for i, d in enumerate(perm) if d in axes and a.shape[d] > 1]
+    b = a.transpose(perm)
+    lanes = _LANES.get(a.dtype)
+    if (lanes and where_red and b.flags.c_contiguous and a.size <= 32768 and
+            all(a.shape[perm[i]] == 1 or perm[i] in axes
+                for i in range(where_red[0], where_red[-1] + 1))):
+        kept = [d for d in perm if d not in axes]
+        # (the result is laid out in the kept dims' own order: unless memory has them in
+        # that order too, the columns are not contiguous in both and are reduced one by one)
+        big = [d for d in kept if a.shape[d] > 1]
+        picked = _picked_zeros(b, where_red[0], where_red[-1], lanes, big == sorted(big))
+        picked = picked.reshape([a.shape[d] for d in kept]).transpose(np.argsort(kept))
+    else:
+        # element by element in memory order, the first zero staying; but a run of reduced
+        # dims innermost in memory is reduced as a whole (with vectors if long enough), run
+        # after run
+        red = sorted(axes, key=lambda d: -a.strides[d])
+        vals = a.transpose(keep + red).reshape([a.shape[d] for d in keep] + [-1])
+        z = vals == 0
+        idx = np.argmax(z, axis=-1)
+        run = 1
+        for d in reversed(perm):
+            if d not in axes and a.shape[d] > 1:
+                break
+            run *= a.shape[d]
+        if lanes and run >= 4 * lanes and b.flags.c_contiguous and a.size <= 32768:
+            for o in np.ndindex(idx.shape):
+                rows = z[o].reshape(-1, run)
+                hit = rows.any(1)
+                if hit.any():
+                    r0 = int(np.argmax(hit))
+                    idx[o] = r0 * run + _vector_reduce_winner(rows[r0], lanes)
+        picked = np.take_along_axis(vals, idx[..., None], axis=-1)[..., 0]
+    if keepdim:
+        picked = np.expand_dims(picked, tuple(axes))
+    return np.where(r == 0, np.copysign(r, picked), r).astype(r.dtype)
+
+
+def _picked_zeros(a, lo, hi, lanes, by_columns):
+    """For a C-contiguous ``a`` reduced over the dims ``lo..hi``: per result, the zero
+    ``amax`` returns, shaped (dims before, dims after). A reduction over the last dims runs
+    ``_vector_reduce_winner`` on each run of values; one over earlier dims reduces columns of
+    the trailing dims, blocks of four vectors keeping the latest zero (newer rows winning
+    ties), the leftover columns (every column, unless ``by_columns``) the first (Note [Which
+    zero a max or min returns])."""
+    outer = int(np.prod(a.shape[:lo], dtype=np.int64))
+    n = int(np.prod(a.shape[lo:hi + 1], dtype=np.int64))
+    inner = int(np.prod(a.shape[hi + 1:], dtype=np.int64))
+    v = a.reshape(outer, n, inner)
+    z = v == 0
+    first = np.argmax(z, axis=1)
+    if inner == 1:
+        idx = first
+        if n >= 4 * lanes:
+            idx = np.array([[_vector_reduce_winner(z[o, :, 0], lanes)] for o in range(outer)])
+    else:
+        last = n - 1 - np.argmax(z[:, ::-1], axis=1)
+        vector_cols = np.arange(inner) < (inner - inner % (4 * lanes) if by_columns else 0)
+        idx = np.where(vector_cols, last, first)
+    return np.take_along_axis(v, idx[:, None, :], axis=1)[:, 0, :]
+
+
+def _signed_zero_all(a, r):
+    """``r``, numpy's max()/min() of ``a``, with a zero signed as PyTorch's."""
+    if r.dtype.kind != "f":
+        return r
+    flat = a.ravel()
+    if a.dtype == np.float16:
+        lanes, halving = (16, True) if flat.size >= 16 else (8, False)
+    else:
+        lanes, halving = _LANES[a.dtype], a.dtype == np.float32
+    return np.copysign(r, flat[_fold_all_winner(flat == 0, lanes, halving)]).astype(r.dtype)
+
+
 def _amax_kernel(name, fn):
     def kernel(a, dim, keepdim):
         dim = _full_or_dims(dim)
         axes = _axes(dim, a.ndim)
         _check_nonempty(name, a, axes, dim is None)
-        return np.asarray(fn.reduce(a, axis=axes, keepdims=keepdim))
+        return _signed_zero_max(a, np.asarray(fn.reduce(a, axis=axes, keepdims=keepdim)),
+                                axes, keepdim)
 
     def checked(a, dim, keepdim):
         if a.size == 0 and dim is not None:
@@ -297,7 +466,11 @@ def _amax_kernel(name, fn):
         return kernel(a, dim, keepdim)
     # the whole of a non-empty float array: what np.max / np.min run
     return fast_path(checked, "d0.__class__ is _nd and not a1 and not a2 and d0.size and "
-                     "d0.dtype in _F", "_reduce(d0, None)", _reduce=fn.reduce, _F=_FLOATS)
+                     "d0.dtype in _F",
+                     "_r if (_r := _reduce(d0, None)) else _zeros(d0, _r, None, False)",
+                     _reduce=fn.reduce, _F=_FLOATS, _zeros=_signed_zero_max)
+
+
 
 
 def evenly_distribute_backward(grad, self, result, dim, keepdim):
@@ -341,7 +514,8 @@ method("amin", lambda self, dim=(), keepdim=False: amin(
 def _max_full_kernel(name, fn):
     def kernel(a):
         _check_nonempty(name, a, (), True)
-        return np.asarray(fn(a))
+        r = np.asarray(fn(a))
+        return r if r else _signed_zero_all(a, r)
     return kernel
 
 
@@ -472,7 +646,7 @@ def _var_np_factory(name, take_sqrt):
         if a.dtype.kind not in "fc":
             raise RuntimeError("std and var only support floating point and complex dtypes")
         dim = _full_or_dims(dim)
-        axes = _axes(dim, a.ndim)
+        axes = _axes(dim, a.ndim, in_order=True)
         c = 1 if correction is None else correction
         n = _numel_of(a.shape, dim) if a.ndim else 1
         dof = n - c

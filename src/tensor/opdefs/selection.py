@@ -1606,14 +1606,50 @@ method("is_same_size", lambda self, other: tuple(self.shape) == tuple(other.shap
 FUNCTIONS.append("is_same_size")
 
 
-def _new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False,
-                       layout=None, pin_memory=False):
-    dt = self._data.dtype if dtype is None else D.to_dtype(dtype).np
+_U64 = 1 << 64
+
+
+def _storage_overflows(size, stride, itemsize):
+    """PyTorch's check of the memory a strided tensor spans: ``1 + sum((n - 1) * stride)``
+    elements, in unsigned 64-bit arithmetic (a negative stride wraps to a huge one), times the
+    item size, must not pass int64's largest value. An empty tensor spans nothing."""
+    if 0 in size:
+        return False
+    span, over = 1, False
+    for n, st in zip(size, stride):
+        step = (st % _U64) * (n - 1)
+        span += step % _U64
+        over |= step >= _U64 or span >= _U64
+        span %= _U64
+    return over or span * itemsize >= _U64 >> 1
+
+
+def _new_empty_strided(self, size=None, stride=None, *, dtype=None, device=None,
+                       requires_grad=False, layout=None, pin_memory=False):
+    from .factories import _negative, size_type_error
+    if stride is None:
+        raise TypeError('new_empty_strided() missing 1 required positional arguments: '
+                        f'"{"size" if size is None else "stride"}"')
+    for arg, pos, value in (("size", 1, size), ("stride", 2, stride)):
+        err = size_type_error("new_empty_strided", (value,), arg=arg, pos=pos, seq_only=True)
+        if err is not None:
+            raise err
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    err = _negative(size)
+    if err is not None:
+        raise err
     if len(size) != len(stride):
-        raise RuntimeError("mismatch in length of strides and shape")
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality "
+                           f"of strides ({len(stride)})")
+    dt = self._data.dtype if dtype is None else D.to_dtype(dtype).np
+    if _storage_overflows(size, stride, dt.itemsize):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and "
+                           f"strides={list(stride)}")
+    if requires_grad and dt.kind not in "fc":
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                           "gradients")
     span = 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
-    buf = np.zeros(max(span, 0), dt)
+    buf = np.zeros(span, dt)
     arr = np.lib.stride_tricks.as_strided(buf, size, tuple(s * buf.itemsize for s in stride))
     t = T.wrap(arr)
     if requires_grad:
@@ -1624,6 +1660,21 @@ def _new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_
 method("new_empty_strided", _new_empty_strided)
 
 
+def _check_resize(shape, itemsize):
+    """PyTorch's checks of a new shape for ``resize_``: the element count (sizes multiplied
+    as unsigned 64-bit numbers, so a negative size overflows unless another is 0), then the
+    bytes that many elements take."""
+    from .factories import _numel_overflows
+    if _numel_overflows(shape):
+        raise RuntimeError("numel: integer multiplication overflow")
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"resize_: the shape {list(shape)} has a negative size, which "
+                           "PyTorch accepts when another size is 0 and tensorkeys cannot "
+                           "represent. Hint: use 0 for every empty dim.")
+    if math.prod(shape) * itemsize >= _U64 >> 1:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+
+
 def _resize(self, *sizes, memory_format=None):
     """``resize_``: keep the first elements (row-major), pad with zeros when growing (PyTorch
     leaves the new memory uninitialised). The tensor gets new memory, so views of it taken
@@ -1632,9 +1683,6 @@ def _resize(self, *sizes, memory_format=None):
     if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
         sizes = sizes[0]
     shape = tuple(int(s) for s in sizes)
-    if any(s < 0 for s in shape):
-        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: "
-                           f"{list(shape)}")
     if _requires_grad(self):
         raise RuntimeError("cannot resize variables that require grad")
     if self._vc is None:
@@ -1642,6 +1690,7 @@ def _resize(self, *sizes, memory_format=None):
         if not is_inference_mode_enabled():
             from ..errors import inplace_inference_error
             raise inplace_inference_error(self)
+    _check_resize(shape, self._data.itemsize)
     if shape == tuple(self._data.shape):
         return self
     n = int(np.prod(shape, dtype=np.int64))

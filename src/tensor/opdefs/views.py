@@ -15,7 +15,7 @@ from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import FORMULA_NS, LIB, OPS, defop, fast_path, method
 from ..errors import legacy_type_name
-from ._util import _non_overlapping_and_dense, wrap_dim
+from ._util import _non_overlapping_and_dense, dense_copy, wrap_dim
 
 _nd = np.ndarray
 
@@ -698,9 +698,14 @@ method("detach_", _detach_)
 
 def _clone_np(a, memory_format):
     """PyTorch's default is ``preserve_format``: a dense input keeps its layout (a transposed
-    tensor's clone is transposed too); anything else comes out C-contiguous."""
-    if memory_format in (None, "preserve_format") and _non_overlapping_and_dense(a):
-        return np.array(a, copy=True, order="K")
+    tensor's clone is transposed too); any other comes out dense with its dims in the order of
+    the input's strides (TensorIterator's order: a column slice of a transposed matrix clones
+    to a transposed matrix)."""
+    if memory_format in (None, "preserve_format"):
+        if _non_overlapping_and_dense(a):
+            return np.array(a, copy=True, order="K")
+        if a.ndim > 1:
+            return dense_copy(a)
     return np.array(a, copy=True, order="C")
 
 
