@@ -1419,7 +1419,9 @@ def _forward_params(known):
     are the ``known`` ones."""
     names = checked_ops()
     if settings().max_examples < 1000:
-        names = names[::10]
+        # (the known failures are few and cheap to confirm: all of them, always)
+        names = [n for i, n in enumerate(names)
+                 if i % 10 == 0 or XFAIL.get((n, "grad")) or XFAIL.get((n, "gradgrad"))]
     out = []
     for n in names:
         reason = XFAIL.get((n, "grad")) or XFAIL.get((n, "gradgrad"))
