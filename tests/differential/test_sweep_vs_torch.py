@@ -574,3 +574,10 @@ def test_pow_of_minus_inf_and_minus_zero_by_a_lone_exponent(dtype, exponent):
         compare(lambda lib, a, b: a.pow(b), x, e)
         compare(lambda lib, a, b: a.pow(b.expand(4)), x, e)
     compare(lambda lib, a: a.pow(exponent), x)
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (4,), (), (0, 3)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_logsumexp_over_no_dims(shape, keepdim):
+    """``dim=[]`` means every dim; without keepdim PyTorch refuses a non-empty tensor with dims."""
+    compare(lambda lib, t: t.logsumexp([], keepdim), Arr(np.ones(shape, "float32")))

@@ -333,7 +333,10 @@ def m_vector_norm(draw, inplace):
 
 def m_logsumexp(draw, inplace):
     shape = shapes(draw)
-    return Case(values(draw, shape), dims_list(draw, len(shape)), draw(st.booleans()))
+    dims = dims_list(draw, len(shape))
+    # (dim=[] without keepdim is an error for a non-empty tensor with dims, as in PyTorch)
+    keepdim = draw(st.booleans()) or (not dims and len(shape) > 0 and 0 not in shape)
+    return Case(values(draw, shape), dims, keepdim)
 
 
 def m_cumsum(draw, inplace):

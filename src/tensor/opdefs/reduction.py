@@ -850,6 +850,12 @@ def _logsumexp_np(a, dim, keepdim):
     axes = _axes(tuple(dim) if not isinstance(dim, (int, np.integer)) else dim, a.ndim)
     if not isinstance(dim, (int, np.integer)) and len(dim) == 0:
         axes = tuple(range(a.ndim))
+        if not keepdim and a.ndim and a.size:
+            # PyTorch's quirk: ``dim=[]`` reduces everything into a keepdim-shaped buffer that
+            # its 0-d output cannot take
+            raise RuntimeError(f"output with shape [] doesn't match the broadcast shape "
+                               f"{[1] * a.ndim}. Hint: pass keepdim=True, or list "
+                               "the dims (dim=tuple(range(x.dim()))).")
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if a.size:
             m = np.max(a, axis=axes, keepdims=True) if axes or a.ndim == 0 else a
