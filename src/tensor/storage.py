@@ -57,10 +57,41 @@ class _Kept(np.ndarray):
         self._keep = getattr(obj, "_keep", None)
 
 
-class UntypedStorage:
+class _Storage:
+    """What both storages answer alike (a CPU storage, never shared or pinned)."""
+
+    __slots__ = ()
+    device = property(lambda self: _cpu())
+    is_cuda = False
+    is_sparse = False
+
+    def _array(self):
+        raise NotImplementedError
+
+    def __len__(self):
+        return len(self._array())
+
+    def fill_(self, value):
+        self._array()[...] = value
+        return self
+
+    def is_shared(self) -> bool:
+        return False
+
+    def is_pinned(self, device="cuda") -> bool:
+        return False
+
+    def get_device(self) -> int:
+        return -1
+
+
+class UntypedStorage(_Storage):
     """The bytes under a tensor (``tensor.untyped_storage()``)."""
 
     __slots__ = ("_bytes", "_ptr", "__weakref__")
+
+    def _array(self):
+        return self._bytes
 
     def __init__(self, *args, **kwargs):
         raise RuntimeError("tensorkeys makes storages from tensors only. Hint: use "
@@ -78,17 +109,10 @@ class UntypedStorage:
             ex["untyped_storage"] = s
         return s
 
-    device = property(lambda self: _cpu())
-    is_cuda = False
-    is_sparse = False
-
     def nbytes(self) -> int:
         return len(self._bytes)
 
     size = nbytes
-
-    def __len__(self):
-        return len(self._bytes)
 
     def data_ptr(self) -> int:
         return self._ptr
@@ -113,28 +137,18 @@ class UntypedStorage:
     def tolist(self):
         return [int(v) for v in self._bytes]
 
-    def fill_(self, value):
-        self._bytes[...] = value
-        return self
-
-    def is_shared(self) -> bool:
-        return False
-
-    def is_pinned(self, device="cuda") -> bool:
-        return False
-
-    def get_device(self) -> int:
-        return -1
-
     def __repr__(self):
         return _listing(self.tolist(), f"UntypedStorage(device=cpu) of size {len(self)}")
 
 
-class TypedStorage:
+class TypedStorage(_Storage):
     """The elements under a tensor, in its dtype (``tensor.storage()``; deprecated in
     PyTorch, which warns once)."""
 
     __slots__ = ("_untyped", "_dtype", "_values")
+
+    def _array(self):
+        return self._values
 
     def __init__(self, *args, **kwargs):
         raise RuntimeError("tensorkeys makes storages from tensors only. Hint: use "
@@ -151,10 +165,6 @@ class TypedStorage:
         s._values = u._bytes[:n * npdt.itemsize].view(npdt)
         return s
 
-    device = property(lambda self: _cpu())
-    is_cuda = False
-    is_sparse = False
-
     @property
     def dtype(self):
         return self._dtype
@@ -163,9 +173,6 @@ class TypedStorage:
         return self._untyped
 
     def size(self) -> int:
-        return len(self._values)
-
-    def __len__(self):
         return len(self._values)
 
     def nbytes(self) -> int:
@@ -186,19 +193,6 @@ class TypedStorage:
 
     def tolist(self):
         return self._values.tolist()
-
-    def fill_(self, value):
-        self._values[...] = value
-        return self
-
-    def is_shared(self) -> bool:
-        return False
-
-    def is_pinned(self, device="cuda") -> bool:
-        return False
-
-    def get_device(self) -> int:
-        return -1
 
     def __repr__(self):
         return _listing(self.tolist(), f"TypedStorage(dtype={self._dtype}, device=cpu) of "

@@ -40,7 +40,7 @@ from .. import _tensor as T
 from .._defop import defop, method, FORMULA_NS
 from ..errors import legacy_type_name
 from . import views as V
-from ._util import wrap_dim
+from ._util import dim_order, wrap_dim
 from .casts import checked_scalar, copy_, fill_tensor, writable_dest
 
 _nd = np.ndarray
@@ -225,32 +225,6 @@ def _operand_strides(a, p):
     return out
 
 
-def _iteration_order(shape, operands):
-    """PyTorch's TensorIterator dim order (fastest first): an insertion sort of the dims by
-    the first operand whose strides on the two dims are both nonzero."""
-    def should_swap(d0, d1):
-        for st in operands:
-            s0, s1 = st[d0], st[d1]
-            if s0 == 0 or s1 == 0:
-                continue
-            if s0 != s1:
-                return -1 if s0 < s1 else 1
-            if shape[d0] > shape[d1]:
-                return 1
-        return 0
-    perm = list(reversed(range(len(shape))))
-    for i in range(1, len(perm)):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
-    return perm
-
-
 def _index_np(a, indices):
     p = _plan(a.shape, indices)
     if p.np_index is None:
@@ -259,7 +233,7 @@ def _index_np(a, indices):
     if p.bounds is None or r.ndim < 2:
         return r
     # lay the result out the way PyTorch's kernel allocates it (it follows self's layout)
-    slow_first = list(reversed(_iteration_order(r.shape, _operand_strides(a, p))))
+    slow_first = list(reversed(dim_order(r.shape, _operand_strides(a, p))))
     if slow_first == list(range(r.ndim)):
         return r
     buf = np.empty([r.shape[d] for d in slow_first], r.dtype)

@@ -34,6 +34,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._defop import FORMULA_NS, defop
+from ._fused import fma
 from .._tensor import Tensor
 from ._util import as_operand, is_operand, not_implemented, np_result_type
 from .pointwise import _binary_pre, _broadcast, _out, binary
@@ -368,27 +369,10 @@ def _degree(n):
     return k
 
 
-_SPLIT = 134217729.0      # 2**27 + 1: Veltkamp's splitting constant for float64
-
-
 def _fma(a, b, c):
     """``a * b + c`` rounded once, as the fused multiply-add PyTorch's compiled recurrences
-    use: float64 through Dekker's exact product and an error-free sum; float32 in float64
-    (where the product is exact). Where that overflows, the plain expression."""
-    if a.dtype != _F64:
-        return (a.astype(_F64) * b.astype(_F64) + c.astype(_F64)).astype(a.dtype)
-    p = a * b
-    t = _SPLIT * a
-    ah = t - (t - a)
-    al = a - ah
-    t = _SPLIT * b
-    bh = t - (t - b)
-    bl = b - bh
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    s = p + c
-    v = s - p
-    r = s + (((p - (s - v)) + (c - v)) + e)
-    return np.where(np.isfinite(r), r, p + c)
+    use (opdefs/_fused.py), in ``a``'s dtype."""
+    return np.asarray(fma(a, b, c), dtype=a.dtype)
 
 
 def _recur(out, todo, x, last, p, q, step, first):
