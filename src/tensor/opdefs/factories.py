@@ -906,50 +906,42 @@ method("multinomial", lambda self, num_samples, replacement=False, *, generator=
        multinomial(self, num_samples, replacement, generator=generator))
 
 
-def zeros(*args, size=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
-          requires_grad=False):
+def _sized(name, args, size, out, dtype, device, requires_grad, make, write_out):
+    """The body of ``zeros``/``ones``/``empty``: sizes as varargs, a sequence or ``size=``;
+    ``out=`` checked and written by ``write_out(shape, out)``; PyTorch's TypeErrors."""
     if device is not None or _DEFAULT_DEVICE[0] is not None:
         T.check_cpu(device)
-    shape = _sizes("zeros", args, size)
+    shape = _sizes(name, args, size)
     try:
         if out is not None:
-            _check_out("zeros", out, dtype)
-            return _zeros_out(shape, out=out)
-        return _finish(_zeros(shape, dtype=dtype), requires_grad)
+            _check_out(name, out, dtype)
+            return write_out(shape, out)
+        return _finish(make(shape, dtype=dtype), requires_grad)
     except TypeError:
-        _refuse_type("zeros", args, size)
+        _refuse_type(name, args, size)
         raise
+
+
+def _empty_out(shape, out):
+    _fill_out(shape, out._data, None, empty=True)   # (no write: no version bump)
+    return out
+
+
+def zeros(*args, size=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+          requires_grad=False):
+    return _sized("zeros", args, size, out, dtype, device, requires_grad, _zeros,
+                  lambda shape, o: _zeros_out(shape, out=o))
 
 
 def ones(*args, size=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
          requires_grad=False):
-    if device is not None or _DEFAULT_DEVICE[0] is not None:
-        T.check_cpu(device)
-    shape = _sizes("ones", args, size)
-    try:
-        if out is not None:
-            _check_out("ones", out, dtype)
-            return _ones_out(shape, out=out)
-        return _finish(_ones(shape, dtype=dtype), requires_grad)
-    except TypeError:
-        _refuse_type("ones", args, size)
-        raise
+    return _sized("ones", args, size, out, dtype, device, requires_grad, _ones,
+                  lambda shape, o: _ones_out(shape, out=o))
 
 
 def empty(*args, size=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
           requires_grad=False, memory_format=None):
-    if device is not None or _DEFAULT_DEVICE[0] is not None:
-        T.check_cpu(device)
-    shape = _sizes("empty", args, size)
-    try:
-        if out is not None:
-            _check_out("empty", out, dtype)
-            _fill_out(shape, out._data, None, empty=True)   # (no write: no version bump)
-            return out
-        return _finish(_empty(shape, dtype=dtype), requires_grad)
-    except TypeError:
-        _refuse_type("empty", args, size)
-        raise
+    return _sized("empty", args, size, out, dtype, device, requires_grad, _empty, _empty_out)
 
 
 _NO_ARG = object()
