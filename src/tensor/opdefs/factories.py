@@ -906,19 +906,21 @@ method("multinomial", lambda self, num_samples, replacement=False, *, generator=
        multinomial(self, num_samples, replacement, generator=generator))
 
 
-def _sized(name, args, size, out, dtype, device, requires_grad, make, write_out):
-    """The body of ``zeros``/``ones``/``empty``: sizes as varargs, a sequence or ``size=``;
-    ``out=`` checked and written by ``write_out(shape, out)``; PyTorch's TypeErrors."""
+def _sized(name, args, size, out, dtype, device, requires_grad, make, write_out,
+           signatures=None):
+    """The body of ``zeros``/``ones``/``empty``/``rand``/``randn``: sizes as varargs, a
+    sequence or ``size=``; ``out=`` checked and written by ``write_out(shape, out)``;
+    PyTorch's TypeErrors (``signatures``: the overloads its "invalid combination" lists)."""
     if device is not None or _DEFAULT_DEVICE[0] is not None:
         T.check_cpu(device)
-    shape = _sizes(name, args, size)
+    shape = _sizes(name, args, size, signatures)
     try:
         if out is not None:
             _check_out(name, out, dtype)
             return write_out(shape, out)
         return _finish(make(shape, dtype=dtype), requires_grad)
     except TypeError:
-        _refuse_type(name, args, size)
+        _refuse_type(name, args, size, signatures)
         raise
 
 
@@ -993,32 +995,18 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
 
 def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
          pin_memory=False, requires_grad=False):
-    if device is not None or _DEFAULT_DEVICE[0] is not None:
-        T.check_cpu(device)
-    shape = _sizes("rand", args, size, _RAND_SIGNATURES)
-    try:
-        if out is not None:
-            _check_out("rand", out, dtype)
-            return _rand_out(shape, generator=generator, out=out)
-        return _finish(_rand(shape, generator=generator, dtype=dtype), requires_grad)
-    except TypeError:
-        _refuse_type("rand", args, size, _RAND_SIGNATURES)
-        raise
+    return _sized("rand", args, size, out, dtype, device, requires_grad,
+                  lambda shape, dtype: _rand(shape, generator=generator, dtype=dtype),
+                  lambda shape, o: _rand_out(shape, generator=generator, out=o),
+                  _RAND_SIGNATURES)
 
 
 def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
           pin_memory=False, requires_grad=False):
-    if device is not None or _DEFAULT_DEVICE[0] is not None:
-        T.check_cpu(device)
-    shape = _sizes("randn", args, size, _RAND_SIGNATURES)
-    try:
-        if out is not None:
-            _check_out("randn", out, dtype)
-            return _randn_out(shape, generator=generator, out=out)
-        return _finish(_randn(shape, generator=generator, dtype=dtype), requires_grad)
-    except TypeError:
-        _refuse_type("randn", args, size, _RAND_SIGNATURES)
-        raise
+    return _sized("randn", args, size, out, dtype, device, requires_grad,
+                  lambda shape, dtype: _randn(shape, generator=generator, dtype=dtype),
+                  lambda shape, o: _randn_out(shape, generator=generator, out=o),
+                  _RAND_SIGNATURES)
 
 
 
