@@ -604,11 +604,13 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None, aiov=False
                       "    if r.__class__ is not _nd:",
                       "        r = _asarray(r)"]
         # the wrap of the result, inlined (``_tensor.wrap`` / ``_tensor.wrap_like_keys``)
+        fused_view = kind == "view" and aiov    # (sets _base and _view itself, below)
         lines += ["    t = _new(_T)",
-                  "    t._data = r",
-                  "    t._base = None",
-                  "    t._view = None",
-                  "    t._requires_grad = False",
+                  "    t._data = r"]
+        if not fused_view:
+            lines += ["    t._base = None",
+                      "    t._view = None"]
+        lines += ["    t._requires_grad = False",
                   "    t._grad_fn = None",
                   "    t._output_nr = 0",
                   "    t._grad = None"]
@@ -622,6 +624,8 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None, aiov=False
                   "    vc = src._vc",
                   "    t._extra = None",
                   "    if vc is None:      # views of inference tensors are not tracked",
+                  "        t._base = None",
+                  "        t._view = None",
                   "        t._vc = [0, None] if ks_ & AIOVB else None",
                   "        return t"]
         lines += _track_view_lines("t", extra)
