@@ -439,22 +439,21 @@ _rand = defop(f"rand(SymInt[] size, {_RAND_TAIL}", _rand_np)
 _randn = defop(f"randn(SymInt[] size, {_RAND_TAIL}", _randn_np)
 
 
-def _rand_out_np(size, gen, out):
-    if out.dtype.kind not in "fc":
-        raise _unsupported("check_uniform_bounds", out.dtype)
+def _random_out(name, kernel_name, draw):
+    """The out= kernel of ``rand``/``randn``: a floating ``out`` filled with ``draw``'s
+    values (PyTorch names ``kernel_name`` when the dtype is not floating)."""
+    def out_np(size, gen, out):
+        if out.dtype.kind not in "fc":
+            raise _unsupported(kernel_name, out.dtype)
 
-    def write(dest):
-        dest[...] = _uniform(R.resolve(gen, "rand"), dest.shape, dest.dtype)
-    _fill_out(size, out, write)
+        def write(dest):
+            dest[...] = draw(R.resolve(gen, name), dest.shape, dest.dtype)
+        _fill_out(size, out, write)
+    return out_np
 
 
-def _randn_out_np(size, gen, out):
-    if out.dtype.kind not in "fc":
-        raise _unsupported("normal_kernel_cpu", out.dtype)
-
-    def write(dest):
-        dest[...] = _standard_normal(R.resolve(gen, "randn"), dest.shape, dest.dtype)
-    _fill_out(size, out, write)
+_rand_out_np = _random_out("rand", "check_uniform_bounds", _uniform)
+_randn_out_np = _random_out("randn", "normal_kernel_cpu", _standard_normal)
 
 
 _OUT = "*, Tensor(a!) out) -> Tensor(a!)"
