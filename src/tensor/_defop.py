@@ -63,6 +63,40 @@ def _exec(src, filename, ns):
     exec(compile(src, filename, "exec"), ns)
 
 
+def inline_kernel(kernel, template, filename, **env):
+    """A function that runs ``kernel``'s body in place of the line ``{body}`` of ``template``,
+    or None when ``kernel`` is not one of the kernels generated here (a user's kernel, a
+    traced wrapper).
+
+    Note [Inlined kernels]: a composite that picks a primitive's kernel for a key set (Note
+    [Kernels specialised to a key set]) may paste that kernel's generated body into its own
+    function instead of calling it, saving a frame on a path as short as ``a @ b`` on two
+    vectors. ``template`` must start with the kernel's own ``def`` line (the same parameter
+    names); the body keeps its own globals, to which ``env`` adds the template's names."""
+    code = getattr(kernel, "__code__", None)
+    if code is None:
+        return None
+    entry = linecache.cache.get(code.co_filename)
+    if entry is None or not code.co_filename.startswith("<"):
+        return None
+    lines = entry[2]
+    head, first = template.split("\n", 1)[0], lines[0].rstrip("\n")
+    if head.strip() != first.strip() or code.co_firstlineno != 1:
+        return None
+    ns = dict(kernel.__globals__)
+    clash = {n for n in env if n in code.co_varnames or n in ns and ns[n] is not env[n]}
+    if clash:
+        raise ValueError(f"inline_kernel: names {sorted(clash)} are the kernel's own")
+    ns.update(env)
+    at = template.index("{body}")
+    indent = template[template.rindex("\n", 0, at) + 1:at]
+    # (the body's own first level of indentation becomes the placeholder's)
+    body = "".join(indent + ln[4:] if ln.strip() else ln for ln in lines[1:])
+    src = template[:at - len(indent)] + body + template[at + len("{body}") + 1:]
+    _exec(src, filename, ns)
+    return ns[code.co_name]
+
+
 def method(name, fn=None):
     """Attach ``fn`` to Tensor as ``name`` (decorator when ``fn`` is None)."""
     if fn is None:

@@ -595,3 +595,45 @@ class TestOverridingBuiltinKernels:
         for f, l in zip(fused, layered):
             assert f.tolist() == l.tolist() and f._version == l._version == 0
             assert f.dtype == l.dtype and not f.requires_grad and not l.requires_grad
+
+    def test_vector_matmul_runs_dot_inlined_and_agrees_with_dot(self):
+        """Note [Inlined kernels]: ``a @ b`` on vectors pastes dot's kernel for the key set into
+        matmul's; it must be dot in every respect: value, history, modes, errors."""
+        from tensor.opdefs import linalg as L
+        a = torch.tensor([1., 2., 3.], requires_grad=True)
+        b = torch.tensor([4., -5., 6.])
+        out = a @ b
+        assert out.item() == 12.0 and type(out.grad_fn).__name__ == "DotBackward0"
+        out.backward()
+        assert a.grad.tolist() == [4., -5., 6.]
+        from dispatch.record import current_record
+        rec = current_record()
+        ks = (a._dispatch_keys | b._dispatch_keys | rec[0]) & ~rec[1]
+        kernel = L.matmul._op._cache[ks]
+        assert kernel.__code__.co_filename.startswith("<matmul+dot")
+        with torch.no_grad():
+            assert (a @ b).item() == 12.0 and (a @ b).grad_fn is None
+        with torch.inference_mode():
+            r = a.detach() @ b
+            assert r.is_inference() and r.item() == 12.0
+        x = torch.tensor([[1., 2.], [3., 4.]])
+        assert (x @ x).tolist() == [[7., 10.], [15., 22.]]           # 2-D still goes to mm
+        assert (x @ torch.tensor([1., 1.])).tolist() == [3., 7.]    # and the rest to matmul
+        with pytest.raises(RuntimeError, match=r"^inconsistent tensor size, expected tensor "
+                                               r"\[3\] and src \[2\]"):
+            b @ torch.tensor([1., 2.])
+        i = torch.tensor([1, 2, 3])
+        assert (i @ i).item() == 14 and (i @ i).dtype == torch.int64   # full kernel, not BLAS
+
+    def test_a_users_dot_kernel_turns_inlining_off(self):
+        a = torch.tensor([1., 2.])
+        calls = []
+
+        def dot_cpu(x, y):
+            calls.append("user")
+            return torch.tensor(99.)
+
+        with Library("aten", "IMPL") as lib:
+            lib.impl("dot", dot_cpu, "CPU")
+            assert (a @ a).item() == 99.0 and calls == ["user"]
+        assert (a @ a).item() == 5.0 and calls == ["user"]
