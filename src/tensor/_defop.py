@@ -13,8 +13,8 @@ derivative formulas. From the schema's alias annotations the generic machinery h
 Formulas are Python expressions over our own ops, compiled once, so ``create_graph=True`` gets
 higher-order gradients for free. Names a formula may use: ``grad`` (``grads[i]`` for several
 outputs), the schema's argument names, ``result`` (``results[i]``), and ``<arg>_shape`` /
-``<arg>_dtype`` / ``<arg>_numel`` for facts about an argument (saved as plain values, so they
-need no version check). A formula for a ``Tensor[]`` argument returns a list.
+``<arg>_dtype`` / ``<arg>_numel`` / ``<arg>_strides`` for facts about an argument (saved as
+plain values, so they need no version check: Note [Saved metadata]). A formula for a ``Tensor[]`` argument returns a list.
 
 Note [Redispatch without guards]
     PyTorch's autograd kernels install ``AutoDispatchBelowADInplaceOrView`` around their
@@ -530,7 +530,7 @@ def _compile_formulas(schema, grad, node_name):
 def _formula_names(expr, argnames):
     code = compile(expr, "<formula>", "eval")
     allowed = set(argnames) | {"grad", "grads", "result", "results"}
-    allowed |= {f"{n}_{suffix}" for n in argnames for suffix in ("shape", "dtype", "numel")}
+    allowed |= {n + suffix for n in argnames for suffix in _META_SUFFIXES}
     used = []
     for n in _all_names(code):
         if n in allowed and n not in used:
@@ -1281,14 +1281,10 @@ def _finish_outputs(node, out, saved, save_result, out_diff=None):
 
 def _saver(n, names, tlist, kind, written):
     """A function ``args -> value to save`` for formula name ``n`` (decided once per op)."""
-    for suffix in ("_shape", "_dtype", "_numel"):
+    for suffix in _META_SUFFIXES:
         if n.endswith(suffix) and n[: -len(suffix)] in names:
             i = names.index(n[: -len(suffix)])
-            if suffix == "_shape":
-                return lambda args: tuple(args[i]._data.shape)
-            if suffix == "_dtype":
-                return lambda args: args[i].dtype
-            return lambda args: args[i]._data.size
+            return lambda args: _meta_of(args[i], suffix)
     i = names.index(n)
     if i in tlist or (kind == "inplace" and i in written):
         return lambda args: _save(n, args, names, tlist, kind, written)
@@ -1302,21 +1298,34 @@ def _saver(n, names, tlist, kind, written):
 
 def _names_an_argument(n, names):
     """Whether formula name ``n`` is an argument itself (not ``<arg>_shape`` and such)."""
-    for suffix in ("_shape", "_dtype", "_numel"):
+    for suffix in _META_SUFFIXES:
         if n.endswith(suffix) and n[: -len(suffix)] in names:
             return False
     return n in names
 
 
+# Note [Saved metadata]: a formula may name ``<arg>_shape``, ``<arg>_dtype``, ``<arg>_numel``
+# or ``<arg>_strides`` (in elements) instead of ``<arg>``: the node then keeps that fact, not
+# the tensor, as PyTorch keeps ``self_sym_sizes`` or ``mat2_sym_strides``. The tensor is not
+# saved, so writing to it in place before backward is no error.
+_META_SUFFIXES = ("_shape", "_dtype", "_numel", "_strides")
+
+
+def _meta_of(t, suffix):
+    d = t._data
+    if suffix == "_shape":
+        return tuple(d.shape)
+    if suffix == "_dtype":
+        return t.dtype
+    if suffix == "_numel":
+        return d.size
+    return tuple(st // d.itemsize for st in d.strides)
+
+
 def _save(n, args, names, tlist, kind, written):
-    for suffix in ("_shape", "_dtype", "_numel"):
+    for suffix in _META_SUFFIXES:
         if n.endswith(suffix) and n[: -len(suffix)] in names:
-            a = args[names.index(n[: -len(suffix)])]
-            if suffix == "_shape":
-                return tuple(a._data.shape)
-            if suffix == "_dtype":
-                return a.dtype
-            return a._data.size
+            return _meta_of(args[names.index(n[: -len(suffix)])], suffix)
     i = names.index(n)
     a = args[i]
     if i in tlist:

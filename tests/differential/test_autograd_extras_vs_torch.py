@@ -501,9 +501,38 @@ def _nested_hooks(M):
     return log, x.grad
 
 
+def _mm_keeps_layout_not_operand(M):
+    """mm/addmm/linear keep an operand's sizes and strides for its own gradient, not the
+    operand: writing to a weight in place before backward is fine when only its gradient is
+    wanted, and an error when the other operand's gradient needs it."""
+    out = []
+    for make in (lambda x, w: x @ w, lambda x, w: M.addmm(M.zeros(4), x, w),
+                 lambda x, w: M.nn.functional.linear(x, w.t()), lambda x, w: x @ w.t().t()):
+        for needs_x in (False, True):
+            x = M.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=needs_x)
+            w = M.ones(3, 4, requires_grad=True)
+            y = make(x, w)
+            with M.no_grad():
+                w.add_(1.0)
+            try:
+                y.sum().backward()
+                out.append((w.grad, x.grad))
+            except RuntimeError as e:
+                out.append(str(e)[:80])
+    x = M.ones(2, 3, requires_grad=True)
+    w = M.ones(4, 3, requires_grad=True)
+    y = x @ w.t()
+    out.append((y.grad_fn._saved_mat2_sym_strides, y.grad_fn._saved_self_sym_sizes,
+                y.grad_fn._saved_self_sym_strides, y.grad_fn._saved_mat2_sym_sizes))
+    y.sum().backward()
+    out.append((w.grad.stride(), x.grad.stride()))
+    return out
+
+
 GRAPH = {f.__name__: f for f in (_double_backward_through_hooks, _save_on_cpu, _saved_attrs,
                                   _saved_attr_after_inplace, _saved_attr_through_hooks,
-                                  _disable_hooks, _disable_inside_hooks, _nested_hooks)}
+                                  _disable_hooks, _disable_inside_hooks, _nested_hooks,
+                                  _mm_keeps_layout_not_operand)}
 
 
 @pytest.mark.parametrize("name", sorted(GRAPH))

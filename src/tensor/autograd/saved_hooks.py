@@ -205,7 +205,8 @@ def _pack_node(node):
 
 
 # -- grad_fn._saved_<name> -------------------------------------------------------------------
-_SUFFIXES = (("_sym_sizes", "_shape"), ("_scalar_type", "_dtype"), ("_sym_numel", "_numel"))
+_SUFFIXES = (("_sym_sizes", "_shape"), ("_scalar_type", "_dtype"), ("_sym_numel", "_numel"),
+             ("_sym_strides", "_strides"))
 
 
 def saved_attribute(node, name):

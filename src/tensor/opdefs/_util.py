@@ -227,6 +227,11 @@ def column_major(a) -> bool:
     return a.ndim == 2 and a.strides[0] == a.itemsize and a.strides[1] == a.shape[0] * a.itemsize
 
 
+def column_major_layout(shape, strides) -> bool:
+    """``column_major`` from sizes and strides in elements (what a node keeps)."""
+    return len(shape) == 2 and strides[0] == 1 and strides[1] == shape[0]
+
+
 def _non_overlapping_and_dense(a) -> bool:
     """Strides that lay the elements out densely, in some order of the dims."""
     if a.size <= 1:

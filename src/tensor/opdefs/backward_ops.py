@@ -8,7 +8,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import defop, method, FORMULA_NS
-from ._util import column_major, dims_arg, wrap_dim
+from ._util import column_major_layout, dims_arg, wrap_dim
 
 
 _add_reduce = np.add.reduce
@@ -220,6 +220,7 @@ FORMULA_NS.update(
 from dispatch import keys as _k  # noqa: E402
 
 from .._defop import NUMPY_FORMULAS, GRAD, OPS  # noqa: E402
+from .linalg import _ADDMM_MAT1, _ADDMM_MAT2  # noqa: E402
 
 _BELOW_AUTOGRAD = ((T.NORMAL_KEYS | _k.DEFAULT_INCLUDED) & ~_k.DEFAULT_EXCLUDED
                    & _k.Autograd.below_mask)
@@ -360,34 +361,40 @@ for _name, _entry in {
 }.items():
     _twins([_name, _name + "_"], {"self": _entry})
 _twins(["clone"], {"self": _GRAD})
-def _mm_mat1_np(grad, mat1, mat2):
+def _mm_mat1_np(grad, shape1, strides1, mat2):
     """``mm_mat1_backward`` (Note [Gradients in their input's layout], linalg.py)."""
-    return K.mm(mat2, grad.T).T if column_major(mat1) else K.mm(grad, mat2.T)
+    return (K.mm(mat2, grad.T).T if column_major_layout(shape1, strides1)
+            else K.mm(grad, mat2.T))
 
 
-def _mm_mat2_np(grad, mat1, mat2):
-    return K.mm(grad.T, mat1).T if column_major(mat2) else K.mm(mat1.T, grad)
+def _mm_mat2_np(grad, mat1, shape2, strides2):
+    return (K.mm(grad.T, mat1).T if column_major_layout(shape2, strides2)
+            else K.mm(mat1.T, grad))
 
 
-_twins(["mm"], {"self": ("mm_mat1_backward(grad, self, mat2)",
-                         lambda grad, self, mat2: _mm_mat1_np(grad, self, mat2)),
-                "mat2": ("mm_mat2_backward(grad, self, mat2)",
-                         lambda grad, self, mat2: _mm_mat2_np(grad, self, mat2))})
+_twins(["mm"], {"self": ("mm_mat1_backward(grad, self_shape, self_strides, mat2)",
+                         lambda grad, self_shape, self_strides, mat2:
+                         _mm_mat1_np(grad, self_shape, self_strides, mat2)),
+                "mat2": ("mm_mat2_backward(grad, self, mat2_shape, mat2_strides)",
+                         lambda grad, self, mat2_shape, mat2_strides:
+                         _mm_mat2_np(grad, self, mat2_shape, mat2_strides))})
 _twins(["bmm"], {
     "self": ("grad.bmm(mat2.transpose(1, 2))",
              lambda grad, mat2: K.bmm(grad, np.swapaxes(mat2, 1, 2))),
     "mat2": ("self.transpose(1, 2).bmm(grad)",
              lambda self, grad: K.bmm(np.swapaxes(self, 1, 2), grad))})
+def _times(r, alpha):
+    return r if alpha == 1 else K.mul(r, alpha)
+
+
 _twins(["addmm"], {
     "self": ("grad if beta == 1 else grad * beta", lambda beta, grad: _scaled(grad, beta)),
-    "mat1": ("mm_mat1_backward(grad, mat1, mat2) if alpha == 1 else "
-             "mm_mat1_backward(grad, mat1, mat2) * alpha",
-             lambda alpha, grad, mat1, mat2: _mm_mat1_np(grad, mat1, mat2) if alpha == 1 else
-             K.mul(_mm_mat1_np(grad, mat1, mat2), alpha)),
-    "mat2": ("mm_mat2_backward(grad, mat1, mat2) if alpha == 1 else "
-             "mm_mat2_backward(grad, mat1, mat2) * alpha",
-             lambda alpha, grad, mat1, mat2: _mm_mat2_np(grad, mat1, mat2) if alpha == 1 else
-             K.mul(_mm_mat2_np(grad, mat1, mat2), alpha))})
+    "mat1": (_ADDMM_MAT1,
+             lambda alpha, grad, mat1_shape, mat1_strides, mat2:
+             _times(_mm_mat1_np(grad, mat1_shape, mat1_strides, mat2), alpha)),
+    "mat2": (_ADDMM_MAT2,
+             lambda alpha, grad, mat1, mat2_shape, mat2_strides:
+             _times(_mm_mat2_np(grad, mat1, mat2_shape, mat2_strides), alpha))})
 _twins(["sum"], {"self": ("grad.expand(self_shape)",
                           lambda grad, self_shape: np.broadcast_to(grad, tuple(self_shape)))})
 _twins(["sum.dim_IntList"], {"self": ("expand_reduced(grad, self_shape, dim, keepdim)",

@@ -15,7 +15,7 @@ from dispatch.record import current_record
 
 from .._defop import FORMULA_NS, OPS, defop, fast_path, inline_kernel, method
 from .._tensor import Tensor as _Tensor
-from ._util import column_major
+from ._util import column_major_layout
 from .reduction import cxx_name, short_name
 
 
@@ -72,23 +72,26 @@ fast_path(_mm_np, _FAST_WHEN.format(n=2), "d0.dot(d1)", _F32=_F32, _F64=_F64)
 # (transposed) operand gets a column-major gradient, computed as the transpose of the other
 # product. The values are the same; the layout lets AccumulateGrad keep the gradient of a
 # leaf used transposed (a Linear weight) as its ``.grad`` without a copy (Note [The
-# gradient layout contract], autograd/engine.py).
-def mm_mat1_backward(grad, mat1, mat2):
-    if column_major(mat1._data):
+# gradient layout contract], autograd/engine.py). The node keeps the operand's sizes and
+# strides, not the operand (Note [Saved metadata], _defop.py): as in PyTorch, writing to a
+# weight in place between forward and backward is no error when only the weight's own
+# gradient is wanted.
+def mm_mat1_backward(grad, mat1_shape, mat1_strides, mat2):
+    if column_major_layout(mat1_shape, mat1_strides):
         return mat2.mm(grad.t()).t()
     return grad.mm(mat2.t())
 
 
-def mm_mat2_backward(grad, mat1, mat2):
-    if column_major(mat2._data):
+def mm_mat2_backward(grad, mat1, mat2_shape, mat2_strides):
+    if column_major_layout(mat2_shape, mat2_strides):
         return grad.t().mm(mat1).t()
     return mat1.t().mm(grad)
 
 
 FORMULA_NS.update(mm_mat1_backward=mm_mat1_backward, mm_mat2_backward=mm_mat2_backward)
 mm = defop("mm(Tensor self, Tensor mat2) -> Tensor", _mm_np,
-           grad={"self": "mm_mat1_backward(grad, self, mat2)",
-                 "mat2": "mm_mat2_backward(grad, self, mat2)"})
+           grad={"self": "mm_mat1_backward(grad, self_shape, self_strides, mat2)",
+                 "mat2": "mm_mat2_backward(grad, self, mat2_shape, mat2_strides)"})
 method("mm", mm)
 
 
@@ -214,13 +217,14 @@ def _addmm_np(c, a, b, beta, alpha):
     return np.asarray(r, dtype=a.dtype)
 
 
+_ADDMM_MAT1 = ("mm_mat1_backward(grad, mat1_shape, mat1_strides, mat2) if alpha == 1 else "
+               "mm_mat1_backward(grad, mat1_shape, mat1_strides, mat2) * alpha")
+_ADDMM_MAT2 = ("mm_mat2_backward(grad, mat1, mat2_shape, mat2_strides) if alpha == 1 else "
+               "mm_mat2_backward(grad, mat1, mat2_shape, mat2_strides) * alpha")
 addmm = defop("addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) "
               "-> Tensor", _addmm_np,
               grad={"self": "grad if beta == 1 else grad * beta",
-                    "mat1": "mm_mat1_backward(grad, mat1, mat2) if alpha == 1 else "
-                            "mm_mat1_backward(grad, mat1, mat2) * alpha",
-                    "mat2": "mm_mat2_backward(grad, mat1, mat2) if alpha == 1 else "
-                            "mm_mat2_backward(grad, mat1, mat2) * alpha"})
+                    "mat1": _ADDMM_MAT1, "mat2": _ADDMM_MAT2})
 method("addmm", addmm)
 
 
