@@ -1129,14 +1129,16 @@ def _generate_recorder(op, spec, names, tlist, savers):
     diff = spec.diff_args
     L = ["def record(ks, args):"]
     add = L.append
+    # (an input's metadata, which backward fits its gradient to, is kept only for an input
+    # that gets a gradient: the formulas of the others never run)
     for j, i in enumerate(diff):
         add(f"    t = args[{i}]")
-        add("    if t.__class__ is _T or isinstance(t, _T):")
+        add("    if (t.__class__ is _T or isinstance(t, _T)) and (t._requires_grad or "
+            "t._grad_fn is not None or (t._view is not None and vrg(t))):")
         add("        d = t._data")
         add("        dt = d.dtype")
-        add(f"        m{j} = (d.shape, dt)")
-        add("        if dt.kind in 'fc' and (t._requires_grad or t._grad_fn is not None or "
-            "(t._view is not None and vrg(t))):")
+        add("        if dt.kind in 'fc':")
+        add(f"            m{j} = (d.shape, dt)")
         add("            if t._view is None:")
         add("                fn = t._grad_fn")
         add("                if fn is not None:")
@@ -1151,11 +1153,10 @@ def _generate_recorder(op, spec, names, tlist, savers):
         add(f"                e{j} = edge_of(t)")
         add(f"                n{j} = e{j} is not None")
         add("        else:")
-        add(f"            e{j} = None")
+        add(f"            m{j} = e{j} = None")
         add(f"            n{j} = False")
         add("    else:")
-        add(f"        m{j} = NOMETA")
-        add(f"        e{j} = None")
+        add(f"        m{j} = e{j} = None")
         add(f"        n{j} = False")
     # Save what the formulas of the needed inputs use, in the order the formulas name it.
     add("    saved = {}")
@@ -1237,7 +1238,7 @@ def _generate_recorder(op, spec, names, tlist, savers):
     add("    return out")
     from .errors import inference_save_error
     ns.update(_T=_Tensor, vrg=_view_requires_grad, acc_of=G.grad_accumulator,
-              edge_of=G.gradient_edge, NOMETA=((), np.dtype("float64")), _new=object.__new__,
+              edge_of=G.gradient_edge, _new=object.__new__,
               SV=G.SavedVariable, save_error=inference_save_error, BELOW=_AG.below_mask,
               cache=op._cache, resolve=op._resolve, NODE=spec.node_cls, next_seq=G.next_seq,
               finish=_finish_outputs, isinstance=isinstance, OUT_DIFF=spec.out_diff,
