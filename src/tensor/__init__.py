@@ -95,6 +95,9 @@ def _kind(v):
     return "Tensor" if isinstance(v, Tensor) else type(v).__name__
 
 
+from . import _out as _out_mod  # noqa: E402
+
+
 def _function(name):
     number_first = name in _NUMBER_FIRST
 
@@ -124,8 +127,15 @@ def _function(name):
                 # bumps its version, refuses arguments that require grad in grad mode)
                 over = _OPS.get(f"aten::{name}.out")
                 if over is None:
+                    if name in _out_mod.POLICIES:
+                        return _out_mod.call_with_out(name, getattr(Tensor, name),
+                                                      (input,) + args, kwargs, out)
                     raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
-                return over.call(input, *args, out=out, **kwargs)
+                try:
+                    return over.call(input, *args, out=out, **kwargs)
+                except _out_mod.OutShapeMismatch as e:    # Note [Resizing out] (_out.py)
+                    _out_mod.resize_output(out, e.shape)
+                    return over.call(input, *args, out=out, **kwargs)
             return getattr(input, name)(*args, **kwargs)
         except TypeError as e:
             shifted = _as_function_error(name, e)
@@ -236,10 +246,12 @@ def matmul(input, other, *, out=None):
     return _ops.linalg.matmul(input, other)
 
 
-def where(condition, input=None, other=None):
+def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
     from .opdefs.pointwise import where as _w
+    if out is not None:
+        return _out_mod.call_with_out("where", _w, (condition, input, other), {}, out)
     return _w(condition, input, other)
 
 

@@ -916,11 +916,22 @@ def _sized(name, args, size, out, dtype, device, requires_grad, make, write_out,
     try:
         if out is not None:
             _check_out(name, out, dtype)
-            return write_out(shape, out)
+            return _resizing(lambda: write_out(shape, out), out)
         return _finish(make(shape, dtype=dtype), requires_grad)
     except TypeError:
         _refuse_type(name, args, size, signatures)
         raise
+
+
+def _resizing(write, out):
+    """Run an out= ``write``; an ``out`` of another shape is resized first (Note [Resizing
+    out], _out.py: the kernel refuses before writing anything, then runs again)."""
+    from .._out import OutShapeMismatch, resize_output
+    try:
+        return write()
+    except OutShapeMismatch as e:
+        resize_output(out, e.shape, warn=False)       # (PyTorch's factories do not warn)
+        return write()
 
 
 def _empty_out(shape, out):
@@ -958,7 +969,7 @@ def full(size=_NO_ARG, fill_value=_NO_ARG, *, out=None, dtype=None, layout=None,
         shape = tuple(size)
         if out is not None:
             _check_out("full", out, dtype)
-            return _full_out(shape, fill_value, out=out)
+            return _resizing(lambda: _full_out(shape, fill_value, out=out), out)
         return _finish(_full(shape, fill_value, dtype=dtype), requires_grad)
     except TypeError:
         _refuse_seq("full", size)

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._defop import OPS, defop, fast_path, method
+from .._out import OutShapeMismatch
 from .._tensor import Tensor
 from ._util import (as_operand, broadcast_error, check_inplace_result, check_no_overlap,
                     check_py_int, checked_scalar, is_operand, keep_layout, not_implemented,
@@ -488,14 +489,12 @@ def _out(functional, exact=False):
 def _write_out(out, r):
     if out.shape != r.shape:
         check_inplace_result(out, out.shape, r.dtype)   # PyTorch checks the dtype first
-        if out.size != 0:
-            warnings.warn(f"An output with one or more elements was resized since it had shape "
-                          f"{list(out.shape)}, which does not match the required output shape "
-                          f"{list(r.shape)}.", UserWarning, stacklevel=4)
-        raise RuntimeError(
-            f"out= tensor has shape {list(out.shape)} but the result has shape {list(r.shape)}; "
-            "tensorkeys does not resize out= tensors. Hint: allocate out with the result's "
-            "shape (e.g. torch.empty(result_shape)).")
+        # the Tensor-level caller resizes ``out`` and runs the kernel again (Note [Resizing
+        # out], _out.py); nothing is written yet
+        raise OutShapeMismatch(
+            f"out= tensor has shape {list(out.shape)} but the result has shape {list(r.shape)}"
+            ". Hint: pass the out= tensor through torch.<name>(..., out=t), which resizes it, "
+            "or allocate it with the result's shape.", r.shape)
     check_inplace_result(out, r.shape, r.dtype)
     np.copyto(out, r, casting="unsafe")
 

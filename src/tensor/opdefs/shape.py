@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
@@ -75,6 +74,9 @@ def _tensor_list(name, tensors):
     return list(tensors)
 
 
+from .._out import _refuse_inference, resize_output  # noqa: E402
+
+
 def _into_out(name, op, tensors, dim, out):
     """``out=``: refused when autograd would have to track it; ``out`` is resized (with
     PyTorch's warning when it held elements) and the result copied in."""
@@ -83,12 +85,11 @@ def _into_out(name, op, tensors, dim, out):
                            "automatic differentiation, but one of the arguments requires grad.")
     with no_grad():
         r = op(tensors, dim)
-        if tuple(out.shape) != tuple(r.shape):
-            if out.numel():
-                warnings.warn(f"An output with one or more elements was resized since it had "
-                              f"shape {list(out.shape)}, which does not match the required "
-                              f"output shape {list(r.shape)}.", UserWarning, stacklevel=3)
-            out.resize_(tuple(r.shape))
+        if r.dtype is not out.dtype and r.dtype.category > out.dtype.category:
+            raise TypeError(f"torch.cat(): input types can't be cast to the desired output "
+                            f"type {out.dtype.short}")
+        _refuse_inference([out])
+        resize_output(out, r.shape, stacklevel=3)     # (no version bump: the copy bumps it)
         out.copy_(r)
     return out
 
