@@ -226,6 +226,7 @@ for _name, _fn in getattr(_tl, "TOPLEVEL", {}).items():    # more torch.* names,
 from . import func  # noqa: E402,F401  (torch.func; torch.vmap, torch.compile... are its)
 from . import distributions  # noqa: E402,F401  (torch.distributions)
 from .storage import UntypedStorage, TypedStorage  # noqa: E402,F401  (and Tensor.storage())
+from .surface_more import *  # noqa: E402,F401,F403  (more torch.* names: see there)
 from .nn.utils._weight_norm_ops import (  # noqa: E402,F401
     _weight_norm_interface, norm_except_dim, weight_norm as _weight_norm)
 for _name, _fn in getattr(func, "TOPLEVEL", {}).items():
