@@ -143,6 +143,7 @@ class OpNode(G.Node):
         saved = self._saved
         if saved is None:
             raise _freed_error()
+        _check_saved_versions(self, saved)
         if not spec.simple:
             return _apply_general(self, spec, saved, grads)
         g = grads[0]
@@ -332,6 +333,7 @@ def _resolve_numpy_formulas(spec):
         "    saved = self._saved",
         "    if saved is None:",
         "        raise _freed_error()",
+        "    _check_saved_versions(self, saved)",
         "    g = grads[0]",
         "    if g is None:",
         "        g = _zeros_for(self._meta[0])",
@@ -477,12 +479,13 @@ class Spec:
 
     __slots__ = ("formulas", "list_formula", "arg_index", "n_out", "needed_by", "node_cls",
                  "diff_args", "save_result", "simple", "fast", "op_name", "arg_names", "exprs",
-                 "out_diff")
+                 "out_diff", "guarded_saves")
 
 
 def _compile_formulas(schema, grad, node_name):
     spec = Spec()
     spec.out_diff = None
+    spec.guarded_saves = False
     names = [a.name for a in schema.arguments]
     spec.arg_index = {n: i for i, n in enumerate(names)}
     spec.arg_names = tuple(names)
@@ -1045,6 +1048,12 @@ def _make_recorder(op, spec, kind):
     savers = [tuple((n, _saver(n, args_names, tlist, kind, written))
                     for n in names if n not in ("result", "results"))
               for names in spec.needed_by]
+    always = _always_saved(schema, spec)
+    always_savers = []
+    for pairs in savers:
+        for n, get in pairs:
+            if n in always and all(n != m for m, _ in always_savers):
+                always_savers.append((n, get))
     node_cls = spec.node_cls
     save_result = spec.save_result
     inplace = kind == "inplace"
@@ -1053,7 +1062,7 @@ def _make_recorder(op, spec, kind):
     edge_of = G.gradient_edge
     vrg = _view_requires_grad
     if not inplace and not has_lists and not multi_view and diff:
-        return _generate_recorder(op, spec, args_names, tlist, savers)
+        return _generate_recorder(op, spec, args_names, tlist, savers, always_savers)
 
     def record(ks, args):
         if inplace:   # PyTorch checks the written tensor before looking at the inputs' edges
@@ -1077,8 +1086,10 @@ def _make_recorder(op, spec, kind):
                     in_meta.append(((), f64))
                 edges.append(None)
                 needs.append(False)
-        # Save what the formulas of the needed inputs use.
+        # Save what the formulas of the needed inputs use (Note [What a node saves]).
         saved = {}
+        for n, get in always_savers:
+            saved[n] = get(args)
         if has_lists:
             k = 0
             for fi, i in enumerate(diff):
@@ -1122,7 +1133,52 @@ def _make_recorder(op, spec, kind):
     return record
 
 
-def _generate_recorder(op, spec, names, tlist, savers):
+def _always_saved(schema, spec):
+    """The tensor arguments a node of this op saves whenever it is made.
+
+    Note [What a node saves]
+        PyTorch's generated autograd code saves a tensor argument only when the input whose
+        formula uses it needs a gradient, but only if exactly one formula uses it, the
+        argument is a plain ``Tensor`` (not ``Tensor?``), the op has no ``Tensor[]``
+        argument and is not itself a backward op; otherwise it saves it whenever a node is
+        made. Outputs a formula uses are always saved. When the node runs, every saved
+        tensor is unpacked, so writing in place to any of them before backward is an error
+        even if no formula that runs reads it. We follow both rules: which in-place writes
+        are refused, and which inference tensors may not be saved, are observable. An op
+        declared with ``guarded_saves=True`` (PyTorch's formula wraps its saves in
+        ``wrap_opt_if``) saves each tensor only for the inputs that need it. A node's
+        ``results`` (all its outputs) are checked only by the formulas that read them:
+        PyTorch saves just the outputs its formulas name."""
+    if spec.guarded_saves:
+        return set()
+    kinds = dict(schema.tensor_args)
+    names = [a.name for a in schema.arguments]
+    whole = any(k == "tensor_list" for k in kinds.values()) or "backward" in schema.name
+    uses = {}
+    for needed in spec.needed_by:
+        for n in set(needed):
+            uses[n] = uses.get(n, 0) + 1
+    always = set()
+    for n, count in uses.items():
+        i = names.index(n) if n in names else None
+        if i is not None and i in kinds and (whole or count > 1 or kinds[i] != "tensor"):
+            always.add(n)
+    return always
+
+
+def _check_saved_versions(node, saved):
+    """Note [What a node saves]: every saved tensor is checked when the node runs."""
+    many = "results" in saved       # (then ``result`` is just its first entry)
+    for k, v in saved.items():
+        if many and k in ("result", "results"):
+            continue
+        for x in (v if v.__class__ is list else (v,)):
+            if x.__class__ is _SV and x._vc[0] != x._version:
+                from .errors import saved_version_error
+                raise saved_version_error(x, node)
+
+
+def _generate_recorder(op, spec, names, tlist, savers, always_savers=()):
     """``record`` for a functional or view op without ``Tensor[]`` inputs, unrolled for its
     differentiable arguments (Note [Recording is precomputed]): saved tensors, the node and
     its edges are made inline, without a call per step."""
@@ -1158,18 +1214,25 @@ def _generate_recorder(op, spec, names, tlist, savers):
         add("    else:")
         add(f"        m{j} = e{j} = None")
         add(f"        n{j} = False")
-    # Save what the formulas of the needed inputs use, in the order the formulas name it.
+    # Save what the formulas of the needed inputs use, in the order the formulas name it;
+    # first what every node of the op saves (Note [What a node saves])
     add("    saved = {}")
     ns = {}
     seen = set()
-    for j, pairs in enumerate(savers):
+    groups = [(None, always_savers)] + [(j, [(n, g) for n, g in pairs
+                                             if all(n != m for m, _ in always_savers)])
+                                        for j, pairs in enumerate(savers)]
+    for j, pairs in groups:
         if not pairs:
             continue
-        add(f"    if n{j}:")
+        base = "    "
+        if j is not None:
+            add(f"    if n{j}:")
+            base = "        "
         for n, get in pairs:
-            ind = "        "
+            ind = base
             if n in seen:
-                add(f"        if {n!r} not in saved:")
+                add(f"{base}if {n!r} not in saved:")
                 ind += "    "
             seen.add(n)
             i = names.index(n) if _names_an_argument(n, names) else None
@@ -1415,7 +1478,8 @@ def via_rule(kernel, via, n_tensor_args):
 
 
 def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
-          autograd=None, via=None, composite_keys=False, output_differentiability=None):
+          autograd=None, via=None, composite_keys=False, output_differentiability=None,
+          guarded_saves=False):
     """Declare an op (see module docstring). Returns the op's ``call`` function.
 
     ``composite``: a function over our ops registered at CompositeImplicitAutograd instead of
@@ -1482,6 +1546,7 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
         spec = _compile_formulas(sch, grad, _node_name(sch, node_name))
         if output_differentiability is not None:    # (derivatives.yaml's key of that name)
             spec.out_diff = tuple(output_differentiability)
+        spec.guarded_saves = guarded_saves
         op._ns["_spec"] = spec
         ag_kernel = _make_autograd_kernel(op, spec, kind)
         parts = getattr(ag_kernel, "fuse_parts", None)

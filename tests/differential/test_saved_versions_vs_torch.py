@@ -294,10 +294,6 @@ _known("aten::adaptive_max_pool3d",
        P_OUTS
        + ' (torch: result1, the indices)',
        "rg=self/mod=out0")
-_known("aten::addcdiv",
-       P_SHARED
-       + ' (tensor2: in the formulas of tensor1 and tensor2)',
-       "rg=self/mod=in:tensor2")
 _known("aten::as_strided_copy",
        'torch keeps only the geometry of self (sizes, strides, storage offset), not self',
        "rg=self/mod=in:self")
@@ -321,17 +317,12 @@ _known("aten::cholesky_solve",
        'torch has one shared formula for self and input2: self, input2 and result are '
        + 'saved '
        + 'and checked whenever either needs grad',
-       "rg=self/mod=in:self", "rg=self/mod=out0")
-_known("aten::convolution_backward",
-       'torch never guards the saving in *_backward ops: grad_output, input and weight '
-       + 'are '
-       + 'saved whenever any input needs grad',
-       "rg=grad_output/mod=in:grad_output", "rg=input/mod=in:weight", "rg=weight/mod=in:input")
+       "rg=self/mod=in:self")
 _known("aten::copysign.Tensor",
        P_ZEROS
        + ' (other); and '
        + P_CHECK,
-       "rg=other/mod=in:other", "rg=other/mod=out0", "rg=all/mod=in:other")
+       "rg=other/mod=in:other", "rg=all/mod=in:other")
 _known("aten::cummax",
        P_OUTS
        + ' (torch: indices)',
@@ -377,13 +368,6 @@ _known("aten::kthvalue",
        P_OUTS
        + ' (torch: indices)',
        "rg=self/mod=out0")
-_known("aten::ldexp.Tensor",
-       P_CHECK,
-       "rg=self/mod=out0")
-_known("aten::lerp.Tensor",
-       P_SHARED
-       + ' (weight: in the formulas of end and weight)',
-       "rg=weight/mod=in:weight")
 _known("aten::linalg_cholesky_ex",
        P_OUTS
        + ' (torch: L, not info)',
@@ -402,9 +386,6 @@ _known("aten::linalg_lu_factor_ex",
        P_OUTS
        + ' (torch: LU and pivots, not info)',
        "rg=A/mod=out2")
-_known("aten::linalg_lu_solve",
-       P_CHECK,
-       "rg=B/mod=out0")
 _known("aten::linalg_qr",
        'torch saves only Q and R; ours also saves A',
        "rg=A/mod=in:A")
@@ -416,9 +397,6 @@ _known("aten::linalg_solve_ex",
        + ' (torch: result, not info); '
        + P_CHECK,
        "rg=A/mod=out1", "rg=B/mod=out0", "rg=all/mod=out1")
-_known("aten::linalg_solve_triangular",
-       P_CHECK,
-       "rg=B/mod=out0")
 _known("aten::masked_select",
        'torch saves self itself (masked_select_backward(grad, self, mask)); ours only '
        + 'self_shape',
@@ -458,20 +436,19 @@ _known("aten::nanmedian.dim",
 _known("aten::native_batch_norm",
        P_NORM
        + ' (input, weight, running stats, result1, result2)',
-       "rg=input/mod=out1", "rg=input/mod=out2", "rg=weight/mod=in:weight", "rg=weight/mod=out1",
-       "rg=weight/mod=out2", "rg=bias/mod=in:input", "rg=bias/mod=in:weight", "rg=bias/mod=out1",
+       "rg=input/mod=out1", "rg=input/mod=out2", "rg=weight/mod=out1",
+       "rg=weight/mod=out2", "rg=bias/mod=out1",
        "rg=bias/mod=out2", "rg=all/mod=out1", "rg=all/mod=out2")
 _known("aten::native_group_norm",
        P_NORM
        + ' (input, weight, result1, result2)',
-       "rg=input/mod=out1", "rg=input/mod=out2", "rg=weight/mod=in:weight", "rg=weight/mod=out1",
+       "rg=input/mod=out1", "rg=input/mod=out2", "rg=weight/mod=out1",
        "rg=weight/mod=out2", "rg=all/mod=out1", "rg=all/mod=out2")
 _known("aten::native_layer_norm",
        P_NORM
        + ' (input, weight, bias, result1, result2)',
-       "rg=input/mod=in:bias", "rg=input/mod=out1", "rg=input/mod=out2",
-       "rg=weight/mod=in:weight", "rg=weight/mod=in:bias", "rg=weight/mod=out1",
-       "rg=weight/mod=out2", "rg=bias/mod=in:input", "rg=bias/mod=in:weight",
+       "rg=input/mod=in:bias", "rg=input/mod=out1", "rg=input/mod=out2", "rg=weight/mod=in:bias", "rg=weight/mod=out1",
+       "rg=weight/mod=out2",
        "rg=bias/mod=in:bias", "rg=bias/mod=out1", "rg=bias/mod=out2", "rg=all/mod=in:bias",
        "rg=all/mod=out1", "rg=all/mod=out2")
 _known("aten::nextafter",
@@ -479,9 +456,6 @@ _known("aten::nextafter",
        + 'saves '
        + 'nothing for self and other (zeros_like) for other',
        "rg=self/mod=in:self", "rg=self/mod=in:other")
-_known("aten::pow.Tensor_Tensor",
-       P_CHECK,
-       "rg=self/mod=out0")
 _known("aten::put",
        P_ZEROS
        + ' (source, in the formula of self); torch saves source itself for source '

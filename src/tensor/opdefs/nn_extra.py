@@ -73,7 +73,8 @@ _trilinear = defop(
     "int[] expand3, int[] sumdim, int unroll_dim=1) -> Tensor", _trilinear_np,
     grad={"i1": "_trilinear(grad, i2, i3, sumdim, expand2, expand3, expand1)",
           "i2": "_trilinear(i1, grad, i3, expand1, sumdim, expand3, expand2)",
-          "i3": "_trilinear(i1, i2, grad, expand1, expand2, sumdim, expand3)"})
+          "i3": "_trilinear(i1, i2, grad, expand1, expand2, sumdim, expand3)"},
+    guarded_saves=True)     # (PyTorch saves each input only for the others: wrap_opt_if)
 FORMULA_NS["_trilinear"] = _trilinear
 
 
