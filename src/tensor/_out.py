@@ -25,6 +25,7 @@ Note [Resizing out]
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections import namedtuple
@@ -83,7 +84,14 @@ def resize_output(out, shape, stacklevel=3, warn=True, order="C"):
 # -- dtype rules --------------------------------------------------------------------------
 _CXX = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char",
         "int16": "short int", "int32": "int", "int64": "long int", "uint8": "unsigned char",
-        "bool": "bool"}
+        "bool": "bool", "complex64": "c10::complex<float>",
+        "complex128": "c10::complex<double>"}
+# the legacy type names some of PyTorch's checks print
+_LEGACY = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+           "int64": "torch.LongTensor", "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
+           "int8": "torch.CharTensor", "uint8": "torch.ByteTensor", "bool": "CPUBoolType",
+           "float16": "torch.HalfTensor", "complex64": "torch.ComplexFloatTensor",
+           "complex128": "torch.ComplexDoubleTensor"}
 
 
 def _cxx(dt):
@@ -101,8 +109,34 @@ def _cast_rule(name, r, o):
 
 
 def _exact(message):
+    """A rule refusing any other dtype than the result's, with ``message`` (``{r}``/``{o}``:
+    the result's / out's short names, ``{rc}``/``{oc}`` their C++ names, ``{rl}``/``{ol}``
+    their legacy type names)."""
     def rule(name, r, o):
-        return message.format(r=r.short, o=o.short, rc=_cxx(r), oc=_cxx(o), name=name)
+        return message.format(r=r.short, o=o.short, rc=_cxx(r), oc=_cxx(o), name=name,
+                              rl=_LEGACY[np.dtype(r.np).name], ol=_LEGACY[np.dtype(o.np).name])
+    return rule
+
+
+def _castable(label, what="result"):
+    """A rule writing the result into any dtype it can be cast to (PyTorch's linalg
+    ``checkLinalgCompatibleDtype``), refusing the others in its words."""
+    def rule(name, r, o):
+        if r.category > o.category:
+            return (f"{label}: Expected {what} to be safely castable from {r.short} dtype, but "
+                    f"got {what} with dtype {o.short}")
+        return None
+    return rule
+
+
+def _first(*rules):
+    """The first refusal of several rules, checked in order."""
+    def rule(name, r, o):
+        for check in rules:
+            msg = (RULES[check] if isinstance(check, str) else check)(name, r, o)
+            if msg is not None:
+                return msg
+        return None
     return rule
 
 
@@ -128,6 +162,37 @@ RULES = {
                       "type{o}"),
     "bool_result": _exact("{name} only supports bool tensor for result, got: {o}"),
     "indices": _exact("Expected out tensor to have dtype long int, but got {oc} instead"),
+    "scalar_type": _exact("expected scalar_type {r} but found {o}"),
+    "scalar type": _exact("expected scalar type {r} but found {o}"),
+    "found": _exact("Found dtype {o} but expected {r}"),
+    "addbmm": _exact("self and mat2 must have the same dtype, but got {o} and {r}"),
+    "narrow_copy": _exact("Expected self.dtype() == output.dtype() to be true, but got false.  "
+                          "(Could this error message be improved?  If so, please report an "
+                          "enhancement request to PyTorch.)"),
+    "histc": _exact("torch.histogram: input tensor and hist tensor should have the same dtype, "
+                    "but got input {rc} and hist {oc}"),
+    "quantile": _exact("quantile() out tensor must be same dtype as the input tensor"),
+    "float_power": _exact("the output given to float_power has dtype {o} but the operation's "
+                          "result requires dtype {r}"),
+    "multi_dot": _exact("multi_dot(): expected out tensor to have dtype {rc} but got {oc}"),
+    "vecdot": _exact("linalg.vecdot: Expected out of dtype{r} but found {o}"),
+    "matrix_norm": _exact("linalg.matrix_norm expected out tensor dtype {r} but got: {o}"),
+    "linalg_norm": _exact("linalg.norm expected out tensor dtype {r} but got: {o}"),
+    "median_values": _exact("Expected tensor for 'values' to have the same type as tensor for "
+                            "argument #2 'self'; but type {ol} does not equal {rl} (while "
+                            "checking arguments for median)"),
+    "median_indices": _exact("Expected tensor for argument #1 'indices' to have scalar type "
+                             "Long; but got {ol} instead (while checking arguments for "
+                             "median)"),
+    "kth_values": _exact("output values must be of same type as input"),
+    "kth_indices": _exact("output indices must be of scalar type Long"),
+    "mode_values": _exact("expected scalar type '{r}' but got '{o}' for values output"),
+    "mode_indices": _exact("expected scalar type '{r}' but got '{o}' for indices output"),
+    "mantissa": _exact("torch.frexp() expects mantissa to have dtype {rc} but got {oc}"),
+    "exponent": _exact("torch.frexp() expects exponent to have int dtype but got {oc}"),
+    "histogram_edges": _exact("torch.histogram: input tensor and bin_edges tensor should have "
+                              "the same dtype, but got input {rc} and bin_edges {oc} for "
+                              "dimension 0"),
 }
 
 
@@ -155,41 +220,138 @@ RULES["logsumexp"] = _logsumexp_rule
 RULES["max_full"] = _max_full_rule
 RULES["diag"] = _diag_rule
 
+
+def _searchsorted_rule(name, r, o):
+    return ("torch.searchsorted(): output tensor's dtype is wrong, it can only be Int(int32) "
+            "or Long(int64) depending on whether out_int32 flag is True, but we got output "
+            f"tensor's dtype {o.short} and out_int32 flag is {r is D.int32}")
+
+
+RULES["searchsorted"] = _searchsorted_rule
+RULES["matrix_power"] = _first(_castable("matrix_power"), "expected")
+for _n, _label in (("cholesky", "cholesky"), ("cholesky_inverse", "cholesky_inverse"),
+                   ("cholesky_solve", "cholesky_solve"), ("linalg_pinv", "linalg.pinv"),
+                   ("linalg_tensorinv", "tensorinv"), ("linalg_tensorsolve", "tensorsolve"),
+                   ("linalg_cond", "linalg.cond"),
+                   ("linalg_householder_product", "torch.linalg.householder_product"),
+                   ("linalg_matrix_rank", "torch.linalg.matrix_rank")):
+    RULES[_n] = _castable(_label)
+RULES["eigenvalues"] = _castable("torch.linalg.eigvals", "eigenvalues")
+
+_COPIES = ("expand_copy", "permute_copy", "select_copy", "slice_copy", "unsqueeze_copy",
+            "t_copy", "transpose_copy", "unfold_copy", "diagonal_copy", "detach_copy",
+            "alias_copy", "as_strided_copy", "view_copy", "squeeze_copy")
 # function -> (how the dtype is chosen: "reduce" passes dtype=out.dtype, "upcast" computes
-# in a wider floating ``out``'s dtype, "result" keeps the op's own; rule name for the values;
-# rule name for indices of a (values, indices) pair)
+# in a wider floating ``out``'s dtype, "result" keeps the op's own; rule name (or rule) for the
+# values; rule name for indices of a (values, indices) pair)
 POLICIES = {
     **{n: ("reduce", "cast", None) for n in ("sum", "prod", "cumsum", "cumprod", "nansum")},
     **{n: ("upcast", "cast", None) for n in ("mean", "nanmean", "var", "std")},
     **{n: ("result", "cast", None) for n in (
-        "outer", "diff", "kron", "lerp", "fmax", "fmin")},
+        "outer", "diff", "kron", "lerp", "fmax", "fmin", "addr", "ger", "bitwise_left_shift",
+        "bitwise_right_shift")},
     **{n: ("result", "expected", None) for n in (
         "norm", "mm", "bmm", "mv", "addmm", "gather", "tril", "triu", "softmax",
-        "log_softmax", "baddbmm", "addmv", "matmul")},
+        "log_softmax", "baddbmm", "addmv", "matmul", "renorm", "take_along_dim", "cross",
+        "inverse", "lu_solve", "linalg_det", "linalg_inv", "linalg_solve", "linalg_cholesky",
+        "linalg_svdvals", "linalg_eigvalsh", "linalg_vector_norm", "linalg_cross",
+        "linalg_matmul", "linalg_ldl_solve", "linalg_lu_solve", *_COPIES)},
+    **{n: ("result", n, None) for n in (
+        "cholesky", "cholesky_inverse", "cholesky_solve", "matrix_power", "linalg_pinv",
+        "linalg_tensorinv", "linalg_tensorsolve", "linalg_cond", "linalg_householder_product",
+        "linalg_matrix_rank", "addbmm", "narrow_copy", "histc", "quantile", "float_power",
+        "searchsorted", "multi_dot")},
     "amax": ("result", "amax", None), "amin": ("result", "amax", None),
     "logsumexp": ("upcast", "logsumexp", None), "dot": ("result", "dot", None),
+    "vdot": ("result", "dot", None), "inner": ("result", "tensordot", None),
     "index_select": ("result", "index_select", None),
     "masked_select": ("result", "masked_select", None), "take": ("result", "take", None),
     "tensordot": ("result", "tensordot", None), "nonzero": ("result", "nonzero", None),
     "all": ("result", "bool_result", None), "any": ("result", "bool_result", None),
     "argmax": ("result", "indices", None), "argmin": ("result", "indices", None),
     "diag": ("result", "diag", None), "where": ("result", "where", None),
+    "logcumsumexp": ("result", "scalar_type", None), "conj_physical": ("result", "found", None),
+    "nanquantile": ("result", "quantile", None), "bucketize": ("result", "searchsorted", None),
+    "linalg_solve_triangular": ("result", "scalar type", None),
+    "linalg_multi_dot": ("result", "multi_dot", None),
+    "linalg_vecdot": ("result", "vecdot", None),
+    "linalg_matrix_norm": ("result", "matrix_norm", None),
+    "linalg_norm": ("result", "linalg_norm", None),
+    "linalg_matrix_power": ("result", "matrix_power", None),
+    "linalg_eigvals": ("result", "eigenvalues", None),
     **{n: ("result", "expected", "indices") for n in ("sort", "topk", "max", "min")},
 }
+
+
+class Outs:
+    """A function returning several tensors: ``torch.return_types.<type_name>`` with
+    ``fields``, each output checked by its rule (a name in RULES or a rule)."""
+
+    def __init__(self, type_name, fields, rules):
+        self.type_name, self.fields, self.rules = type_name, tuple(fields), tuple(rules)
+
+
+_PAIR = ("values", "indices")
+_EXPECTED = "expected"
+for _n, _rules in (("cummax", ("scalar_type",) * 2), ("cummin", ("scalar_type",) * 2),
+                   ("median", ("median_values", "median_indices")),
+                   ("nanmedian", ("median_values", "median_indices")),
+                   ("kthvalue", ("kth_values", "kth_indices")),
+                   ("mode", ("mode_values", "mode_indices"))):
+    POLICIES[_n] = ("result", Outs(f"{_n}_out", _PAIR, _rules), None)
+for _n, _type, _fields in (
+        ("aminmax", "aminmax_out", ("min", "max")),
+        ("triangular_solve", "triangular_solve_out", ("solution", "cloned_coefficient")),
+        ("svd", "svd_out", ("U", "S", "V")), ("qr", "qr_out", ("Q", "R")),
+        ("slogdet", "slogdet_out", ("sign", "logabsdet")),
+        ("lu_unpack", "lu_unpack_out", ("P", "L", "U")),
+        ("linalg_slogdet", "linalg_slogdet_out", ("sign", "logabsdet")),
+        ("linalg_inv_ex", "linalg_inv_ex_out", ("inverse", "info")),
+        ("linalg_solve_ex", "linalg_solve_ex_out", ("result", "info")),
+        ("linalg_cholesky_ex", "linalg_cholesky_ex_out", ("L", "info")),
+        ("linalg_qr", "linalg_qr_out", ("Q", "R")),
+        ("linalg_svd", "linalg_svd_out", ("U", "S", "Vh")),
+        ("linalg_eigh", "linalg_eigh_out", ("eigenvalues", "eigenvectors")),
+        ("linalg_lu_factor", "linalg_lu_factor_out", ("LU", "pivots")),
+        ("linalg_lu_factor_ex", "linalg_lu_factor_ex_out", ("LU", "pivots", "info")),
+        ("linalg_lu", "linalg_lu_out", ("P", "L", "U")),
+        ("linalg_ldl_factor", "linalg_ldl_factor_out", ("LD", "pivots")),
+        ("linalg_ldl_factor_ex", "linalg_ldl_factor_ex_out", ("LD", "pivots", "info"))):
+    POLICIES[_n] = ("result", Outs(_type, _fields, (_EXPECTED,) * len(_fields)), None)
+POLICIES["frexp"] = ("result", Outs("frexp_out", ("mantissa", "exponent"),
+                                    ("mantissa", "exponent")), None)
+POLICIES["histogram"] = ("result", Outs("histogram_out", ("hist", "bin_edges"),
+                                        ("histc", "histogram_edges")), None)
+POLICIES["linalg_eig"] = ("result", Outs(
+    "linalg_eig_out", ("eigenvalues", "eigenvectors"),
+    (RULES["eigenvalues"], _castable("torch.linalg.eig", "eigenvectors"))), None)
+POLICIES["linalg_lstsq"] = ("result", Outs(
+    "linalg_lstsq_out", ("solution", "residuals", "rank", "singular_values"),
+    # (PyTorch names the solution when the residuals cannot take the result)
+    tuple(_castable("torch.linalg.lstsq", w)
+          for w in ("solution", "solution", "rank", "singular_values"))), None)
+# results PyTorch writes as LAPACK lays them out (column-major matrices): a resized ``out``
+# takes the result's layout
+_LAPACK_LAYOUT = {"triangular_solve", "svd", "qr", "inverse", "lu_solve"} | {
+    n for n in POLICIES if n.startswith("linalg_")} - {"linalg_tensorinv"}
+# (cholesky_inverse only into an empty out of its dtype, which LAPACK writes directly)
+_LAPACK_IF_EMPTY = {"cholesky_inverse", "linalg_householder_product"}
+# functions whose out is resized without PyTorch's deprecation warning
+_SILENT = {"addbmm", "narrow_copy"}
 
 _OUT_TYPES = {}
 
 
-def _out_type(name):
-    """``torch.return_types.<name>_out``: the (values, indices) pair an out= call returns."""
+def _out_type(name, fields=_PAIR):
+    """``torch.return_types.<name>``: the tuple of outs an out= call returns."""
     cls = _OUT_TYPES.get(name)
     if cls is None:
-        cls = namedtuple(f"{name}_out", ["values", "indices"])
+        cls = namedtuple(name, fields)
         cls.__module__ = "torch.return_types"
 
-        def __repr__(self, _n=f"{name}_out"):
-            return (f"torch.return_types.{_n}(\nvalues={self.values!r},\n"
-                    f"indices={self.indices!r})")
+        def __repr__(self, _n=name):
+            body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+            return f"torch.return_types.{_n}(\n{body})"
         cls.__repr__ = __repr__
         _OUT_TYPES[name] = cls
     return cls
@@ -220,25 +382,44 @@ def _refuse_inference(outs):
             raise inplace_inference_error(o)
 
 
+def _checked_outs(name, out, n):
+    if not (isinstance(out, (tuple, list)) and len(out) == n
+            and all(isinstance(o, Tensor) for o in out)):
+        raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not "
+                        f"{type(out).__name__}")
+    return list(out)
+
+
+def _rule(check):
+    return RULES[check] if isinstance(check, str) else check
+
+
 def call_with_out(name, fn, args, kwargs, out):
     """``torch.<name>(*args, out=out, **kwargs)`` for a function without its own out= kernel:
-    ``fn(*args, **kwargs)`` computes the result, which is written by the module's rules."""
+    ``fn(*args, **kwargs)`` computes the result, which is written by the module's rules.
+    (``name``: the PyTorch function, ``linalg_<name>`` for ``torch.linalg.<name>``.)"""
     how, rule, index_rule = POLICIES[name]
-    # max/min without a dim reduce to one tensor: one out, checked like the values
-    pair = index_rule is not None and not (
-        name in ("max", "min") and len(args) < 2 and "dim" not in kwargs)
-    if pair:
-        if not (isinstance(out, (tuple, list)) and len(out) == 2
-                and all(isinstance(o, Tensor) for o in out)):
-            raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not "
-                            f"{type(out).__name__}")
-        outs = list(out)
+    public = name.replace("linalg_", "linalg.", 1) if name.startswith("linalg_") else name
+    if isinstance(rule, Outs):
+        outs = _checked_outs(public, out, len(rule.fields))
+        rules = rule.rules
+        make = _out_type(rule.type_name, rule.fields)
     else:
-        if not isinstance(out, Tensor):
-            raise TypeError(f"{name}(): argument 'out' (position {len(args) + 1}) must be "
-                            f"Tensor, not {type(out).__name__}")
-        outs = [out]
-    refuse_grad(name, args, outs)
+        # max/min without a dim reduce to one tensor: one out, checked like the values
+        pair = index_rule is not None and not (
+            name in ("max", "min") and len(args) < 2 and "dim" not in kwargs)
+        if pair:
+            outs = _checked_outs(public, out, 2)
+            rules = (rule, index_rule)
+            make = _out_type(f"{name}_out")
+        else:
+            if not isinstance(out, Tensor):
+                raise TypeError(f"{public}(): argument 'out' (position {len(args) + 1}) must "
+                                f"be Tensor, not {type(out).__name__}")
+            outs = [out]
+            rules = ("max_full" if name in ("max", "min") else rule,)
+            make = None
+    refuse_grad(public, args, outs)
     o0 = outs[0].dtype
     if how == "reduce" and kwargs.get("dtype") is None:
         if o0 is D.bool_ and name in ("cumsum", "cumprod"):
@@ -248,24 +429,40 @@ def call_with_out(name, fn, args, kwargs, out):
         i0 = args[0].dtype
         if i0.is_floating_point and o0.is_floating_point and o0.itemsize > i0.itemsize:
             args = (args[0].to(o0),) + tuple(args[1:])
-    if name in ("max", "min") and not pair:
-        rule = "max_full"
     result = fn(*args, **kwargs)
-    results = list(result) if pair else [result]
+    results = list(result) if make is not None else [result]
     if len(results) != len(outs):
         raise RuntimeError(f"{name}(): expected {len(results)} out tensors, got {len(outs)}")
-    for k, (o, r) in enumerate(zip(outs, results)):
-        check = RULES[index_rule if pair and k == 1 else rule]
+    for o, r, check in zip(outs, results, rules):
         if r.dtype is not o.dtype:
-            msg = check(name, r.dtype, o.dtype)
+            msg = _rule(check)(name, r.dtype, o.dtype)
             if msg is not None:
                 raise RuntimeError(msg)
     _refuse_inference(outs)
     for o, r in zip(outs, results):
-        # (nonzero lays its resized out column by column, as PyTorch does)
-        resize_output(o, r.shape, stacklevel=4, order="F" if name == "nonzero" else "C")
+        # (nonzero lays its resized out column by column, as PyTorch does; LAPACK's results
+        # keep their column-major layout)
+        d = r._data
+        order = "F" if name == "nonzero" or (
+            (name in _LAPACK_LAYOUT - _LAPACK_IF_EMPTY
+             or name in _LAPACK_IF_EMPTY and o.numel() == 0 and o.dtype is r.dtype)
+            and d.ndim > 1 and d.flags.f_contiguous) else "C"
+        resize_output(o, r.shape, stacklevel=4, warn=name not in _SILENT, order=order)
     from modes.grad import no_grad
     with no_grad():
         for o, r in zip(outs, results):
             o.copy_(r)
-    return _out_type(name)(*outs) if pair else outs[0]
+    return make(*outs) if make is not None else outs[0]
+
+
+def with_out(name):
+    """Give a function PyTorch's ``out=`` keyword: with ``out`` it runs through
+    :func:`call_with_out` under the policy of ``name``."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def with_out_kw(*args, out=None, **kwargs):
+            if out is None:
+                return fn(*args, **kwargs)
+            return call_with_out(name, fn, args, kwargs, out)
+        return with_out_kw
+    return wrap

@@ -132,36 +132,54 @@ def _nonempty(name, tensors):
         raise RuntimeError(f"{name} expects a non-empty TensorList")
 
 
-def hstack(tensors):
+def _cat_out(result, out):
+    """``out=`` of the stacking functions: PyTorch's cat writes their result (its checks,
+    messages and resizing)."""
+    from . import cat
+    return cat([result], out=out)
+
+
+def hstack(tensors, *, out=None):
     from .opdefs.shape import cat
     _nonempty("hstack", tensors)
+    if out is not None:
+        return _cat_out(hstack(tensors), out)
     ts = atleast_1d(tensors)
     return cat(list(ts), 0 if ts[0].dim() == 1 else 1)
 
 
-def vstack(tensors):
+def vstack(tensors, *, out=None):
     from .opdefs.shape import cat
     _nonempty("vstack", tensors)
+    if out is not None:
+        return _cat_out(vstack(tensors), out)
     return cat(list(atleast_2d(tensors)), 0)
 
 
-def dstack(tensors):
+def dstack(tensors, *, out=None):
     from .opdefs.shape import cat
     _nonempty("dstack", tensors)
+    if out is not None:
+        return _cat_out(dstack(tensors), out)
     return cat(list(atleast_3d(tensors)), 2)
 
 
-def column_stack(tensors):
+def column_stack(tensors, *, out=None):
     from .opdefs.shape import cat
     _nonempty("column_stack", tensors)
+    if out is not None:
+        return _cat_out(column_stack(tensors), out)
     cols = [t.reshape(t.numel(), 1) if t.dim() <= 1 else t for t in tensors]
     return cat(cols, 1)
 
 
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
+def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_grad=False,
              pin_memory=False):
-    from .opdefs.factories import tensor
+    from .opdefs.factories import tensor, _factory_out
     from ._random import resolve
+    if out is not None:
+        return _factory_out("randperm", out, dtype, lambda dt: randperm(
+            n, generator=generator, dtype=dt), "randperm", ("Bool",))
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     g = resolve(generator, "randperm")
@@ -193,8 +211,12 @@ def meshgrid(*tensors, indexing=None):
     return tuple(out)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    from .opdefs.factories import linspace
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
+             requires_grad=False):
+    from .opdefs.factories import linspace, _factory_out
+    if out is not None:
+        return _factory_out("logspace", out, dtype, lambda dt: logspace(
+            start, end, steps, base, dtype=dt), "logspace_cpu", ("Bool",))
     lin = linspace(start, end, steps, dtype=D.float64)
     r = (base ** lin).to(dtype or D.get_default_dtype())
     return r.requires_grad_() if requires_grad else r
@@ -389,7 +411,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
 
 
 def row_stack(tensors, *, out=None):
-    return vstack(tensors) if out is None else vstack(tensors).clone()
+    return vstack(tensors, out=out)
 
 
 _THREADS = [None]

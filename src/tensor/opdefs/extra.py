@@ -799,8 +799,8 @@ def tensordot(a, b, dims=2, out=None):
     """``torch.tensordot``: ``dims`` is a count (the last dims of ``a`` against the first of
     ``b``), a pair of dim lists, or a tensor holding either."""
     if out is not None:
-        raise TypeError("tensordot() got an unexpected keyword argument 'out' (not supported "
-                        "by tensorkeys; assign the result instead)")
+        from .._out import call_with_out
+        return call_with_out("tensordot", tensordot, (a, b, dims), {}, out)
     if isinstance(dims, _Tensor):
         dims = dims.item() if dims.numel() == 1 else dims.tolist()
     if isinstance(dims, (list, tuple)):

@@ -484,6 +484,41 @@ def _check_out(name, out, dtype):
                            f"parameter ({out.dtype.short})")
 
 
+def _factory_out(name, out, dtype, make, kernel=None, refuse=(), warn=None):
+    """``out=`` of a factory without an out= kernel of its own: checked as PyTorch's are,
+    ``make(out.dtype)`` computes the values in ``out``'s dtype (a dtype in ``refuse``:
+    PyTorch's NotImplementedError naming ``kernel``), then ``out`` is resized without the
+    deprecation warning (``warn(old_shape, new_shape)``: the factory's own warning) and
+    written, its version up by one."""
+    from .._out import resize_output
+    from modes.grad import no_grad
+    if not isinstance(out, _Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    _check_out(name, out, dtype)
+    if out.dtype.short in refuse:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{out.dtype.short}\'')
+    r = make(out.dtype)
+    if warn is not None and tuple(out.shape) != tuple(r.shape):
+        warn(tuple(out.shape), tuple(r.shape))
+    resize_output(out, r.shape, warn=False)
+    with no_grad():
+        out.copy_(r)
+    return out
+
+
+def _arange_warning(old, new):
+    n_old, n_new = int(np.prod(old)), int(np.prod(new))
+    if n_old and n_old != n_new:      # (an empty out is resized silently)
+        warnings.warn(f"The number of elements in the out tensor of shape "
+                      f"[{', '.join(map(str, old))}] is {n_old} which does not match the computed number of elements {n_new}. "
+                      "Note that this may occur as a result of rounding error. The out tensor "
+                      f"will be resized to a tensor of shape ({n_new},).", UserWarning,
+                      stacklevel=4)
+
+
+_NO_BOOL_COMPLEX = ("Bool", "ComplexFloat", "ComplexDouble")
+
+
 def _randint_np(low, high, size, gen, dtype, layout, device, pin):
     try:
         out = np.empty(tuple(size), _np_dtype(dtype, D.int64))
@@ -796,7 +831,7 @@ normal_float_float = defop(f"normal.float_float(float mean, float std, SymInt[] 
                            f"{_RAND_TAIL}", _normal_float_float)
 
 
-def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
            requires_grad=False, layout=None, pin_memory=False):
     """``torch.normal``: samples with the given means and standard deviations; each of them
     a tensor (broadcast together) or a number (then ``size`` gives the shape)."""
@@ -806,6 +841,9 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
     if mt or st:
         if size is not None or dtype is not None:
             raise TypeError(_normal_signature_error(mean, std, size))
+        if out is not None:
+            return _factory_out("normal", out, None, lambda dt: normal(
+                mean, std, generator=generator).to(dt))
         if mt and st:
             return normal_tensor_tensor(mean, std, generator=generator)
         if mt:
@@ -815,6 +853,10 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         raise TypeError(_normal_signature_error(mean, std, size))
     if isinstance(size, int) or not all(isinstance(n, int) for n in size):
         raise TypeError(_normal_signature_error(mean, std, size))
+    if out is not None:
+        return _factory_out("normal", out, dtype, lambda dt: normal_float_float(
+            float(mean), float(std), tuple(size), generator=generator, dtype=dt),
+            "normal_kernel_cpu", ("Bool", "Byte", "Char", "Short", "Int", "Long"))
     return _finish(normal_float_float(float(mean), float(std), tuple(size), generator=generator,
                                       dtype=dtype), requires_grad)
 
@@ -953,7 +995,11 @@ def ones(*args, size=None, out=None, dtype=None, layout=None, device=None, pin_m
 
 def empty(*args, size=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
           requires_grad=False, memory_format=None):
-    return _sized("empty", args, size, out, dtype, device, requires_grad, _empty, _empty_out)
+    before = None if out is None else tuple(out.shape)
+    r = _sized("empty", args, size, out, dtype, device, requires_grad, _empty, _empty_out)
+    if out is not None and tuple(out.shape) != before and out._vc is not None:
+        out._vc[0] += 1          # (PyTorch counts the resize of an out of another shape)
+    return r
 
 
 _NO_ARG = object()
@@ -983,23 +1029,34 @@ def _missing_full(name, size):
     raise TypeError(f'{name}() missing 1 required positional arguments: "fill_value"')
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+def arange(start, end=None, step=1, *, out=None, dtype=None, device=None,
+           requires_grad=False):
     if device is not None or _DEFAULT_DEVICE[0] is not None:
         T.check_cpu(device)
     if end is None:
         start, end = 0, start
+    if out is not None:
+        return _factory_out("arange", out, dtype, lambda dt: _arange(start, end, step, dtype=dt),
+                            "arange_cpu", _NO_BOOL_COMPLEX, _arange_warning)
     return _finish(_arange(start, end, step, dtype=dtype), requires_grad)
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_grad=False):
     if device is not None or _DEFAULT_DEVICE[0] is not None:
         T.check_cpu(device)
+    if out is not None:
+        return _factory_out("linspace", out, dtype,
+                            lambda dt: _linspace(start, end, steps, dtype=dt), "linspace_cpu",
+                            ("Bool",))
     return _finish(_linspace(start, end, steps, dtype=dtype), requires_grad)
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False):
     if device is not None or _DEFAULT_DEVICE[0] is not None:
         T.check_cpu(device)
+    if out is not None:
+        return _factory_out("eye", out, dtype,
+                            lambda dt: _eye(n, n if m is None else m, dtype=dt))
     return _finish(_eye(n, n if m is None else m, dtype=dtype), requires_grad)
 
 
@@ -1020,8 +1077,8 @@ def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, d
 
 
 
-def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad=False):
+def randint(low=None, high=None, size=None, *, generator=None, out=None, dtype=None,
+            device=None, requires_grad=False):
     """``randint(high, size)``, ``randint(low, high, size)`` or keywords
     (``randint(high=5, size=(3,))``): whole numbers in [low, high)."""
     if device is not None or _DEFAULT_DEVICE[0] is not None:
@@ -1051,6 +1108,9 @@ def randint(low=None, high=None, size=None, *, generator=None, dtype=None, devic
                         f"of ints size, *, ...)\n * (int low, int high, tuple of ints size, "
                         f"*, ...)")
     try:
+        if out is not None:
+            return _factory_out("randint", out, dtype, lambda dt: _randint(
+                low, high, tuple(size), generator=generator, dtype=dt))
         return _finish(_randint(low, high, tuple(size), generator=generator, dtype=dtype),
                        requires_grad)
     except TypeError:

@@ -435,9 +435,8 @@ def _triangular_solve_np(b, a, upper, transpose, unitriangular):
     return _cm(x, a.dtype), _cm(A)
 
 
-def _triangular_solve_grad_A(grads, A, results, upper, transpose, unitriangular):
+def _triangular_solve_grad_A(grads, A, x, upper, transpose, unitriangular):
     gX, gM = grads
-    x = results[0]
     gb = triangular_solve(gX, A, upper, not transpose, unitriangular)[0]
     gA = -matmul(x, gb.mT) if transpose else -matmul(gb, x.mT)
     return _tri_part(gA, upper, unitriangular) + gM
@@ -448,7 +447,7 @@ triangular_solve = defop(
     "bool unitriangular=False) -> (Tensor solution, Tensor cloned_coefficient)",
     _triangular_solve_np,
     grad={"self": "triangular_solve(grads[0], A, upper, not transpose, unitriangular)[0]",
-          "A": "la_triangular_solve_grad_A(grads, A, results, upper, transpose, "
+          "A": "la_triangular_solve_grad_A(grads, A, results[0], upper, transpose, "
                "unitriangular)"})
 method("triangular_solve", lambda self, A, upper=True, transpose=False, unitriangular=False:
        _trisolve_t(*triangular_solve(self, A, upper, transpose, unitriangular)))
@@ -907,8 +906,9 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
     """``torch.linalg.matrix_rank``: how many singular values (|eigenvalues| when
     ``hermitian``) exceed ``max(atol, rtol * largest)``; int64, no gradient."""
     if out is not None:
-        raise TypeError("linalg.matrix_rank(): out= is not supported by tensorkeys; assign the "
-                        "result instead")
+        from .._out import call_with_out
+        return call_with_out("linalg_matrix_rank", matrix_rank, (A, tol, hermitian),
+                             {"atol": atol, "rtol": rtol}, out)
     a = A._data
     if a.ndim < 2:
         raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at "
@@ -1897,8 +1897,8 @@ def vander(x, N=None, increasing=False):
 def _vecdot_fn(x, y, *, dim=-1, out=None):
     """``torch.linalg.vecdot``: sum(x * y) over ``dim`` (x conjugated; real here)."""
     if out is not None:
-        raise TypeError("linalg.vecdot(): out= is not supported by tensorkeys; assign the "
-                        "result instead")
+        from .._out import call_with_out
+        return call_with_out("linalg_vecdot", _vecdot_fn, (x, y), {"dim": dim}, out)
     _check_float(x._data, "linalg.vecdot", low=True)
     if x.dtype != y.dtype:
         raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found "

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor as _Tensor, wrap as _wrap
+from .._out import call_with_out, with_out
 from .linalg import matmul
 from .linalg_extra import (_QUIET, _batch_prefix, _first_bad, _named, _tri_solve,
                            linalg_solve_triangular)
@@ -296,10 +297,10 @@ lu_unpack_op = defop(
     grad={"LU_data": "la_lu_unpack_backward(grads, LU_data_shape[-2], LU_data_shape[-1])"})
 
 
+@with_out("lu_unpack")
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
     """``torch.lu_unpack``: (P, L, U) from ``lu_factor``'s packed result; P carries no
     gradient."""
-    _no_out("lu_unpack", out)
     P, L, U = lu_unpack_op(LU_data, LU_pivots, unpack_data, unpack_pivots)
     return _lu_unpack_t(_wrap(P._data), L, U)
 
@@ -405,29 +406,29 @@ def lu(A, pivot=True, get_infos=False, out=None):
 method("lu", lu)
 
 
+@with_out("linalg_lu_factor")
 def lu_factor(A, *, pivot=True, out=None):
     """``torch.linalg.lu_factor``: (LU, pivots); a zero pivot raises."""
-    _no_out("linalg.lu_factor", out)
     return _lu_factor_t(*linalg_lu_factor_op(A, pivot=pivot))
 
 
+@with_out("linalg_lu_factor_ex")
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     """``torch.linalg.lu_factor_ex``: (LU, pivots, info)."""
-    _no_out("linalg.lu_factor_ex", out)
     return _lu_factor_ex_t(*linalg_lu_factor_ex(A, pivot=pivot, check_errors=check_errors))
 
 
+@with_out("linalg_lu")
 def linalg_lu(A, *, pivot=True, out=None):
     """``torch.linalg.lu``: (P, L, U) with A = P L U; P carries no gradient."""
-    _no_out("linalg.lu", out)
     P, L, U = linalg_lu_op(A, pivot=pivot)
     return _lu_t(_wrap(P._data), L, U)
 
 
+@with_out("linalg_lu_solve")
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     """``torch.linalg.lu_solve``: X with AX = B (or XA = B; A^T when ``adjoint``), A given by
     its LU factorisation."""
-    _no_out("linalg.lu_solve", out)
     return linalg_lu_solve(LU, pivots, B, left=left, adjoint=adjoint)
 
 
@@ -620,24 +621,24 @@ _ldl_factor_t = _named("linalg_ldl_factor", ["LD", "pivots"])
 _ldl_factor_ex_t = _named("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
 
 
+@with_out("linalg_ldl_factor_ex")
 def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
     """``torch.linalg.ldl_factor_ex``: (LD, pivots, info) of a symmetric matrix read
     through its lower triangle; no derivative (as in PyTorch)."""
-    _no_out("linalg.ldl_factor_ex", out)
     return _ldl_factor_ex_t(*linalg_ldl_factor_ex(A, hermitian=hermitian,
                                                   check_errors=check_errors))
 
 
+@with_out("linalg_ldl_factor")
 def ldl_factor(A, *, hermitian=False, out=None):
     """``torch.linalg.ldl_factor``: (LD, pivots); a zero pivot raises."""
-    _no_out("linalg.ldl_factor", out)
     LD, piv, _ = linalg_ldl_factor_ex(A, hermitian=hermitian, check_errors=True)
     return _ldl_factor_t(LD, piv)
 
 
+@with_out("linalg_ldl_solve")
 def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
     """``torch.linalg.ldl_solve``: X with A X = B, A given by ``ldl_factor``."""
-    _no_out("linalg.ldl_solve", out)
     return linalg_ldl_solve(LD, pivots, B, hermitian=hermitian)
 
 
@@ -753,17 +754,17 @@ _view_copy_dtype = defop("view_copy.dtype(Tensor self, ScalarType dtype) -> Tens
                          _view_copy_dtype_np)
 
 
+@with_out("view_copy")
 def view_copy(input, size, *, out=None):
     """``torch.view_copy``: ``input.view(size)`` (or ``.view(dtype)``) as a new tensor."""
-    _no_out("view_copy", out)
     if not isinstance(size, (list, tuple)) and not isinstance(size, (int, np.integer)):
         return _view_copy_dtype(input, size)
     return _COPY_OPS["view_copy"](input, [size] if isinstance(size, int) else list(size))
 
 
+@with_out("squeeze_copy")
 def squeeze_copy(input, dim=None, *, out=None):
     """``torch.squeeze_copy``: ``input.squeeze(dim)`` as a new tensor."""
-    _no_out("squeeze_copy", out)
     if dim is None:
         return _COPY_OPS["squeeze_copy"](input)
     if isinstance(dim, (list, tuple)):
@@ -776,7 +777,10 @@ def _copy_fn(name, tuple_result=False):
     short = name.split(".")[0]
 
     def fn(input, *args, out=None, **kwargs):
-        _no_out(short, out)
+        if out is not None:
+            if tuple_result:
+                _no_out(short, out)
+            return call_with_out(short, op, (input,) + args, kwargs, out)
         r = op(input, *args, **kwargs)
         return tuple(r) if tuple_result else r
     fn.__name__ = fn.__qualname__ = short
@@ -830,7 +834,10 @@ def range_(start, end, step=1, *, out=None, dtype=None, layout=None, device=None
            requires_grad=False):
     """``torch.range`` (deprecated): ``start, start + step, ...`` up to and including
     ``end``, in the default float dtype unless ``dtype`` is given."""
-    _no_out("range", out)
+    if out is not None:
+        from .factories import _factory_out
+        return _factory_out("range", out, dtype, lambda dt: range_(
+            start, end, step, dtype=dt), "range_cpu", ("Bool", "ComplexFloat", "ComplexDouble"))
     _warn("torch.range is deprecated and will be removed in a future release because its "
           "behavior is inconsistent with Python's range builtin. Instead, use torch.arange, "
           "which produces values in [start, end).")
@@ -1021,10 +1028,10 @@ def linalg_vander(x, *, N=None):
     return FORMULA_NS["cat"]([ones, result], -1)
 
 
+@with_out("linalg_tensorinv")
 def tensorinv(A, ind=2, *, out=None):
     """``torch.linalg.tensorinv``: the inverse of ``A`` seen as a square matrix of the
     products of its first ``ind`` and last dims; shaped ``A.shape[ind:] + A.shape[:ind]``."""
-    _no_out("linalg.tensorinv", out)
     if ind <= 0:
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
     shape = list(A.shape)
@@ -1037,10 +1044,10 @@ def tensorinv(A, ind=2, *, out=None):
     return linalg_inv(A.reshape(p_tail, p_tail)).reshape(tail + head)
 
 
+@with_out("linalg_tensorsolve")
 def tensorsolve(A, B, dims=None, *, out=None):
     """``torch.linalg.tensorsolve``: X with ``tensordot(A, X, X.ndim) == B`` (``dims`` of A
     moved to the end first), through a square ``linalg.solve``."""
-    _no_out("linalg.tensorsolve", out)
     nd = A.dim()
     if dims is not None:
         dims = list(dims)
@@ -1062,11 +1069,11 @@ def _cond_ord_text(ord):
     return str(ord)
 
 
+@with_out("linalg_cond")
 def cond(A, p=None, *, out=None):
     """``torch.linalg.cond``: the condition number in the ``p`` norm: the ratio of extreme
     singular values for p = None / 2 / -2, ``norm(A) * norm(A^{-1})`` otherwise (infinite
     for a singular matrix)."""
-    _no_out("linalg.cond", out)
     from .linalg_extra import linalg_inv, linalg_inv_ex, linalg_svdvals, _check_square
     from .linalg_extra import linalg_matrix_norm, linalg_matrix_norm_str
     if isinstance(p, str):
@@ -1209,9 +1216,9 @@ orgqr = defop("orgqr(Tensor self, Tensor input2) -> Tensor", composite=_orgqr)
 method("orgqr", orgqr)
 
 
+@with_out("linalg_householder_product")
 def householder_product(A, tau, *, out=None):
     """``torch.linalg.householder_product``: the first n columns of H_1 ... H_k."""
-    _no_out("linalg.householder_product", out)
     return linalg_householder_product(A, tau)
 
 

@@ -1265,9 +1265,14 @@ searchsorted_s = defop("searchsorted.Scalar(Tensor sorted_sequence, Scalar self,
 
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
-                 sorter=None):
+                 sorter=None, out=None):
     """``torch.searchsorted``: where ``input`` would go in the (last dim of the) sorted
     sequence."""
+    if out is not None:
+        from .._out import call_with_out
+        return call_with_out("searchsorted", searchsorted, (sorted_sequence, input),
+                             {"out_int32": out_int32, "right": right, "side": side,
+                              "sorter": sorter}, out)
     op = searchsorted_t if isinstance(input, _Tensor) else searchsorted_s
     return op(sorted_sequence, input, out_int32=out_int32, right=right, side=side,
               sorter=sorter)
@@ -1286,8 +1291,12 @@ bucketize_s = defop("bucketize.Scalar(Scalar self, Tensor boundaries, *, bool ou
                     "bool right=False) -> Tensor", _bucketize_np)
 
 
-def bucketize(input, boundaries, *, out_int32=False, right=False):
+def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     """``torch.bucketize``: the bucket of each element given 1-d ``boundaries``."""
+    if out is not None:
+        from .._out import call_with_out
+        return call_with_out("bucketize", bucketize, (input, boundaries),
+                             {"out_int32": out_int32, "right": right}, out)
     op = bucketize_t if isinstance(input, _Tensor) else bucketize_s
     return op(input, boundaries, out_int32=out_int32, right=right)
 

@@ -1058,7 +1058,12 @@ def _shift_family(name, left):
                                                                           out=out)
         if out is None:
             return ops["f" + pick(other)](input, other)
-        return ops["o" + pick(other)](input, other, out=out)
+        from .._out import OutShapeMismatch, resize_output
+        try:
+            return ops["o" + pick(other)](input, other, out=out)
+        except OutShapeMismatch as e:      # Note [Resizing out] (_out.py)
+            resize_output(out, e.shape)
+            return ops["o" + pick(other)](input, other, out=out)
     torch_fn.__name__ = torch_fn.__qualname__ = name
     TOPLEVEL[name] = torch_fn
     method(name, lambda self, other: ops["f" + pick(other)](self, other))
