@@ -479,13 +479,14 @@ class Spec:
 
     __slots__ = ("formulas", "list_formula", "arg_index", "n_out", "needed_by", "node_cls",
                  "diff_args", "save_result", "simple", "fast", "op_name", "arg_names", "exprs",
-                 "out_diff", "guarded_saves")
+                 "out_diff", "guarded_saves", "result_indices")
 
 
 def _compile_formulas(schema, grad, node_name):
     spec = Spec()
     spec.out_diff = None
     spec.guarded_saves = False
+    spec.result_indices = set()     # outputs the formulas read; None: all of them
     names = [a.name for a in schema.arguments]
     spec.arg_index = {n: i for i, n in enumerate(names)}
     spec.arg_names = tuple(names)
@@ -518,6 +519,11 @@ def _compile_formulas(schema, grad, node_name):
         spec.needed_by.append(tuple(p for p in params if p not in ("grad", "grads")))
         if any(p == "result" or p == "results" for p in params):
             spec.save_result = True
+            used = _outputs_read(expr) if isinstance(expr, str) else None
+            if used is None or spec.result_indices is None:
+                spec.result_indices = None
+            else:
+                spec.result_indices |= used
     spec.simple = spec.n_out == 1 and not any(spec.list_formula)
     spec.fast = _UNRESOLVED if spec.simple else None
     # a namespaced name (``torch::autograd::CopyBackwards``, a node PyTorch writes in C++)
@@ -528,6 +534,40 @@ def _compile_formulas(schema, grad, node_name):
         body["name"] = lambda self, _n=node_name: _n
     spec.node_cls = type(cls_name, (OpNode,), body)
     return spec
+
+
+def _outputs_read(expr):
+    """Which outputs a formula reads: ``result`` is output 0, ``results[k]`` output k; None
+    when it uses ``results`` any other way (then every output is saved)."""
+    import ast
+    tree = ast.parse(expr, mode="eval")
+    used, whole = set(), False
+    subscripted = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
+                and node.value.id == "results"):
+            if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
+                used.add(node.slice.value)
+                subscripted.add(id(node.value))
+            else:
+                whole = True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if node.id == "result":
+                used.add(0)
+            elif node.id == "results" and id(node) not in subscripted:
+                whole = True
+    return None if whole else used
+
+
+def _saved_outputs(saved, outs, which):
+    """Save the outputs the formulas read (Note [What a node saves]): ``saved["results"]``
+    holds them by position (None for the others), ``saved["result"]`` the first."""
+    SV = G.SavedVariable
+    res = [SV(o, is_output=True) if (which is None or k in which) else None
+           for k, o in enumerate(outs)]
+    saved["results"] = res
+    saved["result"] = res[0]
 
 
 def _formula_names(expr, argnames):
@@ -1124,8 +1164,7 @@ def _make_recorder(op, spec, kind):
             _mark_outputs(node, outs, spec.out_diff)
         if save_result:
             if multi_view or len(outs) > 1:
-                saved["results"] = [SV(o, is_output=True) for o in outs]
-                saved["result"] = saved["results"][0]
+                _saved_outputs(saved, outs, spec.result_indices)
             else:
                 saved["result"] = SV(outs[0], is_output=True)
         node._saved = saved
@@ -1168,10 +1207,9 @@ def _always_saved(schema, spec):
 
 def _check_saved_versions(node, saved):
     """Note [What a node saves]: every saved tensor is checked when the node runs."""
-    many = "results" in saved       # (then ``result`` is just its first entry)
     for k, v in saved.items():
-        if many and k in ("result", "results"):
-            continue
+        if k == "result" and "results" in saved:
+            continue                # (its first entry, checked there)
         for x in (v if v.__class__ is list else (v,)):
             if x.__class__ is _SV and x._vc[0] != x._version:
                 from .errors import saved_version_error
@@ -1296,7 +1334,7 @@ def _generate_recorder(op, spec, names, tlist, savers, always_savers=()):
         add("        sv._output_nr = out._output_nr")
         add("        saved['result'] = sv")
     add("    else:")
-    add(f"        finish(node, out, saved, {spec.save_result}, OUT_DIFF)")
+    add("        finish(node, out, saved, SAVE_OUTPUTS, OUT_DIFF)")
     add("    node._saved = saved")
     add("    return out")
     from .errors import inference_save_error
@@ -1305,6 +1343,8 @@ def _generate_recorder(op, spec, names, tlist, savers, always_savers=()):
               SV=G.SavedVariable, save_error=inference_save_error, BELOW=_AG.below_mask,
               cache=op._cache, resolve=op._resolve, NODE=spec.node_cls, next_seq=G.next_seq,
               finish=_finish_outputs, isinstance=isinstance, OUT_DIFF=spec.out_diff,
+              SAVE_OUTPUTS=(spec.save_result and (True if spec.result_indices is None
+                                                  else frozenset(spec.result_indices))),
               short_name=_short_name)
     _exec("\n".join(L) + "\n", f"<record {op.schema.full_name}>", ns)
     return ns["record"]
@@ -1337,8 +1377,8 @@ def _finish_outputs(node, out, saved, save_result, out_diff=None):
     _mark_outputs(node, outs, out_diff)
     if save_result:
         if len(outs) > 1:
-            saved["results"] = [G.SavedVariable(o, is_output=True) for o in outs]
-            saved["result"] = saved["results"][0]
+            # ``save_result``: True (every output) or the positions the formulas read
+            _saved_outputs(saved, outs, None if save_result is True else save_result)
         else:
             saved["result"] = G.SavedVariable(outs[0], is_output=True)
 

@@ -276,9 +276,11 @@ def _known(op, reason, *cases):
 _known("aten::_embedding_bag",
        P_OUTS
        + ' (torch: result1-3); and torch checks all of them even when only '
-       + 'per_sample_weights needs grad',
-       "rg=weight/mod=out0", "rg=per_sample_weights/mod=out1", "rg=per_sample_weights/mod=out2",
-       "rg=per_sample_weights/mod=out3", "rg=all/mod=out0")
+       + 'per_sample_weights needs grad', "rg=per_sample_weights/mod=out1")
+_known("aten::_embedding_bag",
+       'torch also saves offset2bag (result1) for the weight formula, which ours does not '
+       + 'read, so writing to it before backward is an error only in torch',
+       "rg=weight/mod=out1", "rg=all/mod=out1")
 _known("aten::_prelu_kernel",
        'torch has one shared formula for self and weight, so weight is saved whenever '
        + 'either needs grad',
@@ -286,14 +288,6 @@ _known("aten::_prelu_kernel",
 _known("aten::_weight_norm_interface",
        'torch saves result1 (the norms) for its formula; ours recomputes from v and g',
        "rg=v/mod=out1", "rg=g/mod=out1", "rg=all/mod=out1")
-_known("aten::adaptive_max_pool2d",
-       P_OUTS
-       + ' (torch: result1, the indices)',
-       "rg=self/mod=out0")
-_known("aten::adaptive_max_pool3d",
-       P_OUTS
-       + ' (torch: result1, the indices)',
-       "rg=self/mod=out0")
 _known("aten::as_strided_copy",
        'torch keeps only the geometry of self (sizes, strides, storage offset), not self',
        "rg=self/mod=in:self")
@@ -323,14 +317,6 @@ _known("aten::copysign.Tensor",
        + ' (other); and '
        + P_CHECK,
        "rg=other/mod=in:other", "rg=all/mod=in:other")
-_known("aten::cummax",
-       P_OUTS
-       + ' (torch: indices)',
-       "rg=self/mod=out0")
-_known("aten::cummin",
-       P_OUTS
-       + ' (torch: indices)',
-       "rg=self/mod=out0")
 _known("aten::diagonal_scatter",
        P_ZEROS
        + ' (src, in the formula of self)',
@@ -340,18 +326,6 @@ _known("aten::expand",
        + 'passes the '
        + 'kwarg-only `implicit` positionally (TypeError)',
        "rg=self/mod=in:self")
-_known("aten::fractional_max_pool2d",
-       P_OUTS
-       + ' (torch: result1, the indices)',
-       "rg=self/mod=out0")
-_known("aten::fractional_max_pool3d",
-       P_OUTS
-       + ' (torch: result1, the indices)',
-       "rg=self/mod=out0")
-_known("aten::frexp.Tensor",
-       P_OUTS
-       + ' (torch: exponent)',
-       "rg=self/mod=out0")
 _known("aten::im2col",
        'not a saving difference: our im2col output is read-only, so it cannot be written'
        + ' in place',
@@ -364,75 +338,22 @@ _known("aten::index_copy",
        'torch saves source itself (expand_as(source), source.dim()); ours saves only '
        + 'source_shape',
        "rg=source/mod=in:source", "rg=all/mod=in:source")
-_known("aten::kthvalue",
-       P_OUTS
-       + ' (torch: indices)',
-       "rg=self/mod=out0")
-_known("aten::linalg_cholesky_ex",
-       P_OUTS
-       + ' (torch: L, not info)',
-       "rg=self/mod=out1")
 _known("aten::linalg_householder_product",
        'torch saves result (its shared formula uses it); ours does not',
        "rg=input/mod=out0", "rg=tau/mod=out0", "rg=all/mod=out0")
-_known("aten::linalg_inv_ex",
-       P_OUTS
-       + ' (torch: inverse, not info)',
-       "rg=A/mod=out1")
 _known("aten::linalg_lstsq",
        'torch saves the solution (result0) for its formula; ours does not',
        "rg=self/mod=out0", "rg=b/mod=out0", "rg=all/mod=out0")
-_known("aten::linalg_lu_factor_ex",
-       P_OUTS
-       + ' (torch: LU and pivots, not info)',
-       "rg=A/mod=out2")
 _known("aten::linalg_qr",
        'torch saves only Q and R; ours also saves A',
        "rg=A/mod=in:A")
 _known("aten::linalg_slogdet",
        'torch saves sign (result0) and checks it; ours saves no output',
        "rg=A/mod=out0")
-_known("aten::linalg_solve_ex",
-       P_OUTS
-       + ' (torch: result, not info); '
-       + P_CHECK,
-       "rg=A/mod=out1", "rg=B/mod=out0", "rg=all/mod=out1")
 _known("aten::masked_select",
        'torch saves self itself (masked_select_backward(grad, self, mask)); ours only '
        + 'self_shape',
        "rg=self/mod=in:self")
-_known("aten::max.dim",
-       P_OUTS
-       + ' (torch: indices)',
-       "rg=self/mod=out0")
-_known("aten::max_pool2d_with_indices",
-       P_OUTS
-       + ' (torch: result1, the indices)',
-       "rg=self/mod=out0")
-_known("aten::max_pool3d_with_indices",
-       P_OUTS
-       + ' (torch: result1, the indices)',
-       "rg=self/mod=out0")
-_known("aten::median.dim",
-       P_OUTS
-       + ' (torch: indices)',
-       "rg=self/mod=out0")
-_known("aten::min.dim",
-       P_OUTS
-       + ' (torch: indices)',
-       "rg=self/mod=out0")
-_known("aten::mode",
-       P_OUTS
-       + ' (torch: indices)',
-       "rg=self/mod=out0")
-_known("aten::multilabel_margin_loss_forward",
-       P_OUTS
-       + ' (torch: is_target)',
-       "rg=self/mod=out0")
-_known("aten::nanmedian.dim",
-       P_OUTS
-       + ' (torch: indices)',
-       "rg=self/mod=out0")
 _known("aten::native_batch_norm",
        P_NORM
        + ' (input, weight, running stats, result1, result2)',
@@ -473,35 +394,19 @@ _known("aten::slice_scatter",
        P_ZEROS
        + ' (src, in the formula of self)',
        "rg=self/mod=in:src", "rg=all/mod=in:src")
-_known("aten::sort",
-       P_OUTS
-       + ' (torch: indices)',
-       "rg=self/mod=out0")
-_known("aten::sort.stable",
-       P_OUTS
-       + ' (torch: indices)',
-       "rg=self/mod=out0")
 _known("aten::stack",
        P_LIST,
        "rg=tensors[0]/mod=in:tensors[0]")
-_known("aten::std_mean.correction",
-       P_OUTS
-       + ' (torch: result0, the std)',
-       "rg=self/mod=out1")
 _known("aten::take",
        'torch saves self itself (take_backward(grad, self, index)); ours only self_shape',
        "rg=self/mod=in:self")
-_known("aten::topk",
-       P_OUTS
-       + ' (torch: indices)',
-       "rg=self/mod=out0")
 _known("aten::triangular_solve",
        'torch has one shared formula for self and A: self, A and solution are saved and '
        + 'checked '
        + 'whenever either needs grad, and cloned_coefficient never; '
        + P_OUTS,
-       "rg=self/mod=in:self", "rg=self/mod=out0", "rg=A/mod=in:self", "rg=A/mod=out1",
-       "rg=all/mod=in:self", "rg=all/mod=out1")
+       "rg=self/mod=in:self", "rg=A/mod=in:self",
+       "rg=all/mod=in:self")
 
 
 
