@@ -333,13 +333,43 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                          f"({input.shape!r})")
     _not_differentiable("binary_cross_entropy_with_logits", "weight", weight)
     _not_differentiable("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
+    bce_with_logits_shape_check(*(None if t is None else tuple(t.shape)
+                                  for t in (input, target, weight, pos_weight)))
     return _nn.binary_cross_entropy_with_logits(input, target, weight, pos_weight, red)
+
+
+def bce_with_logits_shape_check(x, t, w=None, pw=None):
+    """The shape errors of PyTorch's ``binary_cross_entropy_with_logits`` kernel, for the
+    shapes of input ``x``, target ``t``, ``weight`` ``w`` and ``pos_weight`` ``pw``. The
+    kernel computes ``log_sigmoid(x).mul_((pw - 1) * t + 1)`` (with ``pos_weight``), then
+    ``(1 - t).mul_(x).sub_(that)``, then ``.mul_(w)``: each in-place step keeps the shape of
+    the tensor it writes, so ``t`` must be the broadcast shape of all of them, and with
+    ``pos_weight`` so must ``x``."""
+    from .opdefs._util import broadcast_error
+
+    def broadcast(a, b):
+        try:
+            return tuple(np.broadcast_shapes(a, b))
+        except ValueError:
+            raise broadcast_error(a, b) from None
+
+    def in_place(a, b):
+        s = broadcast(a, b)
+        if s != tuple(a):
+            raise RuntimeError(f"output with shape [{', '.join(map(str, a))}] doesn't match "
+                               f"the broadcast shape [{', '.join(map(str, s))}]")
+
+    if pw is not None:
+        in_place(x, broadcast(pw, t))
+    in_place(t, x)
+    if w is not None:
+        in_place(t, w)
 
 
 # -- more functions, composed of our ops --------------------------------------------------
 # (Where PyTorch composes them the same way the graph matches too: softmin, normalize.
-# hardtanh/relu6, logsigmoid, pad, cosine_similarity and embedding are single ops in
-# PyTorch, so their grad_fn names differ here; values and gradients are PyTorch's.)
+# hardtanh/relu6, logsigmoid, pad and cosine_similarity are single ops in PyTorch, so their
+# grad_fn names differ here; values and gradients are PyTorch's.)
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     from .opdefs.nn_more import hardtanh as _hardtanh, hardtanh_ as _hardtanh_
     if min_val > max_val:
@@ -482,27 +512,60 @@ def one_hot(tensor, num_classes=-1):
     return (tensor.unsqueeze(-1) == arange(num_classes)).long()
 
 
+def _embedding_renorm(weight, indices, max_norm, norm_type):
+    """PyTorch's ``embedding_renorm_`` under no_grad: each distinct row ``indices`` names
+    whose ``norm_type`` norm (in ``weight``'s dtype) exceeds ``max_norm`` is scaled by
+    ``max_norm / (norm + 1e-7)``; ``weight`` is written once (one version bump) even when no
+    row changes. Indices are checked before anything is written."""
+    from modes import no_grad
+    from .opdefs.surface_ops import _LEGACY
+    w, idx = weight._data, indices._data
+    if w.ndim != 2:
+        raise RuntimeError(f"Expected 2-dimensional tensor, but got {w.ndim}-dimensional "
+                           "tensor for argument #1 'self' (while checking arguments for "
+                           "embedding_renorm_)")
+    if idx.dtype not in (np.int64, np.int32):
+        got = _LEGACY.get(idx.dtype.name, str(idx.dtype))
+        raise RuntimeError("Expected tensor for argument #2 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got {got} instead (while "
+                           "checking arguments for embedding_renorm_)")
+    rows = sorted(set(int(i) for i in idx.reshape(-1).tolist()))
+    n = w.shape[0]
+    for i in rows:
+        if not -n <= i < n:
+            raise IndexError(f"select(): index {i} out of range for tensor of size "
+                             f"[{n}, {w.shape[1]}] at dimension 0")
+    new = w[[i % n for i in rows]].copy()
+    for r in new:
+        if norm_type in (0, 1, 2) or np.isinf(norm_type):
+            norm = float(w.dtype.type(np.linalg.norm(r.astype(np.float64), ord=norm_type)))
+        else:   # PyTorch sums a general power in the weight's own precision
+            p = w.dtype.type(norm_type)
+            norm = float((np.abs(r) ** p).sum(dtype=w.dtype) ** (1 / p))
+        if norm > max_norm:
+            r *= w.dtype.type(max_norm / (norm + 1e-7))
+    with no_grad():
+        weight[_tensor_fn([i % n for i in rows], dtype=T.D.int64)] = T.wrap(new)
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding(max_norm=, scale_grad_by_freq=, sparse=) is not "
-                                  "supported by tensorkeys")
-    if input.dtype.is_floating_point:
-        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
-                           "following scalar types: Long, Int; but got torch.FloatTensor "
-                           "instead (while checking arguments for embedding)")
-    n = weight.shape[0]
-    if input.numel() and (int(input.max()) >= n or int(input.min()) < -n):
-        raise IndexError("index out of range in self")
-    out = weight.index_select(0, input.reshape(-1)).reshape(tuple(input.shape) +
-                                                           (weight.shape[1],))
+    """Rows of ``weight`` picked by ``input``, through the ``embedding`` op (node
+    ``EmbeddingBackward0``). With ``max_norm``, the rows ``input`` uses are first rescaled in
+    place, unrecorded, to norm at most ``max_norm`` (one version bump of ``weight``)."""
+    from .opdefs.surface_ops import embedding as _embedding
     if padding_idx is not None:
-        if padding_idx < 0:
-            padding_idx += n
-        # the padding row gets no gradient (its value passes through unchanged)
-        keep = (input != padding_idx).unsqueeze(-1)
-        out = out.where(keep, out.detach())
-    return out
+        if padding_idx > 0:
+            assert padding_idx < weight.size(0), "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -weight.size(0), "Padding_idx must be within num_embeddings"
+            padding_idx = weight.size(0) + padding_idx
+    else:
+        padding_idx = -1
+    if max_norm is not None:
+        input = input.contiguous()
+        _embedding_renorm(weight, input, max_norm, norm_type)
+    return _embedding(weight, input, padding_idx, scale_grad_by_freq, sparse)
 
 
 __all__ += ["rms_norm", "hardtanh", "relu6", "logsigmoid", "softmin", "normalize",

@@ -245,10 +245,49 @@ class ViewInfo:
         """Apply the view ops of ``chain`` to ``base`` (a tensor shaped like the root)."""
         x = base
         for op, extra, idx in self.chain:
-            x = op.call(x, *extra)
+            x = _replay_view_op(op, x, extra)
             if idx is not None:
                 x = x[idx]
         return x
+
+    def scatter_into(self, z, g):
+        """Add ``g``, the gradient of this view, into ``z`` (a fresh zero gradient shaped
+        like the root) at the elements the view names. A view naming an element more than
+        once (``expand``, an overlapping ``as_strided``) adds each copy's gradient, so it
+        goes through ``index_add_`` on the positions the view reads; any other view takes a
+        plain ``copy_``."""
+        v = self.replay(z)
+        a = v._data
+        if a.size == 0 or not _may_repeat_elements(a):
+            v.copy_(g)
+            return z
+        from ..opdefs import factories
+        where = self.replay(factories.arange(z.numel()).reshape(tuple(z.shape)))
+        z.view(-1).index_add_(0, where.reshape(-1), g.expand(tuple(a.shape)).reshape(-1))
+        return z
+
+
+def _may_repeat_elements(a):
+    """Whether numpy array ``a`` may name one memory element twice: walking its dims of
+    size > 1 by growing stride, each stride must step past all the dims before it."""
+    reach = 0
+    for st, n in sorted((abs(st), n) for n, st in zip(a.shape, a.strides) if n > 1):
+        if st <= reach:
+            return True
+        reach += st * (n - 1)
+    return False
+
+
+def _replay_view_op(op, src, extra):
+    """Call view op ``op`` on ``src`` with the other arguments it was made with (``extra``:
+    all of them but the view's source, in schema order), each passed by name, since some
+    (like ``expand``'s ``implicit``) are keyword-only."""
+    from dispatch.dispatcher import _pyname
+    arguments = op.schema.arguments
+    src_index = next(iter(op.schema.aliased_returns.values()), 0)
+    rest = iter(extra)
+    return op.call(**{_pyname(a.name): src if i == src_index else next(rest)
+                      for i, a in enumerate(arguments)})
 
 
 def propagate_creation_meta(parent_meta, new_meta):

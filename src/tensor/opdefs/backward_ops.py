@@ -101,27 +101,66 @@ unfold_backward = defop("unfold_backward(Tensor grad_in, SymInt[] input_sizes, i
                         grad={"grad_in": "grad.unfold(dim, size, step)"})
 
 
+def _as_strided_maybe_overlaps(sizes, strides):
+    """Whether a geometry (dims of size 1 already dropped) may name a storage slot twice:
+    walking the dims by growing stride, each stride must pass the span of the ones before."""
+    reach = 0
+    for i in sorted(range(len(sizes)), key=lambda i: strides[i]):
+        if strides[i] <= reach:
+            return True
+        reach += strides[i] * (sizes[i] - 1)
+    return False
+
+
 def _as_strided_bw(grad, self, size, stride, storage_offset):
-    """Scatter-add ``grad`` into a zero gradient laid out like ``self``'s (contiguous)
-    storage: each element of the strided view names one storage slot (several, when the view
-    overlaps itself), and ``index_add`` sums into it. Written with ops, so it is linear in
-    ``grad`` and differentiable again."""
-    from .factories import zeros
+    """PyTorch's ``as_strided_backward``: both geometries live in one storage (the output's
+    offset is absolute there; none means the input's own). Lay a zero storage under the two,
+    scatter-add ``grad`` into it through the output geometry, divide each slot by how often
+    the input geometry names it (when the input overlaps itself), and read the result back
+    through the input geometry. Written with ops, so it is linear in ``grad`` and
+    differentiable again."""
+    from .factories import ones, zeros
     from .nn import index_add
-    from .views import reshape
-    n = self._data.size
-    slots = np.lib.stride_tricks.as_strided(
-        np.arange(n, dtype=np.int64)[(storage_offset or 0):], shape=tuple(size),
-        strides=tuple(s * 8 for s in stride))
-    flat = zeros((n,), dtype=grad.dtype)
-    flat = index_add(flat, 0, T.wrap(slots.reshape(-1).copy()), reshape(grad, -1))
+    from .views import _storage_of, as_strided, reshape
     a = self._data
-    if a.flags.c_contiguous:
-        return reshape(flat, tuple(a.shape))
-    # a dense root in another memory order (as_strided's forward reads it in that order)
-    perm = [int(p) for p in np.argsort(a.strides, kind="stable")[::-1]]
-    inverse = [int(p) for p in np.argsort(perm)]
-    return reshape(flat, tuple(a.shape[p] for p in perm)).permute(*inverse)
+    _, inp_off = _storage_of(a)
+    out_off = inp_off if storage_offset is None else storage_offset
+    inp_size, inp_stride = tuple(a.shape), tuple(s // a.itemsize for s in a.strides)
+    if 0 in size or 0 in inp_size:
+        return zeros(inp_size, dtype=grad.dtype)
+    out_sizes, out_strides = [], []
+    for i in reversed(range(len(size))):
+        if size[i] == 1:
+            grad = grad.squeeze(i)
+        elif stride[i] == 0:
+            grad = grad.sum(i)
+        else:
+            out_sizes.insert(0, size[i])
+            out_strides.insert(0, stride[i])
+    keep = [i for i, n in enumerate(inp_size) if n != 1]
+    in_sizes, in_strides = [inp_size[i] for i in keep], [inp_stride[i] for i in keep]
+    shared = min(inp_off, out_off)
+    inp_eff, out_eff = inp_off - shared, out_off - shared
+
+    def span(sizes, strides, off):
+        return off + 1 + sum(st * (n - 1) for n, st in zip(sizes, strides))
+
+    n = max(span(in_sizes, in_strides, inp_eff), span(out_sizes, out_strides, out_eff))
+    full = np.arange(n, dtype=np.int64)
+
+    def slots(sizes, strides, off):
+        idx = np.lib.stride_tricks.as_strided(full[off:], tuple(sizes),
+                                              tuple(s * 8 for s in strides))
+        return T.wrap(idx.reshape(-1).copy())
+
+    storage = index_add(zeros((n,), dtype=grad.dtype), 0,
+                        slots(out_sizes, out_strides, out_eff), reshape(grad, -1))
+    if _as_strided_maybe_overlaps(in_sizes, in_strides):
+        idx = slots(in_sizes, in_strides, inp_eff)
+        count = index_add(zeros((n,), dtype=grad.dtype), 0, idx,
+                          ones((1,), dtype=grad.dtype).expand(idx.shape[0]))
+        storage = storage / count
+    return as_strided(storage, inp_size, inp_stride, inp_eff)
 
 
 def unbind_backward(grads, shape, dim, dtype):

@@ -341,7 +341,7 @@ def index_add_source_backward(grad, dim, index, alpha, source_shape):
 
 
 _IA_GRAD = {"self": "grad",
-            "source": "index_add_source_backward(grad, dim, index, alpha, source_shape)"}
+            "source": "index_add_source_backward(grad, dim, index, alpha, source.shape)"}
 index_select = defop("index_select(Tensor self, int dim, Tensor index) -> Tensor",
                      _index_select_np,
                      grad={"self": "index_select_backward(grad, self_shape, dim, index)"})
@@ -799,11 +799,9 @@ def _bce_logits_np(x, t, w, pw, reduction):
     if dt.kind not in "fc":
         raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for "
                                   f"'{D._BY_NP[dt].short}'")
-    shapes = [x.shape, t.shape] + [p.shape for p in (w, pw) if p is not None]
-    try:
-        np.broadcast_shapes(*shapes)
-    except ValueError:
-        raise broadcast_error(*[s for s in shapes[:1] + shapes[2:] if s]) from None
+    from ..nn_functional import bce_with_logits_shape_check    # PyTorch's in-place checks
+    bce_with_logits_shape_check(x.shape, t.shape, None if w is None else w.shape,
+                                None if pw is None else pw.shape)
     X, Y = x.astype(dt, copy=False), t.astype(dt, copy=False)
     ls = _log_sigmoid_np(X)
     if pw is not None:

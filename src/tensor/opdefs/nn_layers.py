@@ -831,8 +831,11 @@ def _im2col_np(a, kernel_size, dilation, padding, stride):
     nb = a.ndim - 3
     perm = tuple(range(nb)) + (nb, nb + 3, nb + 4, nb + 1, nb + 2)
     c = a.shape[-3]
-    return np.ascontiguousarray(win.transpose(perm)).reshape(
-        a.shape[:-3] + (c * k[0] * k[1], out[0] * out[1]))
+    cols = win.transpose(perm)
+    # a fresh, writable array: the windows are a read-only view of the input, and when they
+    # happen to be laid out contiguously already ascontiguousarray would hand that view back
+    cols = cols.copy() if cols.flags.c_contiguous else np.ascontiguousarray(cols)
+    return cols.reshape(a.shape[:-3] + (c * k[0] * k[1], out[0] * out[1]))
 
 
 def _im2col_args(k, d, p, s):

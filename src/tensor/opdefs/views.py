@@ -591,26 +591,73 @@ def _chunk(self, chunks, dim=0):
 method("chunk", _chunk)
 
 
-def _as_strided_np(a, size, stride, storage_offset):
+_I64_MAX = 2 ** 63 - 1
+
+
+def _storage_of(a):
+    """The flat storage ``a`` lives in, and ``a``'s offset into it, in elements. The
+    storage is the root array (reached through numpy views and the helper object numpy's
+    ``as_strided`` leaves in between) in its own memory order: a dense root need not be in
+    C order (a gradient may keep a transposed layout, as PyTorch's do)."""
     base = a
-    while isinstance(base.base, np.ndarray):
-        base = base.base
-    off = storage_offset if storage_offset is not None else (
-        (a.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // a.itemsize)
-    # the storage, flat: the root in its own memory order (a dense root need not be in C
-    # order: a gradient may keep a transposed layout, as PyTorch's do)
+    while True:
+        b = base.base
+        if isinstance(b, np.ndarray):
+            base = b
+        elif b is not None and isinstance(getattr(b, "base", None), np.ndarray):
+            base = b.base
+        else:
+            break
     mem = base if base.flags.c_contiguous else \
         base.transpose(np.argsort(base.strides, kind="stable")[::-1])
     if not mem.flags.c_contiguous:
         raise RuntimeError("as_strided on a root that does not cover its memory densely is "
                            "not supported; call .contiguous() first")
-    flat = mem.reshape(-1)
-    need = off + sum((s - 1) * st for s, st in zip(size, stride)) + 1 if all(size) else 0
-    if need > base.size:
+    off = (a.__array_interface__["data"][0]
+           - base.__array_interface__["data"][0]) // max(a.itemsize, 1)
+    return mem.reshape(-1), off
+
+
+def _check_as_strided(size, stride, off, itemsize, storage_size):
+    """PyTorch's checks on a strided geometry over a storage of ``storage_size`` elements,
+    in its order and with its messages (the storage-size arithmetic is unsigned 64-bit
+    there, so a negative extent reads as an overflow)."""
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if any(st < 0 for st in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, "
+                           f"got strides: {_fmt(stride)}")
+    if off < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {off}")
+    need, overflow = off + 1, False
+    for n, st in zip(size, stride):
+        if n == 0:          # an empty geometry needs no storage (whatever overflowed)
+            need, overflow = 0, False
+            break
+        need += st * (n - 1)
+        overflow = overflow or st * (n - 1) < 0 or need >= 2 ** 64
+    if overflow or need * itemsize > _I64_MAX:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={_fmt(size)} "
+                           f"and strides={_fmt(stride)}")
+    if need > storage_size:
         raise RuntimeError(f"setStorage: sizes {_fmt(size)}, strides {_fmt(stride)}, storage "
-                           f"offset {off}, and itemsize {a.itemsize} requiring a storage size "
-                           f"of {need * a.itemsize} are out of bounds for storage of size "
-                           f"{base.size * a.itemsize}")
+                           f"offset {off}, and itemsize {itemsize} requiring a storage size "
+                           f"of {need * itemsize} are out of bounds for storage of size "
+                           f"{storage_size * itemsize}")
+    numel = 1
+    for n in size:
+        numel *= n
+    if numel and (numel < 0 or numel > _I64_MAX):
+        raise RuntimeError("numel: integer multiplication overflow")
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"as_strided: a shape with negative sizes {_fmt(size)} (allowed by "
+                           f"PyTorch next to a zero size) is not supported")
+
+
+def _as_strided_np(a, size, stride, storage_offset):
+    flat, own = _storage_of(a)
+    off = own if storage_offset is None else storage_offset
+    _check_as_strided(size, stride, off, a.itemsize, flat.size)
     return np.lib.stride_tricks.as_strided(flat[off:], shape=tuple(size),
                                            strides=tuple(s * a.itemsize for s in stride))
 
