@@ -1410,12 +1410,15 @@ def _names_an_argument(n, names):
 
 # Note [Saved metadata]: a formula may name ``<arg>_shape``, ``<arg>_dtype``, ``<arg>_numel``
 # or ``<arg>_strides`` (in elements) instead of ``<arg>``: the node then keeps that fact, not
-# the tensor, as PyTorch keeps ``self_sym_sizes`` or ``mat2_sym_strides``. The tensor is not
+# the tensor, as PyTorch keeps ``self_sym_sizes`` or ``mat2_sym_strides`` (for a ``Tensor[]``
+# argument, a list with one entry per tensor, as PyTorch keeps ``tensors_args_sizes``). The tensor is not
 # saved, so writing to it in place before backward is no error.
 _META_SUFFIXES = ("_shape", "_dtype", "_numel", "_strides")
 
 
 def _meta_of(t, suffix):
+    if t.__class__ is list or t.__class__ is tuple:     # a Tensor[] argument: one per tensor
+        return [None if x is None else _meta_of(x, suffix) for x in t]
     d = t._data
     if suffix == "_shape":
         return tuple(d.shape)

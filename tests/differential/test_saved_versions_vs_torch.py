@@ -256,13 +256,6 @@ def _cases():
 # formulas of the inputs that need grad name.
 P_OUTS = ("ours saves every output (`results`), torch only the outputs its formula uses, so "
           "writing to another output breaks only ours")
-P_CHECK = ("torch saves the output whichever input needs grad and checks it in backward; ours "
-           "checks it only when a formula that needs it runs")
-P_SHARED = "torch saves a tensor used by two formulas whenever any input needs grad"
-P_ZEROS = ("torch keeps only the type and size of a tensor used as zeros_like(x); ours saves x "
-           "itself")
-P_LIST = ("ours saves the Tensor[] inputs, torch only their sizes and dtypes "
-          "(tensors_args_sizes / tensors_args_scalartypes)")
 P_NORM = ("torch has one shared formula for input, weight and bias and saves all it names "
           "whenever any of them needs grad")
 
@@ -291,53 +284,11 @@ _known("aten::_weight_norm_interface",
 _known("aten::as_strided_copy",
        'torch keeps only the geometry of self (sizes, strides, storage offset), not self',
        "rg=self/mod=in:self")
-_known("aten::block_diag",
-       P_LIST,
-       "rg=tensors[0]/mod=in:tensors[0]", "rg=tensors[0]/mod=in:tensors[1]",
-       "rg=tensors[0]/mod=in:tensors[2]", "rg=tensors[1]/mod=in:tensors[0]",
-       "rg=tensors[1]/mod=in:tensors[1]", "rg=tensors[1]/mod=in:tensors[2]",
-       "rg=tensors[2]/mod=in:tensors[0]", "rg=tensors[2]/mod=in:tensors[1]",
-       "rg=tensors[2]/mod=in:tensors[2]", "rg=all/mod=in:tensors[0]", "rg=all/mod=in:tensors[1]",
-       "rg=all/mod=in:tensors[2]")
-_known("aten::cat",
-       P_LIST,
-       "rg=tensors[0]/mod=in:tensors[0]", "rg=tensors[0]/mod=in:tensors[1]",
-       "rg=tensors[0]/mod=in:tensors[2]", "rg=tensors[1]/mod=in:tensors[0]",
-       "rg=tensors[1]/mod=in:tensors[1]", "rg=tensors[1]/mod=in:tensors[2]",
-       "rg=tensors[2]/mod=in:tensors[0]", "rg=tensors[2]/mod=in:tensors[1]",
-       "rg=tensors[2]/mod=in:tensors[2]", "rg=all/mod=in:tensors[0]", "rg=all/mod=in:tensors[1]",
-       "rg=all/mod=in:tensors[2]")
 _known("aten::cholesky_solve",
        'torch has one shared formula for self and input2: self, input2 and result are '
        + 'saved '
        + 'and checked whenever either needs grad',
        "rg=self/mod=in:self")
-_known("aten::copysign.Tensor",
-       P_ZEROS
-       + ' (other); and '
-       + P_CHECK,
-       "rg=other/mod=in:other", "rg=all/mod=in:other")
-_known("aten::diagonal_scatter",
-       P_ZEROS
-       + ' (src, in the formula of self)',
-       "rg=self/mod=in:src", "rg=all/mod=in:src")
-_known("aten::expand",
-       'not a saving difference: replaying the view chain after the base was written '
-       + 'passes the '
-       + 'kwarg-only `implicit` positionally (TypeError)',
-       "rg=self/mod=in:self")
-_known("aten::im2col",
-       'not a saving difference: our im2col output is read-only, so it cannot be written'
-       + ' in place',
-       "rg=self/mod=out0")
-_known("aten::index_add",
-       'torch saves source itself (expand_as(source), source.dim()); ours saves only '
-       + 'source_shape',
-       "rg=source/mod=in:source", "rg=all/mod=in:source")
-_known("aten::index_copy",
-       'torch saves source itself (expand_as(source), source.dim()); ours saves only '
-       + 'source_shape',
-       "rg=source/mod=in:source", "rg=all/mod=in:source")
 _known("aten::linalg_householder_product",
        'torch saves result (its shared formula uses it); ours does not',
        "rg=input/mod=out0", "rg=tau/mod=out0", "rg=all/mod=out0")
@@ -350,10 +301,6 @@ _known("aten::linalg_qr",
 _known("aten::linalg_slogdet",
        'torch saves sign (result0) and checks it; ours saves no output',
        "rg=A/mod=out0")
-_known("aten::masked_select",
-       'torch saves self itself (masked_select_backward(grad, self, mask)); ours only '
-       + 'self_shape',
-       "rg=self/mod=in:self")
 _known("aten::native_batch_norm",
        P_NORM
        + ' (input, weight, running stats, result1, result2)',
@@ -377,29 +324,10 @@ _known("aten::nextafter",
        + 'saves '
        + 'nothing for self and other (zeros_like) for other',
        "rg=self/mod=in:self", "rg=self/mod=in:other")
-_known("aten::put",
-       P_ZEROS
-       + ' (source, in the formula of self); torch saves source itself for source '
-       + '(reshape_as)',
-       "rg=self/mod=in:source", "rg=source/mod=in:source")
-_known("aten::select_scatter",
-       P_ZEROS
-       + ' (src, in the formula of self)',
-       "rg=self/mod=in:src", "rg=all/mod=in:src")
 _known("aten::sgn",
        'torch saves self and result (sgn_backward); ours saves nothing '
        + '(zeros_like(grad))',
        "rg=self/mod=in:self", "rg=self/mod=out0")
-_known("aten::slice_scatter",
-       P_ZEROS
-       + ' (src, in the formula of self)',
-       "rg=self/mod=in:src", "rg=all/mod=in:src")
-_known("aten::stack",
-       P_LIST,
-       "rg=tensors[0]/mod=in:tensors[0]")
-_known("aten::take",
-       'torch saves self itself (take_backward(grad, self, index)); ours only self_shape',
-       "rg=self/mod=in:self")
 _known("aten::triangular_solve",
        'torch has one shared formula for self and A: self, A and solution are saved and '
        + 'checked '

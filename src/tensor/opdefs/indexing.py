@@ -629,7 +629,7 @@ def _masked_select_backward(grad, self_shape, mask):
 
 
 masked_select = defop("masked_select(Tensor self, Tensor mask) -> Tensor", _masked_select_np,
-                      grad={"self": "ix_masked_select_backward(grad, self_shape, mask)"})
+                      grad={"self": "ix_masked_select_backward(grad, self.shape, mask)"})
 method("masked_select", masked_select)
 
 
@@ -676,7 +676,7 @@ def _take_backward(grad, self_shape, idx):
 
 
 take = defop("take(Tensor self, Tensor index) -> Tensor", _take_np,
-             grad={"self": "ix_take_backward(grad, self_shape, index)"})
+             grad={"self": "ix_take_backward(grad, self.shape, index)"})
 method("take", take)
 
 

@@ -1793,13 +1793,13 @@ def _block_diag_np(arrays):
     return out
 
 
-def _block_diag_backward(grad, tensors):
+def _block_diag_backward(grad, tensors_shape, tensors_dtype):
     out = []
     r = c = 0
-    for t in tensors:
-        shape = tuple(t.shape)
+    for shape, dt in zip(tensors_shape, tensors_dtype):
+        shape = tuple(shape)
         h, w = (1, shape[0] if shape else 1) if len(shape) < 2 else shape
-        if not t.is_floating_point():
+        if not dt.is_floating_point:
             out.append(None)
         else:
             out.append(grad.narrow(0, r, h).narrow(1, c, w).reshape(shape))
@@ -1809,7 +1809,8 @@ def _block_diag_backward(grad, tensors):
 
 
 block_diag_op = defop("block_diag(Tensor[] tensors) -> Tensor", _block_diag_np,
-                      grad={"tensors": "la_block_diag_backward(grad, tensors)"})
+                      grad={"tensors": "la_block_diag_backward(grad, tensors_shape, "
+                                       "tensors_dtype)"})
 
 
 def block_diag(*tensors):

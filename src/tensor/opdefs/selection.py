@@ -847,7 +847,7 @@ def _index_copy_source_grad(grad, dim, index, source_shape):
 
 
 _IC_GRAD = {"self": "grad.index_fill(dim, index, 0)",
-            "source": "sel_index_copy_source_grad(grad, dim, index, source_shape)"}
+            "source": "sel_index_copy_source_grad(grad, dim, index, source.shape)"}
 index_copy = defop("index_copy(Tensor self, int dim, Tensor index, Tensor source) -> Tensor",
                    _index_copy_np, grad=_IC_GRAD)
 index_copy_ = defop("index_copy_(Tensor(a!) self, int dim, Tensor index, Tensor source) -> "
@@ -970,8 +970,9 @@ def _put_inplace_np(a, index, source, accumulate):
         np.copyto(a, tmp)
 
 
-_PUT_GRAD = {"self": "grad if accumulate else grad.put(index, zeros_like(source), False)",
-             "source": "grad.take(index).reshape(source_shape)"}
+_PUT_GRAD = {"self": "grad if accumulate else grad.put(index, zeros(source_shape, "
+                     "dtype=source_dtype), False)",
+             "source": "grad.take(index).reshape(source.shape)"}
 put = defop("put(Tensor self, Tensor index, Tensor source, bool accumulate=False) -> Tensor",
             _put_np, grad=_PUT_GRAD)
 put_ = defop("put_(Tensor(a!) self, Tensor index, Tensor source, bool accumulate=False) -> "
@@ -1074,17 +1075,19 @@ def _strided_keep(grad, size, stride, storage_offset):
 select_scatter = defop(
     "select_scatter(Tensor self, Tensor src, int dim, SymInt index) -> Tensor",
     _select_scatter_np,
-    grad={"self": "grad.select_scatter(zeros_like(src), dim, index)",
+    grad={"self": "grad.select_scatter(zeros(src_shape, dtype=src_dtype), dim, index)",
           "src": "grad.select(dim, index)"})
 slice_scatter = defop(
     "slice_scatter(Tensor self, Tensor src, int dim=0, SymInt? start=None, SymInt? end=None, "
     "SymInt step=1) -> Tensor", _slice_scatter_np,
-    grad={"self": "grad.slice_scatter(zeros_like(src), dim, start, end, step)",
+    grad={"self": "grad.slice_scatter(zeros(src_shape, dtype=src_dtype), dim, start, end, "
+                  "step)",
           "src": "slice_of(grad, dim, start, end, step)"})
 diagonal_scatter = defop(
     "diagonal_scatter(Tensor self, Tensor src, int offset=0, int dim1=0, int dim2=1) -> Tensor",
     _diagonal_scatter_np,
-    grad={"self": "grad.diagonal_scatter(zeros_like(src), offset, dim1, dim2)",
+    grad={"self": "grad.diagonal_scatter(zeros(src_shape, dtype=src_dtype), offset, dim1, "
+                  "dim2)",
           "src": "grad.diagonal(offset, dim1, dim2)"})
 as_strided_scatter = defop(
     "as_strided_scatter(Tensor self, Tensor src, SymInt[] size, SymInt[] stride, "

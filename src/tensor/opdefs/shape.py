@@ -42,11 +42,11 @@ def _cat_np(arrays, dim):
         np.concatenate([a.astype(dt, copy=False) for a in nonempty], axis=d))
 
 
-def _cat_grad(grad, tensors, dim):
+def _cat_grad(grad, tensors_shape, dim):
+    # (the node keeps the inputs' sizes, not the inputs, as PyTorch's CatBackward0 does)
     out, start = [], 0
     d = None
-    for t in tensors:
-        shape = t.shape
+    for shape in tensors_shape:
         if len(shape) == 1 and shape[0] == 0:
             out.append(grad.new_zeros((0,)))       # a skipped empty input: an empty gradient
             continue
@@ -118,8 +118,8 @@ def _stack_np(arrays, dim):
     return np.ascontiguousarray(np.stack([a.astype(dt, copy=False) for a in arrays], axis=d))
 
 
-def _stack_grad(grad, tensors, dim):
-    return list(grad.unbind(wrap_dim(dim, len(tensors[0].shape) + 1)))
+def _stack_grad(grad, tensors_shape, dim):
+    return list(grad.unbind(wrap_dim(dim, len(tensors_shape[0]) + 1)))
 
 
 _stack = defop("stack(Tensor[] tensors, int dim=0) -> Tensor", _stack_np,

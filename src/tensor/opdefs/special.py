@@ -758,7 +758,8 @@ del Tensor.special_xlog1py           # (torch.special.xlog1py only: no Tensor me
 _COPYSIGN_SELF = "grad * where(self == 0, 0.0, result / self)"
 copysign = _tensor_scalar_family(
     "copysign", _float_binary("copysign", np.copysign),
-    {"self": _COPYSIGN_SELF, "other": "zeros_like(other)"}, {"self": _COPYSIGN_SELF},
+    {"self": _COPYSIGN_SELF, "other": "zeros(other_shape, dtype=other_dtype)"},
+    {"self": _COPYSIGN_SELF},
     nodes=("CopysignBackward0", "CopysignBackward1"))
 
 
