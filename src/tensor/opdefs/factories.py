@@ -257,9 +257,10 @@ def _numel_overflows(size):
 
 
 def _fill_out(size, out, write, empty=False):
-    """The out= kernels of the factories: ``write(dest)`` fills ``out`` (an array), whose
-    shape must be ``size``: tensorkeys does not resize out= tensors. PyTorch resizes ``out``
-    first, which refuses a negative size in words of its own (``empty``: the usual ones)."""
+    """The out= kernels of the factories: ``write(dest)`` fills ``out`` (an array). An ``out``
+    of another shape raises ``OutShapeMismatch`` before anything is written, and the caller
+    resizes it and runs the kernel again (``_resizing``, Note [Resizing out] in _out.py); a
+    negative size is refused first, in PyTorch's words (``empty``: the usual ones)."""
     size = tuple(size)
     if size != out.shape:
         err = _negative(size)
