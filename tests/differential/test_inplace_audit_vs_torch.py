@@ -444,8 +444,6 @@ _known(
     "ours records <Op>Backward0 and backward succeeds (the functional formula)",
     ("aten::asinh_", "nonleaf view"), ("aten::acosh_", "nonleaf view"),
     ("aten::atanh_", "nonleaf view"))
-_known("node name: torch ConjPhysicalBackward1, ours ConjPhysicalBackward0",
-       ("aten::conj_physical_", "nonleaf"))
 _known("torch records BernoulliBackward2 (zero gradient) on the written non-leaf, and "
        "CopySlices on the base of a written view; ours records no node (the non-leaf keeps "
        "MulBackward0, the base is not rebased)",
@@ -458,10 +456,6 @@ _known("torch has no derivative entry for logical ops, so writing a leaf that re
        "is allowed (values written, version 1, no node); ours raises the leaf in-place error",
        ("aten::logical_and_", "leaf_grad"), ("aten::logical_or_", "leaf_grad"),
        ("aten::logical_xor_", "leaf_grad"), ("aten::logical_not_", "leaf_grad"))
-_known("int64 self: torch \"result type Double can't be cast to the desired output type "
-       "Long\" (RuntimeError); ours leaks numpy's TypeError \"Cannot cast array data from "
-       "dtype('float64') to dtype('int64') according to the rule 'same_kind'\"",
-       ("aten::addr_", "int_self"))
 _known("int64 self with float batches: torch \"self and mat2 must have the same dtype, but "
        "got Long and Double\"; ours \"expected scalar type Long but found Double\"",
        ("aten::addbmm_", "int_self"))

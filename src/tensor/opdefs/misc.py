@@ -164,6 +164,7 @@ def _inplace_product(name, functional_np, formulas, check=None):
     the result's shape (PyTorch's "Bad in-place call" otherwise); same derivative formulas as
     the functional op (its ``self`` term never reads ``self``'s value)."""
     from .._defop import OPS, defop
+    from ._util import check_inplace_result
     schema = str(OPS[f"aten::{name}"].schema)
     head, tail = schema.split("(", 1)
     args, ret = tail.rsplit(") -> ", 1)
@@ -178,7 +179,8 @@ def _inplace_product(name, functional_np, formulas, check=None):
             raise RuntimeError(f"Bad in-place call: input tensor size "
                                f"[{', '.join(map(str, self.shape))}] and output tensor size "
                                f"[{', '.join(map(str, r.shape))}] should match")
-        np.copyto(self, r)
+        check_inplace_result(self, r.shape, r.dtype)     # (addr_ promotes: Double into Long)
+        np.copyto(self, r, casting="unsafe")
     op = defop(f"{short}_({args}) -> Tensor(a!)", kernel, grad=formulas)
     method(f"{short}_", op)
     return op

@@ -1115,7 +1115,7 @@ def _conj_physical_np(a):
 
 conj_physical_ = defop("conj_physical_(Tensor(a!) self) -> Tensor(a!)", _conj_physical_np,
                        grad={"self": "grad.conj_physical()"},
-                       node_name="ConjPhysicalBackward0")
+                       node_name="ConjPhysicalBackward1")   # (torch: its own in-place node)
 Tensor.real = property(_real)
 Tensor.imag = property(_imag)
 method("conj", _conj)
