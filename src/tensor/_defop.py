@@ -1288,6 +1288,21 @@ def _generate_recorder(op, spec, names, tlist, savers, always_savers=()):
                 add(f"{ind}    sv._data = None")
                 add(f"{ind}    v = sv")
                 add(f"{ind}saved[{n!r}] = v")
+            elif _inline_meta(n, names, tlist) is not None:
+                # a fact about a tensor argument (Note [Saved metadata]), read inline
+                j_, suffix = _inline_meta(n, names, tlist)
+                add(f"{ind}md = args[{j_}]._data")
+                if suffix == "_shape":
+                    add(f"{ind}saved[{n!r}] = md.shape")
+                elif suffix == "_numel":
+                    add(f"{ind}saved[{n!r}] = md.size")
+                elif suffix == "_dtype":
+                    add(f"{ind}saved[{n!r}] = args[{j_}].dtype")
+                else:
+                    add(f"{ind}mk = md.itemsize")
+                    add(f"{ind}ms = md.strides")
+                    add(f"{ind}saved[{n!r}] = (ms[0] // mk, ms[1] // mk) if len(ms) == 2 "
+                        "else tuple([x // mk for x in ms])")
             else:
                 ns[f"get_{len(ns)}"] = get
                 add(f"{ind}saved[{n!r}] = get_{len(ns) - 1}(args)")
@@ -1400,6 +1415,16 @@ def _saver(n, names, tlist, kind, written):
     return save_arg
 
 
+def _inline_meta(n, names, tlist):
+    """``(argument index, suffix)`` when formula name ``n`` is a fact about a plain tensor
+    argument (``self_shape``), else None."""
+    for suffix in _META_SUFFIXES:
+        if n.endswith(suffix) and n[: -len(suffix)] in names:
+            i = names.index(n[: -len(suffix)])
+            return None if i in tlist else (i, suffix)
+    return None
+
+
 def _names_an_argument(n, names):
     """Whether formula name ``n`` is an argument itself (not ``<arg>_shape`` and such)."""
     for suffix in _META_SUFFIXES:
@@ -1426,7 +1451,8 @@ def _meta_of(t, suffix):
         return t.dtype
     if suffix == "_numel":
         return d.size
-    return tuple(st // d.itemsize for st in d.strides)
+    k, st = d.itemsize, d.strides
+    return (st[0] // k, st[1] // k) if len(st) == 2 else tuple([x // k for x in st])
 
 
 def _save(n, args, names, tlist, kind, written):
