@@ -1629,10 +1629,19 @@ def defop(schema: str, cpu=None, *, grad=None, composite=None, node_name=None,
     return op.call
 
 
+# In-place ops for which PyTorch generates no autograd kernel at all (their results are
+# never differentiable): writing a leaf that requires grad is allowed, as in PyTorch.
+_UNCHECKED_INPLACE = frozenset(("logical_and_", "logical_or_", "logical_xor_", "logical_not_"))
+
+
 def _make_nondiff_inplace_kernel(op):
     """In-place ops without a derivative (random fills, ...) still obey the in-place checks;
     afterwards the written tensor no longer depends differentiably on anything."""
     w = op.schema.written_args[0]
+    if op.schema.name in _UNCHECKED_INPLACE:
+        def unchecked_inplace(ks, *args):
+            return op.redispatch(ks & _AG.below_mask, *args)
+        return unchecked_inplace
 
     def nondiff_inplace(ks, *args):
         t = args[w]

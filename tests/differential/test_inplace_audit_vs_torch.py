@@ -448,14 +448,6 @@ _known("torch records BernoulliBackward2 (zero gradient) on the written non-leaf
        "CopySlices on the base of a written view; ours records no node (the non-leaf keeps "
        "MulBackward0, the base is not rebased)",
        ("aten::bernoulli_.float", "nonleaf view"))
-_known("backward error names the in-place op in torch (\"derivative for aten::<op>_ is not "
-       "implemented\"), ours names the functional op (aten::<op>)",
-       ("aten::floor_divide_.Tensor", "nonleaf view"),
-       ("aten::floor_divide_.Scalar", "nonleaf view"), ("aten::heaviside_", "nonleaf view"))
-_known("torch has no derivative entry for logical ops, so writing a leaf that requires grad "
-       "is allowed (values written, version 1, no node); ours raises the leaf in-place error",
-       ("aten::logical_and_", "leaf_grad"), ("aten::logical_or_", "leaf_grad"),
-       ("aten::logical_xor_", "leaf_grad"), ("aten::logical_not_", "leaf_grad"))
 _known("int64 self with float batches: torch \"self and mat2 must have the same dtype, but "
        "got Long and Double\"; ours \"expected scalar type Long but found Double\"",
        ("aten::addbmm_", "int_self"))

@@ -842,7 +842,7 @@ heaviside = defop("heaviside(Tensor self, Tensor values) -> Tensor",
                   grad=_HEAVISIDE_GRAD, node_name="NotImplemented")
 heaviside_ = defop("heaviside_(Tensor(a!) self, Tensor values) -> Tensor(a!)",
                    _inplace(_heaviside_np, pre=_binary_pre(check=_heaviside_dtypes)),
-                   grad=_HEAVISIDE_GRAD,
+                   grad={n: _not_implemented_grad("heaviside_") for n in ("self", "values")},
                    node_name="NotImplemented")
 heaviside_out = defop("heaviside.out(Tensor self, Tensor values, *, Tensor(a!) out) -> "
                       "Tensor(a!)", _out(_heaviside_np))
@@ -863,11 +863,14 @@ floor_divide_s = defop("floor_divide.Scalar(Tensor self, Scalar other) -> Tensor
                        _floor_divide_np, grad={"self": _FLOORDIV_GRAD["self"]},
                        node_name="NotImplemented")
 floor_divide_i = defop("floor_divide_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
-                       _inplace(_floor_divide_np, pre=_binary_pre()), grad=_FLOORDIV_GRAD,
+                       _inplace(_floor_divide_np, pre=_binary_pre()),
+                       grad={n: _not_implemented_grad("floor_divide_")
+                             for n in ("self", "other")},
                        node_name="NotImplemented")
 floor_divide_is = defop("floor_divide_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
                         _inplace(_floor_divide_np, pre=_binary_pre()),
-                        grad={"self": _FLOORDIV_GRAD["self"]}, node_name="NotImplemented")
+                        grad={"self": _not_implemented_grad("floor_divide_")},
+                        node_name="NotImplemented")
 floor_divide_out = defop("floor_divide.out(Tensor self, Tensor other, *, Tensor(a!) out) -> "
                          "Tensor(a!)", _out(_floor_divide_np))
 method("floor_divide", lambda self, other: (floor_divide if isinstance(other, Tensor)
