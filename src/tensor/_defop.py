@@ -14,7 +14,8 @@ Formulas are Python expressions over our own ops, compiled once, so ``create_gra
 higher-order gradients for free. Names a formula may use: ``grad`` (``grads[i]`` for several
 outputs), the schema's argument names, ``result`` (``results[i]``), and ``<arg>_shape`` /
 ``<arg>_dtype`` / ``<arg>_numel`` / ``<arg>_strides`` for facts about an argument (saved as
-plain values, so they need no version check: Note [Saved metadata]). A formula for a ``Tensor[]`` argument returns a list.
+plain values, so they need no version check: Note [Saved metadata]). A formula for a
+``Tensor[]`` argument returns a list.
 
 Note [Redispatch without guards]
     PyTorch's autograd kernels install ``AutoDispatchBelowADInplaceOrView`` around their
@@ -1433,11 +1434,11 @@ def _names_an_argument(n, names):
     return n in names
 
 
-# Note [Saved metadata]: a formula may name ``<arg>_shape``, ``<arg>_dtype``, ``<arg>_numel``
-# or ``<arg>_strides`` (in elements) instead of ``<arg>``: the node then keeps that fact, not
-# the tensor, as PyTorch keeps ``self_sym_sizes`` or ``mat2_sym_strides`` (for a ``Tensor[]``
-# argument, a list with one entry per tensor, as PyTorch keeps ``tensors_args_sizes``). The tensor is not
-# saved, so writing to it in place before backward is no error.
+# Note [Saved metadata]: a formula may name ``<arg>_shape``, ``<arg>_dtype``, ``<arg>_numel`` or
+# ``<arg>_strides`` (in elements) instead of ``<arg>``: the node then keeps that fact, not the
+# tensor, as PyTorch keeps ``self_sym_sizes`` or ``mat2_sym_strides`` (for a ``Tensor[]``
+# argument, a list with one entry per tensor, as PyTorch keeps ``tensors_args_sizes``). The
+# tensor is not saved, so writing to it in place before backward is no error.
 _META_SUFFIXES = ("_shape", "_dtype", "_numel", "_strides")
 
 

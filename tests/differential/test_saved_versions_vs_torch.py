@@ -315,7 +315,8 @@ _known("aten::native_group_norm",
 _known("aten::native_layer_norm",
        P_NORM
        + ' (input, weight, bias, result1, result2)',
-       "rg=input/mod=in:bias", "rg=input/mod=out1", "rg=input/mod=out2", "rg=weight/mod=in:bias", "rg=weight/mod=out1",
+       "rg=input/mod=in:bias", "rg=input/mod=out1", "rg=input/mod=out2", "rg=weight/mod=in:bias",
+       "rg=weight/mod=out1",
        "rg=weight/mod=out2",
        "rg=bias/mod=in:bias", "rg=bias/mod=out1", "rg=bias/mod=out2", "rg=all/mod=in:bias",
        "rg=all/mod=out1", "rg=all/mod=out2")

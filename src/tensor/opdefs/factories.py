@@ -511,7 +511,8 @@ def _arange_warning(old, new):
     n_old, n_new = int(np.prod(old)), int(np.prod(new))
     if n_old and n_old != n_new:      # (an empty out is resized silently)
         warnings.warn(f"The number of elements in the out tensor of shape "
-                      f"[{', '.join(map(str, old))}] is {n_old} which does not match the computed number of elements {n_new}. "
+                      f"[{', '.join(map(str, old))}] is {n_old} which does not match the "
+                      f"computed number of elements {n_new}. "
                       "Note that this may occur as a result of rounding error. The out tensor "
                       f"will be resized to a tensor of shape ({n_new},).", UserWarning,
                       stacklevel=4)
