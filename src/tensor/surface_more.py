@@ -121,16 +121,8 @@ def _elementwise_perm(t):
             return -1
         return 1 if ge(sa, sb) else 0
 
-    perm = list(reversed(range(nd)))
-    for i in range(1, nd):          # insertion sort that leaves unordered pairs in place
-        d1 = i
-        for d0 in reversed(range(i)):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
+    from .opdefs._util import sort_dims
+    perm = sort_dims(nd, should_swap)
     ambiguous = any(should_swap(perm[i], perm[i + 1]) != -1 for i in range(nd - 1))
     return list(reversed(perm)), ambiguous
 

@@ -297,7 +297,14 @@ def dim_order(shape, strides):
                 return 1
         return 0
 
-    perm = list(range(nd - 1, -1, -1))      # fastest-moving dim first
+    return sort_dims(nd, should_swap)
+
+
+def sort_dims(nd, should_swap):
+    """PyTorch's insertion sort of dims, fastest-moving first: ``should_swap(d0, d1)`` is 1
+    when ``d0`` moves faster than ``d1``, -1 when slower, 0 when the pair is unordered (then it
+    stays in place)."""
+    perm = list(range(nd - 1, -1, -1))
     for i in range(1, nd):
         d1 = i
         for d0 in range(i - 1, -1, -1):
