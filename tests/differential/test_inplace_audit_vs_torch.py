@@ -438,12 +438,6 @@ def _known(reason, *pairs):
             KNOWN[(op, s)] = reason
 
 
-_known(
-    "no in-place derivative in PyTorch: its node is <Op>Backward1 and backward raises "
-    "NotImplementedError \"the derivative for 'inplace version of <op>' is not implemented.\"; "
-    "ours records <Op>Backward0 and backward succeeds (the functional formula)",
-    ("aten::asinh_", "nonleaf view"), ("aten::acosh_", "nonleaf view"),
-    ("aten::atanh_", "nonleaf view"))
 _known("torch records BernoulliBackward2 (zero gradient) on the written non-leaf, and "
        "CopySlices on the base of a written view; ours records no node (the non-leaf keeps "
        "MulBackward0, the base is not rebased)",

@@ -14,6 +14,9 @@ XFAIL = {(f"aten::{n}", check): _NO_DERIVATIVE
          for n in ("heaviside", "heaviside_", "floor_divide", "floor_divide.Scalar",
                    "floor_divide_.Tensor", "floor_divide_.Scalar")
          for check in ("grad", "gradgrad")}
+XFAIL.update({(f"aten::{n}_", check): "PyTorch has no derivative for the in-place form: "
+              f"{n.capitalize()}Backward1 raises at backward by design"
+              for n in ("asinh", "acosh", "atanh") for check in ("grad", "gradgrad")})
 
 
 def makers(ns):

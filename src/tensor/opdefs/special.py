@@ -461,17 +461,27 @@ def _in_layout_of(a, r):
     return like
 
 
+def _inplace_not_implemented(name):
+    """The formula of an in-place op PyTorch gives no derivative (its own ``<Op>Backward1``
+    node, whose backward raises)."""
+    def formula(grad):
+        raise NotImplementedError(f"the derivative for 'inplace version of {name}' is not "
+                                  "implemented.")
+    return {"self": formula}
+
+
 def _unary(name, fn64, grad, *, node=None, inplace=True, out=True, method_name=None,
-           args="", kernel=None):
+           args="", kernel=None, inplace_grad=None, inplace_node=None):
     """Declare ``name`` (and ``name_``, ``name.out``) over a float64 numpy routine (or the
     numpy ``kernel`` given). ``args``: more schema arguments after self (``, float?
-    eps=None``), passed on. ``method_name``: the Tensor method (None: none)."""
+    eps=None``), passed on. ``method_name``: the Tensor method (None: none).
+    ``inplace_grad``/``inplace_node``: the in-place op's own formulas and node name."""
     kernel = kernel or _floating(fn64)
     f = defop(f"{name}(Tensor self{args}) -> Tensor", kernel, grad=grad, node_name=node)
     ops = {"f": f}
     if inplace:
         ops["i"] = defop(f"{name}_(Tensor(a!) self{args}) -> Tensor(a!)", _inplace(kernel),
-                         grad=grad, node_name=node)
+                         grad=inplace_grad or grad, node_name=inplace_node or node)
     if out:
         ops["o"] = defop(f"{name}.out(Tensor self{args}, *, Tensor(a!) out) -> Tensor(a!)",
                          _out(kernel))
@@ -627,12 +637,16 @@ def _logit_inplace_method(self, eps=None):
 method("logit", _logit_method)
 method("logit_", _logit_inplace_method)
 
+# (PyTorch has no derivative for their in-place forms: AsinhBackward1... raise at backward)
 asinh = _unary("asinh", np.arcsinh, {"self": "grad * (self.pow(2) + 1).rsqrt()"},
-               method_name="asinh")
+               method_name="asinh", inplace_grad=_inplace_not_implemented("asinh"),
+               inplace_node="AsinhBackward1")
 acosh = _unary("acosh", np.arccosh, {"self": "grad * (self.pow(2) - 1).rsqrt()"},
-               method_name="acosh")
+               method_name="acosh", inplace_grad=_inplace_not_implemented("acosh"),
+               inplace_node="AcoshBackward1")
 atanh = _unary("atanh", np.arctanh, {"self": "grad * 1 / (1 - self.pow(2))"},
-               method_name="atanh")
+               method_name="atanh", inplace_grad=_inplace_not_implemented("atanh"),
+               inplace_node="AtanhBackward1")
 for _alias, _name in (("arcsinh", "asinh"), ("arccosh", "acosh"), ("arctanh", "atanh")):
     method(_alias, getattr(Tensor, _name))
     method(_alias + "_", getattr(Tensor, _name + "_"))
