@@ -493,11 +493,6 @@ _known("aten::_reshape_alias ignores its stride argument: PyTorch lays the resul
        "than one element of the written-to tensor refers to a single memory location'); ours "
        "reshapes to contiguous strides (9, 3, 1, 1), so values, strides and writes differ",
        ("aten::_reshape_alias", "plain of_view grad inference"))
-_known("storage_offset() of a tensor that shares storage without being an autograd view: "
-       "PyTorch keeps the input's offset (1 / 4 for an input x = base[1:]); ours reports 0 "
-       "because it only counts offsets from _base, which detach() and view(dtype) leave None",
-       ("aten::detach", "of_view"), ("detach_fn", "of_view"), ("view_dtype_same", "of_view"),
-       ("view_dtype_int64", "of_view"), ("view_dtype_float32", "of_view"))
 _known("expand keeps the stride of a size-1 dim whose target size stays 1 (torch strides "
        "(0, 0, 2, 1, 1) for (2, 2, 1) -> [1, 2, -1, -1, -1]); ours gives it stride 0 "
        "(numpy.broadcast_to zeroes it)", ("aten::expand", "plain of_view"))

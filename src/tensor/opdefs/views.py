@@ -132,7 +132,13 @@ def _view_dtype(self, dtype):
         a = np.lib.stride_tricks.as_strided(a, a.shape, a.strides[:-1] + (isz,),
                                             writeable=a.flags.writeable)
     arr = a.view(new)
-    return T.fresh(T.Tensor, arr, self._dispatch_keys, self._vc)
+    out = T.fresh(T.Tensor, arr, self._dispatch_keys, self._vc)
+    if self._base is not None or self._extra:
+        # not an autograd view, but in the same storage: its offset, in its own elements
+        off = self.storage_offset() * self._data.itemsize // new.itemsize
+        if off:
+            out._extra = dict(out._extra or (), storage_offset=off)
+    return out
 
 
 def _view_method(self, *size):
@@ -705,7 +711,13 @@ alias = defop("alias(Tensor(a) self) -> Tensor(a)", _alias_np,
 
 # -- detach: shares data and version counter, but is not a view and has no history ---------
 def _detach_cpu(ks, self):
-    return T.wrap_like_keys(self._data.view(), self)
+    out = T.wrap_like_keys(self._data.view(), self)
+    if self._base is not None or self._extra:
+        # the detached tensor has no _base but the same storage: it keeps its place in it
+        off = self.storage_offset()
+        if off:
+            out._extra = dict(out._extra or (), storage_offset=off)
+    return out
 
 
 def _detach_aiov(ks, self):
