@@ -477,12 +477,6 @@ _known("set_ through a view of a non-leaf: torch's backward fails in setStorage 
        "set_ is not implemented\"", ("aten::set_.source_Tensor", "view"))
 
 
-_known("int64 self (values include 0): ours runs the float kernel before refusing the cast, "
-       "so numpy's 'divide by zero' RuntimeWarning escapes; torch raises without a warning",
-       ("aten::log_", "int_self"), ("aten::log2_", "int_self"),
-       ("aten::reciprocal_", "int_self"))
-
-
 def _params():
     out = []
     for name, scenario in _cases():

@@ -594,14 +594,22 @@ def unary(name, np_fn, grad, *, floating=True, inplace=True, out=True, node=None
     f = defop(f"{name}(Tensor self) -> Tensor", functional, grad=grad, node_name=node, via=via)
     ops = {"f": f}
     if inplace:
-        ops["i"] = defop(f"{name}_(Tensor(a!) self) -> Tensor(a!)", _inplace(functional),
-                         grad=grad, node_name=node)
+        # (an integer self cannot hold a floating result: refused before the kernel runs, so
+        # no numpy warning about the integer values escapes first)
+        pre = _float_result_pre if floating else None
+        ops["i"] = defop(f"{name}_(Tensor(a!) self) -> Tensor(a!)",
+                         _inplace(functional, pre=pre), grad=grad, node_name=node)
         method(f"{name}_", ops["i"])
     if out:
         ops["o"] = defop(f"{name}.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
                          _out(functional, not floating if out_exact is None else out_exact))
     method(name, f)
     return ops
+
+
+def _float_result_pre(self):
+    if self.dtype.kind not in "fc":
+        check_inplace_result(self, self.shape, D.get_default_dtype().np)
 
 
 # -- arithmetic ----------------------------------------------------------------------------
