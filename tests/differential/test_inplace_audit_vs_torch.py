@@ -438,10 +438,6 @@ def _known(reason, *pairs):
             KNOWN[(op, s)] = reason
 
 
-_known("torch records BernoulliBackward2 (zero gradient) on the written non-leaf, and "
-       "CopySlices on the base of a written view; ours records no node (the non-leaf keeps "
-       "MulBackward0, the base is not rebased)",
-       ("aten::bernoulli_.float", "nonleaf view"))
 _known("int64 self with float batches: torch \"self and mat2 must have the same dtype, but "
        "got Long and Double\"; ours \"expected scalar type Long but found Double\"",
        ("aten::addbmm_", "int_self"))

@@ -42,6 +42,7 @@ def makers(ns):
         "aten::exponential_": fill(1.5), "aten::geometric_": fill(0.3),
         "aten::log_normal_": fill(0.0, 0.5), "aten::cauchy_": fill(0.0, 1.0),
         "aten::random_": fill(), "aten::random_.to": fill(9),
+        "aten::bernoulli_.float": fill(0.5),
         "aten::random_.from": m_random_from,
         "aten::normal.Tensor_float": m_normal_tensor_float,
         "aten::normal.float_Tensor": m_normal_float_tensor,

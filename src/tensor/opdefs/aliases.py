@@ -416,8 +416,11 @@ def _bernoulli_np(a, p, generator):
     dst[...] = g.random(a.shape) < p
 
 
+# (PyTorch records BernoulliBackward2, whose gradient is zero: the written values do not depend
+# on the old ones, and a written view rebases its base's history like any in-place op)
 bernoulli_ = defop("bernoulli_.float(Tensor(a!) self, float p=0.5, *, Generator? generator=None)"
-                   " -> Tensor(a!)", _bernoulli_np)
+                   " -> Tensor(a!)", _bernoulli_np, grad={"self": "zeros_like(grad)"},
+                   node_name="BernoulliBackward2")
 method("bernoulli_", lambda self, p=0.5, *, generator=None:
        bernoulli_(self, float(p), generator=generator))
 
