@@ -496,13 +496,11 @@ _known("aten::_reshape_alias ignores its stride argument: PyTorch lays the resul
 _known("expand keeps the stride of a size-1 dim whose target size stays 1 (torch strides "
        "(0, 0, 2, 1, 1) for (2, 2, 1) -> [1, 2, -1, -1, -1]); ours gives it stride 0 "
        "(numpy.broadcast_to zeroes it)", ("aten::expand", "plain of_view"))
-_known("view(dtype) follows the current mode, not the input, for inference-ness: in PyTorch "
-       "x.view(dtype) made in inference_mode of a normal tensor is an inference tensor (no "
-       "version counter; writing it outside raises 'Inplace update to inference tensor "
-       "outside InferenceMode'), and made outside inference_mode of an inference tensor it "
-       "is a normal tensor (version 0, writable); ours copies the input's keys and counter",
-       ("view_dtype_same", "inference"), ("view_dtype_int64", "inference"),
-       ("view_dtype_float32", "inference"))
+_known("deliberate: x.view(dtype) made in inference_mode of a normal tensor is an inference "
+       "tensor in both; writing it outside the mode is refused in both, but PyTorch writes "
+       "through it to x before raising, and tensorkeys refuses before writing (a failed op "
+       "changes nothing), so x's values differ afterwards",
+       ("view_dtype_same", "inference"), ("view_dtype_float32", "inference"))
 _known("unsafe_split / unsafe_chunk return copies in ours; PyTorch's outputs alias the input "
        "(strides (4, 1) and offsets 0, 2 / 4, 8 into it; writes through them change it), are "
        "not autograd views (_is_view False) and, made in inference_mode of a normal tensor, "

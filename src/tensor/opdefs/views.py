@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from dispatch import keys as _k
+from dispatch.record import current_record
 
 from .. import _dtype as D
 from .. import _tensor as T
@@ -132,7 +133,13 @@ def _view_dtype(self, dtype):
         a = np.lib.stride_tricks.as_strided(a, a.shape, a.strides[:-1] + (isz,),
                                             writeable=a.flags.writeable)
     arr = a.view(new)
-    out = T.fresh(T.Tensor, arr, self._dispatch_keys, self._vc)
+    # (not an autograd view: like a fresh result, it is an inference tensor exactly when made
+    # in inference mode; made outside from an inference tensor it gets a counter of its own)
+    if current_record()[3]:
+        out = T.fresh(T.Tensor, arr, T.INFERENCE_KEYS, None)
+    else:
+        out = T.fresh(T.Tensor, arr, T.NORMAL_KEYS,
+                      self._vc if self._vc is not None else [0, None])
     if self._base is not None or self._extra:
         # not an autograd view, but in the same storage: its offset, in its own elements
         off = self.storage_offset() * self._data.itemsize // new.itemsize
