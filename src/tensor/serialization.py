@@ -26,6 +26,7 @@ import numpy as np
 
 from . import _dtype as D
 from ._tensor import Tensor, device, own_extra, wrap
+from .opdefs._util import storage_root
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
            "safe_globals"]
@@ -65,19 +66,6 @@ def safe_globals(safe_globals):
 
 
 # -- saving ------------------------------------------------------------------------------
-def _storage_root(arr):
-    """The ndarray owning the memory ``arr`` views (through numpy views and the helper
-    object ``as_strided`` leaves in between)."""
-    r = arr
-    while True:
-        b = r.base
-        if isinstance(b, np.ndarray):
-            r = b
-        elif b is not None and isinstance(getattr(b, "base", None), np.ndarray):
-            r = b.base
-        else:
-            return r
-
 
 def _address(a):
     return a.__array_interface__["data"][0]
@@ -93,7 +81,7 @@ class _Pickler(pickle.Pickler):
         self._roots = []            # keeps roots alive, so ids stay unique while saving
 
     def _storage_of(self, arr):
-        root = _storage_root(arr)
+        root = storage_root(arr)
         if not (root.flags.c_contiguous or root.flags.f_contiguous):
             root = np.ascontiguousarray(arr)    # a foreign strided buffer: save a copy
             arr = root

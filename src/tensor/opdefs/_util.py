@@ -280,6 +280,20 @@ def check_no_overlap(out, inputs):
                 "performing the operation.")
 
 
+def storage_root(arr):
+    """The ndarray owning the memory ``arr`` views (through numpy views and the helper
+    object ``as_strided`` leaves in between)."""
+    r = arr
+    while True:
+        b = r.base
+        if isinstance(b, np.ndarray):
+            r = b
+        elif b is not None and isinstance(getattr(b, "base", None), np.ndarray):
+            r = b.base
+        else:
+            return r
+
+
 def dim_order(shape, strides):
     """The dims of a result of ``shape``, fastest-moving first, ordered as PyTorch's
     TensorIterator orders them from the operands' ``strides`` (one tuple per operand, in

@@ -612,15 +612,8 @@ def _storage_of(a):
     storage is the root array (reached through numpy views and the helper object numpy's
     ``as_strided`` leaves in between) in its own memory order: a dense root need not be in
     C order (a gradient may keep a transposed layout, as PyTorch's do)."""
-    base = a
-    while True:
-        b = base.base
-        if isinstance(b, np.ndarray):
-            base = b
-        elif b is not None and isinstance(getattr(b, "base", None), np.ndarray):
-            base = b.base
-        else:
-            break
+    from ._util import storage_root
+    base = storage_root(a)
     mem = base if base.flags.c_contiguous else \
         base.transpose(np.argsort(base.strides, kind="stable")[::-1])
     if not mem.flags.c_contiguous:
