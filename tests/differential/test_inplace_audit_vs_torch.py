@@ -460,10 +460,6 @@ _known("int64 self: torch NotImplementedError '\"silu_cpu\" not implemented for 
 _known("grown batches: torch checks that self expands to the result first (\"The expanded "
        "size of the tensor (2) must match the existing size (3) ...\"); ours checks the batch "
        "ranks first (\"batch1 must be a 3D tensor\")", ("aten::baddbmm_", "broadcast_grow"))
-_known("training=False: torch still checks the noise shape (\"noise tensor shape must match "
-       "self tensor shape. Got self.shape = [1, 2, 3] noise.shape = [2, 1, 2, 3]\"); ours "
-       "only checks it when training, so the call succeeds",
-       ("aten::rrelu_with_noise_", "broadcast_grow"))
 _known("aten::set_.source_Tensor with an int64 self and a float64 source: torch's aten op "
        "reinterprets the bytes (succeeds; only the Python method checks dtypes); ours raises "
        "the method's \"Could not set tensor of type double to a tensor of type long int\" "

@@ -281,6 +281,9 @@ method("prelu", prelu)
 
 # -- rrelu ---------------------------------------------------------------------------------
 def _rrelu_noise_np(a, noise, lower, upper, training, generator):
+    if noise.shape != a.shape:          # (PyTorch checks this first, training or not)
+        raise RuntimeError(f"noise tensor shape must match self tensor shape. Got self.shape = "
+                           f"{list(a.shape)} noise.shape = {list(noise.shape)}")
     _float_kernel("leaky_relu_cpu", a)
     dt = a.dtype
     if lower > upper:
@@ -292,10 +295,6 @@ def _rrelu_noise_np(a, noise, lower, upper, training, generator):
     g = generator or default_generator()
     r = (lower + (upper - lower) * g.random(a.shape)).astype(dt)
     drawn = np.where(a <= 0, r, _c(1, dt))
-    if noise.shape != a.shape:
-        raise RuntimeError(f"rrelu_with_noise: noise of shape {list(noise.shape)} does not "
-                           f"match the input's {list(a.shape)}. Hint: pass "
-                           "torch.empty_like(input).")
     out = a * drawn
     noise[...] = drawn
     return out
