@@ -302,3 +302,20 @@ def test_aten_bce_with_logits_shape_errors(code):
 ])
 def test_aten_bce_with_logits_broadcasting(code):
     _same(code, _bce, digits=6)
+
+
+# -- 7. in-place writes through an expand that repeats no element --------------------------
+@pytest.mark.parametrize("write", ["e.add_(1)", "e.mul_(M.full((3, 1), 2.0))", "e.fill_(4)",
+                                   "e.copy_(M.ones(3, 1) * 5)", "e.clamp_(min=0.5)"])
+def test_write_through_an_expand_without_repeats(write):
+    """``x.expand(x.shape)`` keeps every stride and repeats nothing: PyTorch lets in-place ops
+    write through it (numpy's broadcast view is read-only; ours writes through an alias)."""
+    def run(M):
+        x = M.zeros(3, 1)
+        e = x.expand(3, 1)
+        try:
+            eval(write, {"M": M, "e": e})
+        except RuntimeError as err:
+            return str(err).split(" Hint:")[0]
+        return e.stride(), x.tolist(), x._version
+    assert run(tk) == run(torch)

@@ -493,9 +493,6 @@ _known("aten::_reshape_alias ignores its stride argument: PyTorch lays the resul
        "than one element of the written-to tensor refers to a single memory location'); ours "
        "reshapes to contiguous strides (9, 3, 1, 1), so values, strides and writes differ",
        ("aten::_reshape_alias", "plain of_view grad inference"))
-_known("expand keeps the stride of a size-1 dim whose target size stays 1 (torch strides "
-       "(0, 0, 2, 1, 1) for (2, 2, 1) -> [1, 2, -1, -1, -1]); ours gives it stride 0 "
-       "(numpy.broadcast_to zeroes it)", ("aten::expand", "plain of_view"))
 _known("deliberate: x.view(dtype) made in inference_mode of a normal tensor is an inference "
        "tensor in both; writing it outside the mode is refused in both, but PyTorch writes "
        "through it to x before raising, and tensorkeys refuses before writing (a failed op "

@@ -120,9 +120,24 @@ def writable_dest(a, allow_overlap):
     try:
         v.setflags(write=True)
     except ValueError:
-        raise RuntimeError("cannot write into this tensor: its memory is read-only (e.g. "
-                           "from_numpy of a read-only array). Hint: clone() it first.") from None
+        v = _alias_in_root(a)
+        if v is None:
+            raise RuntimeError("cannot write into this tensor: its memory is read-only (e.g. "
+                               "from_numpy of a read-only array). Hint: clone() it first."
+                               ) from None
     return v
+
+
+def _alias_in_root(a):
+    """A writable array over ``a``'s elements, made from the writable, contiguous array that
+    owns its memory (numpy will not make an ``as_strided`` result writable again); None when
+    there is none."""
+    from ._util import storage_root
+    root = storage_root(a)
+    if not (root.flags.writeable and root.flags.c_contiguous) or min(a.strides, default=0) < 0:
+        return None
+    off = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return np.ndarray(a.shape, a.dtype, buffer=root, offset=off, strides=a.strides)
 
 
 def _partial_overlap_check(dst, src):

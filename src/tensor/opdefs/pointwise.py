@@ -421,8 +421,8 @@ def _inplace(functional, ufunc=None, alpha=False, pre=None):
                 try:
                     ufunc(self, other, self)
                     return
-                except TypeError:       # no numpy loop (bool - bool): nothing written
-                    pass
+                except (TypeError, ValueError):  # no numpy loop (bool - bool), a read-only
+                    pass                         # self (expand): nothing written
         check_no_overlap(self, rest)
         if ufunc is not None:
             other = rest[0]
@@ -436,7 +436,7 @@ def _inplace(functional, ufunc=None, alpha=False, pre=None):
                     try:
                         ufunc(self, other, out=self)
                         return
-                    except TypeError:   # no numpy loop (bool - bool): nothing written
+                    except (TypeError, ValueError):  # (as above): nothing written
                         pass
                 elif functional.alpha_into(self, other, rest[1]):
                     return
@@ -445,6 +445,11 @@ def _inplace(functional, ufunc=None, alpha=False, pre=None):
             pre(self, *rest)
         r = functional(self, *rest)
         check_inplace_result(self, r.shape, r.dtype)
+        # (a read-only self is an expand result: written through an alias unless elements
+        # repeat, which PyTorch refuses)
+        if not self.flags.writeable:
+            from .casts import writable_dest
+            self = writable_dest(self, False)
         np.copyto(self, r, casting="unsafe")
     return kernel
 

@@ -412,10 +412,19 @@ def _expand_np(a, size, implicit):
                     f"({cur}) at non-singleton dimension {i}.  Target sizes: {_fmt(size)}.  "
                     f"Tensor sizes: {_fmt(a.shape)}")
     try:
-        return np.broadcast_to(a, tuple(target))
+        b = np.broadcast_to(a, tuple(target))
     except ValueError:
         if min(target) >= 0:
             raise
+    else:
+        # numpy gives every size-1 dim stride 0; PyTorch keeps the stride of a dim it does
+        # not expand (size 1 staying 1), which stride() shows. (Read-only like numpy's own
+        # broadcast; writable_dest makes the alias ops that may write through it need.)
+        keep = tuple(a.strides[i - lead] if i >= lead and a.shape[i - lead] == target[i]
+                     else 0 for i in range(len(target)))
+        if keep != b.strides:
+            b = np.lib.stride_tricks.as_strided(a, b.shape, keep, writeable=False)
+        return b
     from .factories import _numel_overflows
     if _numel_overflows(target):
         raise RuntimeError("numel: integer multiplication overflow")
