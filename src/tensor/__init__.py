@@ -131,11 +131,8 @@ def _function(name):
                         return _out_mod.call_with_out(name, getattr(Tensor, name),
                                                       (input,) + args, kwargs, out)
                     raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
-                try:
-                    return over.call(input, *args, out=out, **kwargs)
-                except _out_mod.OutShapeMismatch as e:    # Note [Resizing out] (_out.py)
-                    _out_mod.resize_output(out, e.shape)
-                    return over.call(input, *args, out=out, **kwargs)
+                return _out_mod.write_resizing(
+                    lambda: over.call(input, *args, out=out, **kwargs), out)
             return getattr(input, name)(*args, **kwargs)
         except TypeError as e:
             shifted = _as_function_error(name, e)

@@ -48,6 +48,17 @@ class OutShapeMismatch(RuntimeError):
         self.shape = tuple(shape)
 
 
+def write_resizing(write, out, warn=True):
+    """Run an array-level out= ``write()``; when it refuses ``out``'s shape
+    (``OutShapeMismatch``, nothing written) resize ``out`` and run it again (Note [Resizing
+    out]). ``warn``: PyTorch's deprecation warning (its factories resize without it)."""
+    try:
+        return write()
+    except OutShapeMismatch as e:
+        resize_output(out, e.shape, stacklevel=4, warn=warn)
+        return write()
+
+
 def _dims(shape):
     return f"[{', '.join(map(str, shape))}]"
 
@@ -216,6 +227,14 @@ def _max_full_rule(name, r, o):
     return None
 
 
+def _cat_rule(name, r, o):
+    if r.category > o.category:        # (a TypeError, naming cat for stack too, as PyTorch)
+        return TypeError(f"torch.cat(): input types can't be cast to the desired output type "
+                         f"{o.short}")
+    return None
+
+
+RULES["cat"] = _cat_rule
 RULES["logsumexp"] = _logsumexp_rule
 RULES["max_full"] = _max_full_rule
 RULES["diag"] = _diag_rule
@@ -270,6 +289,7 @@ POLICIES = {
     "all": ("result", "bool_result", None), "any": ("result", "bool_result", None),
     "argmax": ("result", "indices", None), "argmin": ("result", "indices", None),
     "diag": ("result", "diag", None), "where": ("result", "where", None),
+    "cat": ("result", "cat", None), "stack": ("result", "cat", None),
     "logcumsumexp": ("result", "scalar_type", None), "conj_physical": ("result", "found", None),
     "nanquantile": ("result", "quantile", None), "bucketize": ("result", "searchsorted", None),
     "linalg_solve_triangular": ("result", "scalar type", None),
@@ -436,8 +456,8 @@ def call_with_out(name, fn, args, kwargs, out):
     for o, r, check in zip(outs, results, rules):
         if r.dtype is not o.dtype:
             msg = _rule(check)(name, r.dtype, o.dtype)
-            if msg is not None:
-                raise RuntimeError(msg)
+            if msg is not None:     # (a rule may give the exception itself: cat's TypeError)
+                raise msg if isinstance(msg, Exception) else RuntimeError(msg)
     _refuse_inference(outs)
     for o, r in zip(outs, results):
         # (nonzero lays its resized out column by column, as PyTorch does; LAPACK's results

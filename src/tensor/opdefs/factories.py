@@ -14,6 +14,7 @@ from .. import _dtype as D
 from .. import _tensor as T
 from .. import _random as R
 from .._defop import defop, method
+from .._out import write_resizing
 from .._tensor import _CPU_DEVICE as _CPU, _DEFAULT_DEVICE
 from ._util import dim_order
 
@@ -259,7 +260,7 @@ def _numel_overflows(size):
 def _fill_out(size, out, write, empty=False):
     """The out= kernels of the factories: ``write(dest)`` fills ``out`` (an array). An ``out``
     of another shape raises ``OutShapeMismatch`` before anything is written, and the caller
-    resizes it and runs the kernel again (``_resizing``, Note [Resizing out] in _out.py); a
+    resizes it and runs the kernel again (``_out.write_resizing``, Note [Resizing out]); a
     negative size is refused first, in PyTorch's words (``empty``: the usual ones)."""
     size = tuple(size)
     if size != out.shape:
@@ -412,26 +413,23 @@ def _standard_normal(g, shape, dt):
     return g.standard_normal(shape).astype(dt)
 
 
-def _rand_np(size, gen, dtype, layout, device, pin):
-    dt = _np_dtype(dtype)
-    if dt.kind not in "fc":      # (PyTorch refuses a negative size first)
-        raise _negative(size) or _unsupported("check_uniform_bounds", dt)
-    try:
-        return _uniform(R.resolve(gen, "rand"), tuple(size), dt)
-    except ValueError:
-        _refuse(size)
-        raise
+def _random_np(name, kernel_name, draw):
+    """The kernel of ``rand``/``randn``: ``draw``'s values in a floating dtype (PyTorch names
+    ``kernel_name`` for another, after refusing a negative size)."""
+    def random_np(size, gen, dtype, layout, device, pin):
+        dt = _np_dtype(dtype)
+        if dt.kind not in "fc":
+            raise _negative(size) or _unsupported(kernel_name, dt)
+        try:
+            return draw(R.resolve(gen, name), tuple(size), dt)
+        except ValueError:
+            _refuse(size)
+            raise
+    return random_np
 
 
-def _randn_np(size, gen, dtype, layout, device, pin):
-    dt = _np_dtype(dtype)
-    if dt.kind not in "fc":
-        raise _negative(size) or _unsupported("normal_kernel_cpu", dt)
-    try:
-        return _standard_normal(R.resolve(gen, "randn"), tuple(size), dt)
-    except ValueError:
-        _refuse(size)
-        raise
+_rand_np = _random_np("rand", "check_uniform_bounds", _uniform)
+_randn_np = _random_np("randn", "normal_kernel_cpu", _standard_normal)
 
 
 _RAND_TAIL = ("*, Generator? generator=None, ScalarType? dtype=None, Layout? layout=None, "
@@ -960,22 +958,11 @@ def _sized(name, args, size, out, dtype, device, requires_grad, make, write_out,
     try:
         if out is not None:
             _check_out(name, out, dtype)
-            return _resizing(lambda: write_out(shape, out), out)
+            return write_resizing(lambda: write_out(shape, out), out, warn=False)
         return _finish(make(shape, dtype=dtype), requires_grad)
     except TypeError:
         _refuse_type(name, args, size, signatures)
         raise
-
-
-def _resizing(write, out):
-    """Run an out= ``write``; an ``out`` of another shape is resized first (Note [Resizing
-    out], _out.py: the kernel refuses before writing anything, then runs again)."""
-    from .._out import OutShapeMismatch, resize_output
-    try:
-        return write()
-    except OutShapeMismatch as e:
-        resize_output(out, e.shape, warn=False)       # (PyTorch's factories do not warn)
-        return write()
 
 
 def _empty_out(shape, out):
@@ -1017,7 +1004,8 @@ def full(size=_NO_ARG, fill_value=_NO_ARG, *, out=None, dtype=None, layout=None,
         shape = tuple(size)
         if out is not None:
             _check_out("full", out, dtype)
-            return _resizing(lambda: _full_out(shape, fill_value, out=out), out)
+            return write_resizing(lambda: _full_out(shape, fill_value, out=out), out,
+                                  warn=False)
         return _finish(_full(shape, fill_value, dtype=dtype), requires_grad)
     except TypeError:
         _refuse_seq("full", size)

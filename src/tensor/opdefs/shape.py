@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from modes import is_grad_enabled, no_grad
 
 from .. import _tensor as T
 from .._defop import defop
+from .._out import call_with_out
 from ._util import np_result_type, wrap_dim
 
 
@@ -74,33 +74,13 @@ def _tensor_list(name, tensors):
     return list(tensors)
 
 
-from .._out import _refuse_inference, resize_output  # noqa: E402
-
-
-def _into_out(name, op, tensors, dim, out):
-    """``out=``: refused when autograd would have to track it; ``out`` is resized (with
-    PyTorch's warning when it held elements) and the result copied in."""
-    if is_grad_enabled() and any(t.requires_grad for t in tensors + [out]):
-        raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
-                           "automatic differentiation, but one of the arguments requires grad.")
-    with no_grad():
-        r = op(tensors, dim)
-        if r.dtype is not out.dtype and r.dtype.category > out.dtype.category:
-            raise TypeError(f"torch.cat(): input types can't be cast to the desired output "
-                            f"type {out.dtype.short}")
-        _refuse_inference([out])
-        resize_output(out, r.shape, stacklevel=3)     # (no version bump: the copy bumps it)
-        out.copy_(r)
-    return out
-
-
 def cat(tensors, dim=0, *, axis=None, out=None):
     """``torch.cat`` (also ``concat`` / ``concatenate``, which take ``axis=`` too)."""
     tensors = _tensor_list("cat", tensors)
     if axis is not None:
         dim = axis
     if out is not None:
-        return _into_out("cat", _cat, tensors, dim, out)
+        return call_with_out("cat", _cat, (tensors, dim), {}, out)
     return _cat(tensors, dim)
 
 
@@ -130,6 +110,6 @@ def stack(tensors, dim=0, *, out=None):
     """``torch.stack``."""
     tensors = _tensor_list("stack", tensors)
     if out is not None:
-        return _into_out("stack", _stack, tensors, dim, out)
+        return call_with_out("stack", _stack, (tensors, dim), {}, out)
     return _stack(tensors, dim)
 concat = concatenate = cat

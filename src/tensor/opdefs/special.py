@@ -1076,12 +1076,8 @@ def _shift_family(name, left):
                                                                           out=out)
         if out is None:
             return ops["f" + pick(other)](input, other)
-        from .._out import OutShapeMismatch, resize_output
-        try:
-            return ops["o" + pick(other)](input, other, out=out)
-        except OutShapeMismatch as e:      # Note [Resizing out] (_out.py)
-            resize_output(out, e.shape)
-            return ops["o" + pick(other)](input, other, out=out)
+        from .._out import write_resizing
+        return write_resizing(lambda: ops["o" + pick(other)](input, other, out=out), out)
     torch_fn.__name__ = torch_fn.__qualname__ = name
     TOPLEVEL[name] = torch_fn
     method(name, lambda self, other: ops["f" + pick(other)](self, other))
