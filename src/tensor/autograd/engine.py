@@ -435,6 +435,8 @@ def _store_grad(t, g, steal, create_graph):
 # own tensor) is copied into a new tensor of that layout with ``copy_``, which is why such a
 # ``.grad`` starts at version 1.
 def _obeys_layout(g, v):
+    if g.strides == v.strides and v.flags.c_contiguous and 0 not in v.strides:
+        return True             # the common case: both row-major, no dim of size 1 broadcast
     if _dense(v):
         return all((gs == vs) if n != 1 else gs != 0
                    for n, gs, vs in zip(g.shape, g.strides, v.strides))
