@@ -64,10 +64,12 @@ def _exec(src, filename, ns):
     exec(compile(src, filename, "exec"), ns)
 
 
-def inline_kernel(kernel, template, filename, **env):
+def inline_kernel(kernel, template, filename, known=(), **env):
     """A function that runs ``kernel``'s body in place of the line ``{body}`` of ``template``,
     or None when ``kernel`` is not one of the kernels generated here (a user's kernel, a
-    traced wrapper).
+    traced wrapper). ``known``: ``(test, value)`` pairs, tests written exactly as the
+    generated body spells them, that the template has already decided where ``{body}``
+    stands; each is replaced by its value (a test the body does not contain is left alone).
 
     Note [Inlined kernels]: a composite that picks a primitive's kernel for a key set (Note
     [Kernels specialised to a key set]) may paste that kernel's generated body into its own
@@ -93,6 +95,8 @@ def inline_kernel(kernel, template, filename, **env):
     indent = template[template.rindex("\n", 0, at) + 1:at]
     # (the body's own first level of indentation becomes the placeholder's)
     body = "".join(indent + ln[4:] if ln.strip() else ln for ln in lines[1:])
+    for test, value in known:
+        body = body.replace(test, value)
     src = template[:at - len(indent)] + body + template[at + len("{body}") + 1:]
     _exec(src, filename, ns)
     return ns[code.co_name]

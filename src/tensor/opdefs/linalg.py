@@ -365,6 +365,21 @@ _MATMUL_TEMPLATE = """def cpu_kernel(ks, a0, a1):
 """
 
 
+# where dot's body is pasted, both operands are Tensors (whose ``_data`` is an ndarray) of one
+# dimension: the body's own tests of that are dropped
+_KNOWN_1D = tuple(
+    [(f"a{i}._data if a{i}.__class__ is _T else getattr(a{i}, '_data', a{i})", f"a{i}._data")
+     for i in (0, 1)]
+    + [(f"((a{i}._requires_grad or a{i}._view is not None and _vrg(a{i})) if a{i}.__class__ "
+        f"is _T else _rg(a{i}))", f"(a{i}._requires_grad or a{i}._view is not None and "
+        f"_vrg(a{i}))") for i in (0, 1)]
+    + [(f"(a{i}.__class__ is _T and a{i}._dispatch_keys & AGB)", f"a{i}._dispatch_keys & AGB")
+       for i in (0, 1)]
+    + [("d0.__class__ is _nd and d1.__class__ is _nd and (dt_ := d0.dtype)",
+        "(dt_ := d0.dtype)"),
+       (" and d0.ndim == 1 == d1.ndim:", ":")])
+
+
 def _matmul_for_keyset(ks, key):
     """matmul for one key set (Note [Kernels specialised to a key set], dispatch/dispatcher.py):
     its two commonest cases call the mm or dot kernel chosen for that key set, found once;
@@ -372,7 +387,8 @@ def _matmul_for_keyset(ks, key):
     kmm = _mm_cache.get(ks) or _mm_op._resolve(ks)
     kdot = _dot_cache.get(ks) or _dot_op._resolve(ks)
     env = dict(kmm_=kmm, matmul_=_matmul, _T=_Tensor)
-    inlined = inline_kernel(kdot, _MATMUL_TEMPLATE, f"<matmul+dot {ks}>", **env)
+    inlined = inline_kernel(kdot, _MATMUL_TEMPLATE, f"<matmul+dot {ks}>", known=_KNOWN_1D,
+                            **env)
     if inlined is not None:
         return inlined
     # dot's kernel is not one of ours (a user's, a traced wrapper): the same cases, calling it
