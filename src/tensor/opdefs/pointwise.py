@@ -566,7 +566,9 @@ _COMMUTATIVE = frozenset(("__radd__", "__rmul__", "__rand__", "__ror__", "__rxor
 def _reflected(f, commutative):
     if commutative:
         def rop(self, other):
-            if other.__class__ is _nd or not (isinstance(other, Tensor) or is_operand(other)):
+            c = other.__class__
+            if c is not float and c is not int and (   # (``lr * p.grad``: tested first)
+                    c is _nd or not (isinstance(other, Tensor) or is_operand(other))):
                 return NotImplemented      # (Python then names the operands in their order)
             return f(self, other)
     else:
