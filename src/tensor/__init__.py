@@ -222,6 +222,7 @@ for _name, _fn in getattr(_tl, "TOPLEVEL", {}).items():    # more torch.* names,
     globals().setdefault(_name, _fn)
 from . import func  # noqa: E402,F401  (torch.func; torch.vmap, torch.compile... are its)
 from . import distributions  # noqa: E402,F401  (torch.distributions)
+from . import jit, compiler  # noqa: E402,F401  (eager: see jit.py)
 from .storage import UntypedStorage, TypedStorage  # noqa: E402,F401  (and Tensor.storage())
 from .surface_more import *  # noqa: E402,F401,F403  (more torch.* names: see there)
 from .nn.utils._weight_norm_ops import (  # noqa: E402,F401
