@@ -223,6 +223,14 @@ for _name, _fn in getattr(_tl, "TOPLEVEL", {}).items():    # more torch.* names,
 from . import func  # noqa: E402,F401  (torch.func; torch.vmap, torch.compile... are its)
 from . import distributions  # noqa: E402,F401  (torch.distributions)
 from . import jit, compiler  # noqa: E402,F401  (eager: see jit.py)
+from . import amp  # noqa: E402,F401  (torch.amp: autocast, GradScaler)
+from .amp import autocast, get_autocast_dtype, set_autocast_dtype  # noqa: E402,F401
+from modes.autocast import (  # noqa: E402,F401
+    is_autocast_enabled, set_autocast_enabled, is_autocast_cache_enabled,
+    set_autocast_cache_enabled, clear_autocast_cache, autocast_increment_nesting,
+    autocast_decrement_nesting)
+from . import cpu  # noqa: E402,F401  (torch.cpu)
+cuda.amp = amp.cuda_amp
 from .storage import UntypedStorage, TypedStorage  # noqa: E402,F401  (and Tensor.storage())
 from .surface_more import *  # noqa: E402,F401,F403  (more torch.* names: see there)
 from .nn.utils._weight_norm_ops import (  # noqa: E402,F401

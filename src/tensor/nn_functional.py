@@ -12,6 +12,9 @@ import warnings
 
 import numpy as np
 
+from dispatch.keys import Autocast as _AutocastKey
+from dispatch.record import current_record as _current_record
+
 from . import _tensor as T
 from .opdefs import nn as _nn
 from .opdefs.factories import default_generator, tensor as _tensor_fn
@@ -80,14 +83,33 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 # -- linear --------------------------------------------------------------------------------
+_AUTOCAST = _AutocastKey.bit
+
+
 def linear(input, weight, bias=None):
-    """``input @ weight.T + bias``: ``addmm`` for a 2-D input with a bias (AddmmBackward0),
-    otherwise ``matmul`` (MmBackward0 for 2-D) plus the bias."""
-    if input.dim() == 2 and bias is not None:
-        return addmm(bias, input, weight.t())
+    """``input @ weight.T + bias``, by PyTorch's choice of ops (so the graph is its graph):
+    ``addmm`` for a 2-D input with a bias (AddmmBackward0); for another contiguous input with a
+    1-D bias, ``addmm`` on the input flattened to 2-D, viewed back (ViewBackward0); otherwise
+    ``matmul`` and an in-place add of the bias (so that result is at version 1)."""
+    if input.dim() == 0 or weight.dim() == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
+                           f"{input.dim()}D and {weight.dim()}D")
+    if not _current_record()[1] & _AUTOCAST:    # autocast is on: cast as linear's kernel
+        from .amp import linear_args
+        input, weight, bias = linear_args(input, weight, bias)
+    if bias is not None:
+        if input.dim() == 2:
+            return addmm(bias, input, weight.t())
+        if bias.dim() == 1 and input.is_contiguous():
+            sizes = tuple(input.shape)
+            rows = 1
+            for n in sizes[:-1]:
+                rows *= n
+            out = addmm(bias, input.reshape(rows, sizes[-1]), weight.t())
+            return out.view(sizes[:-1] + (out.shape[1],))
     out = matmul(input, weight.t())
     if bias is not None:
-        out = out + bias
+        out.add_(bias)
     return out
 
 

@@ -207,6 +207,9 @@ def _addmm_np(c, a, b, beta, alpha):
             f"{1 if c.ndim and c.shape[-1] not in (1, out_shape[-1]) else 0}.  Target sizes: "
             f"[{', '.join(map(str, out_shape))}].  Tensor sizes: "
             f"[{', '.join(map(str, c.shape))}]") from None
+    if a.dtype == np.float16:
+        # PyTorch sums a half product and self in float and rounds once: so do we
+        a, b, cb = a.astype(np.float32), b.astype(np.float32), cb.astype(np.float32)
     prod = _matmul_np(a, b)
     if alpha != 1:
         prod = prod * alpha
@@ -214,7 +217,7 @@ def _addmm_np(c, a, b, beta, alpha):
         r = prod
     else:
         r = prod + (cb * beta if beta != 1 else cb)
-    return np.asarray(r, dtype=a.dtype)
+    return np.asarray(r, dtype=c.dtype)
 
 
 _ADDMM_MAT1 = ("mm_mat1_backward(grad, mat1_shape, mat1_strides, mat2) if alpha == 1 else "

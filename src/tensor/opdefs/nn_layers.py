@@ -252,6 +252,8 @@ def _transposed_out(x, w, s, p, d, op):
 def _convolution_np(x, w, b, stride, padding, dilation, transposed, output_padding, groups):
     s, p, d, op = _conv_params(x, w, b, stride, padding, dilation, transposed,
                                output_padding, groups)
+    # a half convolution sums (and adds its bias) in float and rounds once, as PyTorch's does
+    half = x.dtype == np.float16
     if transposed:
         size = _transposed_out(x, w, s, p, d, op)
         if any(v <= 0 for v in size):
@@ -260,7 +262,8 @@ def _convolution_np(x, w, b, stride, padding, dilation, transposed, output_paddi
                                f"({' x '.join(map(str, size))}). Output size is too small")
         r = _conv_input_grad_np(x, w, size, s, p, d, groups, extra=op)
     else:
-        r = _conv_np(x, w, s, p, d, groups)
+        r = _conv_np(x.astype(np.float32) if half else x, w.astype(np.float32) if half else w,
+                     s, p, d, groups)
     if b is not None:
         r = r + b.reshape((1, -1) + (1,) * (w.ndim - 2))
     return np.asarray(r, dtype=x.dtype)
