@@ -59,6 +59,10 @@ def guard_table() -> str:
          lambda: _nested(tk.inference_mode(), tk.inference_mode(False))),
         ("no_grad() inside AutoDispatchBelowADInplaceOrView()",
          lambda: _nested(tk.AutoDispatchBelowADInplaceOrView(), tk.no_grad())),
+        ("autocast('cpu', dtype=torch.float16)",
+         lambda: tk.autocast("cpu", dtype=tk.float16)),
+        ("autocast(..., float16) inside inference_mode()",
+         lambda: _nested(tk.inference_mode(), tk.autocast("cpu", dtype=tk.float16))),
     ]
     rows = ["| guard | grad mode | inference mode | TLS included | TLS excluded |",
             "|---|---|---|---|---|"]
@@ -125,6 +129,15 @@ def traces() -> str:
         print("\n## t.add_(1) under inference_mode()  (the number 1 counts as a normal tensor)",
               file=out)
         print(tr2.format(), file=out)
+        with tk.autocast("cpu", dtype=tk.float16):
+            with tk.dispatch_trace(echo=False) as tr:
+                y = x @ w
+        print("\n## x @ w under autocast('cpu', dtype=torch.float16)", file=out)
+        print(tr.format(), file=out)
+        inputs = [type(f).__name__ if f is not None else None
+                  for f, _ in y.grad_fn.next_functions]
+        print(f"=> dtype={y.dtype}  grad_fn={type(y.grad_fn).__name__}  inputs: {inputs}",
+              file=out)
     finally:
         reset_record(token)
     return out.getvalue().rstrip("\n")
