@@ -28,13 +28,12 @@ import warnings
 import weakref
 
 from dispatch import keys as _k
-from dispatch.library import Library
 from dispatch.record import ModeRecord, current_record as _get, set_record as _set, \
     reset_record as _reset
 from modes import autocast as _state
 
 from . import _dtype as D
-from ._defop import OPS
+from ._defop import LIB, OPS
 from ._tensor import Tensor
 
 __all__ = ["autocast", "is_autocast_available", "custom_fwd", "custom_bwd", "GradScaler"]
@@ -142,10 +141,9 @@ def _make_kernel(op, policy):
     return autocast_kernel
 
 
-_LIB = Library("aten", "IMPL")
-
-
 def _register():
+    # (registered by the aten library itself: these are built-in kernels, so a backward
+    # may still take its numpy fast path, Note [Backward on numpy arrays] in _defop.py)
     by_base = {}
     for full, op in OPS.items():
         name = full.split("::", 1)[1]
@@ -157,7 +155,7 @@ def _register():
     for names, policy in ((_LOWER, "lower"), (_FP32, "fp32"), (_PROMOTE, "promote")):
         for base in names:
             for full in by_base.get(base, ()):
-                _LIB._impl_raw(full, _make_kernel(OPS[full], policy), "Autocast")
+                LIB._impl_raw(full, _make_kernel(OPS[full], policy), "Autocast")
 
 
 _register()
