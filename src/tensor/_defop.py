@@ -484,7 +484,7 @@ class Spec:
 
     __slots__ = ("formulas", "list_formula", "arg_index", "n_out", "needed_by", "node_cls",
                  "diff_args", "save_result", "simple", "fast", "op_name", "arg_names", "exprs",
-                 "out_diff", "guarded_saves", "result_indices")
+                 "out_diff", "guarded_saves", "result_indices", "shared")
 
 
 def _compile_formulas(schema, grad, node_name):
@@ -493,6 +493,10 @@ def _compile_formulas(schema, grad, node_name):
     spec.guarded_saves = False
     spec.result_indices = set()     # outputs the formulas read; None: all of them
     names = [a.name for a in schema.arguments]
+    grad, shared_of = _split_shared(grad)
+    tensor_names = {names[i] for i, _ in schema.tensor_args}
+    spec.shared = frozenset(n for expr, _, _ in shared_of.values()      # (tensors it names)
+                            for n in _formula_names(expr, names) if n in tensor_names)
     spec.arg_index = {n: i for i, n in enumerate(names)}
     spec.arg_names = tuple(names)
     spec.op_name = schema.full_name
@@ -510,7 +514,12 @@ def _compile_formulas(schema, grad, node_name):
         if kind not in ("tensor", "tensor_list", "opt_tensor") or a.name not in grad:
             continue
         expr = grad[a.name]
-        if isinstance(expr, str):
+        if a.name in shared_of:     # its part of a shared formula (Note [Shared formulas])
+            _, k, mask = shared_of[a.name]
+            params = _formula_names(expr, names)
+            head = ", ".join(params + [f"grad_input_mask={mask!r}"])
+            fn = eval(f"lambda {head}: ({expr})[{k}]", FORMULA_NS)
+        elif isinstance(expr, str):
             params = _formula_names(expr, names)
             fn = eval(f"lambda {', '.join(params)}: ({expr})", FORMULA_NS)
         else:  # a Python function whose parameter names say what it needs
@@ -539,6 +548,32 @@ def _compile_formulas(schema, grad, node_name):
         body["name"] = lambda self, _n=node_name: _n
     spec.node_cls = type(cls_name, (OpNode,), body)
     return spec
+
+
+def _split_shared(grad):
+    """Split the shared formulas of ``grad`` into one entry per input.
+
+    Note [Shared formulas]
+        derivatives.yaml may give several inputs one formula (``input, weight, bias:
+        native_layer_norm_backward(...)``) returning a gradient per input; its
+        ``grad_input_mask`` says which of them to compute. We accept the same: a key naming
+        several arguments, separated by commas, maps to a string formula returning a tuple
+        in that order. Each input gets the formula's entry for it, computed with a
+        ``grad_input_mask`` that asks for that entry alone. Everything the formula names is
+        saved whenever a node is made, whichever inputs need a gradient, as PyTorch does
+        (Note [What a node saves])."""
+    out, shared_of = {}, {}
+    for key, expr in grad.items():
+        inputs = [n.strip() for n in key.split(",")]
+        if len(inputs) == 1:
+            out[inputs[0]] = expr
+            continue
+        if not isinstance(expr, str):
+            raise TypeError(f"the shared formula of {key!r} must be a string")
+        for k, n in enumerate(inputs):
+            out[n] = expr
+            shared_of[n] = (expr, k, tuple(j == k for j in range(len(inputs))))
+    return out, shared_of
 
 
 def _outputs_read(expr):
@@ -1192,7 +1227,8 @@ def _always_saved(schema, spec):
         declared with ``guarded_saves=True`` (PyTorch's formula wraps its saves in
         ``wrap_opt_if``) saves each tensor only for the inputs that need it. A node's
         ``results`` (all its outputs) are checked only by the formulas that read them:
-        PyTorch saves just the outputs its formulas name."""
+        PyTorch saves just the outputs its formulas name. A shared formula (Note [Shared
+        formulas]) is one formula for several inputs: all it names is always saved."""
     if spec.guarded_saves:
         return set()
     kinds = dict(schema.tensor_args)
@@ -1205,7 +1241,8 @@ def _always_saved(schema, spec):
     always = set()
     for n, count in uses.items():
         i = names.index(n) if n in names else None
-        if i is not None and i in kinds and (whole or count > 1 or kinds[i] != "tensor"):
+        if i is not None and i in kinds and (whole or count > 1 or kinds[i] != "tensor"
+                                             or n in spec.shared):
             always.add(n)
     return always
 

@@ -442,8 +442,6 @@ def call_with_out(name, fn, args, kwargs, out):
     refuse_grad(public, args, outs)
     o0 = outs[0].dtype
     if how == "reduce" and kwargs.get("dtype") is None:
-        if o0 is D.bool_ and name in ("cumsum", "cumprod"):
-            raise NotImplementedError(f'"{name}_out_cpu" not implemented for \'Bool\'')
         kwargs = dict(kwargs, dtype=o0)
     elif how == "upcast" and isinstance(args[0], Tensor):
         i0 = args[0].dtype

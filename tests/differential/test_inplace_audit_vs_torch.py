@@ -438,28 +438,6 @@ def _known(reason, *pairs):
             KNOWN[(op, s)] = reason
 
 
-_known("int64 self with float batches: torch \"self and mat2 must have the same dtype, but "
-       "got Long and Double\"; ours \"expected scalar type Long but found Double\"",
-       ("aten::addbmm_", "int_self"))
-_known("int64 self with float batches: torch \"Input dtypes must be the same, got: input "
-       "long int, batch1: double, batch2: double\"; ours \"expected scalar type Long but "
-       "found Double\"", ("aten::baddbmm_", "int_self"))
-_known("int64 self: torch says \"... desired output type long int\" (C++ type name) for "
-       "clamp_min_/clamp_max_; ours says \"... desired output type Long\"",
-       ("aten::clamp_min_", "int_self"), ("aten::clamp_max_", "int_self"))
-_known("int64 self: torch \"ldexp can't be cast to the desired output type Long\"; ours "
-       "\"result type Double can't be cast ...\"", ("aten::ldexp_", "int_self"))
-_known("int64 self: torch \"mvlgamma: result type Long can't be cast to the desired output "
-       "type Float\"; ours \"result type Float can't be cast to the desired output type "
-       "Long\"", ("aten::mvlgamma_", "int_self"))
-_known("int64 self: torch names linalg.vector_norm (\"linalg.vector_norm: Expected a floating "
-       "point or complex tensor as input. Got Long\"); ours names renorm",
-       ("aten::renorm_", "int_self"))
-_known("int64 self: torch NotImplementedError '\"silu_cpu\" not implemented for 'Long''; "
-       "ours RuntimeError \"result type Float can't be cast ...\"", ("aten::silu_", "int_self"))
-_known("grown batches: torch checks that self expands to the result first (\"The expanded "
-       "size of the tensor (2) must match the existing size (3) ...\"); ours checks the batch "
-       "ranks first (\"batch1 must be a 3D tensor\")", ("aten::baddbmm_", "broadcast_grow"))
 _known("aten::set_.source_Tensor with an int64 self and a float64 source: torch's aten op "
        "reinterprets the bytes (succeeds; only the Python method checks dtypes); ours raises "
        "the method's \"Could not set tensor of type double to a tensor of type long int\" "

@@ -254,11 +254,6 @@ def _cases():
 # saves it whenever the node is made. Outputs are always saved, and backward unpacks (so
 # version-checks) everything saved, whichever inputs need grad. Ours saves and checks what the
 # formulas of the inputs that need grad name.
-P_OUTS = ("ours saves every output (`results`), torch only the outputs its formula uses, so "
-          "writing to another output breaks only ours")
-P_NORM = ("torch has one shared formula for input, weight and bias and saves all it names "
-          "whenever any of them needs grad")
-
 KNOWN: dict = {}
 
 
@@ -266,60 +261,9 @@ def _known(op, reason, *cases):
     KNOWN.update({(op, case): reason for case in cases})
 
 
-_known("aten::_embedding_bag",
-       P_OUTS
-       + ' (torch: result1-3); and torch checks all of them even when only '
-       + 'per_sample_weights needs grad', "rg=per_sample_weights/mod=out1")
-_known("aten::_embedding_bag",
-       'torch also saves offset2bag (result1) for the weight formula, which ours does not '
-       + 'read, so writing to it before backward is an error only in torch',
-       "rg=weight/mod=out1", "rg=all/mod=out1")
-_known("aten::_prelu_kernel",
-       'torch has one shared formula for self and weight, so weight is saved whenever '
-       + 'either needs grad',
-       "rg=weight/mod=in:weight")
-_known("aten::_weight_norm_interface",
-       'torch saves result1 (the norms) for its formula; ours recomputes from v and g',
-       "rg=v/mod=out1", "rg=g/mod=out1", "rg=all/mod=out1")
 _known("aten::as_strided_copy",
        'torch keeps only the geometry of self (sizes, strides, storage offset), not self',
        "rg=self/mod=in:self")
-_known("aten::cholesky_solve",
-       'torch has one shared formula for self and input2: self, input2 and result are '
-       + 'saved '
-       + 'and checked whenever either needs grad',
-       "rg=self/mod=in:self")
-_known("aten::linalg_householder_product",
-       'torch saves result (its shared formula uses it); ours does not',
-       "rg=input/mod=out0", "rg=tau/mod=out0", "rg=all/mod=out0")
-_known("aten::linalg_lstsq",
-       'torch saves the solution (result0) for its formula; ours does not',
-       "rg=self/mod=out0", "rg=b/mod=out0", "rg=all/mod=out0")
-_known("aten::linalg_qr",
-       'torch saves only Q and R; ours also saves A',
-       "rg=A/mod=in:A")
-_known("aten::linalg_slogdet",
-       'torch saves sign (result0) and checks it; ours saves no output',
-       "rg=A/mod=out0")
-_known("aten::native_batch_norm",
-       P_NORM
-       + ' (input, weight, running stats, result1, result2)',
-       "rg=input/mod=out1", "rg=input/mod=out2", "rg=weight/mod=out1",
-       "rg=weight/mod=out2", "rg=bias/mod=out1",
-       "rg=bias/mod=out2", "rg=all/mod=out1", "rg=all/mod=out2")
-_known("aten::native_group_norm",
-       P_NORM
-       + ' (input, weight, result1, result2)',
-       "rg=input/mod=out1", "rg=input/mod=out2", "rg=weight/mod=out1",
-       "rg=weight/mod=out2", "rg=all/mod=out1", "rg=all/mod=out2")
-_known("aten::native_layer_norm",
-       P_NORM
-       + ' (input, weight, bias, result1, result2)',
-       "rg=input/mod=in:bias", "rg=input/mod=out1", "rg=input/mod=out2", "rg=weight/mod=in:bias",
-       "rg=weight/mod=out1",
-       "rg=weight/mod=out2",
-       "rg=bias/mod=in:bias", "rg=bias/mod=out1", "rg=bias/mod=out2", "rg=all/mod=in:bias",
-       "rg=all/mod=out1", "rg=all/mod=out2")
 _known("aten::nextafter",
        'torch saves self and other when self needs grad and nothing for other; ours '
        + 'saves '
@@ -329,14 +273,6 @@ _known("aten::sgn",
        'torch saves self and result (sgn_backward); ours saves nothing '
        + '(zeros_like(grad))',
        "rg=self/mod=in:self", "rg=self/mod=out0")
-_known("aten::triangular_solve",
-       'torch has one shared formula for self and A: self, A and solution are saved and '
-       + 'checked '
-       + 'whenever either needs grad, and cloned_coefficient never; '
-       + P_OUTS,
-       "rg=self/mod=in:self", "rg=A/mod=in:self",
-       "rg=all/mod=in:self")
-
 
 
 def _params():

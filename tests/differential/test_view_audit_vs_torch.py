@@ -487,23 +487,11 @@ def _known(reason, *pairs):
             KNOWN[(op, s)] = reason
 
 
-_known("aten::_reshape_alias ignores its stride argument: PyTorch lays the result out with the "
-       "given strides (the registry sample passes all-zero strides: every element reads the "
-       "first one, is_contiguous False, writes through it raise 'unsupported operation: more "
-       "than one element of the written-to tensor refers to a single memory location'); ours "
-       "reshapes to contiguous strides (9, 3, 1, 1), so values, strides and writes differ",
-       ("aten::_reshape_alias", "plain of_view grad inference"))
 _known("deliberate: x.view(dtype) made in inference_mode of a normal tensor is an inference "
        "tensor in both; writing it outside the mode is refused in both, but PyTorch writes "
        "through it to x before raising, and tensorkeys refuses before writing (a failed op "
        "changes nothing), so x's values differ afterwards",
        ("view_dtype_same", "inference"), ("view_dtype_float32", "inference"))
-_known("unsafe_split / unsafe_chunk return copies in ours; PyTorch's outputs alias the input "
-       "(strides (4, 1) and offsets 0, 2 / 4, 8 into it; writes through them change it), are "
-       "not autograd views (_is_view False) and, made in inference_mode of a normal tensor, "
-       "are views of it (_is_view True, _base the input, version 0)",
-       ("unsafe_split", "plain of_view nograd_view inference multi"),
-       ("unsafe_chunk", "plain of_view nograd_view inference multi"))
 
 
 def _params():

@@ -368,15 +368,16 @@ def m_view(draw, inplace):
 
 
 def m_reshape_alias(draw, inplace):
-    """A (maybe transposed) input and a shape its strides allow without a copy."""
+    """A (maybe transposed) input, a shape its strides allow without a copy, and the strides
+    reshape would pass for it (the input's own; any for a trailing unit dim)."""
     shape = shapes(draw, min_dims=1)
     arr = values(draw, shape, layout=False)
     if len(shape) >= 2 and draw(st.booleans()):
         arr = arr.swapaxes(0, 1)
     cuts = [s for s in arr.shape]
+    stride = [s // arr.itemsize for s in arr.strides]
     if draw(st.booleans()):
-        cuts = cuts + [1]            # a trailing unit dim is always allowed
-    stride = [0] * len(cuts)
+        cuts, stride = cuts + [1], stride + [1]     # a trailing unit dim is always allowed
     return Case(arr, cuts, stride)
 
 

@@ -30,7 +30,7 @@ from ._util import (as_operand, check_no_overlap, checked_scalar, is_operand, ke
                     not_implemented, np_result_type, wrap_dim)
 from .pointwise import (_binary_pre, _broadcast, _float_dtype, _inplace, _out, _route_out,
                         binary, unary, where)
-from .reduction import (_axes, _int64_if_integral, _return_type, cxx_name,
+from .reduction import (_axes, _int64_if_integral, _return_type, _scan_dtype, cxx_name,
                         evenly_distribute_backward, return_types, short_name,
                         value_selecting_backward)
 from .views import _size_args
@@ -318,8 +318,7 @@ _ACC = {np.dtype(np.float32): np.dtype(np.float64), np.dtype(np.float16): np.dty
 
 
 def _cumprod_np(a, dim, dtype):
-    d = wrap_dim(dim, a.ndim)
-    dt = _int64_if_integral(a, dtype)
+    d, dt = _scan_dtype(a, dim, dtype, "cumprod_out_cpu")
     if a.ndim == 0:
         return a.astype(dt)
     # PyTorch accumulates in the wider "acc type" (double for float, float for half) and

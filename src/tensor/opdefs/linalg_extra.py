@@ -208,9 +208,16 @@ def _slogdet_np(a, fn="linalg.slogdet"):
     return np.asarray(s, dtype=a.dtype), np.asarray(l, dtype=a.dtype)
 
 
+def _slogdet_backward(grad_logabsdet, A, sign):
+    """d log|det A| = inv(A)^T. PyTorch's formula also takes ``sign``, which only complex
+    inputs need (a real sign is locally constant; complex inputs are refused here): it is
+    named so that a node keeps it and checks it, as PyTorch's does."""
+    return grad_logabsdet.unsqueeze(-1).unsqueeze(-1) * linalg_inv(A).mT
+
+
 linalg_slogdet = defop(
     "linalg_slogdet(Tensor A) -> (Tensor sign, Tensor logabsdet)", _slogdet_np,
-    grad={"A": "grads[1].unsqueeze(-1).unsqueeze(-1) * linalg_inv(A).mT"})
+    grad={"A": "la_slogdet_backward(grads[1], A, results[0])"})
 
 
 def _slogdet(self):
@@ -435,20 +442,25 @@ def _triangular_solve_np(b, a, upper, transpose, unitriangular):
     return _cm(x, a.dtype), _cm(A)
 
 
-def _triangular_solve_grad_A(grads, A, x, upper, transpose, unitriangular):
+def _triangular_solve_backward(grads, self, A, x, upper, transpose, unitriangular,
+                               grad_input_mask):
+    """The gradients of ``self`` (b) and ``A`` the mask asks for. One formula for both, as
+    PyTorch's, which names ``self`` too: so a node keeps b, A and the solution whichever
+    needs a gradient (Note [Shared formulas])."""
     gX, gM = grads
     gb = triangular_solve(gX, A, upper, not transpose, unitriangular)[0]
+    if not grad_input_mask[1]:
+        return gb, None
     gA = -matmul(x, gb.mT) if transpose else -matmul(gb, x.mT)
-    return _tri_part(gA, upper, unitriangular) + gM
+    return (gb if grad_input_mask[0] else None), _tri_part(gA, upper, unitriangular) + gM
 
 
 triangular_solve = defop(
     "triangular_solve(Tensor self, Tensor A, bool upper=True, bool transpose=False, "
     "bool unitriangular=False) -> (Tensor solution, Tensor cloned_coefficient)",
     _triangular_solve_np,
-    grad={"self": "triangular_solve(grads[0], A, upper, not transpose, unitriangular)[0]",
-          "A": "la_triangular_solve_grad_A(grads, A, results[0], upper, transpose, "
-               "unitriangular)"})
+    grad={"self, A": "la_triangular_solve_backward(grads, self, A, results[0], upper, "
+                     "transpose, unitriangular, grad_input_mask)"})
 method("triangular_solve", lambda self, A, upper=True, transpose=False, unitriangular=False:
        _trisolve_t(*triangular_solve(self, A, upper, transpose, unitriangular)))
 
@@ -562,17 +574,23 @@ def _cholesky_solve_np(b, l, upper):
     return _cm(x, l.dtype)
 
 
-def _cholesky_solve_grad_L(grad, input2, result, upper):
+def _cholesky_solve_backward(grad, self, input2, result, upper, grad_input_mask):
+    """The gradients of ``self`` (b) and ``input2`` (the factor) the mask asks for. One
+    formula for both, as PyTorch's, which names ``self`` too: so a node keeps b, the factor
+    and the solution whichever needs a gradient (Note [Shared formulas])."""
     gb = cholesky_solve(grad, input2, upper)
+    if not grad_input_mask[1]:
+        return gb, None
     common = matmul(gb, result.mT)
     common = common + common.mT
-    return -matmul(input2, common) if upper else -matmul(common, input2)
+    g_factor = -matmul(input2, common) if upper else -matmul(common, input2)
+    return (gb if grad_input_mask[0] else None), g_factor
 
 
 cholesky_solve = defop("cholesky_solve(Tensor self, Tensor input2, bool upper=False) -> Tensor",
                        _cholesky_solve_np,
-                       grad={"self": "cholesky_solve(grad, input2, upper)",
-                             "input2": "la_cholesky_solve_grad_L(grad, input2, result, upper)"})
+                       grad={"self, input2": "la_cholesky_solve_backward(grad, self, input2, "
+                                             "result, upper, grad_input_mask)"})
 method("cholesky_solve", cholesky_solve)
 
 
@@ -611,7 +629,7 @@ def _qr_np(a, mode):
     return _cm(q, a.dtype), _cm(r, a.dtype)
 
 
-def _qr_backward(grads, A, results, mode):
+def _qr_backward(grads, results, mode):
     """Gradient of A = QR (PyTorch's formula). Square / tall case:
     gA = (gQ + Q copyltu(M)) R^{-T}, M = R gR^T - gQ^T Q. Wide case: A = [X | Y] with
     X = Q U square and V = Q^T Y."""
@@ -621,7 +639,7 @@ def _qr_backward(grads, A, results, mode):
         raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
                            "when mode='r'. Please use linalg.qr(A, mode='reduced') if you are "
                            "going to differentiate through linalg.qr.")
-    m, n = A.shape[-2], A.shape[-1]
+    m, n = Q.shape[-2], R.shape[-1]
     if mode == "complete" and m > n:
         raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
                            "and nrows > ncols.")
@@ -635,7 +653,7 @@ def _qr_backward(grads, A, results, mode):
 
     if m >= n:
         return square_or_tall(gQ, gR, Q, R)
-    Y = A.narrow(-1, m, n - m)
+    Y = matmul(Q, R.narrow(-1, m, n - m))       # (A's last columns, from what is saved)
     U = R.narrow(-1, 0, m)
     gV = gR.narrow(-1, m, n - m)
     gX = square_or_tall(gQ + matmul(Y, gV.mT), gR.narrow(-1, 0, m), Q, U)
@@ -644,7 +662,7 @@ def _qr_backward(grads, A, results, mode):
 
 
 linalg_qr = defop("linalg_qr(Tensor A, str mode='reduced') -> (Tensor Q, Tensor R)", _qr_np,
-                  grad={"A": "la_qr_backward(grads, A, results, mode)"})
+                  grad={"A": "la_qr_backward(grads, results, mode)"})
 
 
 def _qr(self, some):
@@ -1087,22 +1105,36 @@ def _lstsq_np(a, b, rcond, driver):
     return x, residuals, rank, sv
 
 
-def _lstsq_grad(grad, self, b, which):
+def _lstsq_backward(grad, grad_residuals, self, b, solution, grad_input_mask):
+    """The gradients of ``self`` (A) and ``b`` the mask asks for, one formula for both as
+    PyTorch's: so a node keeps A, b and the solution X whichever needs a gradient (Note
+    [Shared formulas]). Through X = pinv(A) b, and through the residuals
+    ||A X - b||^2 (per column; X minimises them, so only their explicit A and b count)."""
     vec = b.dim() == self.dim() - 1
     g = grad.unsqueeze(-1) if vec else grad
     B = b.unsqueeze(-1) if vec else b
     pinvA = linalg_pinv(self)
-    if which == "self":
-        return _pinv_backward(matmul(g, B.mT), pinvA, self)
-    gb = matmul(pinvA.mT, g)
-    return gb.squeeze(-1) if vec else gb
+    g_a = _pinv_backward(matmul(g, B.mT), pinvA, self) if grad_input_mask[0] else None
+    g_b = matmul(pinvA.mT, g) if grad_input_mask[1] else None
+    gl = grad_residuals
+    if gl.numel() and (gl.requires_grad or gl._data.any()):
+        X = solution.unsqueeze(-1) if vec else solution
+        w = (matmul(self, X) - B) * gl.unsqueeze(-2)
+        if g_a is not None:
+            g_a = g_a + 2 * matmul(w, X.mT)
+        if g_b is not None:
+            g_b = g_b - 2 * w
+    if g_b is not None and vec:
+        g_b = g_b.squeeze(-1)
+    return g_a, g_b
 
 
 linalg_lstsq = defop("linalg_lstsq(Tensor self, Tensor b, float? rcond=None, *, "
                      "str? driver=None) -> (Tensor solution, Tensor residuals, Tensor rank, "
                      "Tensor singular_values)", _lstsq_np,
-                     grad={"self": "la_lstsq_grad(grads[0], self, b, 'self')",
-                           "b": "la_lstsq_grad(grads[0], self, b, 'b')"})
+                     grad={"self, b": "la_lstsq_backward(grads[0], grads[1], self, b, "
+                                      "results[0], grad_input_mask)"},
+                     output_differentiability=(True, True, False, False))
 
 
 # ------------------------------------------------------------------------------------------
@@ -1913,14 +1945,15 @@ def _vecdot_fn(x, y, *, dim=-1, out=None):
 
 
 FORMULA_NS.update(
-    la_det_backward=_det_backward, la_solve_grad_A=_solve_grad_A, la_solve_grad_B=_solve_grad_B,
+    la_det_backward=_det_backward, la_slogdet_backward=_slogdet_backward,
+    la_solve_grad_A=_solve_grad_A, la_solve_grad_B=_solve_grad_B,
     la_solve_triangular_grad_A=_solve_triangular_grad_A,
-    la_triangular_solve_grad_A=_triangular_solve_grad_A,
-    la_cholesky_backward=_cholesky_backward, la_cholesky_solve_grad_L=_cholesky_solve_grad_L,
+    la_triangular_solve_backward=_triangular_solve_backward,
+    la_cholesky_backward=_cholesky_backward, la_cholesky_solve_backward=_cholesky_solve_backward,
     la_cholesky_inverse_grad=_cholesky_inverse_grad, la_qr_backward=_qr_backward,
     la_svd_backward=_svd_backward, la_eigh_backward=_eigh_backward,
     la_pinv_backward=_pinv_backward, la_matrix_exp_backward=_matrix_exp_backward,
-    la_lstsq_grad=_lstsq_grad, la_cdist_backward=_cdist_backward, la_dist_grad=_dist_grad,
+    la_lstsq_backward=_lstsq_backward, la_cdist_backward=_cdist_backward, la_dist_grad=_dist_grad,
     la_dist_grad_other=_dist_grad_other,
     linalg_cross=linalg_cross, linalg_solve=linalg_solve, linalg_inv=linalg_inv,
     linalg_solve_triangular=linalg_solve_triangular, triangular_solve=triangular_solve,

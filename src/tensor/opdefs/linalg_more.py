@@ -1196,16 +1196,21 @@ def _hh_backward(grad, input, tau):
     return g_input, g_tau
 
 
-def _hh_grad(grad, input, tau, which):
+def _hh_grad(grad, result, input, tau, grad_input_mask):
+    """The gradients of ``input`` and ``tau`` the mask asks for. One formula for both, as
+    PyTorch's, which also names ``result`` (Q): so a node keeps Q, input and tau whichever
+    needs a gradient (Note [Shared formulas]); the products are rebuilt from the
+    reflectors here, Q itself is not needed."""
     if tau.shape[-1] == 0:
-        return None             # no reflector: PyTorch leaves both gradients undefined
-    return _hh_backward(grad, input, tau)[which]
+        return None, None       # no reflector: PyTorch leaves both gradients undefined
+    g_input, g_tau = _hh_backward(grad, input, tau)
+    return (g_input if grad_input_mask[0] else None, g_tau if grad_input_mask[1] else None)
 
 
 FORMULA_NS.update(la_hh_grad=_hh_grad)
 linalg_householder_product = defop(
     "linalg_householder_product(Tensor input, Tensor tau) -> Tensor", _hh_np,
-    grad={"input": "la_hh_grad(grad, input, tau, 0)", "tau": "la_hh_grad(grad, input, tau, 1)"})
+    grad={"input, tau": "la_hh_grad(grad, result, input, tau, grad_input_mask)"})
 
 
 def _orgqr(self, input2):

@@ -162,7 +162,8 @@ method("is_pinned", lambda self, device=None: False)
 def _inplace_product(name, functional_np, formulas, check=None):
     """``name_``: the functional kernel's result written into ``self``, which must already have
     the result's shape (PyTorch's "Bad in-place call" otherwise); same derivative formulas as
-    the functional op (its ``self`` term never reads ``self``'s value)."""
+    the functional op (its ``self`` term never reads ``self``'s value). ``check(self, *rest)``
+    makes the in-place op's own checks first; it may return the arguments to use instead."""
     from .._defop import OPS, defop
     from ._util import check_inplace_result
     schema = str(OPS[f"aten::{name}"].schema)
@@ -173,7 +174,7 @@ def _inplace_product(name, functional_np, formulas, check=None):
 
     def kernel(self, *rest):
         if check is not None:
-            check(self)
+            rest = check(self, *rest) or rest
         r = functional_np(self, *rest)
         if r.shape != self.shape:
             raise RuntimeError(f"Bad in-place call: input tensor size "
@@ -186,9 +187,69 @@ def _inplace_product(name, functional_np, formulas, check=None):
     return op
 
 
-def _addr_check(self):
+def _addr_check(self, *_):
     if self.ndim != 2:
         raise RuntimeError(f"2D tensor expected, got {self.ndim}D tensor for input")
+
+
+def _fmt(shape):
+    return ", ".join(map(str, shape))
+
+
+def _size(a, d):
+    """``a.size(d)`` with PyTorch's IndexErrors."""
+    from ._util import wrap_dim
+    if a.ndim == 0:
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+    return a.shape[wrap_dim(d, a.ndim)]
+
+
+def _baddbmm_check(self, b1, b2, beta, alpha):
+    """PyTorch's order for baddbmm_: self must expand to the result's shape (taken from the
+    batches' sizes), have batch1's dtype, the batches must fit, and the result must have
+    self's shape and dtype (batch2's)."""
+    from .linalg_extra import _check_batches
+    from .reduction import cxx_name
+    from .views import _expand_np
+    _expand_np(self, (_size(b1, 0), _size(b1, 1), _size(b2, 2)), False)
+    if self.dtype != b1.dtype:
+        raise RuntimeError(f"Input dtypes must be the same, got: input {cxx_name(self.dtype)}, "
+                           f"batch1: {cxx_name(b1.dtype)}, batch2: {cxx_name(b2.dtype)}")
+    _check_batches(b1, b2)
+    if b2.shape[0] != b1.shape[0] or b2.shape[1] != b1.shape[2]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{b1.shape[0]}, {b1.shape[2]}] but got: [{b2.shape[0]}, {b2.shape[1]}].")
+    out_shape = (b1.shape[0], b1.shape[1], b2.shape[2])
+    if self.shape != out_shape:
+        raise RuntimeError(f"Bad in-place call: input tensor size [{_fmt(self.shape)}] and "
+                           f"output tensor size [{_fmt(out_shape)}] should match")
+    if b2.dtype != self.dtype:
+        raise RuntimeError(f"Bad in-place call: input tensor dtype {cxx_name(self.dtype)} and "
+                           f"output tensor dtype {cxx_name(b2.dtype)} should match")
+
+
+def _addbmm_check(self, b1, b2, beta, alpha):
+    """PyTorch's order for addbmm_: self must expand to the result's shape, the batches must
+    fit, then each batch's product is added with addmm_'s dtype checks (none without
+    batches: then the empty batches are taken in self's dtype)."""
+    from .linalg_extra import _check_batches
+    from .views import _expand_np
+    _expand_np(self, (_size(b1, 1), _size(b2, 2)), False)
+    _check_batches(b1, b2)
+    if b1.shape[0] != b2.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
+                           f"{b1.shape[0]} and {b2.shape[0]}")
+    if b1.shape[2] != b2.shape[1]:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({b1.shape[1]}x{b1.shape[2]} "
+                           f"and {b2.shape[1]}x{b2.shape[2]})")
+    if b1.shape[0] == 0:
+        return b1.astype(self.dtype), b2.astype(self.dtype), beta, alpha
+    for name, a in (("self", self), ("mat1", b1)):
+        if a.dtype != b2.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                               f"{D._BY_NP[a.dtype].short} and {D._BY_NP[b2.dtype].short}")
+    return None
 
 
 def _declare_inplace_products():
@@ -206,13 +267,14 @@ def _declare_inplace_products():
         check=_addr_check)
     _inplace_product("baddbmm", LX._baddbmm_np, {
         "self": beta, "batch1": "grad.bmm(batch2.transpose(1, 2)) * alpha",
-        "batch2": "batch1.transpose(1, 2).bmm(grad) * alpha"})
+        "batch2": "batch1.transpose(1, 2).bmm(grad) * alpha"}, check=_baddbmm_check)
     _inplace_product("addbmm", LX._addbmm_np, {
         "self": beta,
         "batch1": "grad.unsqueeze(0).expand(batch1_shape[0], grad.shape[0], "
                   "grad.shape[1]).bmm(batch2.transpose(1, 2)) * alpha",
         "batch2": "batch1.transpose(1, 2).bmm(grad.unsqueeze(0).expand("
-                  "batch1_shape[0], grad.shape[0], grad.shape[1])) * alpha"})
+                  "batch1_shape[0], grad.shape[0], grad.shape[1])) * alpha"},
+        check=_addbmm_check)
 
 
 _declare_inplace_products()

@@ -600,41 +600,41 @@ def _native_layer_norm_np(a, normalized_shape, w, b, eps):
             np.asarray(rstd, dtype=dt).reshape(stat_shape))
 
 
-def _ln_parts(input, normalized_shape, eps):
-    dims = list(range(input.dim() - len(normalized_shape), input.dim()))
-    mean = input.mean(dims, keepdim=True)
-    xc = input - mean
-    rstd = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
-    return dims, xc * rstd, rstd
+def layer_norm_backward(grads, input, normalized_shape, mean, rstd, weight, bias,
+                        grad_input_mask):
+    """The gradients of ``input``, ``weight`` and ``bias`` the mask asks for, from the saved
+    ``mean`` and ``rstd`` outputs (as PyTorch's formula). One formula for all three, naming
+    ``bias`` too, so a node keeps everything it names (Note [Shared formulas]).
 
-
-def layer_norm_input_backward(grads, input, normalized_shape, weight, eps):
-    """Recomputed from ``input`` with our ops (so it differentiates again); the mean and rstd
-    outputs' gradients are included, which PyTorch does not need (they do not require grad
-    there)."""
+    The mean and rstd outputs take this node as their history, so with ``create_graph`` the
+    gradient also flows through them back into ``input``; their own incoming gradients,
+    which PyTorch does not have (its mean and rstd do not require grad), are included."""
     g, g_mean, g_rstd = grads
-    dims, xhat, rstd = _ln_parts(input, normalized_shape, eps)
-    n = 1
-    for s in normalized_shape:
-        n *= int(s)
-    gw = g if weight is None else g * weight
-    dx = rstd * (gw - gw.mean(dims, keepdim=True) - xhat * (gw * xhat).mean(dims, keepdim=True))
-    if g_mean.requires_grad or g_mean._data.any():      # (its derivative counts too)
-        dx = dx + g_mean / n
-    if g_rstd.requires_grad or g_rstd._data.any():
-        dx = dx - g_rstd * rstd * rstd * xhat / n
-    return dx
+    dims = list(range(input.dim() - len(normalized_shape), input.dim()))
+    xhat = (input - mean) * rstd
+    g_input = g_weight = None
+    if grad_input_mask[0]:
+        n = 1
+        for s in normalized_shape:
+            n *= int(s)
+        gw = g if weight is None else g * weight
+        g_input = rstd * (gw - gw.mean(dims, keepdim=True)
+                          - xhat * (gw * xhat).mean(dims, keepdim=True))
+        if g_mean.requires_grad or g_mean._data.any():      # (its derivative counts too)
+            g_input = g_input + g_mean / n
+        if g_rstd.requires_grad or g_rstd._data.any():
+            g_input = g_input - g_rstd * rstd * rstd * xhat / n
+    if grad_input_mask[1]:
+        g_weight = g * xhat         # (summed to weight's shape by the node)
+    return g_input, g_weight, (g if grad_input_mask[2] else None)
 
 
-def layer_norm_weight_backward(grad, input, normalized_shape, eps):
-    return grad * _ln_parts(input, normalized_shape, eps)[1]
-
-
+FORMULA_NS["layer_norm_backward"] = layer_norm_backward
 native_layer_norm = defop(
     "native_layer_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight, Tensor? bias, "
     "float eps) -> (Tensor, Tensor, Tensor)", _native_layer_norm_np,
-    grad={"input": layer_norm_input_backward, "weight": layer_norm_weight_backward,
-          "bias": "grad"},
+    grad={"input, weight, bias": "layer_norm_backward(grads, input, normalized_shape, "
+                                 "results[1], results[2], weight, bias, grad_input_mask)"},
     node_name="NativeLayerNormBackward0")
 
 

@@ -379,8 +379,9 @@ multilabel_margin_loss = defop(
 
 # -- embedding_bag -------------------------------------------------------------------------
 def _bag_layout(n_idx, offsets, include_last_offset):
-    """Each index's bag (-1 past the last bag with ``include_last_offset``) and the bag
-    count."""
+    """Each index's bag and the bag count. The last bag runs to the end of the indices, even
+    with ``include_last_offset`` (PyTorch's CPU kernel ignores the last offset); an index
+    belongs to no bag (-1) only when there is none."""
     offs = np.asarray(offsets, dtype=np.int64).reshape(-1)
     if offs.size and offs[0] != 0:
         raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the "
@@ -391,7 +392,7 @@ def _bag_layout(n_idx, offsets, include_last_offset):
     n_bags = max(offs.size - 1, 0) if include_last_offset else offs.size
     bag_of = np.full(n_idx, -1, dtype=np.int64)
     for b in range(n_bags):
-        end = offs[b + 1] if b + 1 < offs.size else n_idx
+        end = offs[b + 1] if b + 1 < n_bags else n_idx
         bag_of[offs[b]:end] = b
     return bag_of, n_bags
 
@@ -419,8 +420,9 @@ def _embedding_bag_check(weight, indices, offsets, mode):
 
 def _embedding_bag_np(weight, indices, offsets, scale_grad_by_freq, mode, sparse,
                       per_sample_weights, include_last_offset, padding_idx):
-    """Outputs: the bags' reductions, each index's bag, each bag's size (padding left out)
-    and, for max, the weight row each output element came from (zeros otherwise)."""
+    """Outputs, as PyTorch's CPU kernel: the bags' reductions, each index's bag, each bag's
+    size (padding left out; zeros for sum) and, for max, the weight row each output element
+    came from (for mean: the bag sizes again; for sum: zeros)."""
     idx = _embedding_bag_check(weight, indices, offsets, mode)
     bag_of, n_bags = _bag_layout(idx.size, offsets, include_last_offset)
     d = weight.shape[1]
@@ -444,6 +446,10 @@ def _embedding_bag_np(weight, indices, offsets, scale_grad_by_freq, mode, sparse
         if mode == 1:
             acc = acc / np.maximum(sizes, 1)[:, None]
         out[...] = acc
+        if mode == 1:
+            max_rows = sizes.copy()
+        else:
+            sizes = np.zeros_like(sizes)
     return out, bag_of.clip(0), sizes, max_rows
 
 
@@ -459,43 +465,49 @@ def _index_frequencies(idx, n):
     return out
 
 
-def embedding_bag_weight_backward(grad, weight_shape, indices, offsets, scale_grad_by_freq,
-                                  mode, per_sample_weights, include_last_offset, padding_idx,
-                                  max_rows, bag_size):
+def embedding_bag_weight_backward(grad, indices, offsets, offset2bag, bag_size, max_indices,
+                                  num_weights, scale_grad_by_freq, mode, per_sample_weights,
+                                  padding_idx):
     """Scatter each bag's gradient back to its rows (scaled by the sample weight, by
     ``1/size`` for a mean, by ``1/frequency`` with ``scale_grad_by_freq``); for max, each
-    output element's gradient goes to the row it was taken from."""
+    output element's gradient goes to the row it was taken from. Reads the saved outputs
+    (each index's bag, the bag sizes, the max rows) as PyTorch's formula does; ``offsets``,
+    which that formula also takes, is named (not needed here) so that a node keeps it, as
+    PyTorch's does."""
     from .factories import zeros
     from .. import _tensor as T
-    n, d = weight_shape
+    n, d = num_weights, grad.shape[1]
+    if grad.shape[0] == 0:          # no bag: no index contributed
+        return zeros((n, d), dtype=grad.dtype)
     idx = indices._data.reshape(-1).astype(np.int64)
     if mode == 2:
         nonempty = T.wrap((bag_size._data > 0).astype(grad._data.dtype)[:, None])
-        flat = T.wrap((max_rows._data * d + np.arange(d)).reshape(-1))
+        flat = T.wrap((max_indices._data * d + np.arange(d)).reshape(-1))
         src = (grad * nonempty).reshape((-1,))
         return zeros(n * d, dtype=grad.dtype).index_add(0, flat, src).reshape((n, d))
-    bag_of, _ = _bag_layout(idx.size, offsets._data, include_last_offset)
-    used = (bag_of >= 0) & (idx != padding_idx)
-    scale = used.astype(np.float64)
+    bags = offset2bag._data
+    scale = (idx != padding_idx).astype(np.float64)
     if mode == 1:
-        scale = scale / np.maximum(bag_size._data, 1)[bag_of.clip(0)]
+        scale = scale / np.maximum(bag_size._data, 1)[bags]
     if scale_grad_by_freq:
         scale = scale / _index_frequencies(idx, n)[idx]
-    rows = grad.index_select(0, T.wrap(bag_of.clip(0))) * T.wrap(
-        scale.astype(grad._data.dtype)[:, None])
+    rows = grad.index_select(0, offset2bag) * T.wrap(scale.astype(grad._data.dtype)[:, None])
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.reshape((-1, 1))
     return zeros((n, d), dtype=grad.dtype).index_add(0, T.wrap(idx), rows)
 
 
-def embedding_bag_psw_backward(grad, weight, indices, offsets, include_last_offset,
-                               padding_idx, per_sample_weights):
-    """``dot(grad of the bag, weight row)`` per index (zero for padding)."""
+def embedding_bag_psw_backward(grad, weight, indices, offsets, offset2bag, padding_idx,
+                               per_sample_weights):
+    """``dot(grad of the bag, weight row)`` per index (zero for padding), each index's bag
+    read from the saved ``offset2bag`` output, as PyTorch's formula does (``offsets`` is
+    named for the node to keep, as in ``embedding_bag_weight_backward``)."""
     from .. import _tensor as T
     idx = indices._data.reshape(-1).astype(np.int64)
-    bag_of, _ = _bag_layout(idx.size, offsets._data, include_last_offset)
-    used = ((bag_of >= 0) & (idx != padding_idx)).astype(grad._data.dtype)
-    g = grad.index_select(0, T.wrap(bag_of.clip(0)))
+    if grad.shape[0] == 0:          # no bag: no index contributed
+        return per_sample_weights.new_zeros(tuple(per_sample_weights.shape))
+    used = (idx != padding_idx).astype(grad._data.dtype)
+    g = grad.index_select(0, offset2bag)
     dots = (g * weight.index_select(0, T.wrap(idx))).sum(1) * T.wrap(used)
     return dots.reshape(tuple(per_sample_weights.shape))
 
@@ -508,12 +520,11 @@ _EB_ARGS = ("Tensor weight, Tensor indices, Tensor offsets, bool scale_grad_by_f
 _embedding_bag = defop(
     f"_embedding_bag({_EB_ARGS}, int padding_idx=-1) -> (Tensor, Tensor, Tensor, Tensor)",
     _embedding_bag_np,
-    grad={"weight": "embedding_bag_weight_backward(grads[0], weight_shape, indices, offsets, "
-                    "scale_grad_by_freq, mode, per_sample_weights, include_last_offset, "
-                    "padding_idx, results[3], results[2])",
+    grad={"weight": "embedding_bag_weight_backward(grads[0], indices, offsets, results[1], "
+                    "results[2], results[3], weight_shape[0], scale_grad_by_freq, mode, "
+                    "per_sample_weights, padding_idx)",
           "per_sample_weights": "embedding_bag_psw_backward(grads[0], weight, indices, "
-                                "offsets, include_last_offset, padding_idx, "
-                                "per_sample_weights)"},
+                                "offsets, results[1], padding_idx, per_sample_weights)"},
     node_name="EmbeddingBagBackward0")
 
 

@@ -697,55 +697,51 @@ def _native_batch_norm_np(x, w, b, rm, rv, training, momentum, eps):
     return np.asarray(out, dtype=dt), save_mean, save_invstd
 
 
-def _bn_parts(input, training, running_mean, running_var, eps):
+def batch_norm_backward(grads, input, weight, running_mean, running_var, save_mean,
+                        save_invstd, training, eps, grad_input_mask):
+    """The gradients of ``input``, ``weight`` and ``bias`` the mask asks for: in training
+    from the saved batch ``save_mean`` and ``save_invstd`` outputs, otherwise from the
+    running statistics (as PyTorch's formula). One formula for all three, so a node keeps
+    everything it names (Note [Shared formulas]).
+
+    In training the saved statistics take this node as their history, so with
+    ``create_graph`` the gradient also flows through them back into ``input``; their own
+    incoming gradients (PyTorch's do not require grad) are included."""
+    g, g_mean, g_invstd = grads
     shape = (1, input.shape[1]) + (1,) * (input.dim() - 2)
     dims = [0] + list(range(2, input.dim()))
     if training:
-        mean = input.mean(dims, keepdim=True)
-        xc = input - mean
-        invstd = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
+        mean, invstd = save_mean.reshape(shape), save_invstd.reshape(shape)
     else:
-        xc = input - running_mean.reshape(shape)
-        invstd = (running_var.reshape(shape) + eps).rsqrt()
-    return shape, dims, xc * invstd, invstd
-
-
-def batch_norm_input_backward(grads, input, weight, running_mean, running_var, training,
-                              eps):
-    """Recomputed from ``input`` with our ops (so it differentiates again); in training the
-    gradients of the saved mean and inverse std are included too."""
-    g, g_mean, g_invstd = grads
-    shape, dims, xhat, invstd = _bn_parts(input, training, running_mean, running_var, eps)
-    gw = g if weight is None else g * weight.reshape(shape)
-    if not training:
-        return gw * invstd
-    n = input.numel() // max(input.shape[1], 1)
-    dx = invstd * (gw - gw.mean(dims, keepdim=True)
-                   - xhat * (gw * xhat).mean(dims, keepdim=True))
-    if g_mean.requires_grad or g_mean._data.any():      # (its derivative counts too)
-        dx = dx + g_mean.reshape(shape) / n
-    if g_invstd.requires_grad or g_invstd._data.any():
-        dx = dx - g_invstd.reshape(shape) * invstd * invstd * xhat / n
-    return dx
-
-
-def batch_norm_weight_backward(grad, input, running_mean, running_var, training, eps):
-    _, dims, xhat, _ = _bn_parts(input, training, running_mean, running_var, eps)
-    return (grad * xhat).sum(dims)
-
-
-def batch_norm_bias_backward(grad):
-    return grad.sum([0] + list(range(2, grad.dim())))
+        mean, invstd = running_mean.reshape(shape), (running_var.reshape(shape) + eps).rsqrt()
+    xhat = (input - mean) * invstd
+    g_input = g_weight = g_bias = None
+    if grad_input_mask[0]:
+        gw = g if weight is None else g * weight.reshape(shape)
+        if not training:
+            g_input = gw * invstd
+        else:
+            n = input.numel() // max(input.shape[1], 1)
+            g_input = invstd * (gw - gw.mean(dims, keepdim=True)
+                                - xhat * (gw * xhat).mean(dims, keepdim=True))
+            if g_mean.requires_grad or g_mean._data.any():      # (its derivative counts too)
+                g_input = g_input + g_mean.reshape(shape) / n
+            if g_invstd.requires_grad or g_invstd._data.any():
+                g_input = g_input - g_invstd.reshape(shape) * invstd * invstd * xhat / n
+    if grad_input_mask[1]:
+        g_weight = (g * xhat).sum(dims)
+    if grad_input_mask[2]:
+        g_bias = g.sum(dims)
+    return g_input, g_weight, g_bias
 
 
 native_batch_norm = defop(
     "native_batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, "
     "Tensor? running_var, bool training, float momentum, float eps) -> (Tensor, Tensor, Tensor)",
     _native_batch_norm_np,
-    grad={"input": batch_norm_input_backward,
-          "weight": "batch_norm_weight_backward(grads[0], input, running_mean, running_var, "
-                    "training, eps)",
-          "bias": "batch_norm_bias_backward(grads[0])"},
+    grad={"input, weight, bias": "batch_norm_backward(grads, input, weight, running_mean, "
+                                 "running_var, results[1], results[2], training, eps, "
+                                 "grad_input_mask)"},
     node_name="NativeBatchNormBackward0")
 
 
@@ -778,41 +774,42 @@ def _native_group_norm_np(x, w, b, N, C, HxW, group, eps):
             np.asarray(rstd.reshape(N, group), dtype=dt))
 
 
-def _gn_parts(input, N, group, eps):
-    xg = input.reshape((N, group, -1))
-    mean = xg.mean(-1, keepdim=True)
-    xc = xg - mean
-    rstd = ((xc * xc).mean(-1, keepdim=True) + eps).rsqrt()
-    return xc * rstd, rstd
-
-
-def group_norm_input_backward(grads, input, weight, N, C, group, eps):
+def group_norm_backward(grads, input, mean, rstd, weight, N, C, group, grad_input_mask):
+    """The gradients of ``input``, ``weight`` and ``bias`` the mask asks for, from the saved
+    ``mean`` and ``rstd`` outputs (as PyTorch's formula). One formula for all three, so a
+    node keeps everything it names (Note [Shared formulas]). The gradients reaching the
+    mean and rstd outputs count too: they require grad, as in PyTorch."""
     g, g_mean, g_rstd = grads
-    xhat, rstd = _gn_parts(input, N, group, eps)
+    xg = input.reshape((N, group, -1))
+    rstd = rstd.reshape((N, group, 1))
+    xhat = (xg - mean.reshape((N, group, 1))) * rstd
     shape = (1, C) + (1,) * (input.dim() - 2)
-    gw = g if weight is None else g * weight.reshape(shape)
-    gw = gw.reshape((N, group, -1))
-    n = xhat.shape[-1]
-    dx = rstd * (gw - gw.mean(-1, keepdim=True) - xhat * (gw * xhat).mean(-1, keepdim=True))
-    if g_mean.requires_grad or g_mean._data.any():      # (its derivative counts too)
-        dx = dx + g_mean.reshape((N, group, 1)) / n
-    if g_rstd.requires_grad or g_rstd._data.any():
-        dx = dx - g_rstd.reshape((N, group, 1)) * rstd * rstd * xhat / n
-    return dx.reshape(tuple(input.shape))
-
-
-def group_norm_weight_backward(grad, input, N, group, eps):
-    xhat = _gn_parts(input, N, group, eps)[0].reshape(tuple(input.shape))
-    return (grad * xhat).sum([0] + list(range(2, input.dim())))
+    dims = [0] + list(range(2, input.dim()))
+    g_input = g_weight = g_bias = None
+    if grad_input_mask[0]:
+        gw = g if weight is None else g * weight.reshape(shape)
+        gw = gw.reshape((N, group, -1))
+        n = xhat.shape[-1]
+        dx = rstd * (gw - gw.mean(-1, keepdim=True)
+                     - xhat * (gw * xhat).mean(-1, keepdim=True))
+        if g_mean.requires_grad or g_mean._data.any():      # (its derivative counts too)
+            dx = dx + g_mean.reshape((N, group, 1)) / n
+        if g_rstd.requires_grad or g_rstd._data.any():
+            dx = dx - g_rstd.reshape((N, group, 1)) * rstd * rstd * xhat / n
+        g_input = dx.reshape(tuple(input.shape))
+    if grad_input_mask[1]:
+        g_weight = (g * xhat.reshape(tuple(input.shape))).sum(dims)
+    if grad_input_mask[2]:
+        g_bias = g.sum(dims)
+    return g_input, g_weight, g_bias
 
 
 native_group_norm = defop(
     "native_group_norm(Tensor input, Tensor? weight, Tensor? bias, SymInt N, SymInt C, "
     "SymInt HxW, int group, float eps) -> (Tensor, Tensor, Tensor)",
     _native_group_norm_np,
-    grad={"input": group_norm_input_backward,
-          "weight": "group_norm_weight_backward(grads[0], input, N, group, eps)",
-          "bias": "batch_norm_bias_backward(grads[0])"},
+    grad={"input, weight, bias": "group_norm_backward(grads, input, results[1], results[2], "
+                                 "weight, N, C, group, grad_input_mask)"},
     node_name="NativeGroupNormBackward0")
 
 
@@ -1106,9 +1103,7 @@ FORMULA_NS.update(
     _adaptive_avg_pool2d=_adaptive_avg_pool2d,
     _adaptive_avg_pool2d_backward=_adaptive_avg_pool2d_backward,
     adaptive_max_pool2d_backward=adaptive_max_pool2d_backward,
-    batch_norm_weight_backward=batch_norm_weight_backward,
-    batch_norm_bias_backward=batch_norm_bias_backward,
-    group_norm_weight_backward=group_norm_weight_backward,
+    batch_norm_backward=batch_norm_backward, group_norm_backward=group_norm_backward,
     im2col=im2col, col2im=col2im, constant_pad_nd=constant_pad_nd, pixel_shuffle=pixel_shuffle,
     pixel_unshuffle=pixel_unshuffle,
     upsample_nearest1d=upsample_nearest1d, upsample_nearest2d=upsample_nearest2d,

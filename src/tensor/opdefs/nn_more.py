@@ -242,9 +242,17 @@ def _prelu_kernel_np(a, w):
         return np.asarray(np.where(a > 0, a, w * a), dtype=np.result_type(a, w))
 
 
+def prelu_kernel_backward(grad, self, weight, grad_input_mask):
+    """The gradients of ``self`` and ``weight`` asked for by the mask (None for the other);
+    one formula for both, as PyTorch's (so a node keeps both tensors)."""
+    pos = self > 0
+    return (where(pos, grad, weight * grad) if grad_input_mask[0] else None,
+            where(pos, 0.0, self * grad) if grad_input_mask[1] else None)
+
+
 _prelu_kernel = defop("_prelu_kernel(Tensor self, Tensor weight) -> Tensor", _prelu_kernel_np,
-                      grad={"self": "where(self > 0, grad, weight * grad)",
-                            "weight": "where(self > 0, 0.0, self * grad)"},
+                      grad={"self, weight": "prelu_kernel_backward(grad, self, weight, "
+                                            "grad_input_mask)"},
                       node_name="PreluKernelBackward0")
 
 
@@ -347,7 +355,7 @@ rrelu_ = defop(f"rrelu_(Tensor(a!) self, {_RR_PUBLIC}) -> Tensor(a!)", composite
 FORMULA_NS.update(shrink_backward=shrink_backward, celu_input_scale=celu_input_scale,
                   hardswish_backward=hardswish_backward,
                   mish_backward=mish_backward, glu_backward=glu_backward,
-                  rrelu_backward=rrelu_backward)
+                  rrelu_backward=rrelu_backward, prelu_kernel_backward=prelu_kernel_backward)
 
 FUNCTIONS = ["hardshrink", "prelu"]
 TOPLEVEL = {"threshold": threshold, "threshold_": threshold_, "selu": selu, "selu_": selu_,

@@ -1056,9 +1056,16 @@ method("__rtruediv__", _rtruediv)
 _verf = np.frompyfunc(math.erf, 1, 1)
 erf = unary("erf", lambda a: np.asarray(_verf(a), dtype=a.dtype),
             {"self": "grad * 1.1283791670955126 * (-(self * self)).exp()"})
-silu = unary("silu", lambda a: a * _sigmoid(a),
+def _silu_np(a):
+    """``a * sigmoid(a)``; PyTorch's kernel exists for floating dtypes only (no promotion)."""
+    if a.dtype.kind not in "fc":
+        raise not_implemented("silu_cpu", a.dtype)
+    return a * _sigmoid(a)
+
+
+silu = unary("silu", _silu_np,
              {"self": "grad * self.sigmoid() * (1 + self * (1 - self.sigmoid()))"},
-             out_exact=True)
+             floating=False, out_exact=True)
 
 
 def _sigmoid(a):
@@ -1314,7 +1321,9 @@ def _clamp_side(name, low):
     grad = {"self": f"grad * clamp_mask(self, {'min, None' if low else 'None, max'})"}
     node = f"Clamp{arg.title()}Backward0"
     f = defop(f"{name}(Tensor self, Scalar {arg}) -> Tensor", np_fn, grad=grad, node_name=node)
-    i = defop(f"{name}_(Tensor(a!) self, Scalar {arg}) -> Tensor(a!)", _inplace(np_fn),
+    # (the refusal to cast a floating result into an integer self names self's C++ type)
+    pre = (lambda s, b: _clamp_pre(s, b, None)) if low else (lambda s, b: _clamp_pre(s, None, b))
+    i = defop(f"{name}_(Tensor(a!) self, Scalar {arg}) -> Tensor(a!)", _inplace(np_fn, pre=pre),
               grad=grad, node_name=node)
     return f, i
 

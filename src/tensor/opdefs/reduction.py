@@ -940,9 +940,19 @@ method("any", _bool_method(any_, any_dims))
 # ------------------------------------------------------------------------------------------
 # cumsum
 # ------------------------------------------------------------------------------------------
-def _cumsum_np(a, dim, dtype):
+def _scan_dtype(a, dim, dtype, kernel):
+    """The wrapped dim and result dtype of cumsum / cumprod. PyTorch's CPU scan kernels have
+    no bool version: a bool result is refused unless the scan has nothing to do (a 0-d input
+    is copied, an empty one left empty)."""
     d = wrap_dim(dim, a.ndim)
     dt = _int64_if_integral(a, dtype)
+    if dt == np.bool_ and a.ndim and a.size:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    return d, dt
+
+
+def _cumsum_np(a, dim, dtype):
+    d, dt = _scan_dtype(a, dim, dtype, "cumsum_out_cpu")
     if a.ndim == 0:
         return a.astype(dt)
     if np.dtype(dt).kind == "f" and np.dtype(dt).itemsize < 8:

@@ -495,10 +495,17 @@ FUNCTIONS.append("logcumsumexp")
 
 
 def _scan_inplace(functional):
+    """cumsum_ / cumprod_: the scan in self's dtype (a ``dtype`` argument must be self's,
+    else PyTorch's "Bad in-place call"), written into self."""
+    from .reduction import cxx_name
+
     def kernel(a, dim, dtype):
-        r = functional(a, dim, dtype)
-        check_inplace_result(a, r.shape, r.dtype if dtype is None else a.dtype)
-        np.copyto(a, r, casting="unsafe")
+        wrap_dim(dim, a.ndim)
+        if dtype is not None and D.to_dtype(dtype).np != a.dtype:
+            raise RuntimeError(f"Bad in-place call: input tensor dtype {cxx_name(a.dtype)} and "
+                               f"output tensor dtype {cxx_name(D.to_dtype(dtype).np)} should "
+                               "match")
+        np.copyto(a, functional(a, dim, a.dtype), casting="unsafe")
     return kernel
 
 
@@ -1374,9 +1381,7 @@ TOPLEVEL.update(searchsorted=searchsorted, bucketize=bucketize, isin=isin)
 # renorm, fill_diagonal_
 # ------------------------------------------------------------------------------------------
 def _renorm_factor(a, p, dim, maxnorm):
-    if a.dtype.kind not in "fc":
-        raise RuntimeError(f"renorm: Expected a floating point or complex tensor as input. Got "
-                           f"{short_name(a.dtype)}")
+    # (PyTorch's order: the arguments, the dim, then the dtype, refused by the norm it takes)
     if p <= 0:
         raise RuntimeError("renorm: non-positive-norm not supported")
     if maxnorm < 0:
@@ -1384,6 +1389,9 @@ def _renorm_factor(a, p, dim, maxnorm):
     if a.ndim <= 1:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {a.ndim} dimensions")
     d = wrap_dim(dim, a.ndim)
+    if a.dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {short_name(a.dtype)}")
     axes = tuple(k for k in range(a.ndim) if k != d)
     x = np.abs(a.astype(np.float64))
     if math.isinf(p):
@@ -1500,26 +1508,65 @@ method("vsplit", _nsplit("vsplit", 2, lambda nd: 0))
 method("dsplit", _nsplit("dsplit", 3, lambda nd: 2))
 
 
-def _copies(kernel):
-    def run(*args):
-        return [np.array(p) for p in kernel(*args)]
-    return run
-
-
 def _views_mod():
     from . import views
     return views
 
 
-unsafe_split = defop("unsafe_split.Tensor(Tensor self, SymInt split_size, int dim=0) -> "
-                     "Tensor[]", _copies(_views_mod()._split_np),
-                     grad={"self": "split_backward(grads, self_shape, dim, self_dtype, "
-                                   "[int(g.shape[dim]) if g is not None else None "
-                                   "for g in grads], split_size)"})
-unsafe_split_with_sizes = defop("unsafe_split_with_sizes(Tensor self, SymInt[] split_sizes, "
-                                "int dim=0) -> Tensor[]", _copies(_views_mod()._split_sizes_np),
-                                grad={"self": "split_backward(grads, self_shape, dim, "
-                                              "self_dtype, list(split_sizes), None)"})
+# Note [unsafe_split aliases]: PyTorch's unsafe_split / unsafe_split_with_sizes are split
+# without the view tracking: the pieces share the input's memory (strides and storage offsets
+# as split's), but are not autograd views (no _base, a version counter each, the input's key
+# set: an inference input gives inference pieces) and get UnsafeSplitBackward0. In inference
+# mode, on a normal input, its kernel meets the view tracking it otherwise skips: the pieces
+# are split's views there, each with a fresh version counter.
+def _unsafe_pieces(np_kernel):
+    """CPU kernel ``(ks, self, *rest)``: the pieces, aliasing ``self``'s memory."""
+    def cpu(ks, self, *rest):
+        a = self._data
+        start, off0 = a.__array_interface__["data"][0], self.storage_offset()
+        outs = []
+        for piece in np_kernel(a, *rest):
+            t = T.wrap_like_keys(piece, self)
+            off = off0 + (piece.__array_interface__["data"][0] - start) // max(a.itemsize, 1)
+            if off:
+                t._extra = {"storage_offset": off}
+            outs.append(t)
+        return outs
+    return cpu
+
+
+def _unsafe_pieces_aiov(name, view_op):
+    from dispatch.record import current_record
+    from dispatch import keys
+
+    def aiov(ks, self, *rest):
+        if current_record()[3]:         # inference mode: split's views, counters of their own
+            outs = list(view_op(self, *rest))
+            for t in outs:
+                t._vc = [0, None]
+            return outs
+        return OPS[name].redispatch(ks & keys.ADInplaceOrView.below_mask, self, *rest)
+    return aiov
+
+
+def _declare_unsafe(schema, np_kernel, view_op, grad):
+    from .._defop import LIB
+    op = defop(schema, np_kernel, grad=grad)
+    name = schema.split("(", 1)[0]
+    LIB._impl_raw(name, _unsafe_pieces(np_kernel), "CPU")
+    LIB._impl_raw(name, _unsafe_pieces_aiov(f"aten::{name}", view_op), "ADInplaceOrView")
+    return op
+
+
+unsafe_split = _declare_unsafe(
+    "unsafe_split.Tensor(Tensor self, SymInt split_size, int dim=0) -> Tensor[]",
+    _views_mod()._split_np, _views_mod().split,
+    {"self": "split_backward(grads, self_shape, dim, self_dtype, [int(g.shape[dim]) if g is "
+             "not None else None for g in grads], split_size)"})
+unsafe_split_with_sizes = _declare_unsafe(
+    "unsafe_split_with_sizes(Tensor self, SymInt[] split_sizes, int dim=0) -> Tensor[]",
+    _views_mod()._split_sizes_np, _views_mod().split_with_sizes,
+    {"self": "split_backward(grads, self_shape, dim, self_dtype, list(split_sizes), None)"})
 
 
 def _unsafe_chunk(self, chunks, dim=0):

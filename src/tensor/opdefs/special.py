@@ -527,8 +527,6 @@ def _torch_polygamma(n, input, *, out=None):
 
 
 def _mvlgamma64(x, p):
-    if p < 1:
-        raise RuntimeError("p has to be greater than or equal to 1")
     r = np.zeros_like(x)
     for j in range(p - 1, -1, -1):      # the terms lgamma(x - j/2), in PyTorch's order
         r = r + _lgamma64(x - j / 2)
@@ -544,8 +542,51 @@ def _mvlgamma_grad(grad, self, p):
     return grad * s
 
 
-mvlgamma = _unary("mvlgamma", _mvlgamma64, {"self": _mvlgamma_grad}, args=", int p",
-                  method_name="mvlgamma")
+_mvlgamma_values = _floating(_mvlgamma64)
+
+
+def _mvlgamma_args(x, p):
+    if x.dtype == np.bool_:
+        raise RuntimeError("The input tensor may not be a boolean tensor.")
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+
+
+def _mvlgamma_np(x, p):
+    _mvlgamma_args(x, p)
+    return _mvlgamma_values(x, p)
+
+
+def _mvlgamma_into_check(x, p, dest):
+    """mvlgamma written into ``dest`` (self in place, or out=): the argument checks, then
+    whether the floating result fits ``dest``; PyTorch's refusal names the input's dtype and
+    then the result's, in that (odd) order."""
+    _mvlgamma_args(x, p)
+    rd = D.to_dtype(_float_of(x.dtype))
+    if rd.category > D.to_dtype(dest.dtype).category:
+        raise RuntimeError(f"mvlgamma: result type {D.to_dtype(x.dtype).short} can't be cast "
+                           f"to the desired output type {rd.short}")
+
+
+_mvlgamma_out_values = _out(_mvlgamma_np)
+
+
+def _mvlgamma_out_np(x, p, out):
+    _mvlgamma_into_check(x, p, out)
+    _mvlgamma_out_values(x, p, out)
+
+
+_MVLGAMMA_GRAD = {"self": _mvlgamma_grad}
+mvlgamma = {
+    "f": defop("mvlgamma(Tensor self, int p) -> Tensor", _mvlgamma_np, grad=_MVLGAMMA_GRAD),
+    "i": defop("mvlgamma_(Tensor(a!) self, int p) -> Tensor(a!)",
+               _inplace(_mvlgamma_np, pre=lambda self, p: _mvlgamma_into_check(self, p, self)),
+               grad=_MVLGAMMA_GRAD),
+    "o": defop("mvlgamma.out(Tensor self, int p, *, Tensor(a!) out) -> Tensor(a!)",
+               _mvlgamma_out_np),
+}
+method("mvlgamma", mvlgamma["f"])
+method("mvlgamma_", mvlgamma["i"])
 
 # -- the error-function family -------------------------------------------------------------
 erfc = _unary("erfc", _erfc64, {"self": "grad * -1.1283791670955126 * (-(self * self)).exp()"},
@@ -943,8 +984,20 @@ def _ldexp_np(a, b):
 
 _LDEXP_GRAD = {"self": "grad * other.exp2()", "other": "grad * result * 0.6931471805599453"}
 ldexp = defop("ldexp.Tensor(Tensor self, Tensor other) -> Tensor", _ldexp_np, grad=_LDEXP_GRAD)
+_ldexp_shape_pre = _binary_pre()
+
+
+def _ldexp_pre(self, other):
+    """ldexp's result is floating: an integer or bool ``self`` cannot take it, refused (in
+    ldexp's own words) before the shapes are looked at, as PyTorch does."""
+    if type(other) is _nd and self.dtype.kind not in "fc":
+        raise RuntimeError(f"ldexp can't be cast to the desired output type "
+                           f"{D.to_dtype(self.dtype).short}")
+    _ldexp_shape_pre(self, other)
+
+
 ldexp_ = defop("ldexp_(Tensor(a!) self, Tensor other) -> Tensor(a!)",
-               _inplace(_ldexp_np, pre=_binary_pre()), grad=_LDEXP_GRAD,
+               _inplace(_ldexp_np, pre=_ldexp_pre), grad=_LDEXP_GRAD,
                node_name="LdexpBackward0")
 ldexp_out = defop("ldexp.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
                   _out(_ldexp_np))

@@ -4,6 +4,7 @@ base-shaped gradient, itself differentiable."""
 
 from __future__ import annotations
 
+import math
 import operator
 import warnings
 
@@ -178,11 +179,27 @@ def _viewed(a, shape):
 
 
 def _reshape_alias_np(a, size, stride):
-    v = _viewed(a, tuple(size))
-    if v is None:
-        raise RuntimeError(f"_reshape_alias: the strides of the input do not allow the shape "
-                           f"{_fmt(size)} without a copy")
-    return v
+    """``a``'s memory seen with the given sizes and strides (in elements) from ``a``'s first
+    element, as PyTorch's alias does. PyTorch checks nothing further (a geometry reaching past
+    the storage reads whatever lies there); here it is refused instead."""
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality "
+                           f"of strides ({len(stride)})")
+    isz = a.itemsize
+    # reshape's own call: the strides of the plain view
+    v = _viewed(a, size) if math.prod(size) == a.size else None
+    if v is not None and v.strides == tuple(st * isz for st in stride):
+        return v
+    flat, off = _storage_of(a)
+    need = off + 1 + sum(st * (n - 1) for n, st in zip(size, stride)) if all(size) else 0
+    if any(st < 0 for st in stride) or any(n < 0 for n in size) or need > flat.size:
+        raise RuntimeError(f"_reshape_alias: sizes {_fmt(size)} and strides {_fmt(stride)} "
+                           f"from storage offset {off} reach outside the input's storage of "
+                           f"{flat.size} elements. Hint: tensorkeys does not read past a "
+                           "storage (PyTorch would); use as_strided within the storage.")
+    return np.lib.stride_tricks.as_strided(flat[off:], shape=size,
+                                           strides=tuple(st * isz for st in stride))
 
 
 # reshape's view case for a non-contiguous input (PyTorch: ReshapeAliasBackward0)

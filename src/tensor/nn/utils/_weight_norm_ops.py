@@ -9,9 +9,9 @@ last dimension (and neither tensor is float16) and otherwise composes
 The fused op's gradient (with ``s = sum over the slice of grad * v`` and ``n`` the slice
 norm): ``grad_g = s / n`` and ``grad_v = (g / n) * (grad - v * s / n**2)``. PyTorch's formula
 uses the saved norms, which carry no graph, so its second derivatives miss the dependence of
-``n`` on ``v``; ours recomputes ``n`` from ``v`` so that double backward is exact (first
-derivatives are the same). PyTorch's second output (the norms) does not require grad; ours
-does, with the gradient of a norm.
+``n`` on ``v``; ours keeps the norms too but, under ``create_graph``, recomputes ``n`` from
+``v`` so that double backward is exact (first derivatives are the same). The second output
+(the norms) does not require grad, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -38,21 +38,21 @@ def _interface_np(v, g, dim):
     return w.astype(v.dtype, copy=False), norm.astype(v.dtype, copy=False)
 
 
-def _interface_backward(grads, v, g, dim):
-    grad_w, grad_norms = grads
+def _interface_backward(grad, v, g, norms, dim, grad_input_mask):
+    """The gradients of ``v`` and ``g`` the mask asks for; one formula for both, naming the
+    saved ``norms`` output, as PyTorch's (so a node keeps v, g and the norms: Note [Shared
+    formulas]). Without grad mode (a first-order backward) the saved norms are used, as
+    PyTorch's plain backward does; with it (``create_graph``) they are recomputed from ``v``
+    so that the second derivatives see how they depend on ``v``."""
+    from modes import is_grad_enabled
     axes = [i for i in range(v.dim()) if i != dim]
-    prod = grad_w * v
-    if axes:
-        s = prod.sum(axes, keepdim=True)
-        norms = v.norm(2, axes, keepdim=True)
-    else:
-        s = prod
-        norms = v.abs()
+    prod = grad * v
+    s = prod.sum(axes, keepdim=True) if axes else prod
+    if is_grad_enabled():
+        norms = v.norm(2, axes, keepdim=True) if axes else v.abs()
     gb = g.reshape(norms.shape)
-    grad_v = (gb / norms) * (grad_w - v * (s / (norms * norms)))
-    grad_g = (s / norms).reshape(g.shape)
-    # (PyTorch marks the norms output non-differentiable; here it is differentiable)
-    grad_v = grad_v + grad_norms * (v / norms)
+    grad_v = (gb / norms) * (grad - v * (s / (norms * norms))) if grad_input_mask[0] else None
+    grad_g = (s / norms).reshape(g.shape) if grad_input_mask[1] else None
     return grad_v, grad_g
 
 
@@ -60,8 +60,8 @@ FORMULA_NS.update(weight_norm_interface_backward=_interface_backward)
 
 _weight_norm_interface = defop(
     "_weight_norm_interface(Tensor v, Tensor g, int dim=0) -> (Tensor, Tensor)", _interface_np,
-    grad={"v": "weight_norm_interface_backward(grads, v, g, dim)[0]",
-          "g": "weight_norm_interface_backward(grads, v, g, dim)[1]"},
+    grad={"v, g": "weight_norm_interface_backward(grad, v, g, results[1], dim, "
+                  "grad_input_mask)"},
     output_differentiability=(True, False))
 
 
