@@ -239,3 +239,30 @@ def test_deprecated_spellings_warn_as_torch(spelling):
                 on = M.cuda.amp.GradScaler().is_enabled()
         return on, sorted({(x.category.__name__, str(x.message)) for x in w})
     assert probe(tk) == probe(torch)
+
+
+HALF_CASES = {
+    "addmm": lambda M, mk: M.addmm(mk(4), mk(4, 8), mk(8, 4)),
+    "addmm alpha beta": lambda M, mk: M.addmm(mk(4), mk(4, 8), mk(8, 4), alpha=0.3, beta=1.7),
+    "baddbmm": lambda M, mk: M.baddbmm(mk(2, 4, 4), mk(2, 4, 8), mk(2, 8, 4), alpha=0.3,
+                                      beta=1.7),
+    "addbmm": lambda M, mk: M.addbmm(mk(4, 4), mk(3, 4, 8), mk(3, 8, 4)),
+    "addbmm alpha beta": lambda M, mk: M.addbmm(mk(4, 4), mk(3, 4, 8), mk(3, 8, 4), alpha=0.3,
+                                               beta=1.7),
+    "addmv": lambda M, mk: M.addmv(mk(4), mk(4, 8), mk(8), alpha=0.3, beta=1.7),
+    "conv2d": lambda M, mk: M.nn.functional.conv2d(mk(1, 3, 5, 5), mk(2, 3, 3, 3), mk(2)),
+    "linear": lambda M, mk: M.nn.functional.linear(mk(3, 2, 8), mk(4, 8), mk(4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HALF_CASES))
+@pytest.mark.parametrize("seed", range(3))
+def test_half_products_round_as_torch(name, seed):
+    """The products autocast sends to float16 give PyTorch's bits: the sum (and the added
+    bias or self) is formed in float and rounded once, or per batch for addbmm."""
+    out = []
+    for M in (tk, torch):
+        rng = np.random.default_rng(seed)
+        out.append(HALF_CASES[name](
+            M, lambda *s: M.from_numpy(rng.uniform(-1.5, 1.5, s).astype(np.float16))).numpy())
+    np.testing.assert_array_equal(out[0], out[1])

@@ -1110,14 +1110,21 @@ def _addmv_np(c, m, v, beta, alpha):
     if m.dtype.kind == "b":
         raise NotImplementedError("\"addmv_impl_cpu\" not implemented for 'Bool'")
     dt = m.dtype
+    if dt == np.float16:
+        # PyTorch scales self by beta in half, then adds alpha * (mat @ vec) summed in float,
+        # rounding once more
+        if beta not in (0, 1):
+            c = c * np.float16(beta)
+            beta = 1
+        m, v, c = m.astype(np.float32), v.astype(np.float32), c.astype(np.float32)
     prod = np.asarray(np.matmul(m, v))
     if alpha != 1:
-        prod = prod * np.asarray(alpha).astype(dt)
+        prod = prod * np.asarray(alpha).astype(prod.dtype)
     if beta == 0:                    # self is ignored (a NaN in it does not propagate)
         r = np.broadcast_to(prod, (n,))
     else:
         cb = np.broadcast_to(c, (n,))
-        r = prod + (cb * np.asarray(beta).astype(dt) if beta != 1 else cb)
+        r = prod + (cb * np.asarray(beta).astype(prod.dtype) if beta != 1 else cb)
     return np.asarray(r, dtype=dt).copy()
 
 

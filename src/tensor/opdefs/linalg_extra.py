@@ -1349,6 +1349,8 @@ def _baddbmm_np(c, b1, b2, beta, alpha):
     except ValueError:
         from ._util import broadcast_error
         raise broadcast_error(c.shape, out_shape) from None
+    if c.dtype == np.float16:         # summed in float, rounded once (as PyTorch's)
+        b1, b2, cb = b1.astype(np.float32), b2.astype(np.float32), cb.astype(np.float32)
     with np.errstate(**_QUIET):
         prod = np.matmul(b1, b2)
         if alpha != 1:
@@ -1382,6 +1384,18 @@ def _addbmm_np(c, b1, b2, beta, alpha):
     except ValueError:
         from ._util import broadcast_error
         raise broadcast_error(c.shape, out_shape) from None
+    if c.dtype == np.float16 and b1.shape[0]:
+        # PyTorch adds one batch at a time into the result (beta only at the first), each
+        # step summed in float and rounded to half: so do we, for its exact values
+        r = cb
+        f = np.float32
+        with np.errstate(**_QUIET):
+            for k in range(b1.shape[0]):
+                step = f(alpha) * np.matmul(b1[k].astype(f), b2[k].astype(f))
+                if k or beta != 0:
+                    step = step + (r.astype(f) * f(beta) if k == 0 and beta != 1 else r)
+                r = step.astype(np.float16)
+        return np.asarray(r, c.dtype)
     with np.errstate(**_QUIET):
         prod = np.matmul(b1, b2).sum(0) if b1.shape[0] else np.zeros(out_shape, c.dtype)
         if alpha != 1:
