@@ -51,7 +51,9 @@ int = _dtype.int32            # noqa: A001 - torch.int
 # name); the user's own numpy calls keep numpy's settings, and the hot path pays nothing
 # (a warning only exists when a floating-point flag was raised). A filter added while pytest
 # collects is dropped when collection ends (it restores the filters it found), so inside a
-# pytest session these warnings show again.
+# pytest session these warnings show again. Where a filter of the user's turns them into
+# exceptions (``-W error``), the kernel that raised runs again with numpy's reports off
+# (``_defop.quietly``), so the result is still the IEEE one and nothing is raised.
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tensor(\.|$)")
 
 # A Python number in a Tensor position takes part in dispatch like PyTorch's wrapped number:

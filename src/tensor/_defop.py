@@ -30,6 +30,7 @@ from __future__ import annotations
 import builtins
 import linecache
 import types
+import warnings
 
 import numpy as np
 
@@ -351,6 +352,8 @@ def _resolve_numpy_formulas(spec):
         f"            x_{n} = _UNSET" for n in sorted(unpacked)]
     tail = ["        except _Dispatch:",
             "            pass",
+            "        except RuntimeWarning:     # Note [Floating-point warnings stay inside]",
+            "            return quietly(self.apply, grads)",
             "    return _apply_formulas(self, _spec, saved, grads, g)"]
     ns = dict(defaults, _spec=spec)
     _exec("\n".join(head + L + tail) + "\n", f"<backward {spec.op_name}>", ns)
@@ -697,27 +700,39 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None, aiov=False
     ret_list = _returns_list(schema)
     fast = getattr(cpu, "fast", None)
     single = not ret_list and len(schema.returns) == 1 and kind not in ("inplace", "out")
+    # Note [Floating-point warnings stay inside]: a RuntimeWarning raised as an exception (a
+    # user's "error" filter) means numpy reported an IEEE result; the kernel runs again with
+    # numpy's reports off (a functional kernel has written nothing)
+    quiet_call = f"quietly(cpu, {', '.join(call_args)})"
     if single:
         if fast is not None:
             when, then, env = fast
             ns.update(env)
-            lines += [f"    if {when}:",
-                      "        try:",
-                      f"            r = {then}",
-                      "            if r.__class__ is not _nd:",
-                      "                r = r.__array__()",
-                      "        except (ValueError, TypeError, IndexError, AttributeError):",
+            lines += ["    try:",
+                      f"        if {when}:",
+                      "            try:",
+                      f"                r = {then}",
+                      "                if r.__class__ is not _nd:",
+                      "                    r = r.__array__()",
+                      "            except (ValueError, TypeError, IndexError, AttributeError):",
+                      f"                r = {call}",
+                      "                if r.__class__ is not _nd:",
+                      "                    r = _asarray(r)",
+                      "        else:",
                       f"            r = {call}",
                       "            if r.__class__ is not _nd:",
                       "                r = _asarray(r)",
-                      "    else:",
-                      f"        r = {call}",
+                      "    except RuntimeWarning:",
+                      f"        r = {quiet_call}",
                       "        if r.__class__ is not _nd:",
                       "            r = _asarray(r)"]
         else:
             # (a numpy kernel may hand back a numpy scalar for a 0-d input: a tensor always
             # holds an array, so views of it work)
-            lines += [f"    r = {call}",
+            lines += ["    try:",
+                      f"        r = {call}",
+                      "    except RuntimeWarning:",
+                      f"        r = {quiet_call}",
                       "    if r.__class__ is not _nd:",
                       "        r = _asarray(r)"]
         # the wrap of the result, inlined (``_tensor.wrap`` / ``_tensor.wrap_like_keys``)
@@ -803,10 +818,15 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None, aiov=False
         else:
             lines.append(f"    return wrap_like({call}, a{src})")
     else:
+        if ret_list or len(schema.returns) > 1:
+            lines += ["    try:",
+                      f"        rs = {call}",
+                      "    except RuntimeWarning:",
+                      f"        rs = {quiet_call}"]
         if ret_list:
-            lines.append(f"    return [wrap(r) for r in {call}]")
+            lines.append("    return [wrap(r) for r in rs]")
         elif len(schema.returns) > 1:
-            lines.append(f"    return tuple(wrap(r) for r in {call})")
+            lines.append("    return tuple(wrap(r) for r in rs)")
         else:
             lines.append(f"    {call}")
     from .errors import note_origin, shared_origin, _STACKS
@@ -815,11 +835,22 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None, aiov=False
                "ORIGIN": shared_origin(schema.full_name), "_get": _get, "AGB": _AG.bit,
                "via_slow": via_slow, "_nd": np.ndarray, "_new": object.__new__,
                "IK": T.INFERENCE_KEYS, "NK": T.NORMAL_KEYS, "AIOVB": _AIOV.bit,
+               "quietly": quietly,
                "_asarray": np.asarray, "_vrg": _view_requires_grad,
                "_rg": _requires_grad})
     where = "autograd+cpu" if autograd is not None else "aiov+cpu" if aiov else "cpu"
     _exec("\n".join(lines) + "\n", f"<{where} {schema.full_name}>", ns)
     return ns["cpu_kernel"]
+
+
+def quietly(fn, *args):
+    """``fn(*args)`` with numpy's floating-point reports off and its RuntimeWarnings ignored:
+    the retry of a kernel whose IEEE result (log(0) = -inf, 0/0 = nan) a user's warnings
+    filter turned into an exception (Note [Floating-point warnings stay inside]). PyTorch
+    reports nothing for these; only this rare path pays for the context managers."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fn(*args)
 
 
 def _view_source(schema):

@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype as D
-from .._defop import OPS, defop, fast_path, method
+from .._defop import OPS, defop, fast_path, method, quietly
 from .._out import OutShapeMismatch
 from .._tensor import Tensor
 from ._util import (as_operand, broadcast_error, check_inplace_result, check_no_overlap,
@@ -396,6 +396,15 @@ def _float_dtype(dt):
 
 
 # -- in-place and out= forms ---------------------------------------------------------------
+def _after_fp_report(w, ufunc, self, other):
+    """Note [Floating-point warnings stay inside]: a user's warnings filter raised numpy's
+    report from ``ufunc(self, other, out=self)``. A report about converting the Python number
+    comes before anything is written: the ufunc runs again quietly. Any other comes after the
+    loop: ``self`` holds the result already."""
+    if "in cast" in str(w):
+        quietly(ufunc, self, other, self)
+
+
 def _inplace(functional, ufunc=None, alpha=False, pre=None):
     """In-place kernel from a functional one: compute, validate, then write (so a failed op
     changes nothing). ``pre(self, *rest)`` makes the checks PyTorch makes before its kernel
@@ -423,6 +432,9 @@ def _inplace(functional, ufunc=None, alpha=False, pre=None):
                     return
                 except (TypeError, ValueError):  # no numpy loop (bool - bool), a read-only
                     pass                         # self (expand): nothing written
+                except RuntimeWarning as w:      # a user's filter raised numpy's report
+                    _after_fp_report(w, ufunc, self, other)
+                    return
         check_no_overlap(self, rest)
         if ufunc is not None:
             other = rest[0]
@@ -438,12 +450,18 @@ def _inplace(functional, ufunc=None, alpha=False, pre=None):
                         return
                     except (TypeError, ValueError):  # (as above): nothing written
                         pass
+                    except RuntimeWarning as w:      # (as above)
+                        _after_fp_report(w, ufunc, self, other)
+                        return
                 elif functional.alpha_into(self, other, rest[1]):
                     return
             # (a shape that does not fit is refused below, after the op's own checks)
         if pre is not None:
             pre(self, *rest)
-        r = functional(self, *rest)
+        try:
+            r = functional(self, *rest)
+        except RuntimeWarning:      # nothing written yet (Note [Floating-point warnings ...])
+            r = quietly(functional, self, *rest)
         check_inplace_result(self, r.shape, r.dtype)
         # (a read-only self is an expand result: written through an alias unless elements
         # repeat, which PyTorch refuses)
