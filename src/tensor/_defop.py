@@ -1371,6 +1371,8 @@ def _generate_recorder(op, spec, names, tlist, savers, always_savers=()):
                     add(f"{ind}saved[{n!r}] = md.size")
                 elif suffix == "_dtype":
                     add(f"{ind}saved[{n!r}] = args[{j_}].dtype")
+                elif suffix == "_storage_offset":
+                    add(f"{ind}saved[{n!r}] = args[{j_}].storage_offset()")
                 else:
                     add(f"{ind}mk = md.itemsize")
                     add(f"{ind}ms = md.strides")
@@ -1506,12 +1508,13 @@ def _names_an_argument(n, names):
     return n in names
 
 
-# Note [Saved metadata]: a formula may name ``<arg>_shape``, ``<arg>_dtype``, ``<arg>_numel`` or
-# ``<arg>_strides`` (in elements) instead of ``<arg>``: the node then keeps that fact, not the
-# tensor, as PyTorch keeps ``self_sym_sizes`` or ``mat2_sym_strides`` (for a ``Tensor[]``
+# Note [Saved metadata]: a formula may name ``<arg>_shape``, ``<arg>_dtype``, ``<arg>_numel``,
+# ``<arg>_strides`` (in elements) or ``<arg>_storage_offset`` instead of ``<arg>``: the node then
+# keeps that fact, not the tensor, as PyTorch keeps ``self_sym_sizes``, ``mat2_sym_strides`` or
+# a view's ``self_geometry`` (for a ``Tensor[]``
 # argument, a list with one entry per tensor, as PyTorch keeps ``tensors_args_sizes``). The
 # tensor is not saved, so writing to it in place before backward is no error.
-_META_SUFFIXES = ("_shape", "_dtype", "_numel", "_strides")
+_META_SUFFIXES = ("_shape", "_dtype", "_numel", "_strides", "_storage_offset")
 
 
 def _meta_of(t, suffix):
@@ -1524,6 +1527,8 @@ def _meta_of(t, suffix):
         return t.dtype
     if suffix == "_numel":
         return d.size
+    if suffix == "_storage_offset":
+        return t.storage_offset()
     k, st = d.itemsize, d.strides
     return (st[0] // k, st[1] // k) if len(st) == 2 else tuple([x // k for x in st])
 

@@ -261,20 +261,6 @@ def _known(op, reason, *cases):
     KNOWN.update({(op, case): reason for case in cases})
 
 
-_known("aten::as_strided_copy",
-       'torch keeps only the geometry of self (sizes, strides, storage offset), not self',
-       "rg=self/mod=in:self")
-_known("aten::nextafter",
-       'torch saves self and other when self needs grad and nothing for other; ours '
-       + 'saves '
-       + 'nothing for self and other (zeros_like) for other',
-       "rg=self/mod=in:self", "rg=self/mod=in:other")
-_known("aten::sgn",
-       'torch saves self and result (sgn_backward); ours saves nothing '
-       + '(zeros_like(grad))',
-       "rg=self/mod=in:self", "rg=self/mod=out0")
-
-
 def _params():
     out = []
     for name, case, rg, target in _cases():

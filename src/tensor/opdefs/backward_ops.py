@@ -112,8 +112,10 @@ def _as_strided_maybe_overlaps(sizes, strides):
     return False
 
 
-def _as_strided_bw(grad, self, size, stride, storage_offset):
-    """PyTorch's ``as_strided_backward``: both geometries live in one storage (the output's
+def _as_strided_bw(grad, geometry, size, stride, storage_offset):
+    """PyTorch's ``as_strided_backward``, given the input's geometry ``(sizes, strides,
+    storage offset)`` (what the node keeps, Note [Saved metadata]; not the input): both
+    geometries live in one storage (the output's
     offset is absolute there; none means the input's own). Lay a zero storage under the two,
     scatter-add ``grad`` into it through the output geometry, divide each slot by how often
     the input geometry names it (when the input overlaps itself), and read the result back
@@ -121,11 +123,9 @@ def _as_strided_bw(grad, self, size, stride, storage_offset):
     differentiable again."""
     from .factories import ones, zeros
     from .nn import index_add
-    from .views import _storage_of, as_strided, reshape
-    a = self._data
-    _, inp_off = _storage_of(a)
+    from .views import as_strided, reshape
+    inp_size, inp_stride, inp_off = (tuple(geometry[0]), tuple(geometry[1]), geometry[2])
     out_off = inp_off if storage_offset is None else storage_offset
-    inp_size, inp_stride = tuple(a.shape), tuple(s // a.itemsize for s in a.strides)
     if 0 in size or 0 in inp_size:
         return zeros(inp_size, dtype=grad.dtype)
     out_sizes, out_strides = [], []

@@ -740,7 +740,8 @@ _COPY_SPECS = [
      "AliasBackward0_copy"),
     ("as_strided_copy(Tensor self, SymInt[] size, SymInt[] stride, "
      "SymInt? storage_offset=None) -> Tensor", _copied(_v._as_strided_np),
-     "as_strided_backward(grad, self, size, stride, storage_offset)",
+     "as_strided_backward(grad, (self_shape, self_strides, self_storage_offset), size, "
+     "stride, storage_offset)",
      "AsStridedBackward0_copy"),
     ("narrow_copy(Tensor self, int dim, SymInt start, SymInt length) -> Tensor",
      _narrow_copy_np, "la_narrow_copy_grad(grad, self_shape, dim, start)", None),

@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype as D
-from .._defop import OPS, defop, fast_path, method, quietly
+from .._defop import FORMULA_NS, OPS, defop, fast_path, method, quietly
 from .._out import OutShapeMismatch
 from .._tensor import Tensor
 from ._util import (as_operand, broadcast_error, check_inplace_result, check_no_overlap,
@@ -1053,7 +1053,14 @@ relu = unary("relu", _relu_np, {"self": "where(result <= 0.0, 0.0, grad)"}, floa
              out=False)
 sign = unary("sign", _sign_np, {"self": "zeros_like(grad)"}, floating=False)
 # sgn is its own op in PyTorch (SgnBackward0); for real tensors it is sign
-sgn = unary("sgn", _sign_np, {"self": "zeros_like(grad)"}, floating=False)
+def _sgn_backward(self, grad, result):
+    """PyTorch's ``sgn_backward(self, grad, result)``: zero almost everywhere for a real
+    input. It names self and result, so a node saves both (Note [What a node saves])."""
+    return FORMULA_NS["zeros_like"](grad)
+
+
+FORMULA_NS["sgn_backward"] = _sgn_backward
+sgn = unary("sgn", _sign_np, {"self": "sgn_backward(self, grad, result)"}, floating=False)
 floor = unary("floor", _rounding(np.floor, "floor_vml_cpu"), {"self": "grad * 0"},
               floating=False)
 ceil = unary("ceil", _rounding(np.ceil, "ceil_vml_cpu"), {"self": "grad * 0"}, floating=False)

@@ -833,7 +833,11 @@ def _nextafter_np(a, b):
     return r
 
 
-nextafter = binary("nextafter", _nextafter_np, {"self": "grad", "other": "zeros_like(other)"},
+# (PyTorch's derivative: the step is taken as the identity, except where self == other, where
+# the result is other; other gets none. Its self formula reads self and other, so a node saves
+# both when self needs a gradient)
+nextafter = binary("nextafter", _nextafter_np,
+                   {"self": "where(self == other, 0.0, grad)", "other": "zeros_like(grad)"},
                    overload="", pre=_binary_pre())
 logaddexp2 = binary("logaddexp2", _float_binary("logaddexp2", np.logaddexp2, ints_ok=False,
                                                 scalars=False),

@@ -696,8 +696,8 @@ def _as_strided_np(a, size, stride, storage_offset):
 
 as_strided = defop("as_strided(Tensor(a) self, SymInt[] size, SymInt[] stride, "
                    "SymInt? storage_offset=None) -> Tensor(a)", _as_strided_np,
-                   grad={"self": "as_strided_backward(grad, self, size, stride, "
-                                 "storage_offset)"})
+                   grad={"self": "as_strided_backward(grad, (self_shape, self_strides, "
+                                 "self_storage_offset), size, stride, storage_offset)"})
 method("as_strided", lambda self, size, stride, storage_offset=None:
        as_strided(self, tuple(size), tuple(stride), storage_offset))
 
