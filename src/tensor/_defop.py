@@ -260,10 +260,26 @@ def _fit_grad(g, meta):
         g = FORMULA_NS["scalar_tensor_like"](g, meta)
     shape, dt = meta
     if g._data.shape != shape:
-        g = FORMULA_NS["sum_to_size"](g, shape)
+        g = _sum_to(g, shape)
     if g._data.dtype != dt and dt.kind in "fc":
         g = g.to(T.D._BY_NP[dt])
     return g
+
+
+def _sum_to(g, shape):
+    """``g`` summed down to ``shape`` with PyTorch's ops for it (``at::sum_to``): a full
+    ``sum()`` for a 0-d input; else one ``sum(dims, keepdim=True)`` over the broadcast dims,
+    then a ``view`` dropping the leading ones. So a ``create_graph`` backward records the
+    nodes PyTorch's does (SumBackward0/1, ViewBackward0)."""
+    if not shape:
+        return g.sum()
+    sizes = g._data.shape
+    lead = len(sizes) - len(shape)
+    dims = list(range(lead)) + [i for i in range(lead, len(sizes))
+                                if shape[i - lead] == 1 and sizes[i] != 1]
+    if dims:
+        g = g.sum(dims, keepdim=True)
+    return g.view(shape) if lead > 0 else g
 
 
 # -- backward on numpy arrays --------------------------------------------------------------

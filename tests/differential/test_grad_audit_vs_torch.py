@@ -577,46 +577,6 @@ _known(R_ALIAS,
        "aten::conj_physical|base kink")
 
 # GG_SUMTO (38)
-_gg(R_GG_SUMTO, "aten::addcdiv|base kink",
-    "tensor2: torch SumBackward1 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::addcdiv_|base kink",
-    "tensor2: torch SumBackward1 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::addcmul|base kink",
-    "tensor2: torch SumBackward1 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::addcmul_|base kink",
-    "tensor2: torch SumBackward1 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::atan2|base kink",
-    "other: torch ViewBackward0 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::dist|base kink",
-    "other: torch ViewBackward0 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::div.Tensor|base kink",
-    "other: torch SumBackward0 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::hypot|base kink",
-    "other: torch ViewBackward0 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::ldexp.Tensor|base kink",
-    "other: torch ViewBackward0 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::lerp.Tensor|base kink",
-    "end: torch ViewBackward0 / ours SumToSizeBackward0; self: torch SumBackward0 / ours "
-    "SumToSizeBackward0; weight: torch SumBackward1 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::lerp_.Tensor|base kink",
-    "end: torch SumBackward0 / ours SumToSizeBackward0; weight: torch ViewBackward0 / ours "
-    "SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::linalg_lu_solve|base kink",
-    "B: torch ViewBackward0 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::linalg_solve|base kink",
-    "B: torch ViewBackward0 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::linalg_solve_ex|base kink",
-    "B: torch ViewBackward0 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::logaddexp|base kink",
-    "other: torch ViewBackward0 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::logaddexp2|base kink",
-    "other: torch ViewBackward0 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::mul.Tensor|base kink",
-    "other: torch SumBackward0 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::special_zeta|base kink",
-    "other: torch ViewBackward0 / ours SumToSizeBackward0")
-_gg(R_GG_SUMTO, "aten::triangular_solve|base kink",
-    "self: torch ViewBackward0 / ours SumToSizeBackward0")
 
 # GG_BWDOP (54)
 _gg(R_GG_BWDOP, "aten::_cdist_forward|base kink",
