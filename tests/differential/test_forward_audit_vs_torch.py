@@ -452,9 +452,6 @@ _SPECIAL_FAMILY = [n for n in OWN_SAMPLES if n.startswith("aten::special_")] + [
     "aten::special_zeta.other_scalar"]
 
 # Why they differ, most noticeable first.
-R_WARNINGS = (
-    "integer / bool input with zeros: ours lets numpy's RuntimeWarning ('divide by zero "
-    "encountered in log', ...) escape; PyTorch computes -inf / inf silently")
 R_NUMPY_LEAK = (
     "both refuse the integer / bool input, but ours lets numpy's own error escape (TypeError "
     '\'numpy boolean subtract ...\' / "Cannot cast ufunc ...") instead of PyTorch\'s '
@@ -527,12 +524,6 @@ R_CTC_BACKWARD = (
     '_ctc_loss_backward called directly with a neg_log_likelihood / log_alpha that are not '
     "the forward's (the registry sample passes arbitrary ones): PyTorch's gradient and ours "
     'use them differently, so the values differ (not checked further)')
-
-_known(R_WARNINGS,
-       ("aten::log", "int"),
-       ("aten::log1p", "int"),
-       ("aten::log2", "int"),
-       ("aten::reciprocal", "bool"))
 
 _known(R_NUMPY_LEAK,
        ("aten::_cdist_forward", "bool"),

@@ -604,7 +604,10 @@ def unary(name, np_fn, grad, *, floating=True, inplace=True, out=True, node=None
     if floating:
         def functional(a, _f=np_fn):
             if a.dtype.kind not in "fc":
-                a = a.astype(D.get_default_dtype().np)
+                # (an integer input takes this slower path anyway: log(0) = -inf and the like
+                # are computed without numpy's report, as PyTorch gives them)
+                with np.errstate(all="ignore"):
+                    return _asarr(_f(a.astype(D.get_default_dtype().np)))
             return _asarr(_f(a))
         # Note [Inline fast paths] (_defop.py): a float array goes straight to the function
         fast_path(functional, "d0.__class__ is _nd and d0.dtype in _FLOATS", "_f(d0)",
