@@ -448,9 +448,6 @@ def _known(reason, *pairs):
 
 # The special functions without an input maker in the registry (they all go through the same
 # numpy-kernel path) and special_zeta with a Scalar other.
-_SPECIAL_FAMILY = [n for n in OWN_SAMPLES if n.startswith("aten::special_")] + [
-    "aten::special_zeta.other_scalar"]
-
 # Why they differ, most noticeable first.
 R_NUMPY_LEAK = (
     "both refuse the integer / bool input, but ours lets numpy's own error escape (TypeError "
@@ -572,7 +569,6 @@ _known(R_NODES_MISSING,
        ("aten::histogram.bins_tensor", "grad"),
        ("aten::unique_consecutive", "grad"))
 
-_known(R_LAYOUT_OURS_CONTIG, *[(n, "noncontig") for n in _SPECIAL_FAMILY])
 _known(R_LAYOUT_OURS_CONTIG,
        ("aten::argsort.stable", "noncontig"),
        ("aten::diagonal_scatter", "noncontig"),

@@ -36,7 +36,7 @@ from .. import _dtype as D
 from .._defop import FORMULA_NS, defop
 from ._fused import fma
 from .._tensor import Tensor
-from ._util import as_operand, is_operand, not_implemented, np_result_type
+from ._util import as_operand, is_operand, keep_layout, not_implemented, np_result_type
 from .pointwise import _binary_pre, _broadcast, _out, binary
 from .special import (_I0_A, _I0_B, _I1_A, _I1_B, _chbevl, _erfc64,  # noqa: F401
                       _lgamma64)
@@ -1034,7 +1034,7 @@ def _unary_kernel(name, fn):
         with np.errstate(**_QUIET):
             r = np.asarray(fn(a.astype(dt).reshape(-1)), dt)
         return r.reshape(a.shape)
-    return kernel
+    return keep_layout(kernel)      # (laid out like the input, as PyTorch's results are)
 
 
 def _binary_kernel(name, fn, *, native, as_degree=False, first="x", second="n"):
@@ -1056,7 +1056,7 @@ def _binary_kernel(name, fn, *, native, as_degree=False, first="x", second="n"):
         with np.errstate(**_QUIET):
             r = np.asarray(fn(A, _degree(B) if as_degree else B)).astype(dt)
         return r.reshape(shape)
-    return kernel
+    return keep_layout(kernel)      # (laid out like the operands, as PyTorch's results are)
 
 
 def _check_tensor(name, x, arg="input"):   # (PyTorch names some arguments x, some input)
