@@ -623,7 +623,7 @@ def _saved_outputs(saved, outs, which):
     """Save the outputs the formulas read (Note [What a node saves]): ``saved["results"]``
     holds them by position (None for the others), ``saved["result"]`` the first."""
     SV = G.SavedVariable
-    res = [SV(o, is_output=True) if (which is None or k in which) else None
+    res = [SV(o, is_output=True) if (which is None or k in which) and o is not None else None
            for k, o in enumerate(outs)]
     saved["results"] = res
     saved["result"] = res[0]
@@ -842,7 +842,9 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None, aiov=False
         if ret_list:
             lines.append("    return [wrap(r) for r in rs]")
         elif len(schema.returns) > 1:
-            lines.append("    return tuple(wrap(r) for r in rs)")
+            # (an output a kernel leaves undefined, as convolution_backward does for a False
+            # output_mask entry, stays None: PyTorch's undefined tensor)
+            lines.append("    return tuple(None if r is None else wrap(r) for r in rs)")
         else:
             lines.append(f"    {call}")
     from .errors import note_origin, shared_origin, _STACKS
