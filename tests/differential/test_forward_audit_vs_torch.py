@@ -449,20 +449,9 @@ def _known(reason, *pairs):
 # The special functions without an input maker in the registry (they all go through the same
 # numpy-kernel path) and special_zeta with a Scalar other.
 # Why they differ, most noticeable first.
-R_NUMPY_LEAK = (
-    "both refuse the integer / bool input, but ours lets numpy's own error escape (TypeError "
-    '\'numpy boolean subtract ...\' / "Cannot cast ufunc ...") instead of PyTorch\'s '
-    'RuntimeError / NotImplementedError dtype check')
-R_INT_ALPHA = (
-    'float alpha / beta with integer tensors: PyTorch converts the scalar to the integer '
-    'dtype first (alpha 2.5 -> 2, -0.5 -> 0); ours multiplies in floating point and truncates '
-    'the result, so values differ')
 R_SUM_TO_SIZE_BOOL = (
     'sum_to_size of a bool tensor to a smaller size: PyTorch sums (result int64, counts); '
     'ours keeps dtype bool')
-R_CONJ = (
-    'conj_physical of a real tensor: PyTorch returns the input tensor itself (ours a copy); '
-    'on bool ours also changes the dtype to int8 (PyTorch keeps bool)')
 R_NODES_NONDIFF_OUTPUTS = (
     'outputs PyTorch declares non-differentiable (indices, saved statistics such as mean / '
     'rstd, pivots, is_target, an output_mask=False slot) have requires_grad False and no '
@@ -470,16 +459,6 @@ R_NODES_NONDIFF_OUTPUTS = (
 R_NODES_SUM_TO_SIZE = (
     'sum_to_size is composite in PyTorch (its node is SumBackward0); ours records '
     'SumToSizeBackward0')
-R_NODES_CONJ = (
-    'conj_physical of a real tensor: PyTorch returns the input tensor itself (no new node: '
-    'grad_fn None on a leaf); ours returns a new tensor with ConjPhysicalBackward0')
-R_NODES_NOTIMPL_NAME = (
-    "PyTorch's node for an op without a derivative is named "
-    "'torch::autograd::NotImplemented'; ours 'NotImplemented'")
-R_NODES_MISSING = (
-    'PyTorch records a node on these outputs when an input requires grad (Unique2Backward0 / '
-    "UniqueConsecutiveBackward0 on the values, 'torch::autograd::NotImplemented' for bincount "
-    'with float weights and histogram); ours returns outputs that do not require grad')
 R_LAYOUT_OURS_CONTIG = (
     'non-contiguous (Fortran-order) inputs: PyTorch lays the result out like the input '
     '(TensorIterator / empty_like with preserve_format, e.g. strides (1, 2) for a (2, 3) '
@@ -522,52 +501,14 @@ R_CTC_BACKWARD = (
     "the forward's (the registry sample passes arbitrary ones): PyTorch's gradient and ours "
     'use them differently, so the values differ (not checked further)')
 
-_known(R_NUMPY_LEAK,
-       ("aten::_cdist_forward", "bool"),
-       ("aten::avg_pool2d_backward", "bool int"),
-       ("aten::avg_pool3d_backward", "bool int"),
-       ("aten::cross", "bool"),
-       ("aten::linalg_cross", "bool"),
-       ("aten::linalg_ldl_solve", "bool int"),
-       ("aten::nll_loss", "bool"))
-
-_known(R_INT_ALPHA,
-       ("aten::addbmm", "int"),
-       ("aten::addmm", "int"),
-       ("aten::index_add", "int"))
-
 _known(R_SUM_TO_SIZE_BOOL,
        ("aten::sum_to_size", "bool"))
 
-_known(R_CONJ,
-       ("aten::conj_physical", "int noncontig plain bool"))
-
 _known(R_NODES_NONDIFF_OUTPUTS,
-       ("aten::_ctc_loss", "grad"),
-       ("aten::convolution_backward", "grad"),
-       ("aten::linalg_lu", "grad"),
-       ("aten::lu_unpack", "grad"),
-       ("aten::multilabel_margin_loss_forward", "grad"),
-       ("aten::native_batch_norm", "grad"),
-       ("aten::native_layer_norm", "grad"))
+       ("aten::convolution_backward", "grad"))
 
 _known(R_NODES_SUM_TO_SIZE,
        ("aten::sum_to_size", "grad"))
-
-_known(R_NODES_CONJ,
-       ("aten::conj_physical", "grad"))
-
-_known(R_NODES_NOTIMPL_NAME,
-       ("aten::detach_copy", "grad"),
-       ("aten::linalg_ldl_factor_ex", "grad"),
-       ("aten::linalg_ldl_solve", "grad"))
-
-_known(R_NODES_MISSING,
-       ("aten::_unique2", "grad"),
-       ("aten::bincount", "grad"),
-       ("aten::histogram.bin_ct", "grad"),
-       ("aten::histogram.bins_tensor", "grad"),
-       ("aten::unique_consecutive", "grad"))
 
 _known(R_LAYOUT_OURS_CONTIG,
        ("aten::argsort.stable", "noncontig"),
@@ -629,6 +570,7 @@ _known(R_LAYOUT_SIZE1,
        ("aten::sgn", "noncontig"),
        ("aten::sign", "noncontig"),
        ("aten::sinc", "noncontig"),
+       ("aten::sub.Scalar", "noncontig"),
        ("aten::smooth_l1_loss", "noncontig"),
        ("aten::softplus", "noncontig"),
        ("aten::svd", "noncontig plain"),
@@ -637,7 +579,6 @@ _known(R_LAYOUT_SIZE1,
 _known(R_TORCH_REFUSES_DTYPE,
        ("aten::_adaptive_avg_pool2d_backward", "bool int"),
        ("aten::_adaptive_avg_pool3d_backward", "bool int"),
-       ("aten::_cdist_forward", "int int_first"),
        ("aten::_ctc_loss_backward", "int_first"),
        ("aten::_embedding_bag", "bool int int_first"),
        ("aten::_pdist_backward", "bool int int_first"),
@@ -646,9 +587,7 @@ _known(R_TORCH_REFUSES_DTYPE,
        ("aten::_weight_norm_interface", "bool int"),
        ("aten::adaptive_max_pool2d_backward", "bool int"),
        ("aten::adaptive_max_pool3d_backward", "bool int"),
-       ("aten::addbmm", "bool"),
        ("aten::affine_grid_generator", "bool"),
-       ("aten::baddbmm", "bool"),
        ("aten::bilinear", "bool"),
        ("aten::binary_cross_entropy_with_logits", "int_first"),
        ("aten::clamp.Tensor", "bool"),
@@ -667,7 +606,6 @@ _known(R_TORCH_REFUSES_DTYPE,
        ("aten::max_pool2d_with_indices_backward", "bool int"),
        ("aten::max_pool3d_with_indices_backward", "bool int"),
        ("aten::multilabel_margin_loss_backward", "int_first"),
-       ("aten::nll_loss", "int"),
        ("aten::upsample_bilinear2d_backward", "bool int"),
        ("aten::upsample_linear1d_backward", "bool int"),
        ("aten::upsample_nearest1d", "bool int"),
@@ -682,7 +620,6 @@ _known(R_ERR_TEXT,
        ("aten::addbmm", "int_first"),
        ("aten::baddbmm", "int_first"),
        ("aten::binary_cross_entropy", "int_first"),
-       ("aten::chain_matmul", "int_first"),
        ("aten::cholesky", "bool int"),
        ("aten::cholesky_inverse", "bool int"),
        ("aten::convolution", "bool int_first"),
@@ -695,10 +632,8 @@ _known(R_ERR_TEXT,
        ("aten::histogram.bins_tensor", "bool int"),
        ("aten::layer_norm", "int_first"),
        ("aten::linalg_householder_product", "bool int"),
-       ("aten::linalg_ldl_solve", "int_first"),
        ("aten::linalg_lstsq", "bool int"),
        ("aten::linalg_lu_solve", "bool int int_first"),
-       ("aten::linalg_multi_dot", "int_first"),
        ("aten::linalg_pinv.atol_rtol_float", "bool int"),
        ("aten::linalg_solve_triangular", "bool int int_first"),
        ("aten::lu_solve", "bool int"),
@@ -711,11 +646,9 @@ _known(R_ERR_TEXT,
        ("aten::orgqr", "bool int"),
        ("aten::rrelu", "bool int"),
        ("aten::soft_margin_loss", "bool"),
-       ("aten::std_mean.correction", "bool int"),
        ("aten::triangular_solve", "bool int"),
        ("aten::upsample_bilinear2d", "bool int"),
        ("aten::upsample_linear1d", "bool int"),
-       ("aten::var_mean.correction", "bool int"),
        ("aten::view_copy.dtype", "bool"))
 
 _known(R_TORCH_REFUSES_LAYOUT,

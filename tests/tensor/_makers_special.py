@@ -60,6 +60,7 @@ def makers(ns):
     out = {
         "aten::angle": ns.unary(fix=not0),
         "aten::conj_physical": ns.unary(), "aten::conj_physical_": ns.unary(),
+        "aten::_conj_physical": ns.unary(),
         "aten::erfc": ns.unary(), "aten::erfc_": ns.unary(),
         "aten::i0": ns.unary(), "aten::i0_": ns.unary(),
         "aten::frexp.Tensor": ns.unary(0.55, 0.95),

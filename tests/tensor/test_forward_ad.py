@@ -62,3 +62,11 @@ def test_leaving_the_level_after_an_error_drops_the_tangents():
             1 / 0
     assert fw.unpack_dual(d).tangent is None
     assert fw._state["level"] is None
+
+
+def test_gradcheck_forward_ignores_outputs_that_are_not_differentiable():
+    """As PyTorch's gradcheck: an output that does not require grad (here detached, like
+    _weight_norm_interface's norms) has no tangent and is not compared."""
+    x = tensor.tensor([0.5, 1.5], dtype=tensor.float64, requires_grad=True)
+    assert tensor.autograd.gradcheck(lambda t: (t * 2, t.detach() * 3), (x,),
+                                     check_forward_ad=True, check_backward_ad=False)

@@ -390,7 +390,9 @@ def _forward_ad_check(func, func_out, inputs, eps, rtol, atol):
     func_out = _as_tuple(func_out)
     numerical = _numerical_jacobians(func, inputs, func_out, eps)
     diff_idx = _diff_input_indices(inputs)
-    out_positions = [k for k, o in enumerate(func_out) if _is_tensor(o) and _is_float(o)]
+    # (only the differentiable outputs, as PyTorch's check: a non-differentiable one, such as
+    # _weight_norm_interface's norms, has no tangent by design)
+    out_positions = [k for k, o in enumerate(func_out) if _is_tensor(o) and o.requires_grad]
     for j, i in enumerate(diff_idx):
         x = inputs[i]
         n = x._data.size

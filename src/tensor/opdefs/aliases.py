@@ -389,11 +389,22 @@ method("fmin", fmin)
 
 def _unique_np(a, sorted_, return_inverse, return_counts):
     vals, inv, cnt = np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
-    return vals, np.asarray(inv.reshape(a.shape), np.int64), np.asarray(cnt, np.int64)
+    # (PyTorch returns empty tensors for the inverse / counts not asked for)
+    none = np.zeros(0, np.int64)
+    return (vals, np.asarray(inv.reshape(a.shape), np.int64) if return_inverse else none,
+            np.asarray(cnt, np.int64) if return_counts else none)
 
 
+def _unique2_no_derivative(grads):
+    raise NotImplementedError("the derivative for '_unique2' is not implemented.")
+
+
+# PyTorch records Unique2Backward0 on the values (derivatives.yaml: not_implemented, the
+# inverse indices and counts not differentiable): backward through it raises
 _unique2 = defop("_unique2(Tensor self, bool sorted=True, bool return_inverse=False, "
-                 "bool return_counts=False) -> (Tensor, Tensor, Tensor)", _unique_np)
+                 "bool return_counts=False) -> (Tensor, Tensor, Tensor)", _unique_np,
+                 grad={"self": _unique2_no_derivative}, node_name="Unique2Backward0",
+                 output_differentiability=[True, False, False])
 
 
 def _unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):

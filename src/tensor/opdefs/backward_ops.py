@@ -290,8 +290,8 @@ class _K:
     module)."""
 
     _NAMES = dict(mul="mul.Tensor", add="add.Tensor", sub="sub.Tensor", div="div.Tensor",
-                  neg="neg", gt="gt.Tensor", le="le.Tensor", where="where.self", mm="mm", bmm="bmm", pow="pow.Tensor_Scalar",
-                  sin="sin", cos="cos")
+                  neg="neg", mm="mm", bmm="bmm", pow="pow.Tensor_Scalar",
+                  sin="sin", cos="cos", threshold_backward="threshold_backward")
 
     def __getattr__(self, key):
         if key not in self._NAMES:
@@ -339,8 +339,8 @@ def _mse_grad(grad, self, target, reduction):
 
 
 def _relu_twin(grad, result):
-    """``where(result <= 0.0, 0.0, grad)``: a selection, so it can be done on the arrays with
-    the kernels' exact bits; other dtypes or shapes take the kernels."""
+    """``threshold_backward(grad, result, 0)``: a selection, so it can be done on the arrays
+    with the kernel's exact bits; other dtypes or shapes take the kernel."""
     g = getattr(grad, "_data", grad)
     r = getattr(result, "_data", result)
     if g.__class__ is np.ndarray and r.__class__ is np.ndarray and g.dtype == r.dtype \
@@ -355,7 +355,7 @@ def _relu_twin(grad, result):
         keep = np.subtract((r <= 0.0).view(np.uint8), 1, dtype=bits)
         keep &= g.view(bits)
         return keep.view(g.dtype)
-    return K.where(K.le(result, 0.0), 0.0, grad)
+    return K.threshold_backward(grad, result, 0)
 
 
 _SAME_WIDTH_INT = {np.dtype(np.float16): np.dtype(np.int16),
@@ -387,7 +387,8 @@ _twins(["div.Tensor", "div_.Tensor"], {
               lambda grad, self, other: K.div(K.mul(K.neg(grad), self), K.mul(other, other)))})
 for _name, _entry in {
     "neg": ("-grad", lambda grad: K.neg(grad)),
-    "relu": ("where(result <= 0.0, 0.0, grad)", lambda grad, result: _relu_twin(grad, result)),
+    "relu": ("threshold_backward(grad, result, 0)",
+             lambda grad, result: _relu_twin(grad, result)),
     "exp": ("grad * result", lambda grad, result: K.mul(grad, result)),
     "tanh": ("grad * (1 - result * result)",
              lambda grad, result: K.mul(grad, K.sub(1, K.mul(result, result), 1))),

@@ -29,6 +29,14 @@ def _not_for_bool(name, *arrs):
             raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
 
 
+def int_factors(dt, beta, alpha):
+    """``beta`` and ``alpha`` of an integer product (addmm, addbmm, baddbmm) as PyTorch's
+    kernels take them: converted to the integer dtype first (a float truncates toward zero;
+    a value out of range, NaN or a complex one is refused), before they multiply."""
+    from .casts import checked_scalar
+    return checked_scalar(beta, dt), checked_scalar(alpha, dt)
+
+
 def _matmul_np(a, b):
     # numpy's matmul of integer arrays keeps the dtype; float16 stays float16.
     return np.asarray(np.matmul(a, b))
@@ -167,12 +175,12 @@ method("inner", lambda self, other: dot(self, other) if self.dim() == 1 and othe
        else matmul(self, other.transpose(-1, -2) if other.dim() > 1 else other))
 
 
-# -- outer (composite: self[:, None] * vec2, like PyTorch; grad_fn is MulBackward0) -------
+# -- outer (composite: self.view(n, 1) * vec2, like PyTorch; grad_fn is MulBackward0) ------
 def _outer(self, vec2):
     for name, t in (("self", self), ("vec2", vec2)):
         if t.dim() != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.dim()}-D")
-    return self.unsqueeze(1) * vec2
+    return self.view(self.shape[0], 1) * vec2
 
 
 outer = defop("outer(Tensor self, Tensor vec2) -> Tensor", composite=_outer)
@@ -210,6 +218,8 @@ def _addmm_np(c, a, b, beta, alpha):
     if a.dtype == np.float16:
         # PyTorch sums a half product and self in float and rounds once: so do we
         a, b, cb = a.astype(np.float32), b.astype(np.float32), cb.astype(np.float32)
+    if c.dtype.kind in "iu":
+        beta, alpha = int_factors(c.dtype, beta, alpha)
     prod = _matmul_np(a, b)
     if alpha != 1:
         prod = prod * alpha

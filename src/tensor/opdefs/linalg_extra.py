@@ -26,7 +26,7 @@ from .. import _dtype as D
 from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor as _Tensor
 from ._util import np_result_type, wrap_dim
-from .linalg import matmul, mm
+from .linalg import int_factors, matmul, mm
 from .reduction import return_types, short_name
 
 _QUIET = dict(all="ignore")
@@ -1227,6 +1227,9 @@ def _cross_np(a, b, dim):
     if a.shape[d] != 3 or b.shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                            f"{a.shape[d]} and {b.shape[d]}")
+    if a.dtype == np.bool_:
+        # PyTorch's kernel is instantiated for numbers only; self's dtype picks it
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
     if a.dtype != b.dtype:
         raise RuntimeError(f"expected scalar type {short_name(a.dtype)} but found "
                            f"{short_name(b.dtype)}")
@@ -1296,15 +1299,18 @@ def _addr_np(c, v1, v2, beta, alpha):
         if v.ndim != 1:
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D")
     dt = np_result_type(c, v1, v2)
+    for name, v in (("beta", beta), ("alpha", alpha)):     # PyTorch checks beta first
+        if isinstance(v, bool) and dt.kind != "b":
+            raise RuntimeError(f"Boolean {name} only supported for Boolean results.")
+        if isinstance(v, float) and dt.kind in "biu":
+            raise RuntimeError(f"For integral input tensors, argument {name} must not be a "
+                               "floating point number.")
     if dt.kind == "b":
         prod = np.logical_and.outer(v1, v2)
         if not alpha:
             prod = np.zeros_like(prod)
         r = prod if not beta else (prod | np.broadcast_to(c, prod.shape))
         return np.asarray(r)
-    if dt.kind not in "fc" and (isinstance(beta, float) or isinstance(alpha, float)):
-        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
-                           "point number.")
     out_shape = (v1.shape[0], v2.shape[0])
     try:
         cb = np.broadcast_to(c, out_shape)
@@ -1349,6 +1355,10 @@ def _baddbmm_np(c, b1, b2, beta, alpha):
     except ValueError:
         from ._util import broadcast_error
         raise broadcast_error(c.shape, out_shape) from None
+    if c.dtype == np.bool_ and math.prod(out_shape):
+        raise NotImplementedError("\"baddbmm\" not implemented for 'Bool'")
+    if c.dtype.kind in "iu":
+        beta, alpha = int_factors(c.dtype, beta, alpha)
     if c.dtype == np.float16:         # summed in float, rounded once (as PyTorch's)
         b1, b2, cb = b1.astype(np.float32), b2.astype(np.float32), cb.astype(np.float32)
     with np.errstate(**_QUIET):
@@ -1384,6 +1394,10 @@ def _addbmm_np(c, b1, b2, beta, alpha):
     except ValueError:
         from ._util import broadcast_error
         raise broadcast_error(c.shape, out_shape) from None
+    if c.dtype == np.bool_ and b1.shape[0]:
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+    if c.dtype.kind in "iu":
+        beta, alpha = int_factors(c.dtype, beta, alpha)
     if c.dtype == np.float16 and b1.shape[0]:
         # PyTorch adds one batch at a time into the result (beta only at the first), each
         # step summed in float and rounded to half: so do we, for its exact values
@@ -1429,8 +1443,9 @@ def _multi_dot(tensors, fn="multi_dot"):
     dt = tensors[0].dtype
     for i, t in enumerate(tensors):
         if t.dtype != dt:
+            from .reduction import cxx_name
             raise RuntimeError(f"{fn}(): all tensors must have be the same dtype but tensor 0 "
-                               f"is {dt} and tensor {i} {t.dtype}")
+                               f"is {cxx_name(dt.np)} and tensor {i} {cxx_name(t.dtype.np)}")
     ts = list(tensors)
     if d0 == 1:
         ts[0] = ts[0].unsqueeze(0)
@@ -1500,7 +1515,38 @@ chain_matmul = defop("chain_matmul(Tensor[] matrices) -> Tensor", composite=_cha
 # ------------------------------------------------------------------------------------------
 # distances
 # ------------------------------------------------------------------------------------------
+def _cdist_batch(a_shape, b_shape):
+    try:
+        return np.broadcast_shapes(a_shape, b_shape)
+    except ValueError:
+        from ._util import broadcast_error
+        raise broadcast_error(a_shape, b_shape) from None
+
+
+def _cdist_check(a, b, p):
+    """PyTorch's argument checks of the p-distances, in its order (before the dtype match)."""
+    for name, x in (("X1", a), ("X2", b)):
+        if x.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {a.shape[-1]} "
+                           f"X2: {b.shape[-1]}")
+    for name, x in (("X1", a), ("X2", b)):
+        if x.dtype.kind != "f":
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
+                               f"{short_name(x.dtype)}")
+    if not p >= 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+
+
 def _cdist_np(x1, x2, p, compute_mode):
+    _cdist_check(x1, x2, p)
+    if compute_mode is not None and compute_mode not in (0, 1, 2):
+        raise RuntimeError(f"possible modes: 0, 1, 2, but was: {compute_mode}")
+    _cdist_batch(x1.shape[:-2], x2.shape[:-2])
+    if x1.dtype != x2.dtype:
+        raise RuntimeError(f"expected scalar type {short_name(x1.dtype)} but found "
+                           f"{short_name(x2.dtype)}")
     diff = x1[..., :, None, :] - x2[..., None, :, :]
     ad = np.abs(diff)
     with np.errstate(**_QUIET):
@@ -1562,25 +1608,11 @@ def _euclidean_dist(x1, x2):
 def cdist(x1, x2, p=2.0, compute_mode=None):
     """``torch.cdist``: p-distances between the rows of ``x1`` and of ``x2`` (batched)."""
     a, b = x1._data, x2._data
-    if a.ndim < 2:
-        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {a.ndim}D")
-    if b.ndim < 2:
-        raise RuntimeError(f"cdist only supports at least 2D tensors, X2 got: {b.ndim}D")
-    if a.dtype.kind != "f":
-        raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: "
-                           f"{short_name(a.dtype)}")
-    if b.dtype.kind != "f":
-        raise RuntimeError(f"cdist only supports floating-point dtypes, X2 got: "
-                           f"{short_name(b.dtype)}")
-    if a.shape[-1] != b.shape[-1]:
-        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {a.shape[-1]} "
-                           f"X2: {b.shape[-1]}")
-    if not p >= 0:
-        raise RuntimeError("cdist only supports non-negative p values")
     if compute_mode not in _CDIST_MODES:
-        raise RuntimeError(f"{compute_mode} is not a valid value for compute_mode")
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    _cdist_check(a, b, p)
     mode = _CDIST_MODES[compute_mode]
-    batch = _broadcast_batch(a.shape[:-2], b.shape[:-2], "cdist")
+    batch = _cdist_batch(a.shape[:-2], b.shape[:-2])
     r1, r2, c = a.shape[-2], b.shape[-2], a.shape[-1]
     use_mm = p == 2 and (mode == 1 or (mode == 0 and (r1 > 25 or r2 > 25)))
     if use_mm and r1 and r2 and c:

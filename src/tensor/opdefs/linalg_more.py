@@ -265,7 +265,8 @@ def _lu_np(a, pivot):
 
 linalg_lu_op = defop(
     "linalg_lu(Tensor A, *, bool pivot=True) -> (Tensor P, Tensor L, Tensor U)", _lu_np,
-    grad={"A": "la_lu_backward(grads[1], grads[2], results[0], results[1], results[2], pivot)"})
+    grad={"A": "la_lu_backward(grads[1], grads[2], results[0], results[1], results[2], pivot)"},
+    output_differentiability=(False, True, True))
 
 
 def _lu_unpack_np(lu, piv, unpack_data, unpack_pivots):
@@ -294,15 +295,15 @@ def _lu_unpack_np(lu, piv, unpack_data, unpack_pivots):
 lu_unpack_op = defop(
     "lu_unpack(Tensor LU_data, Tensor LU_pivots, bool unpack_data=True, "
     "bool unpack_pivots=True) -> (Tensor P, Tensor L, Tensor U)", _lu_unpack_np,
-    grad={"LU_data": "la_lu_unpack_backward(grads, LU_data_shape[-2], LU_data_shape[-1])"})
+    grad={"LU_data": "la_lu_unpack_backward(grads, LU_data_shape[-2], LU_data_shape[-1])"},
+    output_differentiability=(False, True, True))
 
 
 @with_out("lu_unpack")
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
     """``torch.lu_unpack``: (P, L, U) from ``lu_factor``'s packed result; P carries no
     gradient."""
-    P, L, U = lu_unpack_op(LU_data, LU_pivots, unpack_data, unpack_pivots)
-    return _lu_unpack_t(_wrap(P._data), L, U)
+    return _lu_unpack_t(*lu_unpack_op(LU_data, LU_pivots, unpack_data, unpack_pivots))
 
 
 def _lu_solve_np(lu, piv, b, left, adjoint):
@@ -421,8 +422,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
 @with_out("linalg_lu")
 def linalg_lu(A, *, pivot=True, out=None):
     """``torch.linalg.lu``: (P, L, U) with A = P L U; P carries no gradient."""
-    P, L, U = linalg_lu_op(A, pivot=pivot)
-    return _lu_t(_wrap(P._data), L, U)
+    return _lu_t(*linalg_lu_op(A, pivot=pivot))
 
 
 @with_out("linalg_lu_solve")
@@ -586,22 +586,34 @@ def _sytrs_lower(LD, piv, B):
 
 
 def _ldl_solve_np(ld, piv, b, hermitian):
+    # PyTorch's checks, in its order: LD a stack of square float matrices, then B, then
+    # the pivots (so that no numpy error escapes on other dtypes)
     fn = "torch.linalg.ldl_solve"
+    if ld.ndim < 2:
+        raise RuntimeError(f"{fn}: The input tensor A must have at least 2 dimensions.")
+    n = ld.shape[-1]
+    if ld.shape[-2] != n:
+        raise RuntimeError(f"{fn}: A must be batches of square matrices, but they are "
+                           f"{ld.shape[-2]} by {n} matrices")
+    if ld.dtype.kind not in "fc":
+        raise RuntimeError(f"{fn}: Expected a floating point or complex tensor as input. Got "
+                           f"{short_name(ld.dtype)}")
     if b.ndim < 2:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-max(b.ndim, 1)}"
                          f", {max(b.ndim, 1) - 1}], but got -2)")
-    n = ld.shape[-1]
-    if ld.shape[-2] != n or b.shape[-2] != n:
+    if ld.dtype != b.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{short_name(b.dtype)} and A of type {short_name(ld.dtype)} "
+                           "instead.")
+    if b.shape[-2] != n:
         raise RuntimeError(f"Incompatible matrix sizes for {fn}: each A matrix is "
                            f"{ld.shape[-2]} by {n} but each b matrix is {b.shape[-2]} by "
                            f"{b.shape[-1]}")
     if tuple(piv.shape) != tuple(ld.shape[:-1]):
         raise RuntimeError(f"{fn}: Expected LD.shape[:-1] and pivots.shape to be the same, but "
                            f"got pivots with shape {list(piv.shape)} instead")
-    if ld.dtype != b.dtype:
-        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
-                           f"{short_name(b.dtype)} and A of type {short_name(ld.dtype)} "
-                           "instead.")
+    if piv.dtype.kind not in "iu":
+        raise RuntimeError(f"{fn}: Expected pivots to be integers. Got {short_name(piv.dtype)}")
     batch = np.broadcast_shapes(ld.shape[:-2], b.shape[:-2])
     LD = np.broadcast_to(ld, batch + (n, n)).reshape((-1, n, n))
     P = np.broadcast_to(piv, batch + (n,)).reshape((-1, n)).astype(np.int64)
@@ -751,6 +763,16 @@ for _schema, _kernel, _formula, _node in _COPY_SPECS:
     _COPY_OPS[_schema.split("(")[0]] = defop(_schema, _kernel, grad={"self": _formula},
                                              node_name=_node)
 _COPY_OPS["diagonal_copy"] = OPS["aten::diagonal_copy"]      # declared in opdefs/extra.py
+
+
+def _name_not_implemented_nodes():
+    """PyTorch records its autograd fallback's node for these ops (no derivative): named
+    ``torch::autograd::NotImplemented``, with edges for the inputs that require grad only."""
+    from .special import _name_not_implemented
+    _name_not_implemented("detach_copy", "linalg_ldl_factor_ex", "linalg_ldl_solve")
+
+
+_name_not_implemented_nodes()
 _view_copy_dtype = defop("view_copy.dtype(Tensor self, ScalarType dtype) -> Tensor",
                          _view_copy_dtype_np)
 

@@ -312,6 +312,9 @@ def _index_add_check(a, dim, index, src):
 
 
 def _index_add_into(out1, d, idx, s1, alpha):
+    # PyTorch converts alpha to self's dtype first (an integer one truncates a float alpha)
+    from .casts import checked_scalar
+    alpha = checked_scalar(alpha, out1.dtype)
     src = s1 * alpha if alpha != 1 else s1
     np.add.at(out1, (slice(None),) * d + (idx,), src.astype(out1.dtype, copy=False))
 
@@ -411,6 +414,16 @@ def _nll_parts(a, t, w, ignore_index):
         x = np.moveaxis(a, 1, -1)
         tt = t
     c = x.shape[-1]
+    if w is not None and w.shape != (c,):
+        raise RuntimeError(f"weight tensor should be defined either for all {c} classes "
+                           f"or no classes but got weight tensor of shape: {_fmt(w.shape)}")
+    # PyTorch's kernel exists for floating inputs only, and reads weight in self's dtype
+    if a.dtype.kind != "f":
+        kernel = "nll_loss2d_forward_out_frame" if a.ndim > 2 else "nll_loss_out_frame"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{short_name(a.dtype)}'")
+    if w is not None and w.dtype != a.dtype:
+        raise RuntimeError(f"expected scalar type {short_name(a.dtype)} but found "
+                           f"{short_name(w.dtype)}")
     tt = tt.astype(np.int64)
     ignored = tt == ignore_index
     bad = ~ignored & ((tt < 0) | (tt >= c))
@@ -419,9 +432,6 @@ def _nll_parts(a, t, w, ignore_index):
     safe = np.where(ignored, 0, tt)
     picked = np.take_along_axis(x, safe[..., None], axis=-1)[..., 0]
     if w is not None:
-        if w.shape != (c,):
-            raise RuntimeError(f"weight tensor should be defined either for all {c} classes "
-                               f"or no classes but got weight tensor of shape: {_fmt(w.shape)}")
         wt = w[safe].astype(a.dtype)
     else:
         wt = np.ones(safe.shape, a.dtype)
@@ -511,17 +521,6 @@ def _inplace_of(functional):
     return kernel
 
 
-def leaky_relu_result_backward(grad, result, negative_slope):
-    if negative_slope < 0:
-        raise RuntimeError(
-            "In-place leakyReLu backward calculation is triggered with a negative slope which "
-            "is not supported. This is caused by calling in-place forward function with a "
-            "negative slope, please call out-of-place version instead. File an issue at "
-            "https://github.com/pytorch/pytorch if you do require supporting in-place leakRelu "
-            "backward calculation with negative slope")
-    return where(result > 0, grad, grad * negative_slope)
-
-
 def elu_backward(grad, x, alpha, scale, input_scale):
     neg = grad * (alpha * scale * input_scale) * (x.clamp(max=0.0) * input_scale).exp()
     return where(x <= 0, neg, grad * scale)
@@ -536,8 +535,8 @@ def elu_result_backward(grad, result, alpha, scale, input_scale):
     return where(result > 0, grad * scale, grad * input_scale * (result + alpha * scale))
 
 
-_LRELU = {"self": "where(self > 0, grad, grad * negative_slope)"}
-_LRELU_R = {"self": "leaky_relu_result_backward(grad, result, negative_slope)"}
+_LRELU = {"self": "leaky_relu_backward(grad, self, negative_slope, False)"}
+_LRELU_R = {"self": "leaky_relu_backward(grad, result, negative_slope, True)"}
 leaky_relu = defop("leaky_relu(Tensor self, Scalar negative_slope=0.01) -> Tensor",
                    _leaky_relu_np, grad=_LRELU, node_name="LeakyReluBackward0")
 leaky_relu_ = defop("leaky_relu_(Tensor(a!) self, Scalar negative_slope=0.01) -> Tensor(a!)",
@@ -600,30 +599,28 @@ def _native_layer_norm_np(a, normalized_shape, w, b, eps):
             np.asarray(rstd, dtype=dt).reshape(stat_shape))
 
 
-def layer_norm_backward(grads, input, normalized_shape, mean, rstd, weight, bias,
+def layer_norm_backward(grad, input, normalized_shape, mean, rstd, weight, bias, eps,
                         grad_input_mask):
-    """The gradients of ``input``, ``weight`` and ``bias`` the mask asks for, from the saved
-    ``mean`` and ``rstd`` outputs (as PyTorch's formula). One formula for all three, naming
-    ``bias`` too, so a node keeps everything it names (Note [Shared formulas]).
+    """The gradients of ``input``, ``weight`` and ``bias`` the mask asks for. One formula for
+    all three, naming the saved ``mean`` and ``rstd`` outputs and ``bias`` too, so a node
+    keeps everything PyTorch's keeps (Note [Shared formulas]).
 
-    The mean and rstd outputs take this node as their history, so with ``create_graph`` the
-    gradient also flows through them back into ``input``; their own incoming gradients,
-    which PyTorch does not have (its mean and rstd do not require grad), are included."""
-    g, g_mean, g_rstd = grads
+    The mean and rstd outputs are not differentiable (PyTorch's), so they carry no graph: a
+    first-order backward reads them as saved, while under ``create_graph`` (grad mode on)
+    they are recomputed from ``input`` so that second derivatives see how they depend on it."""
+    from modes import is_grad_enabled
+    g = grad
     dims = list(range(input.dim() - len(normalized_shape), input.dim()))
+    if is_grad_enabled():
+        mean = input.mean(dims, keepdim=True)
+        xc = input - mean
+        rstd = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
     xhat = (input - mean) * rstd
     g_input = g_weight = None
     if grad_input_mask[0]:
-        n = 1
-        for s in normalized_shape:
-            n *= int(s)
         gw = g if weight is None else g * weight
         g_input = rstd * (gw - gw.mean(dims, keepdim=True)
                           - xhat * (gw * xhat).mean(dims, keepdim=True))
-        if g_mean.requires_grad or g_mean._data.any():      # (its derivative counts too)
-            g_input = g_input + g_mean / n
-        if g_rstd.requires_grad or g_rstd._data.any():
-            g_input = g_input - g_rstd * rstd * rstd * xhat / n
     if grad_input_mask[1]:
         g_weight = g * xhat         # (summed to weight's shape by the node)
     return g_input, g_weight, (g if grad_input_mask[2] else None)
@@ -633,9 +630,10 @@ FORMULA_NS["layer_norm_backward"] = layer_norm_backward
 native_layer_norm = defop(
     "native_layer_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight, Tensor? bias, "
     "float eps) -> (Tensor, Tensor, Tensor)", _native_layer_norm_np,
-    grad={"input, weight, bias": "layer_norm_backward(grads, input, normalized_shape, "
-                                 "results[1], results[2], weight, bias, grad_input_mask)"},
-    node_name="NativeLayerNormBackward0")
+    grad={"input, weight, bias": "layer_norm_backward(grad, input, normalized_shape, "
+                                 "results[1], results[2], weight, bias, eps, "
+                                 "grad_input_mask)"},
+    node_name="NativeLayerNormBackward0", output_differentiability=(True, False, False))
 
 
 def _layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05, cudnn_enable=True):
@@ -853,7 +851,7 @@ FORMULA_NS.update(
     scatter_src_backward=scatter_src_backward, gather_backward=gather_backward,
     index_select_backward=index_select_backward,
     index_add_source_backward=index_add_source_backward, mse_backward=mse_backward,
-    nll_loss_backward=nll_loss_backward, leaky_relu_result_backward=leaky_relu_result_backward,
+    nll_loss_backward=nll_loss_backward,
     elu_backward=elu_backward, elu_result_backward=elu_result_backward,
     smooth_l1_backward=smooth_l1_backward, huber_backward=huber_backward,
     bce_backward=bce_backward, bce_target_backward=bce_target_backward,

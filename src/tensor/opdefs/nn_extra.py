@@ -26,6 +26,7 @@ import numpy as np
 
 from .._defop import FORMULA_NS, defop
 from .reduction import short_name
+from .special import _name_not_implemented
 
 _QUIET = dict(over="ignore", invalid="ignore", divide="ignore")
 
@@ -370,7 +371,7 @@ multilabel_margin_loss_forward = defop(
     "(Tensor output, Tensor is_target)", _multilabel_forward_np,
     grad={"self": "multilabel_margin_loss_backward(grads[0], self, target, reduction, "
                   "results[1])"},
-    node_name="MultilabelMarginLossBackward0")
+    node_name="MultilabelMarginLossBackward0", output_differentiability=(True, False))
 multilabel_margin_loss = defop(
     "multilabel_margin_loss(Tensor self, Tensor target, int reduction=1) -> Tensor",
     composite=lambda self, target, reduction=1:
@@ -957,12 +958,14 @@ _ctc_loss_backward = defop(
     grad={"grad": "ctc_no_double_backward()", "log_probs": "ctc_no_double_backward()"},
     node_name="torch::autograd::NotImplemented")
 FORMULA_NS["_ctc_loss_backward"] = _ctc_loss_backward
+# (PyTorch's fallback nodes: edges only for the inputs that require grad)
+_name_not_implemented("multilabel_margin_loss_backward", "_ctc_loss_backward")
 _ctc_loss = defop(
     "_ctc_loss(Tensor log_probs, Tensor targets, int[] input_lengths, int[] target_lengths, "
     "int blank=0, bool zero_infinity=False) -> (Tensor, Tensor)", _ctc_loss_np,
     grad={"log_probs": "_ctc_loss_backward(grads[0], log_probs, targets, input_lengths, "
                        "target_lengths, results[0], results[1], blank, zero_infinity)"},
-    node_name="CtcLossBackward0")
+    node_name="CtcLossBackward0", output_differentiability=(True, False))
 
 
 def _lengths(v, name):

@@ -519,11 +519,44 @@ def _avg_pool2d_np(a, kernel_size, stride, padding, ceil_mode, count_include_pad
     return np.asarray(np.where((total < 0) != (div < 0), -q, q), dtype=a.dtype)
 
 
+def _avg_grad_shape_check(gy, a, out):
+    """PyTorch's check that an average pool's ``grad_output`` has the forward's output shape
+    (channels, then each pooled dim), made before any dtype check."""
+    nd = a.ndim
+    for dim, size in zip(range(nd - len(out) - 1, nd), (a.shape[-len(out) - 1],) + tuple(out)):
+        if gy.ndim != nd or gy.shape[dim] != size:
+            if dim >= gy.ndim:      # PyTorch's message reads that size first, and fails
+                n = max(gy.ndim, 1)
+                raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, "
+                                 f"{n - 1}], but got {dim})")
+            got = gy.shape[dim]
+            raise RuntimeError(f"Expected a tensor of dimension {nd} and tensor.size[{dim}] == "
+                               f"{size} but got: dimension {gy.ndim} and tensor.size[{dim}] = "
+                               f"{got}")
+
+
+def _avg_grad_divided(gy, div):
+    """Each output's gradient over its divisor; integer gradients truncate toward zero, as
+    PyTorch's integer kernel divides."""
+    if gy.dtype.kind in "fc":
+        return gy / div.astype(gy.dtype)
+    q = np.abs(gy) // np.abs(div)
+    return np.where((gy < 0) != (div < 0), -q, q).astype(gy.dtype)
+
+
 def _avg_pool2d_backward_np(gy, a, kernel_size, stride, padding, ceil_mode, count_include_pad,
                             divisor_override):
     k, s, p, d, out, div = _avg_setup(a, kernel_size, stride, padding, ceil_mode,
                                       count_include_pad, divisor_override)
-    g = gy / div.astype(gy.dtype)
+    _avg_grad_shape_check(gy, a, out)
+    if gy.dtype != a.dtype:
+        from .reduction import cxx_name
+        raise RuntimeError(f"expected dtype {cxx_name(a.dtype)} for `gradOutput` but got dtype "
+                           f"{cxx_name(gy.dtype)}")
+    if a.dtype.kind not in "f" and a.dtype != np.int64:
+        raise NotImplementedError(f"\"avg_pool2d_backward\" not implemented for "
+                                  f"'{short_name(a.dtype)}'")
+    g = _avg_grad_divided(gy, div)
     extra = _right_extra(a, k, s, p, d, out)
     buf = np.zeros(a.shape[:-2] + tuple(a.shape[-2 + i] + 2 * p[i] + extra[i]
                                         for i in range(2)), dtype=gy.dtype)
@@ -697,20 +730,25 @@ def _native_batch_norm_np(x, w, b, rm, rv, training, momentum, eps):
     return np.asarray(out, dtype=dt), save_mean, save_invstd
 
 
-def batch_norm_backward(grads, input, weight, running_mean, running_var, save_mean,
+def batch_norm_backward(grad, input, weight, running_mean, running_var, save_mean,
                         save_invstd, training, eps, grad_input_mask):
     """The gradients of ``input``, ``weight`` and ``bias`` the mask asks for: in training
-    from the saved batch ``save_mean`` and ``save_invstd`` outputs, otherwise from the
-    running statistics (as PyTorch's formula). One formula for all three, so a node keeps
-    everything it names (Note [Shared formulas]).
+    from the batch statistics, otherwise from the running ones (as PyTorch's formula). One
+    formula for all three, so a node keeps everything it names (Note [Shared formulas]).
 
-    In training the saved statistics take this node as their history, so with
-    ``create_graph`` the gradient also flows through them back into ``input``; their own
-    incoming gradients (PyTorch's do not require grad) are included."""
-    g, g_mean, g_invstd = grads
+    The ``save_mean`` / ``save_invstd`` outputs are not differentiable (PyTorch's), so they
+    carry no graph: a first-order backward reads them as saved, while under ``create_graph``
+    (grad mode on) the batch statistics are recomputed from ``input`` so that second
+    derivatives see how they depend on it."""
+    from modes import is_grad_enabled
+    g = grad
     shape = (1, input.shape[1]) + (1,) * (input.dim() - 2)
     dims = [0] + list(range(2, input.dim()))
-    if training:
+    if training and is_grad_enabled():
+        mean = input.mean(dims, keepdim=True)
+        xc = input - mean
+        invstd = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
+    elif training:
         mean, invstd = save_mean.reshape(shape), save_invstd.reshape(shape)
     else:
         mean, invstd = running_mean.reshape(shape), (running_var.reshape(shape) + eps).rsqrt()
@@ -721,13 +759,8 @@ def batch_norm_backward(grads, input, weight, running_mean, running_var, save_me
         if not training:
             g_input = gw * invstd
         else:
-            n = input.numel() // max(input.shape[1], 1)
             g_input = invstd * (gw - gw.mean(dims, keepdim=True)
                                 - xhat * (gw * xhat).mean(dims, keepdim=True))
-            if g_mean.requires_grad or g_mean._data.any():      # (its derivative counts too)
-                g_input = g_input + g_mean.reshape(shape) / n
-            if g_invstd.requires_grad or g_invstd._data.any():
-                g_input = g_input - g_invstd.reshape(shape) * invstd * invstd * xhat / n
     if grad_input_mask[1]:
         g_weight = (g * xhat).sum(dims)
     if grad_input_mask[2]:
@@ -739,10 +772,10 @@ native_batch_norm = defop(
     "native_batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, "
     "Tensor? running_var, bool training, float momentum, float eps) -> (Tensor, Tensor, Tensor)",
     _native_batch_norm_np,
-    grad={"input, weight, bias": "batch_norm_backward(grads, input, weight, running_mean, "
+    grad={"input, weight, bias": "batch_norm_backward(grad, input, weight, running_mean, "
                                  "running_var, results[1], results[2], training, eps, "
                                  "grad_input_mask)"},
-    node_name="NativeBatchNormBackward0")
+    node_name="NativeBatchNormBackward0", output_differentiability=(True, False, False))
 
 
 # -- group norm ----------------------------------------------------------------------------

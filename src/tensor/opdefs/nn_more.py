@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from .._defop import FORMULA_NS, OPS, defop, method
-from ._util import wrap_dim
+from ._util import broadcast_error, keep_layout, not_implemented, np_result_type, wrap_dim
 from .nn import _elu_np, _float_kernel, _inplace_of, _rounded, elu, elu_, softplus
 from .pointwise import where
 from .reduction import short_name
@@ -32,6 +32,109 @@ _QUIET = dict(over="ignore", invalid="ignore", divide="ignore")
 def _c(v, dt):
     """A Python scalar as a 0-d array of ``dt`` (arithmetic stays in the tensor's dtype)."""
     return np.asarray(v, dt)
+
+
+# -- the activations' *_backward ops -------------------------------------------------------
+# PyTorch's gradients of the piecewise activations are ops of their own (``threshold_backward``
+# ...): elementwise in ``grad_output`` and ``self``, linear in the first and flat in the second
+# (their derivative with respect to ``self`` is zero, not undefined). Formulas that call them
+# give, under ``create_graph``, a gradient that depends on ``self`` through a node
+# (``ThresholdBackwardBackward0``), so differentiating it again yields zeros, as in PyTorch.
+def _bw_operands(kernel, grad, self, floating=True):
+    """``grad`` and ``self`` broadcast together in their promoted dtype (TensorIterator's)."""
+    dt = np_result_type(grad, self)
+    if dt == np.bool_ or floating and dt.kind not in "fc":
+        raise not_implemented(kernel, dt)
+    try:
+        shape = np.broadcast_shapes(grad.shape, self.shape)
+    except ValueError:
+        raise broadcast_error(grad.shape, self.shape) from None
+    return (np.broadcast_to(grad.astype(dt, copy=False), shape),
+            np.broadcast_to(self.astype(dt, copy=False), shape), dt)
+
+
+def _flat_where(zero, g, dt):
+    return np.ascontiguousarray(np.where(zero, _c(0, dt), g))
+
+
+def _threshold_backward_np(grad, self, threshold):
+    g, s, dt = _bw_operands("threshold_cpu", grad, self, floating=False)
+    with np.errstate(**_QUIET):
+        th = np.asarray(threshold).astype(dt)
+    return _flat_where(s <= th, g, dt)
+
+
+def _hardtanh_backward_np(grad, self, min_val, max_val):
+    g, s, dt = _bw_operands("hardshrink_backward_cpu", grad, self)
+    return _flat_where((s <= _c(min_val, dt)) | (s >= _c(max_val, dt)), g, dt)
+
+
+def _shrink_backward_np(grad, self, lambd):
+    g, s, dt = _bw_operands("shrink_backward_cpu", grad, self)
+    return _flat_where((s >= _c(-lambd, dt)) & (s <= _c(lambd, dt)), g, dt)
+
+
+def _negative_slope_in_place():
+    return RuntimeError(
+        "In-place leakyReLu backward calculation is triggered with a negative slope which is "
+        "not supported. This is caused by calling in-place forward function with a negative "
+        "slope, please call out-of-place version instead. File an issue at "
+        "https://github.com/pytorch/pytorch if you do require supporting in-place leakRelu "
+        "backward calculation with negative slope")
+
+
+def _leaky_relu_backward_np(grad, self, negative_slope, self_is_result):
+    if self_is_result and negative_slope < 0:
+        raise _negative_slope_in_place()
+    g, s, dt = _bw_operands("leaky_relu_backward_cpu", grad, self)
+    with np.errstate(**_QUIET):
+        return np.ascontiguousarray(np.where(s > 0, g, g * _c(negative_slope, dt)))
+
+
+def _rrelu_backward_np(grad, self, noise, lower, upper, training, self_is_result):
+    if training and upper - lower > 1e-6:
+        dt = np_result_type(grad, noise)
+        with np.errstate(**_QUIET):
+            return np.asarray(grad.astype(dt) * noise.astype(dt), dtype=dt)
+    return _leaky_relu_backward_np(grad, self, (lower + upper) / 2, self_is_result)
+
+
+def _flat(op_name, args):
+    """Derivatives of an activation's backward op: itself in ``grad_output``, zero in
+    ``self``."""
+    return {"grad_output": f"{op_name}(grad, {args})", "self": "zeros_like(grad)"}
+
+
+threshold_backward = defop(
+    "threshold_backward(Tensor grad_output, Tensor self, Scalar threshold) -> Tensor",
+    keep_layout(_threshold_backward_np, 0, 1),
+    grad=_flat("threshold_backward", "self, threshold"))
+hardtanh_backward = defop(
+    "hardtanh_backward(Tensor grad_output, Tensor self, Scalar min_val, Scalar max_val) -> "
+    "Tensor", keep_layout(_hardtanh_backward_np, 0, 1),
+    grad=_flat("hardtanh_backward", "self, min_val, max_val"))
+leaky_relu_backward = defop(
+    "leaky_relu_backward(Tensor grad_output, Tensor self, Scalar negative_slope, "
+    "bool self_is_result) -> Tensor", keep_layout(_leaky_relu_backward_np, 0, 1),
+    grad=_flat("leaky_relu_backward", "self, negative_slope, self_is_result"))
+hardshrink_backward = defop(
+    "hardshrink_backward(Tensor grad_out, Tensor self, Scalar lambd) -> Tensor",
+    keep_layout(_shrink_backward_np, 0, 1),
+    grad={"grad_out": "hardshrink_backward(grad, self, lambd)", "self": "zeros_like(grad)"})
+softshrink_backward = defop(
+    "softshrink_backward(Tensor grad_output, Tensor self, Scalar lambd) -> Tensor",
+    keep_layout(_shrink_backward_np, 0, 1), grad=_flat("softshrink_backward", "self, lambd"))
+rrelu_with_noise_backward = defop(
+    "rrelu_with_noise_backward(Tensor grad_output, Tensor self, Tensor noise, Scalar lower, "
+    "Scalar upper, bool training, bool self_is_result) -> Tensor",
+    keep_layout(_rrelu_backward_np, 0, 1),
+    grad=_flat("rrelu_with_noise_backward",
+               "self, noise, lower, upper, training, self_is_result"))
+FORMULA_NS.update(threshold_backward=threshold_backward, hardtanh_backward=hardtanh_backward,
+                  leaky_relu_backward=leaky_relu_backward,
+                  hardshrink_backward=hardshrink_backward,
+                  softshrink_backward=softshrink_backward,
+                  rrelu_with_noise_backward=rrelu_with_noise_backward)
 
 
 # -- hardshrink / softshrink / threshold ---------------------------------------------------
@@ -64,21 +167,15 @@ def _threshold_np(a, threshold, value):
     return np.where(a <= th, val, a)
 
 
-def shrink_backward(grad, self, lambd):
-    """Zero where ``-lambd <= self <= lambd`` (both shrink functions are flat there)."""
-    return where((self >= -lambd).logical_and(self <= lambd), 0.0, grad)
-
-
-_SHRINK = {"self": "shrink_backward(grad, self, lambd)"}
 hardshrink = defop("hardshrink(Tensor self, Scalar lambd=0.5) -> Tensor", _hardshrink_np,
-                   grad=_SHRINK)
+                   grad={"self": "hardshrink_backward(grad, self, lambd)"})
 softshrink = defop("softshrink(Tensor self, Scalar lambd=0.5) -> Tensor", _softshrink_np,
-                   grad=_SHRINK)
+                   grad={"self": "softshrink_backward(grad, self, lambd)"})
 threshold = defop("threshold(Tensor self, Scalar threshold, Scalar value) -> Tensor",
-                  _threshold_np, grad={"self": "where(self <= threshold, 0.0, grad)"})
+                  _threshold_np, grad={"self": "threshold_backward(grad, self, threshold)"})
 threshold_ = defop("threshold_(Tensor(a!) self, Scalar threshold, Scalar value) -> Tensor(a!)",
                    _inplace_of(_threshold_np),
-                   grad={"self": "where(self <= threshold, 0.0, grad)"},
+                   grad={"self": "threshold_backward(grad, self, threshold)"},
                    node_name="ThresholdBackward1")
 method("hardshrink", hardshrink)
 
@@ -94,13 +191,13 @@ def _hardtanh_np(a, lo, hi):
 
 
 # zero where self is at or past a bound (NaN passes the gradient: it compares false)
-_HTANH = {"self": "where((self <= min_val).logical_or(self >= max_val), 0.0, grad)"}
+_HTANH = {"self": "hardtanh_backward(grad, self, min_val, max_val)"}
 hardtanh = defop("hardtanh(Tensor self, Scalar min_val=-1, Scalar max_val=1) -> Tensor",
                  _hardtanh_np, grad=_HTANH)
 hardtanh_ = defop("hardtanh_(Tensor(a!) self, Scalar min_val=-1, Scalar max_val=1) -> "
                   "Tensor(a!)", _inplace_of(_hardtanh_np),
-                  grad={"self": "where((result <= min_val).logical_or(result >= max_val), "
-                                "0.0, grad)"}, node_name="HardtanhBackward0")
+                  grad={"self": "hardtanh_backward(grad, result, min_val, max_val)"},
+                  node_name="HardtanhBackward0")
 
 
 def _log_sigmoid_np(a):
@@ -308,19 +405,6 @@ def _rrelu_noise_np(a, noise, lower, upper, training, generator):
     return out
 
 
-def rrelu_backward(grad, self, noise, lower, upper, training, is_result):
-    """The drawn slopes in training; the mean slope ``(lower + upper) / 2`` otherwise."""
-    if training and upper - lower > 1e-6:
-        return grad * noise
-    slope = (lower + upper) / 2
-    if is_result and slope < 0:
-        raise RuntimeError(
-            "In-place leakyReLu backward calculation is triggered with a negative slope which "
-            "is not supported. This is caused by calling in-place forward function with a "
-            "negative slope, please call out-of-place version instead.")
-    return where(self > 0, grad, grad * slope)
-
-
 def _rrelu_noise_inplace_np(a, noise, lower, upper, training, generator):
     np.copyto(a, _rrelu_noise_np(a, noise, lower, upper, training, generator))
 
@@ -329,10 +413,12 @@ _RR_SIG = ("Tensor noise, Scalar lower=0.125, Scalar upper=0.3333333333333333, "
            "bool training=False, Generator? generator=None")
 rrelu_with_noise = defop(
     f"rrelu_with_noise(Tensor self, {_RR_SIG}) -> Tensor", _rrelu_noise_np,
-    grad={"self": "rrelu_backward(grad, self, noise, lower, upper, training, False)"})
+    grad={"self": "rrelu_with_noise_backward(grad, self, noise, lower, upper, training, "
+                  "False)"})
 rrelu_with_noise_ = defop(
     f"rrelu_with_noise_(Tensor(a!) self, {_RR_SIG}) -> Tensor(a!)", _rrelu_noise_inplace_np,
-    grad={"self": "rrelu_backward(grad, result, noise, lower, upper, training, True)"},
+    grad={"self": "rrelu_with_noise_backward(grad, result, noise, lower, upper, training, "
+                  "True)"},
     node_name="RreluWithNoiseBackward1")
 
 
@@ -352,10 +438,10 @@ rrelu = defop(f"rrelu(Tensor self, {_RR_PUBLIC}) -> Tensor", composite=_rrelu)
 rrelu_ = defop(f"rrelu_(Tensor(a!) self, {_RR_PUBLIC}) -> Tensor(a!)", composite=_rrelu_)
 
 
-FORMULA_NS.update(shrink_backward=shrink_backward, celu_input_scale=celu_input_scale,
+FORMULA_NS.update(celu_input_scale=celu_input_scale,
                   hardswish_backward=hardswish_backward,
                   mish_backward=mish_backward, glu_backward=glu_backward,
-                  rrelu_backward=rrelu_backward, prelu_kernel_backward=prelu_kernel_backward)
+                  prelu_kernel_backward=prelu_kernel_backward)
 
 FUNCTIONS = ["hardshrink", "prelu"]
 TOPLEVEL = {"threshold": threshold, "threshold_": threshold_, "selu": selu, "selu_": selu_,
@@ -424,10 +510,11 @@ kl_div = defop("kl_div(Tensor self, Tensor target, int reduction=1, *, bool log_
 def _poisson_nll_loss(input, target, log_input, full, eps, reduction):
     if log_input:
         loss = input.exp() - target * input
-    else:
-        loss = input - target * (input + eps).log()
+    else:           # (a C++ number: add.Scalar, AddBackward1, as PyTorch's composite)
+        loss = input - target * OPS["aten::add.Scalar"](input, eps).log()
     if full:
-        stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        mul = OPS["aten::mul.Scalar"]       # (C++ numbers again: MulBackward1 nodes)
+        stirling = target * target.log() - target + mul(mul(target, 2 * math.pi).log(), 0.5)
         loss += stirling.masked_fill(target <= 1, 0)
     return _reduce(loss, reduction)
 
@@ -438,7 +525,9 @@ poisson_nll_loss = defop("poisson_nll_loss(Tensor input, Tensor target, bool log
 
 
 def _margin_ranking_loss(input1, input2, target, margin=0.0, reduction=1):
-    return _reduce((-target * (input1 - input2) + margin).clamp_min_(0), reduction)
+    # the margin is a C++ number in PyTorch's composite: add.Scalar (AddBackward1)
+    shifted = OPS["aten::add.Scalar"](-target * (input1 - input2), margin)
+    return _reduce(shifted.clamp_min_(0), reduction)
 
 
 margin_ranking_loss = defop("margin_ranking_loss(Tensor input1, Tensor input2, Tensor target, "
@@ -471,14 +560,16 @@ def _cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=1):
     if input1.dim() != want or input2.dim() != want:
         raise RuntimeError(f"{td}D target tensor expects {want}D input tensors, but found inputs "
                            f"with sizes {_fmt(input1.shape)} and {_fmt(input2.shape)}.")
+    # eps and margin are C++ numbers in PyTorch's composite: add.Scalar / sub.Scalar nodes
+    add, sub = OPS["aten::add.Scalar"], OPS["aten::sub.Scalar"]
     eps = 1e-12
     prod = (input1 * input2).sum(td)
-    mag1 = (input1 * input1).sum(td) + eps
-    mag2 = (input2 * input2).sum(td) + eps
+    mag1 = add((input1 * input1).sum(td), eps)
+    mag2 = add((input2 * input2).sum(td), eps)
     cos = prod / (mag1 * mag2).sqrt_()
     zeros = zeros_like(cos)
     pos = _from_scalar(1, cos)
-    neg = (cos - margin).clamp_min_(0)
+    neg = sub(cos, margin).clamp_min_(0)
     out = where(target == 1, pos, zeros) + where(target == -1, neg, zeros)
     return _reduce(out, reduction)
 
@@ -512,7 +603,8 @@ def _triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-0
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
-    return _reduce((d_pos + margin - d_neg).clamp_min(0), reduction)
+    # (the margin is a C++ number in PyTorch's composite: add.Scalar, AddBackward1)
+    return _reduce((OPS["aten::add.Scalar"](d_pos, margin) - d_neg).clamp_min(0), reduction)
 
 
 triplet_margin_loss = defop("triplet_margin_loss(Tensor anchor, Tensor positive, "

@@ -701,6 +701,12 @@ mul_scalar = defop("mul.Scalar(Tensor self, Scalar other) -> Tensor",
 add_scalar = defop("add.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
                    _with_alpha(_add_np, _operator_error("+")), grad={"self": "grad"},
                    node_name="AddBackward1")
+# (and the C++ composites' subtraction of a number, cosine_embedding_loss's ``cos - margin``)
+# (its own kernel: sub.Tensor's carries an inline fast path for two tensors)
+sub_scalar = defop("sub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
+                   keep_layout(_with_alpha(_sub_np, _operator_error("-"), _sub_check,
+                                           negate=True, name="sub"), 0),
+                   grad={"self": "grad"}, node_name="SubBackward1")
 div = binary("div", _true_divide,
              {"self": "grad / other", "other": "-grad * self / (other * other)"},
              dunder=("__truediv__",), pre=_binary_pre(result=_float_dtype))
@@ -1052,7 +1058,7 @@ method("__abs__", abs_["f"])
 method("absolute", abs_["f"])
 # PyTorch's threshold_backward: the gradient passes where the result is not <= 0 (a NaN
 # input passes it; an infinite gradient at a negative input gives 0, not NaN)
-relu = unary("relu", _relu_np, {"self": "where(result <= 0.0, 0.0, grad)"}, floating=False,
+relu = unary("relu", _relu_np, {"self": "threshold_backward(grad, result, 0)"}, floating=False,
              out=False)
 sign = unary("sign", _sign_np, {"self": "zeros_like(grad)"}, floating=False)
 # sgn is its own op in PyTorch (SgnBackward0); for real tensors it is sign

@@ -21,6 +21,7 @@ import numpy as np
 
 from .._defop import FORMULA_NS, defop
 from .nn_layers import (_add_columns, _adaptive_bounds, _adaptive_sum_matrix, _avg_divisors,
+                        _avg_grad_divided, _avg_grad_shape_check,
                         _crop, _fmt, _offset_slices, _pad, _pool_out, _tup, _windows)
 from .reduction import short_name
 
@@ -266,7 +267,14 @@ def _avg_pool3d_backward_np(gy, a, kernel_size, stride, padding, ceil_mode, coun
                             divisor_override):
     k, s, p, d, out, div = _avg3d_setup(a, kernel_size, stride, padding, ceil_mode,
                                         count_include_pad, divisor_override)
-    g = gy / div.astype(gy.dtype)
+    _avg_grad_shape_check(gy, a, out)
+    if a.dtype.kind not in "f" and a.dtype != np.int64 or a.dtype == np.float16:
+        raise NotImplementedError(f"\"avg_pool3d_backward_out_frame\" not implemented for "
+                                  f"'{short_name(a.dtype)}'")
+    if gy.dtype != a.dtype:
+        raise RuntimeError(f"expected scalar type {short_name(a.dtype)} but found "
+                           f"{short_name(gy.dtype)}")
+    g = _avg_grad_divided(gy, div)
     extra = _right_extra(a.shape[-3:], k, s, p, d, out)
     buf = np.zeros(a.shape[:-3] + tuple(a.shape[-3 + i] + 2 * p[i] + extra[i]
                                         for i in range(3)), dtype=gy.dtype)

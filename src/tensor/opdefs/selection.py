@@ -43,6 +43,7 @@ from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor as _Tensor
 from ._util import check_inplace_result, check_no_overlap, wrap_dim
 from .extra import _cumprod_np
+from .special import _name_not_implemented
 from .reduction import (_cumsum_np, _mean_dim_np, _return_type, _var_np_factory,
                         expand_reduced, return_types, short_name, std_backward, var_backward)
 
@@ -406,6 +407,8 @@ def _var_mean_kernel(name, take_sqrt):
     stat = _var_np_factory(name, take_sqrt)
 
     def kernel(a, dim, correction, keepdim):
+        if a.dtype.kind not in "fc":        # (PyTorch names the fused op here)
+            raise RuntimeError(f"{name} only support floating point and complex dtypes")
         r = stat(a, dim, correction, keepdim)
         return r, _mean_dim_np(a, None if dim is None else list(dim) or None, keepdim, None)
     return kernel
@@ -1128,8 +1131,17 @@ def _bincount_np(a, weights, minlength):
     return np.bincount(a, weights.astype(np.float64), minlength=n).astype(dt)
 
 
+def _no_derivative(name):
+    """A formula for an op PyTorch has no derivative for (its autograd fallback records a
+    ``NotImplemented`` node, whose backward raises)."""
+    def formula(grads):
+        raise RuntimeError(f"derivative for aten::{name} is not implemented")
+    return formula
+
+
 bincount = defop("bincount(Tensor self, Tensor? weights=None, SymInt minlength=0) -> Tensor",
-                 _bincount_np)
+                 _bincount_np, grad={"weights": _no_derivative("bincount")},
+                 node_name="NotImplemented")
 method("bincount", lambda self, weights=None, minlength=0: bincount(self, weights, minlength))
 
 
@@ -1209,14 +1221,20 @@ def _histogram_np(a, bins, range, weight, density):
     return hist, np.ascontiguousarray(edges)
 
 
+_HISTOGRAM_GRAD = _no_derivative("histogram")
 histogram_bins = defop("histogram.bin_ct(Tensor self, int bins=100, *, float[]? range=None, "
                        "Tensor? weight=None, bool density=False) -> "
-                       "(Tensor hist, Tensor bin_edges)", _histogram_np)
+                       "(Tensor hist, Tensor bin_edges)", _histogram_np,
+                       grad={"self": _HISTOGRAM_GRAD, "weight": _HISTOGRAM_GRAD},
+                       node_name="NotImplemented")
 histogram_edges = defop("histogram.bins_tensor(Tensor self, Tensor bins, *, "
                         "Tensor? weight=None, bool density=False) -> "
                         "(Tensor hist, Tensor bin_edges)",
                         lambda a, bins, weight, density: _histogram_np(a, bins, None, weight,
-                                                                       density))
+                                                                       density),
+                        grad={n: _HISTOGRAM_GRAD for n in ("self", "bins", "weight")},
+                        node_name="NotImplemented")
+_name_not_implemented("bincount", "histogram.bin_ct", "histogram.bins_tensor")
 
 
 def _histogram_method(self, bins=100, *, range=None, weight=None, density=False):
@@ -1337,6 +1355,15 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
 
 
 def _unique_consecutive_np(a, return_inverse, return_counts, dim):
+    """(without a dim PyTorch returns empty tensors for the inverse / counts not asked for)"""
+    out, inverse, counts = _unique_consecutive_all(a, dim)
+    if dim is not None:
+        return out, inverse, counts
+    none = np.zeros(0, np.int64)
+    return out, inverse if return_inverse else none, counts if return_counts else none
+
+
+def _unique_consecutive_all(a, dim):
     if dim is None:
         flat = a.reshape(-1)
         if flat.size == 0:
@@ -1361,9 +1388,17 @@ def _unique_consecutive_np(a, return_inverse, return_counts, dim):
     return np.ascontiguousarray(out), inverse, counts
 
 
+def _unique_consecutive_no_derivative(grads):
+    raise NotImplementedError("the derivative for 'unique_consecutive' is not implemented.")
+
+
+# (as _unique2: PyTorch's node on the values raises; inverse and counts not differentiable)
 unique_consecutive_op = defop("unique_consecutive(Tensor self, bool return_inverse=False, "
                               "bool return_counts=False, int? dim=None) -> "
-                              "(Tensor, Tensor, Tensor)", _unique_consecutive_np)
+                              "(Tensor, Tensor, Tensor)", _unique_consecutive_np,
+                              grad={"self": _unique_consecutive_no_derivative},
+                              node_name="UniqueConsecutiveBackward0",
+                              output_differentiability=[True, False, False])
 
 
 def _unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):

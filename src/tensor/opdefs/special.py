@@ -1175,8 +1175,14 @@ def _conj(self):
     return self
 
 
-conj_physical_op = defop("conj_physical(Tensor self) -> Tensor", lambda a: _asarr(np.conj(a)),
-                         grad={"self": "grad.conj_physical()"})
+# ``conj_physical`` is composite (PyTorch's): a real tensor is returned itself, a complex one
+# goes through ``_conj_physical`` (node ConjPhysicalBackward0), which copies a real one
+_conj_physical = defop("_conj_physical(Tensor self) -> Tensor",
+                       lambda a: np.conj(a) if a.dtype.kind == "c" else a.copy(order="K"),
+                       grad={"self": "grad.conj_physical()"})
+conj_physical_op = defop("conj_physical(Tensor self) -> Tensor",
+                         composite=lambda self: _conj_physical(self) if _is_complex(self)
+                         else self)
 
 
 def _conj_physical_np(a):
@@ -1189,7 +1195,7 @@ conj_physical_ = defop("conj_physical_(Tensor(a!) self) -> Tensor(a!)", _conj_ph
 Tensor.real = property(_real)
 Tensor.imag = property(_imag)
 method("conj", _conj)
-method("conj_physical", lambda self: conj_physical_op(self) if _is_complex(self) else self)
+method("conj_physical", conj_physical_op)
 method("conj_physical_", conj_physical_)
 method("resolve_conj", lambda self: self)
 method("resolve_neg", lambda self: self)

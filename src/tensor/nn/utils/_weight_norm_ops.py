@@ -35,7 +35,8 @@ def _interface_np(v, g, dim):
     axes = tuple(i for i in range(v.ndim) if i != dim)
     norm = np.sqrt(np.sum(v * v, axis=axes, keepdims=True))
     w = v * (g.reshape(norm.shape) / norm)
-    return w.astype(v.dtype, copy=False), norm.astype(v.dtype, copy=False)
+    # (the norms are returned shaped like g, as PyTorch's)
+    return w.astype(v.dtype, copy=False), norm.reshape(g.shape).astype(v.dtype, copy=False)
 
 
 def _interface_backward(grad, v, g, norms, dim, grad_input_mask):
@@ -50,6 +51,8 @@ def _interface_backward(grad, v, g, norms, dim, grad_input_mask):
     s = prod.sum(axes, keepdim=True) if axes else prod
     if is_grad_enabled():
         norms = v.norm(2, axes, keepdim=True) if axes else v.abs()
+    else:       # (saved shaped like g: back to the shape that broadcasts against v)
+        norms = norms.reshape(s.shape)
     gb = g.reshape(norms.shape)
     grad_v = (gb / norms) * (grad - v * (s / (norms * norms))) if grad_input_mask[0] else None
     grad_g = (s / norms).reshape(g.shape) if grad_input_mask[1] else None
