@@ -33,8 +33,8 @@ disagreements are strict xfails in ``KNOWN`` (they flip when fixed); ops left ou
 from __future__ import annotations
 
 import functools
-import importlib.util
 import pathlib
+import sys
 import warnings
 
 import numpy as np
@@ -50,14 +50,8 @@ from tensor import _defop  # noqa: E402
 pytestmark = pytest.mark.differential
 
 
-def _load_registry():
-    """The gradcheck registry module, loaded by path (its makers, not its tests)."""
-    path = pathlib.Path(__file__).resolve().parents[1] / "tensor" / "test_gradcheck_registry.py"
-    spec = importlib.util.spec_from_file_location("_forward_audit_registry", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from _audit_registry import load as _load_registry  # noqa: E402
 
 REG = _load_registry()
 

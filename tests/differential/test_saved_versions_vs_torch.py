@@ -20,8 +20,8 @@ agree. Known disagreements are listed in ``KNOWN`` (strict xfail: they flip when
 from __future__ import annotations
 
 import functools
-import importlib.util
 import pathlib
+import sys
 
 import numpy as np
 import pytest
@@ -39,14 +39,8 @@ INPLACE_MSG = ("one of the variables needed for gradient computation has been mo
                "inplace operation")
 
 
-def _load_registry():
-    """The gradcheck registry module, loaded by path (its makers, not its tests)."""
-    path = pathlib.Path(__file__).resolve().parents[1] / "tensor" / "test_gradcheck_registry.py"
-    spec = importlib.util.spec_from_file_location("_saved_versions_registry", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from _audit_registry import load as _load_registry  # noqa: E402
 
 REG = _load_registry()
 

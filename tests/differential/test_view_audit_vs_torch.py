@@ -45,8 +45,8 @@ and the start of the first line (ours may add a hint). Disagreements are strict 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import pathlib
+import sys
 
 import numpy as np
 import pytest
@@ -61,14 +61,8 @@ from tensor import _defop  # noqa: E402
 pytestmark = pytest.mark.differential
 
 
-def _load_registry():
-    """The gradcheck registry module, loaded by path (its makers, not its tests)."""
-    path = pathlib.Path(__file__).resolve().parents[1] / "tensor" / "test_gradcheck_registry.py"
-    spec = importlib.util.spec_from_file_location("_view_audit_registry", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from _audit_registry import load as _load_registry  # noqa: E402
 
 REG = _load_registry()
 
