@@ -232,7 +232,7 @@ from modes.autocast import (  # noqa: E402,F401
     set_autocast_cache_enabled, clear_autocast_cache, autocast_increment_nesting,
     autocast_decrement_nesting)
 from . import cpu  # noqa: E402,F401  (torch.cpu)
-cuda.amp = amp.cuda_amp
+cuda.amp = amp.deprecated_amp("cuda")
 from .storage import UntypedStorage, TypedStorage  # noqa: E402,F401  (and Tensor.storage())
 from .surface_more import *  # noqa: E402,F401,F403  (more torch.* names: see there)
 from .nn.utils._weight_norm_ops import (  # noqa: E402,F401

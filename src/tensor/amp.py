@@ -517,27 +517,29 @@ class GradScaler:
             self._growth_tracker.fill_(state_dict["_growth_tracker"])
 
 
-class _DeprecatedCudaAutocast(autocast):
-    """``torch.cuda.amp.autocast(enabled=True, dtype=torch.float16, cache_enabled=True)``."""
+def deprecated_amp(device):
+    """``torch.<device>.amp``: the deprecated spellings of ``autocast`` and ``GradScaler`` for
+    ``device``, each warning as PyTorch's does and then behaving as ``torch.amp``'s with that
+    device (for "cuda" both disable themselves: there is no CUDA)."""
+    def warn(name):
+        warnings.warn(f"`torch.{device}.amp.{name}(args...)` is deprecated. Please use "
+                      f"`torch.amp.{name}('{device}', args...)` instead.", FutureWarning,
+                      stacklevel=3)
 
-    def __init__(self, enabled=True, dtype=None, cache_enabled=True):
-        warnings.warn("`torch.cuda.amp.autocast(args...)` is deprecated. Please use "
-                      "`torch.amp.autocast('cuda', args...)` instead.", FutureWarning,
-                      stacklevel=2)
-        super().__init__("cuda", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
+    class DeprecatedAutocast(autocast):
+        def __init__(self, enabled=True, dtype=None, cache_enabled=True):
+            warn("autocast")
+            super().__init__(device, dtype=dtype, enabled=enabled,
+                             cache_enabled=cache_enabled)
 
+    class DeprecatedGradScaler(GradScaler):
+        def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
+                     growth_interval=2000, enabled=True):
+            warn("GradScaler")
+            super().__init__(device, init_scale, growth_factor, backoff_factor,
+                             growth_interval, enabled)
 
-class _DeprecatedCudaGradScaler(GradScaler):
-    def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
-                 growth_interval=2000, enabled=True):
-        warnings.warn("`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use "
-                      "`torch.amp.GradScaler('cuda', args...)` instead.", FutureWarning,
-                      stacklevel=2)
-        super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval,
-                         enabled)
-
-
-#: ``torch.cuda.amp``: the deprecated spellings (there is no CUDA: both disable themselves)
-cuda_amp = types.SimpleNamespace(autocast=_DeprecatedCudaAutocast,
-                                 GradScaler=_DeprecatedCudaGradScaler,
+    DeprecatedAutocast.__name__ = DeprecatedAutocast.__qualname__ = "autocast"
+    DeprecatedGradScaler.__name__ = DeprecatedGradScaler.__qualname__ = "GradScaler"
+    return types.SimpleNamespace(autocast=DeprecatedAutocast, GradScaler=DeprecatedGradScaler,
                                  custom_fwd=custom_fwd, custom_bwd=custom_bwd)
