@@ -28,6 +28,7 @@ restores correctly (PyTorch leaks the mode there).
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from dispatch import keys as _k
@@ -252,8 +253,21 @@ def carry_modes(fn):
     >>> with modes.no_grad(), ThreadPoolExecutor(1) as pool:
     ...     pool.submit(modes.carry_modes(modes.is_grad_enabled)).result()
     False
+
+    The autocast state beside the record (dtype, cache flag, nesting) travels too.
     """
-    return carry_record(fn)
+    from .autocast import _STATE
+    inner = carry_record(fn)
+    state = _STATE.get()
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        token = _STATE.set(state)
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            _STATE.reset(token)
+    return run
 
 
 def run_in_thread(fn, *args, **kwargs):
@@ -267,7 +281,7 @@ def run_in_thread(fn, *args, **kwargs):
         except BaseException as e:  # re-raised in the caller
             out["error"] = e
 
-    t = threading.Thread(target=carry_record(target), name=f"run_in_thread:{fn!r}")
+    t = threading.Thread(target=carry_modes(target), name=f"run_in_thread:{fn!r}")
     t.start()
     t.join()
     if "error" in out:

@@ -66,7 +66,12 @@ _PROMOTE = ("cat", "stack", "index_copy")
 
 
 def _lower_dtype():
-    return _state.get_autocast_dtype("cpu")
+    dt = _state.get_autocast_dtype("cpu")
+    if dt is None:      # (turned on by set_autocast_enabled, with no dtype ever set)
+        raise RuntimeError("CPU autocast is on, with its default dtype torch.bfloat16, which "
+                           "tensorkeys does not have. Hint: "
+                           "torch.set_autocast_dtype('cpu', torch.float16) first.")
+    return dt
 
 
 def _eligible(t):

@@ -172,3 +172,24 @@ def test_disabled_scaler_is_transparent():
         s = torch.amp.GradScaler("cuda")
     loss = torch.ones(1, requires_grad=True)
     assert s.scale(loss) is loss and s.get_scale() == 1.0 and s.state_dict() == {}
+
+
+def test_run_in_thread_carries_autocast_with_its_dtype():
+    """modes.run_in_thread runs under the caller's modes: autocast's dtype travels with the
+    record's Autocast key."""
+    import modes
+    with torch.autocast("cpu", dtype=F16):
+        dt, on = modes.run_in_thread(lambda: ((torch.ones(2, 2) @ torch.ones(2, 2)).dtype,
+                                              torch.is_autocast_enabled("cpu")))
+    assert dt is F16 and on
+
+
+def test_enabled_without_a_dtype_says_so():
+    """set_autocast_enabled('cpu', True) with PyTorch's default bfloat16: a clear error at the
+    first op, not a silent float32 result."""
+    torch.set_autocast_enabled("cpu", True)
+    try:
+        with pytest.raises(RuntimeError, match="set_autocast_dtype"):
+            torch.ones(2, 2) @ torch.ones(2, 2)
+    finally:
+        torch.set_autocast_enabled("cpu", False)
