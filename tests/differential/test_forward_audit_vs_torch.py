@@ -505,20 +505,13 @@ _known(R_NODES_SUM_TO_SIZE,
        ("aten::sum_to_size", "grad"))
 
 _known(R_LAYOUT_OURS_CONTIG,
-       ("aten::argsort.stable", "noncontig"),
        ("aten::diagonal_scatter", "noncontig"),
-       ("aten::fill.Scalar", "noncontig"),
-       ("aten::fill.Tensor", "noncontig"),
-       ("aten::flip", "noncontig"),
        ("aten::index_fill.int_Scalar", "noncontig"),
        ("aten::index_fill.int_Tensor", "noncontig"),
        ("aten::index_put", "noncontig"),
-       ("aten::msort", "noncontig"),
        ("aten::put", "noncontig"),
        ("aten::select_scatter", "noncontig"),
-       ("aten::slice_scatter", "noncontig"),
-       ("aten::sort", "noncontig"),
-       ("aten::sort.stable", "noncontig"))
+       ("aten::slice_scatter", "noncontig"))
 
 _known(R_LAYOUT_OURS_KEEPS,
        ("aten::_cdist_forward", "noncontig"),

@@ -26,8 +26,8 @@ from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor as _Tensor
 from ._fused import fma
 from .factories import size_type_error
-from ._util import (as_operand, check_no_overlap, checked_scalar, is_operand, keep_layout,
-                    not_implemented, np_result_type, wrap_dim)
+from ._util import (as_operand, check_no_overlap, checked_scalar, elementwise_layout, is_operand,
+                    keep_layout, not_implemented, np_result_type, wrap_dim)
 from .pointwise import (_binary_pre, _broadcast, _float_dtype, _inplace, _out, _route_out,
                         binary, unary, where)
 from .reduction import (_axes, _int64_if_integral, _return_type, _scan_dtype, cxx_name,
@@ -455,7 +455,7 @@ def _flip_np(a, dims):
     return np.flip(a, axis=axes).copy()
 
 
-flip = defop("flip(Tensor self, int[] dims) -> Tensor", _flip_np,
+flip = defop("flip(Tensor self, int[] dims) -> Tensor", keep_layout(_flip_np, 0),
              grad={"self": "grad.flip(dims)"})
 
 
@@ -1155,7 +1155,10 @@ def _sort_np(a, stable, dim, descending):
     if a.ndim == 0:
         return a.copy(), np.zeros((), np.int64)
     idx = _stable_order(a, d, descending)
-    return np.take_along_axis(a, idx, axis=d), idx.astype(np.int64)
+    values, indices = np.take_along_axis(a, idx, axis=d), idx.astype(np.int64)
+    if not a.flags.c_contiguous:    # both laid out like self, as PyTorch's are
+        values, indices = elementwise_layout(values, [a]), elementwise_layout(indices, [a])
+    return values, indices
 
 
 _SELECT_GRAD = {"self": "value_selecting_backward(grad, dim, results[1], self_shape, True)"}

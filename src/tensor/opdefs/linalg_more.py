@@ -826,7 +826,7 @@ method("narrow_copy", _COPY_OPS["narrow_copy"])
 # fill, range
 # ------------------------------------------------------------------------------------------
 def _fill_np(a, value):
-    out = np.empty(a.shape, a.dtype)
+    out = np.empty_like(a)          # (laid out like self: PyTorch's fill is empty_like + fill_)
     with np.errstate(**_QUIET):
         out[...] = value
     return out
