@@ -453,10 +453,6 @@ R_NODES_NONDIFF_OUTPUTS = (
 R_NODES_SUM_TO_SIZE = (
     'sum_to_size is composite in PyTorch (its node is SumBackward0); ours records '
     'SumToSizeBackward0')
-R_LAYOUT_OURS_CONTIG = (
-    'non-contiguous (Fortran-order) inputs: PyTorch lays the result out like the input '
-    '(TensorIterator / empty_like with preserve_format, e.g. strides (1, 2) for a (2, 3) '
-    'result); ours returns a C-contiguous result')
 R_LAYOUT_OURS_KEEPS = (
     'non-contiguous (Fortran-order) inputs: PyTorch returns a C-contiguous result (the kernel '
     'works on a contiguous copy: reductions over dims, softmax, cumulative ops, norms, pad, '
@@ -503,15 +499,6 @@ _known(R_NODES_NONDIFF_OUTPUTS,
 
 _known(R_NODES_SUM_TO_SIZE,
        ("aten::sum_to_size", "grad"))
-
-_known(R_LAYOUT_OURS_CONTIG,
-       ("aten::diagonal_scatter", "noncontig"),
-       ("aten::index_fill.int_Scalar", "noncontig"),
-       ("aten::index_fill.int_Tensor", "noncontig"),
-       ("aten::index_put", "noncontig"),
-       ("aten::put", "noncontig"),
-       ("aten::select_scatter", "noncontig"),
-       ("aten::slice_scatter", "noncontig"))
 
 _known(R_LAYOUT_OURS_KEEPS,
        ("aten::_cdist_forward", "noncontig"),

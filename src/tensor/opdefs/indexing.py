@@ -40,7 +40,7 @@ from .. import _tensor as T
 from .._defop import defop, method, FORMULA_NS
 from ..errors import legacy_type_name
 from . import views as V
-from ._util import dim_order, wrap_dim
+from ._util import dim_order, keep_layout, wrap_dim
 from .casts import checked_scalar, copy_, fill_tensor, writable_dest
 
 _nd = np.ndarray
@@ -306,7 +306,8 @@ def _index_put_inplace_np(a, indices, values, accumulate):
 _PUT_GRAD = {"self": "grad if accumulate else ix_zero_at(grad, indices)",
              "values": "ix_index(grad, indices)"}
 index_put = defop("index_put(Tensor self, Tensor?[] indices, Tensor values, "
-                  "bool accumulate=False) -> Tensor", _index_put_np, grad=_PUT_GRAD)
+                  "bool accumulate=False) -> Tensor", keep_layout(_index_put_np, 0),
+                  grad=_PUT_GRAD)       # (results laid out like self, as PyTorch's clone)
 index_put_ = defop("index_put_(Tensor(a!) self, Tensor?[] indices, Tensor values, "
                    "bool accumulate=False) -> Tensor(a!)", _index_put_inplace_np,
                    grad=_PUT_GRAD)
@@ -736,14 +737,14 @@ _FILL_SELF = {"self": "grad.index_fill(dim, index, 0)"}
 _fs, _is = _index_fill_np(False)
 _ft, _it = _index_fill_np(True)
 index_fill_scalar = defop("index_fill.int_Scalar(Tensor self, int dim, Tensor index, "
-                          "Scalar value) -> Tensor", _fs, grad=_FILL_SELF,
+                          "Scalar value) -> Tensor", keep_layout(_fs, 0), grad=_FILL_SELF,
                           node_name="IndexFillBackward0")
 index_fill_scalar_ = defop("index_fill_.int_Scalar(Tensor(a!) self, int dim, Tensor index, "
                            "Scalar value) -> Tensor(a!)", _is, grad=_FILL_SELF,
                            node_name="IndexFillBackward0")
 _FILL_BOTH = dict(_FILL_SELF, value="ix_index_fill_value_grad(grad, dim, index)")
 index_fill_tensor = defop("index_fill.int_Tensor(Tensor self, int dim, Tensor index, "
-                          "Tensor value) -> Tensor", _ft, grad=_FILL_BOTH,
+                          "Tensor value) -> Tensor", keep_layout(_ft, 0), grad=_FILL_BOTH,
                           node_name="IndexFillBackward1")
 index_fill_tensor_ = defop("index_fill_.int_Tensor(Tensor(a!) self, int dim, Tensor index, "
                            "Tensor value) -> Tensor(a!)", _it, grad=_FILL_BOTH,

@@ -41,7 +41,7 @@ from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor as _Tensor
-from ._util import check_inplace_result, check_no_overlap, wrap_dim
+from ._util import check_inplace_result, check_no_overlap, keep_layout, wrap_dim
 from .extra import _cumprod_np
 from .special import _name_not_implemented
 from .reduction import (_cumsum_np, _mean_dim_np, _return_type, _var_np_factory,
@@ -984,7 +984,7 @@ _PUT_GRAD = {"self": "grad if accumulate else grad.put(index, zeros(source_shape
                      "dtype=source_dtype), False)",
              "source": "grad.take(index).reshape(source.shape)"}
 put = defop("put(Tensor self, Tensor index, Tensor source, bool accumulate=False) -> Tensor",
-            _put_np, grad=_PUT_GRAD)
+            keep_layout(_put_np, 0), grad=_PUT_GRAD)   # (laid out like self, as PyTorch's)
 put_ = defop("put_(Tensor(a!) self, Tensor index, Tensor source, bool accumulate=False) -> "
              "Tensor(a!)", _put_inplace_np, grad=_PUT_GRAD, node_name="PutBackward0")
 method("put", put)
@@ -1084,18 +1084,18 @@ def _strided_keep(grad, size, stride, storage_offset):
 
 select_scatter = defop(
     "select_scatter(Tensor self, Tensor src, int dim, SymInt index) -> Tensor",
-    _select_scatter_np,
+    keep_layout(_select_scatter_np, 0),     # (laid out like self, as PyTorch's)
     grad={"self": "grad.select_scatter(zeros(src_shape, dtype=src_dtype), dim, index)",
           "src": "grad.select(dim, index)"})
 slice_scatter = defop(
     "slice_scatter(Tensor self, Tensor src, int dim=0, SymInt? start=None, SymInt? end=None, "
-    "SymInt step=1) -> Tensor", _slice_scatter_np,
+    "SymInt step=1) -> Tensor", keep_layout(_slice_scatter_np, 0),
     grad={"self": "grad.slice_scatter(zeros(src_shape, dtype=src_dtype), dim, start, end, "
                   "step)",
           "src": "slice_of(grad, dim, start, end, step)"})
 diagonal_scatter = defop(
     "diagonal_scatter(Tensor self, Tensor src, int offset=0, int dim1=0, int dim2=1) -> Tensor",
-    _diagonal_scatter_np,
+    keep_layout(_diagonal_scatter_np, 0),     # (laid out like self, as PyTorch's)
     grad={"self": "grad.diagonal_scatter(zeros(src_shape, dtype=src_dtype), offset, dim1, "
                   "dim2)",
           "src": "grad.diagonal(offset, dim1, dim2)"})
