@@ -136,8 +136,9 @@ def _mv_np(a, v):
             f"size mismatch, got input ({a.shape[0]}), mat ({_x(a.shape)}), vec ({v.shape[0]})"
             f". Hint: the matrix needs as many columns as the vector has elements.")
     if a.dtype != v.dtype:
+        # (PyTorch names the result's dtype first: mv's result takes vec's)
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
-                           f"{short_name(a.dtype)}, {short_name(a.dtype)}, and "
+                           f"{short_name(v.dtype)}, {short_name(a.dtype)}, and "
                            f"{short_name(v.dtype)}")
     _not_for_bool("addmv_impl_cpu", a)
     return _matmul_np(a, v)

@@ -539,6 +539,8 @@ linalg_cholesky = defop("linalg_cholesky(Tensor self, *, bool upper=False) -> Te
 
 
 def _cholesky_old_np(a, upper):
+    if a.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"cholesky_cpu\" not implemented for '{short_name(a.dtype)}'")
     L, info = _cholesky_np(a, upper, "cholesky")
     _cholesky_error(info, "cholesky")
     return L
@@ -596,7 +598,9 @@ method("cholesky_solve", cholesky_solve)
 
 def _cholesky_inverse_np(l, upper):
     _check_square(l, "cholesky_inverse")
-    _check_float(l, "cholesky_inverse")
+    if l.dtype.kind not in "fc":
+        raise NotImplementedError("\"cholesky_inverse_out_cpu\" not implemented for "
+                                  f"'{short_name(l.dtype)}'")
     n = l.shape[-1]
     eye = np.broadcast_to(np.eye(n, dtype=l.dtype), l.shape)
     return _cholesky_solve_np(eye, l, upper)
@@ -1627,6 +1631,9 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
 
 
 def _dist_np(a, b, p):
+    if a.dtype.kind == "b" or b.dtype.kind == "b":     # (PyTorch's self - other comes first)
+        from .pointwise import SUB_BOOL1, SUB_BOOL2
+        raise RuntimeError(SUB_BOOL2 if a.dtype.kind == b.dtype.kind else SUB_BOOL1)
     dt = np_result_type(a, b)
     if dt.kind not in "fc":
         raise RuntimeError(f"norm(): input dtype should be either floating point or complex. "

@@ -615,6 +615,9 @@ triplet_margin_loss = defop("triplet_margin_loss(Tensor anchor, Tensor positive,
 
 def _soft_margin_np(a, t, reduction):
     from ._util import broadcast_error, check_inplace_result, np_result_type
+    if t.dtype.kind == "b":         # (PyTorch's -target comes first)
+        from .pointwise import NEG_BOOL
+        raise RuntimeError(NEG_BOOL)
     dt = np_result_type(a, t)
     if dt.kind not in "fc":
         dt = np.dtype(np.float32)
