@@ -136,3 +136,27 @@ def saved_version_error(saved, node):
         "torch.autograd.set_detect_anomaly(True, check_nan=False). tensorkeys: the tensor was "
         f"saved at version {saved._version} and changed afterwards{by}; clone() it before the "
         "in-place change, or use the out-of-place op.")
+
+
+_WARNED: set = set()
+_OWN = None
+
+
+def warn_once(key: str, message: str) -> None:
+    """PyTorch's ``TORCH_WARN_ONCE``: a UserWarning the first time in the process only,
+    attributed to the user's line (the first frame outside tensorkeys)."""
+    if key in _WARNED:
+        return
+    _WARNED.add(key)
+    global _OWN
+    if _OWN is None:
+        import os
+        _OWN = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # src/
+    import sys
+    import warnings
+    level, f = 1, sys._getframe(1)
+    while f is not None and (f.f_code.co_filename.startswith(_OWN)
+                             or f.f_code.co_filename.startswith("<")):
+        f = f.f_back
+        level += 1
+    warnings.warn(message, UserWarning, stacklevel=level + 1)

@@ -65,3 +65,31 @@ def test_ieee_results_need_no_warning(name):
             warnings.simplefilter("error")
             results.append(np.asarray(CASES[name](M).tolist(), dtype=float))
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6, equal_nan=True)
+
+
+DEPRECATED = {
+    "cholesky": lambda M: M.cholesky(M.eye(2) * 2),
+    "qr": lambda M: M.eye(2).qr(),
+    "triangular_solve": lambda M: M.ones(2, 1).triangular_solve(M.eye(2)),
+    "chain_matmul": lambda M: M.chain_matmul(M.eye(2), M.eye(2)),
+    "T of 0-d": lambda M: M.tensor(1.0).T,
+    "T of 3-d": lambda M: M.ones(2, 2, 2).T,
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEPRECATED))
+def test_deprecation_notices_as_torch(name):
+    """PyTorch's deprecation notices (UserWarning, its text without the C++ location) for the
+    old linear-algebra functions and x.T off 2-d. Each is shown once per process in both
+    libraries, so only the text is compared, from the first call that shows one."""
+    def texts(M):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            DEPRECATED[name](M)
+        return [str(x.message).split(" (Triggered internally")[0] for x in w
+                if issubclass(x.category, UserWarning)]
+    from tensor import errors
+    key = {"T of 0-d": "T_0d", "T of 3-d": "T"}.get(name, name)
+    errors._WARNED.discard(key)          # (a notice shown earlier in this process)
+    ours, theirs = texts(tk), texts(torch)
+    assert ours and (not theirs or ours == theirs)

@@ -25,6 +25,7 @@ import numpy as np
 from .. import _dtype as D
 from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor as _Tensor
+from ..errors import warn_once
 from ._util import np_result_type, wrap_dim
 from .linalg import int_factors, matmul, mm
 from .reduction import return_types, short_name
@@ -461,8 +462,33 @@ triangular_solve = defop(
     _triangular_solve_np,
     grad={"self, A": "la_triangular_solve_backward(grads, self, A, results[0], upper, "
                      "transpose, unitriangular, grad_input_mask)"})
-method("triangular_solve", lambda self, A, upper=True, transpose=False, unitriangular=False:
-       _trisolve_t(*triangular_solve(self, A, upper, transpose, unitriangular)))
+def _triangular_solve_method(self, A, upper=True, transpose=False, unitriangular=False):
+    warn_once("triangular_solve", _DEPRECATED_TRISOLVE)
+    return _trisolve_t(*triangular_solve(self, A, upper, transpose, unitriangular))
+
+
+# PyTorch's deprecation notices for the old linear-algebra functions (each shown once)
+_DEPRECATED_TRISOLVE = (
+    "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will be "
+    "removed in a future PyTorch release.\ntorch.linalg.solve_triangular has its arguments "
+    "reversed and does not return a copy of one of the inputs.\nX = torch.triangular_solve(B, "
+    "A).solution\nshould be replaced with\nX = torch.linalg.solve_triangular(A, B).")
+_DEPRECATED_CHOLESKY = (
+    "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a "
+    "future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\nL = "
+    "torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, upper=True)\nshould be replaced "
+    "with\nU = torch.linalg.cholesky(A).mH\nThis transform will produce equivalent results "
+    "for all valid (symmetric positive definite) inputs.")
+_DEPRECATED_QR = (
+    "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future "
+    "PyTorch release.\nThe boolean parameter 'some' has been replaced with a string parameter "
+    "'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\nQ, R = torch.linalg.qr(A, "
+    "'reduced' if some else 'complete')")
+_DEPRECATED_CHAIN_MATMUL = (
+    "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+    "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than "
+    "multiple parameters.")
+method("triangular_solve", _triangular_solve_method)
 
 
 # ------------------------------------------------------------------------------------------
@@ -548,7 +574,12 @@ def _cholesky_old_np(a, upper):
 
 cholesky = defop("cholesky(Tensor self, bool upper=False) -> Tensor", _cholesky_old_np,
                  grad={"self": "la_cholesky_backward(grad, result, upper)"})
-method("cholesky", cholesky)
+def _cholesky_method(self, upper=False):
+    warn_once("cholesky", _DEPRECATED_CHOLESKY)
+    return cholesky(self, upper)
+
+
+method("cholesky", _cholesky_method)
 
 
 def _cholesky_solve_np(b, l, upper):
@@ -674,7 +705,12 @@ def _qr(self, some):
 
 
 qr = defop("qr(Tensor self, bool some=True) -> (Tensor Q, Tensor R)", composite=_qr)
-method("qr", lambda self, some=True: _qr_t(*qr(self, some)))
+def _qr_method(self, some=True):
+    warn_once("qr", _DEPRECATED_QR)
+    return _qr_t(*qr(self, some))
+
+
+method("qr", _qr_method)
 
 
 # ------------------------------------------------------------------------------------------
@@ -2017,7 +2053,12 @@ FUNCTIONS = ["det", "logdet", "slogdet", "inverse", "cholesky", "cholesky_solve"
              "cholesky_inverse", "qr", "svd", "pinverse", "matrix_power", "matrix_exp",
              "triangular_solve", "cross", "vdot", "addr", "addbmm", "baddbmm", "dist", "cov",
              "corrcoef", "diagflat", "rot90"]
-TOPLEVEL = {"chain_matmul": lambda *matrices, out=None: chain_matmul(list(matrices)),
+def _chain_matmul(*matrices, out=None):
+    warn_once("chain_matmul", _DEPRECATED_CHAIN_MATMUL)
+    return chain_matmul(list(matrices))
+
+
+TOPLEVEL = {"chain_matmul": _chain_matmul,
             "cdist": cdist, "trapezoid": trapezoid, "trapz": trapz,
             "cumulative_trapezoid": cumulative_trapezoid, "block_diag": block_diag,
             "cartesian_prod": cartesian_prod, "vander": vander}

@@ -16,7 +16,7 @@ from dispatch.record import current_record
 from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import FORMULA_NS, LIB, OPS, defop, fast_path, method
-from ..errors import legacy_type_name
+from ..errors import legacy_type_name, warn_once
 from ._util import _non_overlapping_and_dense, dense_copy, wrap_dim
 
 _nd = np.ndarray
@@ -290,7 +290,20 @@ def _t_np(a):
 fast_path(_t_np, "d0.__class__ is _nd and d0.ndim == 2", "d0.transpose()")
 t = defop("t(Tensor(a) self) -> Tensor(a)", _t_np, grad={"self": "grad.t()"})
 method("t", t)
-T.Tensor.T = property(lambda self: permute(self, tuple(reversed(range(self._data.ndim)))))
+def _T(self):
+    nd = self._data.ndim
+    if nd == 0:
+        warn_once("T_0d", "Tensor.T is deprecated on 0-D tensors. This function is the "
+                          "identity in these cases.")
+    elif nd != 2:
+        warn_once("T", "The use of `x.T` on tensors of dimension other than 2 to reverse their "
+                       "shape is deprecated and it will throw an error in a future release. "
+                       "Consider `x.mT` to transpose batches of matrices or `x.permute(*torch."
+                       "arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
+    return permute(self, tuple(reversed(range(nd))))
+
+
+T.Tensor.T = property(_T)
 def _mT(self):
     nd = self._data.ndim
     if nd == 1:
