@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from ._tensor import own_extra
 
-__all__ = ["InferenceTensorError", "note_origin", "record_provenance_stacks", "inference_version_error", "inplace_inference_error",
+__all__ = ["InferenceTensorError", "note_origin", "record_provenance_stacks",
+           "inference_version_error", "inplace_inference_error",
            "inference_requires_grad_error", "inference_save_error", "saved_version_error",
-           "legacy_type_name"]
+           "legacy_type_name", "warn_once"]
 
 
 class InferenceTensorError(RuntimeError):
