@@ -432,9 +432,6 @@ R_COMPOSITE = ("forward graph: the composite decomposes differently (sum_to_size
                "sum(dims, keepdim) + view (ViewBackward0 <- SumBackward1), ours one "
                "SumToSizeBackward0 node; cov with weights: torch divides by a SumBackward0 "
                "node, ours by a SubBackward0 node)")
-R_EDGES = ("next_functions of a *_backward op's node: torch has one edge per tensor argument "
-           "(None for self / the pdist result, whose gradient it does not define); ours has "
-           "edges only for the inputs it differentiates")
 R_GG_SUMTO = ("double-backward graph: reducing a broadcast gradient to an input's shape, torch "
               "uses at::sum_to (sum over dims, keepdim, then view: SumBackward0 / "
               "SumBackward1 / ViewBackward0); ours one sum_to_size (SumToSizeBackward0)")
@@ -488,20 +485,6 @@ _known(R_COMPOSITE,
        "aten::sum_to_size|base kink")
 
 # EDGES (26)
-_known(R_EDGES,
-       "aten::_adaptive_avg_pool2d_backward|base kink",
-       "aten::_adaptive_avg_pool3d_backward|base kink",
-       "aten::_pdist_backward|base base/only=grad base/only=self",
-       "aten::_pdist_backward|kink kink/only=grad kink/only=self",
-       "aten::adaptive_max_pool2d_backward|base kink",
-       "aten::adaptive_max_pool3d_backward|base kink",
-       "aten::avg_pool2d_backward|base kink",
-       "aten::avg_pool3d_backward|base kink",
-       "aten::fractional_max_pool2d_backward|base kink",
-       "aten::fractional_max_pool3d_backward|base kink",
-       "aten::max_pool2d_with_indices_backward|base kink",
-       "aten::max_pool3d_with_indices_backward|base kink")
-
 # GG_SUMTO (40)
 
 # GG_BWDOP (54)

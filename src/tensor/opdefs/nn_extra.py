@@ -170,7 +170,8 @@ FORMULA_NS["pdist_no_double_backward"] = pdist_no_double_backward
 _pdist_backward = defop(
     "_pdist_backward(Tensor grad, Tensor self, float p, Tensor pdist) -> Tensor",
     _pdist_backward_np, grad={"grad": "pdist_no_double_backward()",
-                              "self": "pdist_no_double_backward()"})
+                              "self": "pdist_no_double_backward()",
+                              "pdist": "pdist_no_double_backward()"})
 _pdist_forward = defop("_pdist_forward(Tensor self, float p=2) -> Tensor", _pdist_forward_np,
                        grad={"self": "_pdist_backward(grad, self, p, result)"},
                        node_name="PdistBackward0")

@@ -477,7 +477,8 @@ max_pool2d_with_indices = defop(
 max_pool2d_with_indices_backward = defop(
     "max_pool2d_with_indices_backward(Tensor grad_output, Tensor self, int[2] kernel_size, "
     "int[2] stride, int[2] padding, int[2] dilation, bool ceil_mode, Tensor indices) -> Tensor",
-    _max_pool2d_backward_np, grad={"grad_output": "pool_gather(grad, indices)"},
+    _max_pool2d_backward_np, grad={"grad_output": "pool_gather(grad, indices)",
+                                   "self": "zeros(self_shape, dtype=self_dtype)"},
     node_name="MaxPool2DWithIndicesBackwardBackward0")
 
 
@@ -577,7 +578,8 @@ avg_pool2d_backward = defop(
     "int[2] padding, bool ceil_mode, bool count_include_pad, int? divisor_override) -> Tensor",
     _avg_pool2d_backward_np,
     grad={"grad_output": "avg_pool2d(grad, kernel_size, stride, padding, ceil_mode, "
-                         "count_include_pad, divisor_override)"},
+                         "count_include_pad, divisor_override)",
+          "self": "zeros(self_shape, dtype=self_dtype)"},
     node_name="AvgPool2DBackwardBackward0")
 
 
@@ -635,7 +637,8 @@ _adaptive_avg_pool2d = defop(
 _adaptive_avg_pool2d_backward = defop(
     "_adaptive_avg_pool2d_backward(Tensor grad_output, Tensor self) -> Tensor",
     _adaptive_avg_pool2d_backward_np,
-    grad={"grad_output": "_adaptive_avg_pool2d(grad, tuple(grad_output_shape[-2:]))"},
+    grad={"grad_output": "_adaptive_avg_pool2d(grad, tuple(grad_output_shape[-2:]))",
+          "self": "zeros(self_shape, dtype=self_dtype)"},    # (PyTorch keeps self's sizes only)
     node_name="AdaptiveAvgPool2DBackwardBackward0")
 
 
@@ -679,7 +682,8 @@ adaptive_max_pool2d = defop(
     node_name="AdaptiveMaxPool2DBackward0")
 adaptive_max_pool2d_backward = defop(
     "adaptive_max_pool2d_backward(Tensor grad_output, Tensor self, Tensor indices) -> Tensor",
-    _adaptive_max_pool2d_backward_np, grad={"grad_output": "pool_gather(grad, indices)"},
+    _adaptive_max_pool2d_backward_np, grad={"grad_output": "pool_gather(grad, indices)",
+                                            "self": "zeros(self_shape, dtype=self_dtype)"},
     node_name="AdaptiveMaxPool2DBackwardBackward0")
 
 

@@ -218,7 +218,8 @@ max_pool3d_with_indices = defop(
 max_pool3d_with_indices_backward = defop(
     "max_pool3d_with_indices_backward(Tensor grad_output, Tensor self, int[3] kernel_size, "
     "int[3] stride, int[3] padding, int[3] dilation, bool ceil_mode, Tensor indices) -> Tensor",
-    _max_pool3d_backward_np, grad={"grad_output": "pool_gather_nd(grad, indices, 3)"},
+    _max_pool3d_backward_np, grad={"grad_output": "pool_gather_nd(grad, indices, 3)",
+                                   "self": "zeros(self_shape, dtype=self_dtype)"},
     node_name="MaxPool3DWithIndicesBackwardBackward0")
 
 
@@ -295,7 +296,8 @@ avg_pool3d_backward = defop(
     "int[3] padding, bool ceil_mode, bool count_include_pad, int? divisor_override) -> Tensor",
     _avg_pool3d_backward_np,
     grad={"grad_output": "avg_pool3d(grad, kernel_size, stride, padding, ceil_mode, "
-                         "count_include_pad, divisor_override)"},
+                         "count_include_pad, divisor_override)",
+          "self": "zeros(self_shape, dtype=self_dtype)"},
     node_name="AvgPool3DBackwardBackward0")
 
 
@@ -354,7 +356,8 @@ _adaptive_avg_pool3d = defop(
 _adaptive_avg_pool3d_backward = defop(
     "_adaptive_avg_pool3d_backward(Tensor grad_output, Tensor self) -> Tensor",
     _adaptive_avg_pool3d_backward_np,
-    grad={"grad_output": "_adaptive_avg_pool3d(grad, tuple(grad_output_shape[-3:]))"},
+    grad={"grad_output": "_adaptive_avg_pool3d(grad, tuple(grad_output_shape[-3:]))",
+          "self": "zeros(self_shape, dtype=self_dtype)"},    # (PyTorch keeps self's sizes only)
     node_name="AdaptiveAvgPool3DBackwardBackward0")
 
 
@@ -401,7 +404,9 @@ adaptive_max_pool3d = defop(
     node_name="AdaptiveMaxPool3DBackward0")
 adaptive_max_pool3d_backward = defop(
     "adaptive_max_pool3d_backward(Tensor grad_output, Tensor self, Tensor indices) -> Tensor",
-    _adaptive_max_pool3d_backward_np, grad={"grad_output": "pool_gather_nd(grad, indices, 3)"},
+    _adaptive_max_pool3d_backward_np,
+    grad={"grad_output": "pool_gather_nd(grad, indices, 3)",
+          "self": "zeros(self_shape, dtype=self_dtype)"},    # (PyTorch keeps self's sizes only)
     node_name="AdaptiveMaxPool3DBackwardBackward0")
 
 
@@ -604,7 +609,8 @@ def _fractional_ops(nd):
         f"fractional_max_pool{nd}d_backward(Tensor grad_output, Tensor self, "
         f"int[{nd}] kernel_size, int[{nd}] output_size, Tensor indices) -> Tensor",
         lambda g, a, k, o, i: _fractional_backward_np(g, a, k, o, i, nd),
-        grad={"grad_output": f"pool_gather_nd(grad, indices, {nd})"},
+        grad={"grad_output": f"pool_gather_nd(grad, indices, {nd})",
+              "self": "zeros(self_shape, dtype=self_dtype)"},
         node_name=f"FractionalMaxPool{nd}DBackwardBackward0")
     return fwd, bwd
 
