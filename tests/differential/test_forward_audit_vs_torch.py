@@ -617,8 +617,7 @@ _known(R_ERR_TEXT,
        ("aten::soft_margin_loss", "bool"),
        ("aten::triangular_solve", "bool int"),
        ("aten::upsample_bilinear2d", "bool int"),
-       ("aten::upsample_linear1d", "bool int"),
-       ("aten::view_copy.dtype", "bool"))
+       ("aten::upsample_linear1d", "bool int"))
 
 _known(R_TORCH_REFUSES_LAYOUT,
        ("aten::_pdist_backward", "noncontig"),

@@ -673,7 +673,12 @@ def _view_copy_np(a, size):
 
 def _view_copy_dtype_np(a, dtype):
     from .. import _dtype as D
-    return np.array(a, copy=True, order="C").view(D.to_dtype(dtype).np)
+    from .views import _storage_of, check_dtype_view
+    new = D.to_dtype(dtype).np
+    if new.itemsize != a.itemsize:      # (checked on self, as view(dtype) checks it)
+        check_dtype_view(a.shape, tuple(s // a.itemsize for s in a.strides), _storage_of(a)[1],
+                         a.dtype, new)
+    return np.array(a, copy=True, order="C").view(new)
 
 
 def _not_implemented(name):

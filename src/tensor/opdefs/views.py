@@ -96,39 +96,43 @@ _VIEW_SIGNATURES = "\n * (torch.dtype dtype)\n * (tuple of ints size)\n"
 
 view = defop("view(Tensor(a) self, SymInt[] size) -> Tensor(a)", _view_np,
              grad={"self": "grad.reshape(self_shape)"}, node_name="ViewBackward0")
+def check_dtype_view(shape, strides, offset, old, new):
+    """PyTorch's checks for reading a tensor of numpy dtype ``old`` (sizes, strides in
+    elements and storage offset given) as ``new``, of another element size."""
+    what = (f"to view {D._BY_NP[old].short} as {D._BY_NP[new].short} (different element "
+            "sizes)")
+    if not shape:
+        raise RuntimeError(f"self.dim() cannot be 0 {what}")
+
+    def need_unit_last_stride():
+        if strides[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {strides[-1]}")
+    if new.itemsize > old.itemsize:
+        r = new.itemsize // old.itemsize
+        if shape[-1] % r:
+            raise RuntimeError(f"self.size(-1) must be divisible by {r} {what}, but got "
+                               f"{shape[-1]}")
+        if offset % r:
+            raise RuntimeError(f"self.storage_offset() must be divisible by {r} {what}, "
+                               f"but got {offset}")
+        need_unit_last_stride()
+        for i, st in enumerate(strides[:-1]):
+            if st % r:
+                raise RuntimeError(f"self.stride({i}) must be divisible by {r} {what}, "
+                                   f"but got {st}")
+    else:
+        need_unit_last_stride()
+
+
 def _view_dtype(self, dtype):
     """``view(dtype)``: the same bytes read as another dtype. It shares the version counter
     but, as in PyTorch, is not an autograd view and never requires grad. Element sizes that
     differ rescale the last dimension, which must then be contiguous."""
     a = self._data
     new = dtype.np
-    old_name, new_name = D._BY_NP[a.dtype].short, dtype.short
-    what = f"to view {old_name} as {new_name} (different element sizes)"
     if new.itemsize != a.itemsize:
-        if a.ndim == 0:
-            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        check_dtype_view(a.shape, self.stride(), self.storage_offset(), a.dtype, new)
         isz = a.itemsize
-        strides = self.stride()
-
-        def need_unit_last_stride():
-            if strides[-1] != 1:
-                raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {strides[-1]}")
-        if new.itemsize > isz:
-            r = new.itemsize // isz
-            if a.shape[-1] % r:
-                raise RuntimeError(f"self.size(-1) must be divisible by {r} {what}, but got "
-                                   f"{a.shape[-1]}")
-            off = self.storage_offset()
-            if off % r:
-                raise RuntimeError(f"self.storage_offset() must be divisible by {r} {what}, "
-                                   f"but got {off}")
-            need_unit_last_stride()
-            for i, st in enumerate(strides[:-1]):
-                if st % r:
-                    raise RuntimeError(f"self.stride({i}) must be divisible by {r} {what}, "
-                                       f"but got {st}")
-        else:
-            need_unit_last_stride()
         # a size-1 last dim may have any stride: make it the element size, then numpy
         # reinterprets the contiguous last dim
         a = np.lib.stride_tricks.as_strided(a, a.shape, a.strides[:-1] + (isz,),
