@@ -28,6 +28,7 @@ __all__ = [
     "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype", "set_autocast_dtype",
     "is_autocast_cache_enabled", "set_autocast_cache_enabled", "autocast_increment_nesting",
     "autocast_decrement_nesting", "clear_autocast_cache", "cast_cache", "DEVICE_TYPES",
+    "device_name",
 ]
 
 _AC = _k.Autocast.bit
@@ -50,15 +51,21 @@ _STATE: contextvars.ContextVar[_State] = contextvars.ContextVar(
 _DEFAULT_DTYPES: dict = {}     # device type -> dtype object, filled in by the tensor layer
 
 
-def _device(device_type, fn="is_autocast_enabled"):
-    if not isinstance(device_type, str):
-        raise TypeError(f"{fn}(): argument 'device_type' (position 1) must be str, not "
-                        f"{type(device_type).__name__}")
+def device_name(device_type: str) -> str:
+    """The device type a device string names ("cuda:1" -> "cuda"), with PyTorch's error for
+    one it does not know."""
     name = device_type.split(":")[0]
     if name not in DEVICE_TYPES:
         raise RuntimeError(f"Expected one of {', '.join(DEVICE_TYPES)} device type at start of "
                            f"device string: {device_type}")
     return name
+
+
+def _device(device_type, fn="is_autocast_enabled"):
+    if not isinstance(device_type, str):
+        raise TypeError(f"{fn}(): argument 'device_type' (position 1) must be str, not "
+                        f"{type(device_type).__name__}")
+    return device_name(device_type)
 
 
 def is_autocast_enabled(device_type: str = "cuda") -> bool:

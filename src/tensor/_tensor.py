@@ -25,6 +25,7 @@ import numpy as np
 
 from dispatch import keys as _k
 from dispatch.record import current_record as _get
+from modes.autocast import device_name as _device_name
 
 from . import _dtype as D
 
@@ -301,9 +302,6 @@ class Size(tuple):
     __rmul__ = __mul__
 
 
-_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
-                 "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
-                 "privateuseone")
 _DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::([1-9][0-9]*|0))?")   # type[:index]
 
 
@@ -330,9 +328,7 @@ class device:
             if m is None:
                 raise RuntimeError(f"Invalid device string: '{type}'")
             name, idx = m.group(1), m.group(2)
-            if name not in _DEVICE_TYPES:
-                raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at "
-                                   f"start of device string: {type}")
+            _device_name(type)          # (PyTorch's error for a device type it does not know)
             if idx is not None:
                 if index is not None:
                     raise RuntimeError(f"type (string) must not include an index because index "

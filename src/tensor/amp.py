@@ -66,12 +66,8 @@ _PROMOTE = ("cat", "stack", "index_copy")
 
 
 def _lower_dtype():
-    dt = _state.get_autocast_dtype("cpu")
-    if dt is None:      # (turned on by set_autocast_enabled, with no dtype ever set)
-        raise RuntimeError("CPU autocast is on, with its default dtype torch.bfloat16, which "
-                           "tensorkeys does not have. Hint: "
-                           "torch.set_autocast_dtype('cpu', torch.float16) first.")
-    return dt
+    # (with no dtype ever set, as after set_autocast_enabled alone, this raises with a hint)
+    return get_autocast_dtype("cpu")
 
 
 def _eligible(t):
@@ -182,10 +178,7 @@ class autocast:
     def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
         if not isinstance(device_type, str):
             raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
-        if device_type.split(":")[0] not in _state.DEVICE_TYPES:
-            raise RuntimeError(f"Expected one of {', '.join(_state.DEVICE_TYPES)} device type "
-                               f"at start of device string: {device_type}")
-        self.device = device_type.split(":")[0]
+        self.device = _state.device_name(device_type)
         self.fast_dtype = _state.get_autocast_dtype(self.device) if dtype is None else dtype
         self._cache_enabled = (_state.is_autocast_cache_enabled() if cache_enabled is None
                                else cache_enabled)
