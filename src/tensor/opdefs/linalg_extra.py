@@ -1380,12 +1380,28 @@ def _check_batches(b1, b2):
         raise RuntimeError("batch2 must be a 3D tensor")
 
 
-def _baddbmm_np(c, b1, b2, beta, alpha):
+def check_baddbmm_batches(b1, b2):
+    """baddbmm's (and baddbmm_'s) checks of the batches' ranks and sizes."""
     _check_batches(b1, b2)
     if b2.shape[0] != b1.shape[0] or b2.shape[1] != b1.shape[2]:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: "
             f"[{b1.shape[0]}, {b1.shape[2]}] but got: [{b2.shape[0]}, {b2.shape[1]}].")
+
+
+def check_addbmm_batches(b1, b2):
+    """addbmm's (and addbmm_'s) checks of the batches' ranks and sizes."""
+    _check_batches(b1, b2)
+    if b1.shape[0] != b2.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
+                           f"{b1.shape[0]} and {b2.shape[0]}")
+    if b1.shape[2] != b2.shape[1]:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({b1.shape[1]}x{b1.shape[2]} "
+                           f"and {b2.shape[1]}x{b2.shape[2]})")
+
+
+def _baddbmm_np(c, b1, b2, beta, alpha):
+    check_baddbmm_batches(b1, b2)
     if not (c.dtype == b1.dtype == b2.dtype):
         raise RuntimeError(f"expected scalar type {short_name(c.dtype)} but found "
                            f"{short_name(b1.dtype if b1.dtype != c.dtype else b2.dtype)}")
@@ -1418,13 +1434,7 @@ method("baddbmm", baddbmm)
 
 
 def _addbmm_np(c, b1, b2, beta, alpha):
-    _check_batches(b1, b2)
-    if b1.shape[0] != b2.shape[0]:
-        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
-                           f"{b1.shape[0]} and {b2.shape[0]}")
-    if b1.shape[2] != b2.shape[1]:
-        raise RuntimeError(f"Incompatible matrix sizes for bmm ({b1.shape[1]}x{b1.shape[2]} "
-                           f"and {b2.shape[1]}x{b2.shape[2]})")
+    check_addbmm_batches(b1, b2)
     if not (c.dtype == b1.dtype == b2.dtype):
         raise RuntimeError(f"expected scalar type {short_name(c.dtype)} but found "
                            f"{short_name(b1.dtype if b1.dtype != c.dtype else b2.dtype)}")

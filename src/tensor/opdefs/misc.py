@@ -208,18 +208,14 @@ def _baddbmm_check(self, b1, b2, beta, alpha):
     """PyTorch's order for baddbmm_: self must expand to the result's shape (taken from the
     batches' sizes), have batch1's dtype, the batches must fit, and the result must have
     self's shape and dtype (batch2's)."""
-    from .linalg_extra import _check_batches
+    from .linalg_extra import check_baddbmm_batches
     from .reduction import cxx_name
     from .views import _expand_np
     _expand_np(self, (_size(b1, 0), _size(b1, 1), _size(b2, 2)), False)
     if self.dtype != b1.dtype:
         raise RuntimeError(f"Input dtypes must be the same, got: input {cxx_name(self.dtype)}, "
                            f"batch1: {cxx_name(b1.dtype)}, batch2: {cxx_name(b2.dtype)}")
-    _check_batches(b1, b2)
-    if b2.shape[0] != b1.shape[0] or b2.shape[1] != b1.shape[2]:
-        raise RuntimeError(
-            f"Expected size for first two dimensions of batch2 tensor to be: "
-            f"[{b1.shape[0]}, {b1.shape[2]}] but got: [{b2.shape[0]}, {b2.shape[1]}].")
+    check_baddbmm_batches(b1, b2)
     out_shape = (b1.shape[0], b1.shape[1], b2.shape[2])
     if self.shape != out_shape:
         raise RuntimeError(f"Bad in-place call: input tensor size [{_fmt(self.shape)}] and "
@@ -233,16 +229,10 @@ def _addbmm_check(self, b1, b2, beta, alpha):
     """PyTorch's order for addbmm_: self must expand to the result's shape, the batches must
     fit, then each batch's product is added with addmm_'s dtype checks (none without
     batches: then the empty batches are taken in self's dtype)."""
-    from .linalg_extra import _check_batches
+    from .linalg_extra import check_addbmm_batches
     from .views import _expand_np
     _expand_np(self, (_size(b1, 1), _size(b2, 2)), False)
-    _check_batches(b1, b2)
-    if b1.shape[0] != b2.shape[0]:
-        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
-                           f"{b1.shape[0]} and {b2.shape[0]}")
-    if b1.shape[2] != b2.shape[1]:
-        raise RuntimeError(f"Incompatible matrix sizes for bmm ({b1.shape[1]}x{b1.shape[2]} "
-                           f"and {b2.shape[1]}x{b2.shape[2]})")
+    check_addbmm_batches(b1, b2)
     if b1.shape[0] == 0:
         return b1.astype(self.dtype), b2.astype(self.dtype), beta, alpha
     for name, a in (("self", self), ("mat1", b1)):
