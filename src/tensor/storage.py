@@ -12,11 +12,11 @@ bump no version counter.
 from __future__ import annotations
 
 import ctypes
-import warnings
 
 import numpy as np
 
 from . import _tensor as T
+from .errors import warn_once
 
 __all__ = ["UntypedStorage", "TypedStorage"]
 
@@ -209,7 +209,6 @@ def _cpu():
     return T.device("cpu")
 
 
-_warned = [False]
 _TYPED_MSG = ("TypedStorage is deprecated. It will be removed in the future and UntypedStorage "
               "will be the only storage class. This should only matter to you if you are using "
               "storages directly.  To access UntypedStorage directly, use "
@@ -221,9 +220,7 @@ def _untyped_storage(self):
 
 
 def _typed_storage(self):
-    if not _warned[0]:
-        _warned[0] = True
-        warnings.warn(_TYPED_MSG, UserWarning, stacklevel=2)
+    warn_once("typed_storage", _TYPED_MSG)
     return TypedStorage._of(self)
 
 

@@ -70,8 +70,8 @@ def test_writes_through_a_storage_reach_every_view():
 
 
 def test_typed_storage_warns_once_with_torchs_text():
-    import tensor.storage as st
-    st._warned[0] = False
+    from tensor import errors
+    errors._WARNED.discard("typed_storage")
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         tk.ones(2).storage()

@@ -776,8 +776,8 @@ def test_relu_gradient_bits_match_a_plain_selection(n, dt):
 
 
 def test_backward_with_create_graph_warns_once_like_pytorch(monkeypatch):
-    from tensor.autograd import engine
-    monkeypatch.setattr(engine, "_warned_create_graph", [False])
+    from tensor import errors
+    errors._WARNED.discard("backward_create_graph")
     x = tensor.ones(2, requires_grad=True)
     with pytest.warns(UserWarning, match="Using backward\\(\\) with create_graph=True will "
                                          "create a reference cycle"):

@@ -510,21 +510,18 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         inputs = (inputs,) if isinstance(inputs, T.Tensor) else tuple(inputs)
         if not inputs:
             raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-    if create_graph and not _warned_create_graph[0]:
+    if create_graph:
         # PyTorch warns once per process (TORCH_WARN_ONCE) when backward() builds a graph
-        _warned_create_graph[0] = True
-        import warnings
-        warnings.warn(
-            "Using backward() with create_graph=True will create a reference cycle between the "
-            "parameter and its gradient which can cause a memory leak. We recommend using "
-            "autograd.grad when creating the graph to avoid this. If you have to use this "
-            "function, make sure to reset the .grad fields of your parameters to None after use "
-            "to break the cycle and avoid the leak.", UserWarning, stacklevel=3)
+        from ..errors import warn_once
+        warn_once("backward_create_graph",
+                  "Using backward() with create_graph=True will create a reference cycle between "
+                  "the parameter and its gradient which can cause a memory leak. We recommend "
+                  "using autograd.grad when creating the graph to avoid this. If you have to use "
+                  "this function, make sure to reset the .grad fields of your parameters to None "
+                  "after use to break the cycle and avoid the leak.")
     run_backward(tensors, tuple(grad_tensors), retain_graph, create_graph, inputs=inputs,
                  accumulate=True)
 
-
-_warned_create_graph = [False]
 
 
 def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
