@@ -27,3 +27,31 @@ def load():
             del sys.modules[_NAME]
             raise
     return mod
+
+
+# -- pieces every audit uses --------------------------------------------------------------------
+def torch_op(name, renames=None):
+    """PyTorch's aten overload for registry op ``name`` (``aten::add.Tensor``), through
+    ``renames`` for the ops PyTorch names otherwise."""
+    import torch
+    full = (renames or {}).get(name, name)
+    base, _, overload = full[len("aten::"):].partition(".")
+    return getattr(getattr(torch.ops.aten, base), overload or "default")
+
+
+def torch_value(v):
+    """A plain argument as PyTorch takes it: our dtypes become its dtypes."""
+    import tensor
+    import torch
+    if isinstance(v, tensor.dtype):
+        return getattr(torch, str(v).rsplit(".", 1)[1])
+    if isinstance(v, (list, tuple)):
+        return type(v)(torch_value(x) for x in v)
+    return v
+
+
+def case_param(values, reason, id):
+    """One audit case: a strict xfail when a known difference (``reason``) is listed."""
+    import pytest
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    return pytest.param(*values, marks=marks, id=id)

@@ -51,7 +51,8 @@ pytestmark = pytest.mark.differential
 
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from _audit_registry import load as _load_registry  # noqa: E402
+from _audit_registry import (  # noqa: E402
+    case_param, load as _load_registry, torch_op, torch_value as _torch_value)
 
 REG = _load_registry()
 
@@ -76,8 +77,7 @@ def _ops():
 
 
 def _torch_op(name):
-    base, _, overload = TORCH_NAMES.get(name, name)[len("aten::"):].partition(".")
-    return getattr(getattr(torch.ops.aten, base), overload or "default")
+    return torch_op(name, TORCH_NAMES)
 
 
 def _is_random(name):
@@ -218,14 +218,6 @@ class Plan:
     @property
     def diff(self):
         return [i for i, k in enumerate(self.kinds) if k == "diff"]
-
-
-def _torch_value(v):
-    if isinstance(v, tk.dtype):
-        return getattr(torch, str(v).rsplit(".", 1)[1])
-    if isinstance(v, (list, tuple)):
-        return type(v)(_torch_value(x) for x in v)
-    return v
 
 
 def _new(M, arr, noncontig=False):
@@ -639,12 +631,8 @@ _known(R_CTC_BACKWARD,
 
 
 def _params():
-    out = []
-    for name, scenario in _cases():
-        reason = KNOWN.get((name, scenario))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        out.append(pytest.param(name, scenario, marks=marks, id=f"{name}|{scenario}"))
-    return out
+    return [case_param((name, scenario), KNOWN.get((name, scenario)), f"{name}|{scenario}")
+            for name, scenario in _cases()]
 
 
 @pytest.mark.parametrize("name, scenario", _params())

@@ -57,7 +57,8 @@ pytestmark = pytest.mark.differential
 
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from _audit_registry import load as _load_registry  # noqa: E402
+from _audit_registry import (  # noqa: E402
+    case_param, load as _load_registry, torch_op, torch_value as _torch_value)
 
 REG = _load_registry()
 
@@ -77,8 +78,7 @@ def _ops():
 
 
 def _torch_op(name):
-    base, _, overload = TORCH_NAMES.get(name, name)[len("aten::"):].partition(".")
-    return getattr(getattr(torch.ops.aten, base), overload or "default")
+    return torch_op(name, TORCH_NAMES)
 
 
 # -- samples ---------------------------------------------------------------------------------
@@ -130,14 +130,6 @@ class Plan:
         # (``+ 0.0``: no negative zeros; -0.5 rounds to -0.0 in numpy)
         other.arrays = [a + 0.0 if k == "diff" else a for a, k in zip(other.arrays, self.kinds)]
         return other
-
-
-def _torch_value(v):
-    if isinstance(v, tk.dtype):
-        return getattr(torch, str(v).rsplit(".", 1)[1])
-    if isinstance(v, (list, tuple)):
-        return type(v)(_torch_value(x) for x in v)
-    return v
 
 
 def _is_random(plan):
@@ -632,10 +624,8 @@ _gg(R_GG_FORMULA, "aten::xlogy_.Tensor|base kink",
 def _params():
     out = []
     for name, which, only in _cases():
-        reason = KNOWN.get((name, which if only is None else f"{which}/only={only}"))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
         label = which if only is None else f"{which}/only={only}"
-        out.append(pytest.param(name, which, only, marks=marks, id=f"{name}|{label}"))
+        out.append(case_param((name, which, only), KNOWN.get((name, label)), f"{name}|{label}"))
     return out
 
 

@@ -50,7 +50,8 @@ pytestmark = pytest.mark.differential
 
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from _audit_registry import load as _load_registry  # noqa: E402
+from _audit_registry import (  # noqa: E402
+    case_param, load as _load_registry, torch_op, torch_value as _torch_value)
 
 REG = _load_registry()
 TOL = 1e-10
@@ -76,9 +77,7 @@ def _ops():
     return [n for n in _inplace_ops() if n not in EXCLUDED]
 
 
-def _torch_op(name):
-    base, _, overload = name[len("aten::"):].partition(".")
-    return getattr(getattr(torch.ops.aten, base), overload or "default")
+_torch_op = torch_op
 
 
 # -- samples for the ops without an input maker (integer and bool ops) -----------------------
@@ -161,14 +160,6 @@ class Plan:
         new.args = [grow(a) for a in self.args]
         new.kwargs = {k: grow(v) for k, v in self.kwargs.items()}
         return new if changed else None
-
-
-def _torch_value(v):
-    if isinstance(v, tk.dtype):
-        return getattr(torch, str(v).rsplit(".", 1)[1])
-    if isinstance(v, (list, tuple)):
-        return type(v)(_torch_value(x) for x in v)
-    return v
 
 
 def _new(M, arr):
@@ -442,12 +433,8 @@ _known("set_ through a view of a non-leaf: torch's backward fails in setStorage 
 
 
 def _params():
-    out = []
-    for name, scenario in _cases():
-        reason = KNOWN.get((name, scenario))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        out.append(pytest.param(name, scenario, marks=marks, id=f"{name}|{scenario}"))
-    return out
+    return [case_param((name, scenario), KNOWN.get((name, scenario)), f"{name}|{scenario}")
+            for name, scenario in _cases()]
 
 
 @pytest.mark.parametrize("name, scenario", _params())

@@ -40,7 +40,8 @@ INPLACE_MSG = ("one of the variables needed for gradient computation has been mo
 
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from _audit_registry import load as _load_registry  # noqa: E402
+from _audit_registry import (  # noqa: E402
+    case_param, load as _load_registry, torch_op, torch_value as _torch_value)
 
 REG = _load_registry()
 
@@ -64,9 +65,7 @@ def _ops():
 
 
 def _torch_op(name):
-    full = TORCH_NAMES.get(name, name)[len("aten::"):]
-    base, _, overload = full.partition(".")
-    return getattr(getattr(torch.ops.aten, base), overload or "default")
+    return torch_op(name, TORCH_NAMES)
 
 
 # -- one sample per op ---------------------------------------------------------------------
@@ -111,14 +110,6 @@ class Plan:
         if len(out) > 1:
             out.append(("all", frozenset(self.diff)))
         return out
-
-
-def _torch_value(v):
-    if isinstance(v, tk.dtype):
-        return getattr(torch, str(v).rsplit(".", 1)[1])
-    if isinstance(v, (list, tuple)):
-        return type(v)(_torch_value(x) for x in v)
-    return v
 
 
 def forward(M, plan, rg):
@@ -248,20 +239,12 @@ def _cases():
 # saves it whenever the node is made. Outputs are always saved, and backward unpacks (so
 # version-checks) everything saved, whichever inputs need grad. Ours saves and checks what the
 # formulas of the inputs that need grad name.
-KNOWN: dict = {}
-
-
-def _known(op, reason, *cases):
-    KNOWN.update({(op, case): reason for case in cases})
+KNOWN: dict = {}       # (op, case) -> why ours differs; none left
 
 
 def _params():
-    out = []
-    for name, case, rg, target in _cases():
-        reason = KNOWN.get((name, case))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        out.append(pytest.param(name, case, rg, target, marks=marks, id=f"{name}|{case}"))
-    return out
+    return [case_param((name, case, rg, target), KNOWN.get((name, case)), f"{name}|{case}")
+            for name, case, rg, target in _cases()]
 
 
 @pytest.mark.parametrize("name, case, rg, target", _params())

@@ -62,7 +62,8 @@ pytestmark = pytest.mark.differential
 
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from _audit_registry import load as _load_registry  # noqa: E402
+from _audit_registry import (  # noqa: E402
+    case_param, load as _load_registry, torch_op)
 
 REG = _load_registry()
 
@@ -86,9 +87,7 @@ def _view_ops():
                   if getattr(getattr(op, "schema", None), "kind", None) == "view")
 
 
-def _torch_op(name):
-    base, _, overload = name[len("aten::"):].partition(".")
-    return getattr(getattr(torch.ops.aten, base), overload or "default")
+_torch_op = torch_op
 
 
 def _new(M, arr):
@@ -489,12 +488,8 @@ _known("deliberate: x.view(dtype) made in inference_mode of a normal tensor is a
 
 
 def _params():
-    out = []
-    for op, form, s in _cases():
-        reason = KNOWN.get((op, s))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        out.append(pytest.param(op, form, s, marks=marks, id=f"{op}|{form}|{s}"))
-    return out
+    return [case_param((op, form, s), KNOWN.get((op, s)), f"{op}|{form}|{s}")
+            for op, form, s in _cases()]
 
 
 @pytest.mark.parametrize("op, form, scenario", _params())
