@@ -18,6 +18,7 @@ autocast region of a thread exits.
 from __future__ import annotations
 
 import contextvars
+import functools
 import threading
 from typing import NamedTuple
 
@@ -129,6 +130,21 @@ def autocast_decrement_nesting() -> int:
     s = _STATE.get()
     _STATE.set(s._replace(nesting=s.nesting - 1))
     return s.nesting - 1
+
+
+def carry_autocast_state(fn):
+    """Wrap ``fn`` to run under the autocast state (dtype, cache flag, nesting) current now,
+    in the caller (``carry_modes`` carries it with the record)."""
+    state = _STATE.get()
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        token = _STATE.set(state)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _STATE.reset(token)
+    return run
 
 
 class _CastCache:

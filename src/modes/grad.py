@@ -28,7 +28,6 @@ restores correctly (PyTorch leaks the mode there).
 
 from __future__ import annotations
 
-import functools
 import threading
 
 from dispatch import keys as _k
@@ -256,18 +255,8 @@ def carry_modes(fn):
 
     The autocast state beside the record (dtype, cache flag, nesting) travels too.
     """
-    from .autocast import _STATE
-    inner = carry_record(fn)
-    state = _STATE.get()
-
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        token = _STATE.set(state)
-        try:
-            return inner(*args, **kwargs)
-        finally:
-            _STATE.reset(token)
-    return run
+    from .autocast import carry_autocast_state
+    return carry_autocast_state(carry_record(fn))
 
 
 def run_in_thread(fn, *args, **kwargs):
