@@ -130,6 +130,10 @@ class OpNode(G.Node):
     __slots__ = ("_saved", "_in_meta", "_needs")
     _spec = None
 
+    def __dir__(self):
+        from .autograd.saved_hooks import saved_attribute_names
+        return sorted(set(super().__dir__()) | saved_attribute_names(self._spec))
+
     def _release(self):
         # Only saved tensors are freed (PyTorch): a node that saved none may run again.
         saved = self._saved
@@ -137,6 +141,10 @@ class OpNode(G.Node):
             for v in saved.values():
                 c = v.__class__
                 if c is _SV or (c is list and v and v[0].__class__ is _SV):
+                    self._saved = None
+                    return
+            for n in self._spec.wrapped:   # Note [Wrapped numbers are saved tensors]
+                if saved.get(n) is not None:
                     self._saved = None
                     return
 
@@ -503,7 +511,7 @@ class Spec:
 
     __slots__ = ("formulas", "list_formula", "arg_index", "n_out", "needed_by", "node_cls",
                  "diff_args", "save_result", "simple", "fast", "op_name", "arg_names", "exprs",
-                 "out_diff", "guarded_saves", "result_indices", "shared")
+                 "out_diff", "guarded_saves", "result_indices", "shared", "wrapped")
 
 
 def _compile_formulas(schema, grad, node_name):
@@ -559,6 +567,14 @@ def _compile_formulas(schema, grad, node_name):
                 spec.result_indices |= used
     spec.simple = spec.n_out == 1 and not any(spec.list_formula)
     spec.fast = _UNRESOLVED if spec.simple else None
+    # Note [Wrapped numbers are saved tensors]: a Python number given for a Tensor argument
+    # (``x * 2``) is, in PyTorch, a "wrapped number" tensor, and saving it makes a saved
+    # variable like any other: backward frees it, so a second backward through the node
+    # fails, and ``grad_fn._saved_other`` shows it as a 0-dim tensor. We keep the number
+    # itself; these are the names under which a node may hold one.
+    read = {n for ns_ in spec.needed_by for n in ns_}
+    spec.wrapped = tuple(a.name for a in schema.arguments
+                         if a.is_tensor_like == "tensor" and a.name in read)
     # a namespaced name (``torch::autograd::CopyBackwards``, a node PyTorch writes in C++)
     # is what name() reports; the class takes its last part
     cls_name = node_name.rsplit("::", 1)[-1]
@@ -1277,9 +1293,10 @@ def _always_saved(schema, spec):
         ``wrap_opt_if``) saves each tensor only for the inputs that need it. A node's
         ``results`` (all its outputs) are checked only by the formulas that read them:
         PyTorch saves just the outputs its formulas name. A shared formula (Note [Shared
-        formulas]) is one formula for several inputs: all it names is always saved."""
-    if spec.guarded_saves:
-        return set()
+        formulas]) is one formula for several inputs: all it names is always saved.
+        Arguments that are not tensors (``alpha``, ``dim``, a Scalar ``exponent``) cost
+        nothing to keep and are saved whenever a node is made, as PyTorch's generated code
+        does (``grad_fn._saved_alpha`` of ``x + 2`` is 1)."""
     kinds = dict(schema.tensor_args)
     names = [a.name for a in schema.arguments]
     whole = any(k == "tensor_list" for k in kinds.values()) or "backward" in schema.name
@@ -1290,8 +1307,12 @@ def _always_saved(schema, spec):
     always = set()
     for n, count in uses.items():
         i = names.index(n) if n in names else None
-        if i is not None and i in kinds and (whole or count > 1 or kinds[i] != "tensor"
-                                             or n in spec.shared):
+        if i is None:
+            continue
+        if i not in kinds:
+            always.add(n)
+        elif not spec.guarded_saves and (whole or count > 1 or kinds[i] != "tensor"
+                                         or n in spec.shared):
             always.add(n)
     return always
 
@@ -1312,6 +1333,7 @@ def _generate_recorder(op, spec, names, tlist, savers, always_savers=()):
     differentiable arguments (Note [Recording is precomputed]): saved tensors, the node and
     its edges are made inline, without a call per step."""
     diff = spec.diff_args
+    tkinds = dict(op.schema.tensor_args)
     L = ["def record(ks, args):"]
     add = L.append
     # (an input's metadata, which backward fits its gradient to, is kept only for an input
@@ -1365,7 +1387,9 @@ def _generate_recorder(op, spec, names, tlist, savers, always_savers=()):
                 ind += "    "
             seen.add(n)
             i = names.index(n) if _names_an_argument(n, names) else None
-            if i is not None and i not in tlist:      # a tensor or a plain argument
+            if i is not None and i not in tkinds:     # a plain argument: kept as given
+                add(f"{ind}saved[{n!r}] = args[{i}]")
+            elif i is not None and i not in tlist:    # a tensor (or a number given for one)
                 add(f"{ind}v = args[{i}]")
                 add(f"{ind}if v.__class__ is _T or isinstance(v, _T):")
                 add(f"{ind}    vc = v._vc")

@@ -65,6 +65,13 @@ def outcome(fn):
 
 
 # -- the declaration ------------------------------------------------------------------------
+def _tensors_always_saved(op):
+    schema = _defop.OPS[op].schema
+    tensors = {schema.arguments[i].name for i, _ in schema.tensor_args}
+    spec = _defop.OPS[op]._ns["_spec"]
+    return {n for n in _defop._always_saved(schema, spec) if n in tensors}
+
+
 @pytest.mark.parametrize("op, names", [
     ("aten::native_layer_norm", {"input", "weight", "bias"}),
     ("aten::native_batch_norm", {"input", "weight", "running_mean", "running_var"}),
@@ -79,13 +86,23 @@ def outcome(fn):
 def test_shared_formulas_save_all_they_name(op, names):
     spec = _defop.OPS[op]._ns["_spec"]
     assert spec.shared == names
-    assert _defop._always_saved(_defop.OPS[op].schema, spec) == names
+    assert _tensors_always_saved(op) == names
 
 
 def test_an_unshared_op_saves_under_guards():
     spec = _defop.OPS["aten::mul.Tensor"]._ns["_spec"]
     assert spec.shared == frozenset()
-    assert _defop._always_saved(_defop.OPS["aten::mul.Tensor"].schema, spec) == set()
+    assert _tensors_always_saved("aten::mul.Tensor") == set()
+
+
+def test_plain_arguments_are_always_saved():
+    # PyTorch keeps a node's non-tensor values whichever inputs need a gradient
+    schema = _defop.OPS["aten::add.Tensor"].schema
+    spec = _defop.OPS["aten::add.Tensor"]._ns["_spec"]
+    assert _defop._always_saved(schema, spec) == {"alpha"}
+    x = tk.ones(2, requires_grad=True)
+    assert (x + 2).grad_fn._saved_alpha == 1
+    assert x.add(tk.ones(2), alpha=3).grad_fn._saved_alpha == 3
 
 
 # -- norms: gradients from the saved statistics ---------------------------------------------

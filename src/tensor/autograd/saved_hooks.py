@@ -237,4 +237,27 @@ def saved_attribute(node, name):
         if any(type(x) is _SV for x in v):
             return [None if x is None else x.unpack(node) for x in v]
         return tuple(v)
+    if key in spec.wrapped and type(v) in _WRAPPED:
+        # a number given for a Tensor argument: PyTorch saved it as a 0-dim "wrapped number"
+        # tensor of the number's own type (Note [Wrapped numbers are saved tensors])
+        from .. import _dtype
+        from ..opdefs.factories import tensor as _tensor
+        return _tensor(v, dtype=getattr(_dtype, _WRAPPED[type(v)]))
     return v
+
+
+_WRAPPED = {bool: "bool_", int: "int64", float: "float64", complex: "complex128"}
+
+
+def saved_attribute_names(spec):
+    """The ``_saved_<name>`` attributes a node of ``spec`` answers, under PyTorch's names
+    (what ``dir(grad_fn)`` lists)."""
+    out = set()
+    for names in spec.needed_by:
+        for key in names:
+            for theirs, ours in _SUFFIXES:
+                if key.endswith(ours):
+                    key = key[: -len(ours)] + theirs
+                    break
+            out.add("_saved_" + key)
+    return out

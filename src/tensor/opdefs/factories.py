@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import warnings
 
+import math
+
 import numpy as np
 
 from .. import _dtype as D
@@ -334,18 +336,37 @@ _full = defop(f"full(SymInt[] size, Scalar fill_value, {_FACTORY_TAIL}) -> Tenso
 
 def _arange_np(start, end, step, dtype):
     if dtype is None:
-        if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-               for v in (start, end, step)):
+        if all(isinstance(v, (int, np.integer)) for v in (start, end, step)):
             dt = np.dtype(np.int64)
         else:
             dt = D.get_default_dtype().np
     else:
         dt = _np_dtype(dtype)
-    if step == 0:
+    if not (step > 0 or step < 0):          # (a NaN step is refused here too, as PyTorch)
         raise RuntimeError("step must be nonzero")
-    n = int(np.ceil((end - start) / step))
-    return (start + np.arange(max(n, 0), dtype=np.float64) * step).astype(dt) \
-        if dt.kind == "f" else np.arange(start, end, step, dtype=dt)
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start:g} -> {end:g}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign. Hint: "
+                           "a step must lead from start towards end (an ascending range "
+                           "takes a positive step, a descending one a negative step).")
+    if dt.kind == "f":
+        n = int(np.ceil((end - start) / step))
+        return (start + np.arange(max(n, 0), dtype=np.float64) * step).astype(dt)
+    # Integer results: the values are start + i * step in int64 arithmetic, with start and
+    # step truncated to integers first; the length is counted on the truncated bounds for
+    # int64, on the given ones for the narrower types (PyTorch's arange kernel does both)
+    istart, istep = int(start), int(step)
+    if dt == np.int64:
+        iend = int(end)
+        if istep == 0:
+            raise ValueError("step must be nonzero. Hint: an int64 arange truncates the step "
+                             "to an integer first; use a step of at least 1.")
+        n = -((istart - iend) // istep)
+    else:
+        n = int(np.ceil((end - start) / step))
+    vals = istart + np.arange(max(n, 0), dtype=np.int64) * istep
+    return vals.astype(dt)
 
 
 _arange = defop(f"arange.start_step(Scalar start, Scalar end, Scalar step=1, {_FACTORY_TAIL}) "
@@ -1019,12 +1040,58 @@ def _missing_full(name, size):
     raise TypeError(f'{name}() missing 1 required positional arguments: "fill_value"')
 
 
-def arange(start, end=None, step=1, *, out=None, dtype=None, device=None,
+_ARANGE_OVERLOADS = (
+    "\n * (Number end, *, Tensor out = None, torch.dtype dtype = None, torch.layout layout = "
+    "None, torch.device device = None, bool pin_memory = False, bool requires_grad = False)"
+    "\n * (Number start, Number end, *, torch.dtype dtype = None, torch.layout layout = None, "
+    "torch.device device = None, bool pin_memory = False, bool requires_grad = False)"
+    "\n * (Number start, Number end, Number step = 1, *, Tensor out = None, torch.dtype dtype "
+    "= None, torch.layout layout = None, torch.device device = None, bool pin_memory = False, "
+    "bool requires_grad = False)\n")
+
+
+def _arange_numbers(given):
+    """arange's bounds and step as Python numbers: a 0-dim tensor stands for its value;
+    anything else that is not a number is PyTorch's TypeError."""
+    out = []
+    for v in given:
+        if isinstance(v, _Tensor) and v.dim() == 0:
+            v = v.item()
+        elif isinstance(v, np.generic) and v.dtype.kind in "biuf":
+            v = v.item()
+        if not isinstance(v, (bool, int, float)):
+            if len(given) == 1:
+                raise TypeError(f"arange(): argument 'end' (position 1) must be Number, not "
+                                f"{_type_name(v)}")
+            got = ", ".join(_type_name(x) for x in given)
+            raise TypeError(f"arange() received an invalid combination of arguments - got "
+                            f"({got}), but expected one of:{_ARANGE_OVERLOADS}")
+        out.append(v)
+    return out
+
+
+_UNGIVEN = object()
+
+
+def arange(start=_UNGIVEN, end=None, step=None, *, out=None, dtype=None, device=None,
            requires_grad=False):
     if device is not None or _DEFAULT_DEVICE[0] is not None:
         T.check_cpu(device)
     if end is None:
-        start, end = 0, start
+        if start is _UNGIVEN:
+            raise TypeError(f"arange() received an invalid combination of arguments - got (), "
+                            f"but expected one of:{_ARANGE_OVERLOADS}")
+        start, end = 0, _arange_numbers([start])[0]
+    else:
+        if start is _UNGIVEN:
+            start = 0
+        given = [start, end] if step is None else [start, end, step]
+        start, end, step = (_arange_numbers(given) + [1])[:3]
+    if step is None:
+        step = 1
+    if dtype is not None and D.to_dtype(dtype).short in _NO_BOOL_COMPLEX:
+        raise NotImplementedError(f'"arange_cpu" not implemented for '
+                                  f"'{D.to_dtype(dtype).short}'")
     if out is not None:
         return _factory_out("arange", out, dtype, lambda dt: _arange(start, end, step, dtype=dt),
                             "arange_cpu", _NO_BOOL_COMPLEX, _arange_warning)

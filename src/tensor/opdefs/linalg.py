@@ -191,6 +191,13 @@ method("ger", outer)
 
 # -- addmm ---------------------------------------------------------------------------------
 def _addmm_np(c, a, b, beta, alpha):
+    # (PyTorch compares the dtypes before anything else, self's first)
+    for name, x in (("self", c), ("mat1", a)):
+        if x.dtype != b.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                               f"{short_name(x.dtype)} and {short_name(b.dtype)}. Hint: "
+                               "matrix products do not promote; convert one operand (e.g. "
+                               ".double()).")
     if a.ndim != 2:
         raise RuntimeError("mat1 must be a matrix, got {}-D tensor".format(a.ndim))
     if b.ndim != 2:
@@ -199,12 +206,6 @@ def _addmm_np(c, a, b, beta, alpha):
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({_x(a.shape)} and {_x(b.shape)}). "
             "Hint: the inner dimensions must agree; transpose or reshape one operand.")
-    if a.dtype != b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{cxx_name(a.dtype)} != {cxx_name(b.dtype)}")
-    if c.dtype != b.dtype:
-        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
-                           f"{short_name(c.dtype)} and {short_name(b.dtype)}")
     _not_for_bool("addmm_impl_cpu_", a)
     out_shape = (a.shape[0], b.shape[1])
     try:

@@ -277,13 +277,20 @@ def _index_select_np(a, dim, index):
     a1 = _as1d(a)
     n = a1.shape[d]
     idx = index.reshape(-1)
+    if a.ndim == 0 and idx.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                           f"{idx.size} value(s)")
     if idx.size:
         bad = (idx < 0) | (idx >= n)
         if bad.any():
-            raise RuntimeError(f"INDICES element is out of DATA bounds, id={int(idx[bad][0])} "
-                               f"axis_dim={n}")
+            # (PyTorch's kernel for dim 1 of a matrix or more words it its own way)
+            if d == 1 and a.ndim > 1:
+                raise RuntimeError(f"INDICES element is out of DATA bounds, "
+                                   f"id={int(idx[bad][0])} axis_dim={n}")
+            raise IndexError(f"index out of range in self. Hint: index_select takes indices "
+                             f"in [0, {n}) along dim {d} (no negative indices).")
     r = np.take(a1, idx.astype(np.intp), axis=d)
-    return r.reshape(()) if a.ndim == 0 and index.ndim == 0 else r
+    return r.reshape(()) if a.ndim == 0 and idx.size == 1 else r
 
 
 def _index_add_check(a, dim, index, src):
