@@ -39,8 +39,9 @@ from modes import (  # noqa: F401
 from ._defop import FORMULA_NS as _FNS, OPS as _OPS
 
 bool = _dtype.bool_           # noqa: A001 - torch.bool
-# memory formats travel as their names (schemas type them as MemoryFormat)
-contiguous_format, preserve_format = "contiguous_format", "preserve_format"
+from ._memory_format import (  # noqa: F401,E402 - torch.channels_last and friends
+    memory_format, contiguous_format, preserve_format, channels_last, channels_last_3d,
+)
 float = _dtype.float32        # noqa: A001 - torch.float
 int = _dtype.int32            # noqa: A001 - torch.int
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from dispatch import keys as _k
 from dispatch.record import current_record as _get
+from ._memory_format import is_in_format as _is_in_format
 from modes.autocast import device_name as _device_name
 
 from . import _dtype as D
@@ -123,6 +124,9 @@ class Tensor:
 
     def is_contiguous(self, memory_format=None) -> bool:
         a = self._data
+        if memory_format is not None and memory_format != "contiguous_format" and \
+                memory_format != "preserve_format":
+            return _is_in_format(a, memory_format)       # channels_last and friends
         if a.size <= 1:
             return True
         expected = 1

@@ -513,7 +513,7 @@ TestViewsAndVersions = ViewsAndVersions.TestCase
     (lambda t: t.expand(), TypeError, 'expand() missing 1 required positional arguments'),
     (lambda t: t.view(), TypeError, "view() received an invalid combination of arguments"),
     (lambda t: t.reshape(), TypeError, 'reshape() missing 1 required positional arguments'),
-    (lambda t: t.contiguous(memory_format=tensor.preserve_format), RuntimeError,
+    (lambda t: t.mT.contiguous(memory_format=tensor.preserve_format), RuntimeError,
      "preserve memory format is unsupported by the contiguous operator"),
     (lambda t: t.split(-1, 2), RuntimeError,
      "split expects split_size be non-negative, but got split_size=-1"),

@@ -906,6 +906,7 @@ class Module:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``: casts the
         floating-point and complex parameters and buffers (integer ones keep their dtype)."""
         device, dtype = _parse_to(args, kwargs)
+        fmt = kwargs.get("memory_format")
         if device is not None:
             T.check_cpu(device)            # refuses anything but the CPU
         if dtype is not None:
@@ -921,9 +922,11 @@ class Module:
                     "complex module does not work as expected.", stacklevel=2)
 
         def convert(t):
+            # (a memory format applies to the 4-d and 5-d tensors only, as in PyTorch)
+            f = fmt if fmt is not None and t.dim() in (4, 5) else None
             if dtype is not None and (t.is_floating_point() or t.is_complex()):
-                return t.to(dtype)
-            return t
+                return t.to(dtype, memory_format=f)
+            return t if f is None else t.to(memory_format=f)
         return self._apply(convert)
 
     # -- calling ---------------------------------------------------------------------------

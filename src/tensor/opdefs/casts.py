@@ -24,6 +24,7 @@ import warnings
 
 import numpy as np
 
+from .._memory_format import copy_in_format, suggest_memory_format
 from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import defop, method, FORMULA_NS
@@ -163,6 +164,8 @@ def _to_copy_np(a, dtype, layout, device, pin_memory, non_blocking, memory_forma
     dt = a.dtype if dtype is None else D.to_dtype(dtype).np
     a = _discard_imag(a, dt)
     with np.errstate(invalid="ignore", over="ignore"):
+        if memory_format is not None and memory_format != "preserve_format":
+            return copy_in_format(a, memory_format, dt, name="to")
         return np.array(a, dtype=dt, copy=True, order="K")
 
 
@@ -208,7 +211,7 @@ def _to(self, *args, **kwargs):
     device = kwargs.pop("device", None)
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
+    fmt = kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
     rest = ()
@@ -226,6 +229,10 @@ def _to(self, *args, **kwargs):
                 rest = args[1:]
     if len(rest) >= 2:           # (non_blocking, copy[, memory_format])
         copy = rest[1]
+    if len(rest) >= 3:
+        fmt = rest[2]
+    if fmt == "preserve_format":
+        fmt = None
     if device is not None:
         T.check_cpu(device)       # refuses anything but the CPU
     if dtype is not None:
@@ -234,9 +241,10 @@ def _to(self, *args, **kwargs):
                             f"(dtype=str, ). Hint: pass a dtype object such as "
                             f"torch.{dtype.replace('torch.', '')}")
         dtype = _as_dtype(dtype)
-    if not copy and (dtype is None or dtype is D._BY_NP[self._data.dtype]):
+    if not copy and (dtype is None or dtype is D._BY_NP[self._data.dtype]) and \
+            (fmt is None or suggest_memory_format(self._data) == fmt):
         return self
-    return to_copy(self, dtype=dtype)
+    return to_copy(self, dtype=dtype, memory_format=fmt)
 
 
 method("to", _to)

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from .._memory_format import format_order
 from .. import _dtype as D
 from .. import _tensor as T
 from .. import _random as R
@@ -1009,6 +1010,12 @@ def empty(*args, size=None, out=None, dtype=None, layout=None, device=None, pin_
     r = _sized("empty", args, size, out, dtype, device, requires_grad, _empty, _empty_out)
     if out is not None and tuple(out.shape) != before and out._vc is not None:
         out._vc[0] += 1          # (PyTorch counts the resize of an out of another shape)
+    if memory_format is not None and memory_format != "preserve_format":
+        order = format_order(memory_format, r.dim(), "empty")
+        if order is not None:        # (an uninitialised tensor: only the layout changes)
+            a = r._data
+            r._data = np.empty(tuple(a.shape[d] for d in order), a.dtype).transpose(
+                np.argsort(order))
     return r
 
 
@@ -1192,10 +1199,8 @@ def _like_order(name, input, memory_format):
         strides = tuple(st // a.itemsize for st in a.strides)
         order = dim_order(a.shape, [strides])[::-1]
         return None if order == list(range(a.ndim)) else order
-    if memory_format == "contiguous_format":
-        return None
-    raise TypeError(f"{name}(): argument 'memory_format' must be torch.memory_format, not "
-                    f"{type(memory_format).__name__}")
+    order = format_order(memory_format, input.dim(), name)
+    return None if order is None else list(order)
 
 
 def _laid_out(name, input, memory_format, make):

@@ -15,6 +15,7 @@ from dispatch.record import current_record
 
 from .. import _dtype as D
 from .. import _tensor as T
+from .._memory_format import copy_in_format
 from .._defop import FORMULA_NS, LIB, OPS, defop, fast_path, method
 from ..errors import legacy_type_name, warn_once
 from ._util import _non_overlapping_and_dense, dense_copy, wrap_dim
@@ -808,7 +809,8 @@ def _clone_np(a, memory_format):
             return np.array(a, copy=True, order="K")
         if a.ndim > 1:
             return dense_copy(a)
-    return np.array(a, copy=True, order="C")
+        return np.array(a, copy=True, order="C")
+    return copy_in_format(a, memory_format, name="clone")     # contiguous, channels_last...
 
 
 # a C-contiguous array is dense: its preserved layout is C order
@@ -819,9 +821,13 @@ method("clone", _clone)
 
 
 def _contiguous(self, memory_format=None):
+    if memory_format is None:
+        memory_format = "contiguous_format"
+    if self.is_contiguous(memory_format):
+        return self
     if memory_format == "preserve_format":
         raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
-    return self if self.is_contiguous() else _clone(self, memory_format="contiguous_format")
+    return _clone(self, memory_format=memory_format)
 
 
 method("contiguous", _contiguous)
