@@ -48,9 +48,19 @@ class Tensor:
     # Let numpy defer to our reflected operators (ndarray + Tensor -> Tensor.__radd__).
     __array_priority__ = 1000
 
+    def __new__(cls, *args, device=None, **kwargs):
+        # the legacy constructor: torch.Tensor([1., 2.]), torch.Tensor(2, 3), torch.Tensor()
+        from ._toplevel import legacy_new
+        t = legacy_new(None, args, device, kwargs)
+        if cls is Tensor:
+            return t
+        out = _new(cls)          # a subclass: the same tensor, as an instance of it
+        for slot in Tensor.__slots__[:-1]:
+            setattr(out, slot, getattr(t, slot))
+        return out
+
     def __init__(self, *args, **kwargs):
-        raise TypeError("create tensors with tensor.tensor(...), tensor.zeros(...), "
-                        "tensor.from_numpy(...) and friends")
+        pass
 
     # -- basic facts -------------------------------------------------------------------
     @property

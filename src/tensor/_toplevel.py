@@ -333,23 +333,53 @@ class tensortype(type):
         return isinstance(obj, Tensor) and obj.dtype is cls._dtype
 
     def __call__(cls, *args, device=None, **kwargs):
-        from ._tensor import Size, check_cpu
-        from .opdefs.factories import empty, tensor as _tensor
-        check_cpu(device)
-        if kwargs:
-            def kind(v):
-                return "torch.dtype" if isinstance(v, D.dtype) else type(v).__name__
-            got = [kind(a) for a in args] + [f"{k}={kind(v)}" for k, v in kwargs.items()]
-            raise TypeError(f"new() received an invalid combination of arguments - got "
-                            f"({', '.join(got)}), but expected one of:\n * (data or sizes, *, "
-                            f"torch.device device = None)")
-        if not args:
-            return empty(0, dtype=cls._dtype)
-        if len(args) == 1 and not isinstance(args[0], (int, Size)):
-            if isinstance(args[0], str):
-                raise TypeError("new(): invalid data type 'str'")
-            return _tensor(args[0], dtype=cls._dtype)
-        return empty(*args, dtype=cls._dtype)
+        return legacy_new(cls._dtype, args, device, kwargs)
+
+
+def legacy_new(dtype, args, device=None, kwargs=None):
+    """The legacy constructors ``torch.Tensor(...)`` (``dtype`` None: the default dtype) and
+    ``torch.FloatTensor(...)``: no argument, an empty tensor; sizes (ints or a ``Size``), an
+    uninitialised one; a sequence or array, a copy of its values in the dtype; a tensor, an
+    alias of it (``AliasBackward0`` when it requires grad), which a typed constructor takes only
+    in its own dtype."""
+    from ._tensor import Size, check_cpu
+    from .opdefs.factories import empty, tensor as _tensor
+    from .opdefs.reduction import cxx_name
+    check_cpu(device)
+    if kwargs:
+        def kind(v):
+            return "torch.dtype" if isinstance(v, D.dtype) else type(v).__name__
+        got = [kind(a) for a in args] + [f"{k}={kind(v)}" for k, v in kwargs.items()]
+        raise TypeError(f"new() received an invalid combination of arguments - got "
+                        f"({', '.join(got)}), but expected one of:\n * (data or sizes, *, "
+                        f"torch.device device = None)")
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        t = args[0]
+        if dtype is not None and t.dtype is not dtype:
+            def options(d):
+                return (f"TensorOptions(dtype={cxx_name(d.np)}, device=cpu, layout=Strided, "
+                        "requires_grad=false (default), pinned_memory=false (default), "
+                        "memory_format=(nullopt))")
+            raise TypeError(f"expected {options(dtype)} (got {options(t.dtype)}). Hint: "
+                            f"convert first (t.to({dtype!r})).")
+        from .opdefs.views import alias
+        return alias(t)
+    if dtype is None:
+        dtype = D.get_default_dtype()
+    if not args:
+        return empty(0, dtype=dtype)
+    if len(args) == 1 and not isinstance(args[0], (int, Size)):
+        if isinstance(args[0], str):
+            raise TypeError("new(): invalid data type 'str'")
+        if args[0] is None or isinstance(args[0], (float, complex, bool)):
+            raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+        return _tensor(args[0], dtype=dtype)
+    try:
+        return empty(*args, dtype=dtype)
+    except TypeError as e:
+        if str(e).startswith("empty()"):
+            raise TypeError("new()" + str(e)[len("empty()"):]) from None
+        raise
 
 
 def _typed_constructors():
