@@ -406,7 +406,13 @@ def _run_post_accumulate_hooks(t, hooks):
 
 
 def _store_grad(t, g, steal, create_graph):
-    if g._data.dtype != t._data.dtype:
+    ex = t._extra
+    if ex is not None and "grad_dtype" in ex:       # the leaf's grad_dtype was set
+        want = ex["grad_dtype"]
+        if want is not None and g.dtype is not want:
+            g = g.to(want)
+            steal = not create_graph
+    elif g._data.dtype != t._data.dtype:
         g = g.to(t.dtype)
         steal = not create_graph         # a fresh conversion nobody else has seen
     cur = t._grad
@@ -438,14 +444,15 @@ def _obeys_layout(g, v):
     if g.strides == v.strides and v.flags.c_contiguous and 0 not in v.strides:
         return True             # the common case: both row-major, no dim of size 1 broadcast
     if _dense(v):
-        return all((gs == vs) if n != 1 else gs != 0
+        gi, vi = g.itemsize, v.itemsize       # (a grad_dtype may differ from the leaf's)
+        return all((gs // gi == vs // vi) if n != 1 else gs != 0
                    for n, gs, vs in zip(g.shape, g.strides, v.strides))
     return g.flags.c_contiguous
 
 
 def _copy_in_layout(g, v):
     if _dense(v):
-        new = np.empty_like(v)           # (order 'K': the leaf's own layout)
+        new = np.empty_like(v, dtype=g.dtype)    # (order 'K': the leaf's own layout)
         np.copyto(new, g)
         out = T.wrap(new)
         if out._vc is not None:

@@ -30,6 +30,8 @@ def _requires_grad(self):
 
 
 def _set_requires_grad(self, flag):
+    if flag.__class__ is not bool:
+        raise RuntimeError("requires_grad must be a bool. Hint: assign True or False.")
     _check_requires_grad_change(self, flag, "attr")
     self._requires_grad = bool(flag)
 
@@ -54,6 +56,9 @@ def _check_requires_grad_change(self, flag, how):
 
 def requires_grad_(self, requires_grad=True):
     """Mark a leaf as requiring grad (in place); returns ``self``."""
+    if requires_grad.__class__ is not bool:
+        raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be "
+                        f"bool, not {type(requires_grad).__name__}")
     _check_requires_grad_change(self, requires_grad, "method")
     if self._grad_fn is None:
         self._requires_grad = bool(requires_grad)
@@ -82,11 +87,47 @@ def _set_grad(self, g):
         if not isinstance(g, Tensor):
             raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
                             f"type {type(g).__name__}")
+        gd = _grad_dtype(self)
+        if gd is not None and g.dtype is not gd:
+            from ..opdefs.reduction import cxx_name
+            raise RuntimeError(
+                f"attempting to assign a gradient with dtype '{cxx_name(g._data.dtype)}' to a "
+                f"tensor with grad_dtype '{gd.short}'. The gradient must match the tensor's "
+                "grad_dtype (defaults to the tensor's dtype). You can set the tensor's "
+                "grad_dtype attribute with a specific dtype, or None to allow any dtype. Set "
+                "grad_dtype with caution. Diverging the dtypes of a tensor and its gradient "
+                "may break downstream systems that assume they match.")
         if tuple(g._data.shape) != tuple(self._data.shape):
-            raise RuntimeError("assigned grad has data of a different size")
-        if g._data.dtype != self._data.dtype:
-            raise RuntimeError("assigned grad has data of a different type")
+            raise RuntimeError(
+                f"attempting to assign a gradient of size '{list(g._data.shape)}' to a tensor "
+                f"of size '{list(self._data.shape)}'. Please ensure that the gradient and the "
+                "tensor are the same size")
     self._grad = g
+
+
+def _grad_dtype(t):
+    """The dtype ``t.grad`` must have: ``t.dtype`` unless a ``grad_dtype`` was set (None:
+    any)."""
+    ex = t._extra
+    if ex is not None and "grad_dtype" in ex:
+        return ex["grad_dtype"]
+    return t.dtype
+
+
+def _get_grad_dtype(self):
+    if self._grad_fn is not None:
+        raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
+    return _grad_dtype(self)
+
+
+def _set_grad_dtype(self, dtype):
+    from .. import _dtype as D
+    if self._grad_fn is not None:
+        raise RuntimeError("grad_dtype can only be set on leaf tensors.")
+    if dtype is not None and not isinstance(dtype, D.dtype):
+        raise RuntimeError(f"grad_dtype must be a torch.dtype or None, but got "
+                           f"{type(dtype).__name__}")
+    T.own_extra(self)["grad_dtype"] = dtype
 
 
 def _retains(self):
@@ -175,6 +216,7 @@ Tensor.requires_grad = property(_requires_grad, _set_requires_grad)
 Tensor.requires_grad_ = requires_grad_
 Tensor.is_leaf = property(_is_leaf)
 Tensor.grad = property(_get_grad, _set_grad)
+Tensor.grad_dtype = property(_get_grad_dtype, _set_grad_dtype)
 Tensor.retain_grad = retain_grad
 Tensor.retains_grad = property(_retains)
 Tensor.register_hook = register_hook
