@@ -181,18 +181,27 @@ def result_type(*operands) -> dtype:
         else:
             d = _scalar_dtype(x)
             num = d if num is None else _PROMO[(num, d)]
-    res = dim_t
-    if zero_t is not None:
-        if res is None:
-            res = zero_t
-        elif zero_t.category > res.category:
-            res = zero_t
     if num is not None:
-        if res is None:
-            res = _number_default(num)
-        elif num.category > res.category:
-            res = _number_default(num)
-    return res
+        num = _number_default(num)
+    return _combine(dim_t, _combine(zero_t, num))
+
+
+def _combine(higher, lower):
+    """PyTorch's ``combine_categories``: ``higher`` (from a higher priority kind of operand:
+    n-dim tensors over 0-dim ones over numbers) keeps its dtype unless ``lower`` is of a higher
+    category; a complex ``lower`` then takes ``higher``'s precision if ``higher`` is floating
+    (float32 tensor * 1j is complex64 whatever the default dtype)."""
+    if higher is None:
+        return lower
+    if lower is None or higher.category == 3:
+        return higher
+    if lower.category == 3:
+        return higher.to_complex() if higher.category == 2 else lower
+    if higher.category == 2:
+        return higher
+    if higher.category == 0 or lower.category == 2:
+        return _PROMO[(higher, lower)]
+    return higher
 
 
 def _number_default(num: dtype) -> dtype:

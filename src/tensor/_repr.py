@@ -108,6 +108,22 @@ class _Format:
         return " " * (self.width - len(s)) + s
 
 
+class _ComplexFormat:
+    """A complex tensor's format: its real and imaginary parts each get the format of their
+    own values (``tensor([1.+2.j, 3.-1.j])``)."""
+
+    floating = True
+
+    def __init__(self, shown: np.ndarray):
+        self.real, self.imag = _Format(shown.real), _Format(shown.imag)
+        self.width = self.real.width + self.imag.width + 1   # (one for the "j")
+
+    def __call__(self, v) -> str:
+        re_ = self.real(v.real)
+        im = (self.imag(v.imag) + "j").lstrip()
+        return re_ + im if im[0] in "+-" else re_ + "+" + im
+
+
 def _shown(a: np.ndarray, summarize: bool) -> np.ndarray:
     """The elements that will be printed (all, or the edges of every dimension)."""
     e = PRINT_OPTS.edgeitems
@@ -155,7 +171,8 @@ def array_str(a: np.ndarray, indent: int) -> str:
     summarize = a.size > PRINT_OPTS.threshold
     if a.dtype == np.float16:
         a = a.astype(np.float32)
-    fmt = _Format(_shown(a, summarize))
+    shown = _shown(a, summarize)
+    fmt = _ComplexFormat(shown) if a.dtype.kind == "c" else _Format(shown)
     return _nested(a, indent, summarize, fmt)
 
 
@@ -174,7 +191,7 @@ def _with_suffixes(text, suffixes, indent):
 
 
 def tensor_repr(t) -> str:
-    from ._dtype import bool_, get_default_dtype, int64
+    from ._dtype import bool_, complex64, complex128, float64, get_default_dtype, int64
     prefix = "tensor("
     indent = len(prefix)
     a = t._data
@@ -184,7 +201,11 @@ def tensor_repr(t) -> str:
     d = t.dtype
     # an empty tensor has no values to tell int64 or bool by: only the default float goes
     # without saying
-    if d is not get_default_dtype() and (a.size == 0 or (d is not int64 and d is not bool_)):
+    default = get_default_dtype()
+    # (the complex dtype that goes with the default float goes without saying too)
+    complex_default = complex128 if default is float64 else complex64
+    if d is not default and (a.size == 0 or (d is not int64 and d is not bool_
+                                              and d is not complex_default)):
         suffixes.append(f"dtype={d!r}")
     fn = t._grad_fn if t._view is None else t.grad_fn
     if fn is not None:

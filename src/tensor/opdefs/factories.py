@@ -64,8 +64,8 @@ def _infer_dtype(data):
             found.add(D.bool_)
         elif isinstance(x, int):
             found.add(D.int64)
-        elif isinstance(x, complex):
-            found.add(D.complex64)
+        elif isinstance(x, complex):       # (the complex dtype of the default float)
+            found.add(D.complex128 if D.get_default_dtype() is D.float64 else D.complex64)
         else:
             found.add(D.get_default_dtype())
     walk(data)
