@@ -213,13 +213,37 @@ def meshgrid(*tensors, indexing=None):
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
              requires_grad=False):
-    from .opdefs.factories import linspace, _factory_out
+    from .opdefs.factories import linspace, _factory_out, tensor as _tensor
     if out is not None:
         return _factory_out("logspace", out, dtype, lambda dt: logspace(
             start, end, steps, base, dtype=dt), "logspace_cpu", ("Bool",))
-    lin = linspace(start, end, steps, dtype=D.float64)
-    r = (base ** lin).to(dtype or D.get_default_dtype())
+    dt = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+    if dt.is_complex or steps < 2:
+        lin = linspace(start, end, steps, dtype=D.float64)
+        r = (base ** lin).to(dt)
+    else:
+        r = _tensor(_logspace_values(start, end, steps, float(base), dt.np), dtype=dt)
     return r.requires_grad_() if requires_grad else r
+
+
+def _logspace_values(start, end, steps, base, dt):
+    """PyTorch's logspace: the exponents as its linspace lays them out (first half from
+    start, second from end), in double from bounds rounded to the result's dtype; then the
+    power in double, rounded to the result."""
+    first = np.arange(steps) < steps // 2
+    narrow = np.float64
+    if dt.kind == "f":       # (the bounds in the result's precision, the rest in double)
+        s, e = narrow(dt.type(start)), narrow(dt.type(end))
+    else:
+        s, e = narrow(int(start)), narrow(int(end))
+    step = (e - s) / narrow(steps - 1)
+    i = np.arange(steps).astype(narrow)
+    exps = np.where(first, s + step * i, e - step * (narrow(steps - 1) - i))
+    with np.errstate(over="ignore", invalid="ignore"):
+        vals = np.power(base, exps.astype(np.float64))
+    if dt.kind in "iu":
+        vals = np.trunc(vals)
+    return vals.astype(dt)
 
 
 def is_floating_point(input):

@@ -298,10 +298,15 @@ def _full_np(shape, value, dtype):
             dt = np.dtype(np.bool_)
         elif isinstance(value, int):
             dt = np.dtype(np.int64)
+        elif isinstance(value, complex):
+            dt = D._number_default(D.complex64).np       # (the default float's complex)
         else:
             dt = D.get_default_dtype().np
     else:
         dt = _np_dtype(dtype)
+    if isinstance(value, (bool, int, float, complex)):
+        from .casts import checked_scalar        # (fill_'s conversion rule and errors)
+        value = checked_scalar(value, dt)
     try:
         return np.full(tuple(shape), value, dt)
     except ValueError:
@@ -377,7 +382,40 @@ _arange = defop(f"arange.start_step(Scalar start, Scalar end, Scalar step=1, {_F
 def _linspace_np(start, end, steps, dtype, layout, device, pin):
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    return np.linspace(start, end, steps).astype(_np_dtype(dtype))
+    dt = _np_dtype(dtype)
+    if dt.kind == "c" or steps < 2:
+        return np.linspace(start, end, steps).astype(dt)
+    return _linspace_values(start, end, steps, dt)
+
+
+def _linspace_values(start, end, steps, dt):
+    """PyTorch's linspace values, bit for bit: ``start + step * i`` for the first half and
+    ``end - step * (steps - 1 - i)`` for the rest, in the result's own precision with the
+    step rounded to it, each as one fused multiply-add (which the wider type below rounds
+    once: the product of two floats is exact in a double). Integer results are computed in
+    double and truncated."""
+    first = np.arange(steps) < steps // 2
+    if dt == np.float16:
+        # (half arithmetic rounds every step to half: product, then sum)
+        s, e = np.float16(start), np.float16(end)
+        step = np.float16((e - s) / np.float16(steps - 1))
+        i = np.arange(steps).astype(np.float16)
+        return np.where(first, s + step * i, e - step * (np.float16(steps - 1) - i))
+    if dt.kind == "f":
+        narrow = dt.type
+        wide = np.float64 if narrow is np.float32 else np.longdouble
+        s, e = narrow(start), narrow(end)
+        step = (e - s) / narrow(steps - 1)
+        s, e, step = wide(s), wide(e), wide(step)
+    else:                   # (integer bounds first, then a double step)
+        s, e = float(int(start)), float(int(end))
+        step = (e - s) / (steps - 1)
+        wide = np.float64
+    i = np.arange(steps, dtype=wide)
+    vals = np.where(first, s + step * i, e - step * (steps - 1 - i))
+    if dt.kind in "iu":
+        vals = np.trunc(vals)
+    return vals.astype(dt)
 
 
 _linspace = defop(f"linspace(Scalar start, Scalar end, int steps, {_FACTORY_TAIL}) -> Tensor",
