@@ -29,6 +29,11 @@ DTYPES = [
     "torch.result_type(torch.ones(2, dtype=torch.float32), 1j)",
     "torch.result_type(torch.ones(2, dtype=torch.float64), torch.tensor(1j))",
     "torch.result_type(torch.ones(2, dtype=torch.int32), torch.tensor(1j))",
+    "torch.ones(2, dtype=torch.float32) * 1j", "torch.ones(2, dtype=torch.float64) * 1j",
+    "torch.ones(2, dtype=torch.float64) + torch.tensor(1j)",
+    "torch.ones(2, dtype=torch.float32) + torch.tensor(1j, dtype=torch.complex128)",
+    "torch.tensor(1.5) * 1j", "torch.tensor(2) * 1j", "torch.ones(2, dtype=torch.bool) * 1j",
+    "torch.full((2,), 1j)",
 ]
 
 

@@ -46,14 +46,13 @@ def np_result_type(*xs) -> np.dtype:
                 unsigned64 = True     # 2**63 <= x < 2**64: a uint64 scalar
             d = D._scalar_dtype(x)
             num = d if num is None else D._PROMO[(num, d)]
-    res = dim_t
-    if zero_t is not None and (res is None or zero_t.category > res.category):
-        res = zero_t
-    if num is not None and (res is None or num.category > res.category):
-        if unsigned64 and num.category == 1 and res is not None:
+    res = D._combine(dim_t, zero_t)
+    if num is not None:
+        if unsigned64 and num.category == 1 and res is not None and res.category == 0:
             raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, "
                                f"attempted to promote {res.short} and UInt64")
-        res = D._number_default(num)
+        # (PyTorch's combine_categories: dims over 0-dim tensors over numbers)
+        res = D._combine(dim_t, D._combine(zero_t, D._number_default(num)))
     return res.np
 
 
