@@ -18,6 +18,7 @@ import numpy as np
 from . import _tensor as T
 from .opdefs import nn_layers as _L
 from .opdefs import pool3d as _P
+from .opdefs import upsample_more as _U
 from .opdefs.factories import default_generator
 from .opdefs.reduction import short_name
 
@@ -353,8 +354,9 @@ def pixel_unshuffle(input, downscale_factor):
 # -- interpolation -------------------------------------------------------------------------
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resize the spatial dims: ``'nearest'``, ``'linear'`` (3-D input), ``'bilinear'`` (4-D)
-    and ``'area'`` (adaptive average pooling)."""
+    """Resize the spatial dims of a 3-D, 4-D or 5-D input: ``'nearest'``,
+    ``'nearest-exact'``, ``'area'`` (adaptive average pooling) for any of them, ``'linear'``
+    (3-D), ``'bilinear'`` and ``'bicubic'`` (4-D), ``'trilinear'`` (5-D)."""
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating "
@@ -406,26 +408,30 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "nearest" and dim in (1, 2):
         fn = _L.upsample_nearest1d if dim == 1 else _L.upsample_nearest2d
         return fn(input, output_size, *sc)
-    if mode == "area" and dim in (1, 2):
-        return (adaptive_avg_pool1d if dim == 1 else adaptive_avg_pool2d)(
+    if mode == "nearest" and dim == 3:
+        return _U.upsample_nearest3d(input, output_size, *sc)
+    if mode == "nearest-exact" and dim in (1, 2, 3):
+        return (_U.upsample_nearest_exact1d, _U.upsample_nearest_exact2d,
+                _U.upsample_nearest_exact3d)[dim - 1](input, output_size, *sc)
+    if mode == "area" and dim in (1, 2, 3):
+        return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[dim - 1](
             input, output_size[0] if dim == 1 else output_size)
     if mode == "linear" and dim == 1:
         return _L.upsample_linear1d(input, output_size, align_corners, *sc)
     if mode == "bilinear" and dim == 2:
         return _L.upsample_bilinear2d(input, output_size, align_corners, *sc)
-    needs = {"linear": 3, "bilinear": 4, "trilinear": 5, "bicubic": 4}
+    if mode == "bicubic" and dim == 2:
+        return _U.upsample_bicubic2d(input, output_size, align_corners, *sc)
+    if mode == "trilinear" and dim == 3:
+        return _U.upsample_trilinear3d(input, output_size, align_corners, *sc)
+    needs = {"linear": 3, "bilinear": 4, "trilinear": 5}
     if mode in needs and input.dim() in (3, 4, 5) and input.dim() != needs[mode]:
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs "
                                   f"{needs[mode]}D input")
-    if input.dim() in (3, 4, 5) and mode in ("nearest", "area", "nearest-exact", "bicubic",
-                                             "trilinear", "linear", "bilinear"):
-        raise NotImplementedError(f"interpolate(mode={mode!r}) on a {input.dim()}D input is "
-                                  "not supported by tensorkeys. Hint: 'nearest', 'area', "
-                                  "'linear' (3D) and 'bilinear' (4D) are.")
     raise NotImplementedError(
         "Input Error: Only 3D, 4D and 5D input Tensors supported (got "
         f"{input.dim()}D) for the modes: nearest | linear | bilinear | bicubic | trilinear | "
-        f"area | nearest-exact (got {mode})")
+        f"lanczos | area | nearest-exact (got {mode})")
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

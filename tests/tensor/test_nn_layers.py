@@ -334,9 +334,9 @@ def test_nearest_interpolation_repeats():
         "UpsampleNearest2DBackward0"
 
 
-def test_interpolate_refuses_unsupported_modes_with_a_hint():
+def test_interpolate_refuses_antialiasing_with_a_hint():
     with pytest.raises(NotImplementedError, match="not supported by tensorkeys"):
-        F.interpolate(tk.zeros(1, 1, 3, 3), size=4, mode="bicubic")
+        F.interpolate(tk.zeros(1, 1, 3, 3), size=2, mode="bilinear", antialias=True)
 
 
 # -- modules -------------------------------------------------------------------------------
