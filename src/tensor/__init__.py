@@ -200,7 +200,7 @@ _FUNCTIONS = [
 # (``TOPLEVEL``), so that declaring an op and exposing it stay in one file.
 for _m in (_ops.special, _ops.linalg_extra, _ops.selection, _ops.nn_layers, _ops.nn_more,
            _ops.misc, _ops.aliases, _ops.pool3d, _ops.linalg_more, _ops.special_more,
-           _ops.nn_extra):
+           _ops.nn_extra, _ops.complex_views):
     _FUNCTIONS += [n for n in getattr(_m, "FUNCTIONS", ()) if n not in _FUNCTIONS]
     for _name, _fn in getattr(_m, "TOPLEVEL", {}).items():
         globals().setdefault(_name, _fn)

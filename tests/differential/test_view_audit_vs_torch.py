@@ -487,6 +487,13 @@ _known("deliberate: x.view(dtype) made in inference_mode of a normal tensor is a
        ("view_dtype_same", "inference"), ("view_dtype_float32", "inference"))
 
 
+_known("a write through a view that changes the dtype (view_as_real / view_as_complex): "
+       "PyTorch re-records the view's grad_fn with the view op itself (ViewAsRealBackward0), "
+       "as as_strided cannot change a dtype; ours records AsStridedBackward0 replaying the "
+       "same view chain (the gradients agree)",
+       ("aten::view_as_real", "grad"), ("aten::view_as_complex", "grad"))
+
+
 def _params():
     return [case_param((op, form, s), KNOWN.get((op, s)), f"{op}|{form}|{s}")
             for op, form, s in _cases()]

@@ -48,6 +48,9 @@ VIEW_OPS = {
     "aten::unsqueeze": (lambda x: x.unsqueeze(-1), False),
     "aten::view": (lambda x: x.view(6, 4), False),
     "aten::_reshape_alias": (lambda x: x.transpose(1, 2).reshape(2, 4, 3, 1), False),
+    "aten::view_as_complex": (lambda x: tensor.view_as_complex(x[..., :2]), False),
+    "aten::view_as_real": (lambda x: tensor.view_as_real(tensor.view_as_complex(x[..., 2:])),
+                           False),
 }
 # Method-level views (built from the ops above) — the same rules hold.
 METHOD_VIEWS = {

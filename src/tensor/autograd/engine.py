@@ -62,6 +62,10 @@ def _make_root_grad(t, g, i):
             raise RuntimeError("grad can be implicitly created only for scalar outputs. Hint: "
                                "pass gradient= (a tensor shaped like the output), or reduce "
                                "the output to a scalar first (e.g. .sum()).")
+        if t._data.dtype.kind == "c":
+            raise RuntimeError(f"grad can be implicitly created only for real scalar outputs "
+                               f"but got {t.dtype}. Hint: backward from a real function of "
+                               "it (e.g. z.abs() or z.real), or pass gradient=.")
         return T.wrap(np.ones(t._data.shape, t._data.dtype)), True
     if not isinstance(g, T.Tensor):
         from ..opdefs.factories import tensor as _tensor

@@ -1158,13 +1158,15 @@ def _is_complex(t):
 
 
 def _real(self):
-    return self.view_as_real().select(-1, 0) if _is_complex(self) else self
+    from .complex_views import view_as_real
+    return view_as_real(self).select(-1, 0) if _is_complex(self) else self
 
 
 def _imag(self):
     if not _is_complex(self):
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return self.view_as_real().select(-1, 1)
+    from .complex_views import view_as_real
+    return view_as_real(self).select(-1, 1)
 
 
 def _conj(self):
