@@ -212,7 +212,9 @@ def _apply_general(node, spec, saved, grads):
     else:
         gl = list(grads)
         for i, g in enumerate(gl):
-            if g is None:
+            # (an output the op left undefined, as convolution_backward's for a False
+            # output_mask entry, has no gradient: its formulas get None there)
+            if g is None and node._meta[i] is not None:
                 gl[i] = _zeros_for(node._meta[i])
         env_grad = gl[0]
         grads = gl

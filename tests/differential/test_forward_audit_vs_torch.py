@@ -435,25 +435,6 @@ def _known(reason, *pairs):
 # The special functions without an input maker in the registry (they all go through the same
 # numpy-kernel path) and special_zeta with a Scalar other.
 # Why they differ, most noticeable first.
-R_SUM_TO_SIZE_BOOL = (
-    'sum_to_size of a bool tensor to a smaller size: PyTorch sums (result int64, counts); '
-    'ours keeps dtype bool')
-R_NODES_NONDIFF_OUTPUTS = (
-    'outputs PyTorch declares non-differentiable (indices, saved statistics such as mean / '
-    'rstd, pivots, is_target, an output_mask=False slot) have requires_grad False and no '
-    'grad_fn there; ours marks every output of the node as requiring grad')
-R_NODES_SUM_TO_SIZE = (
-    'sum_to_size is composite in PyTorch (its node is SumBackward0); ours records '
-    'SumToSizeBackward0')
-R_LAYOUT_OURS_KEEPS = (
-    'non-contiguous (Fortran-order) inputs: PyTorch returns a C-contiguous result (the kernel '
-    'works on a contiguous copy: reductions over dims, softmax, cumulative ops, norms, pad, '
-    "gather, cdist ...); ours keeps the input's layout")
-R_LAYOUT_SIZE1 = (
-    "the result's strides differ only on dims of size 1 (is_contiguous agrees): PyTorch's "
-    'stride for a size-1 dim follows its layout rules (LAPACK results are column-major: (1, '
-    "3) for a (3, 1) matrix; TensorIterator's permutation for Fortran-order inputs), ours "
-    'another value')
 R_TORCH_REFUSES_DTYPE = (
     'PyTorch refuses integer / bool inputs here (a dtype check: \'"<kernel>" not implemented '
     "for 'Long'', 'expected scalar type Double but found Long', 'cdist only supports "
@@ -467,9 +448,6 @@ R_TORCH_REFUSES_LAYOUT = (
     "PyTorch refuses the non-contiguous input ('_pdist_backward requires pdist to be "
     "contiguous'; _unsafe_view and isin's internal .view: 'view size is not compatible with "
     "input tensor's size and stride'); ours copies and computes")
-R_CONV_BWD_MASK = (
-    'convolution_backward with output_mask False for some slots: PyTorch returns None there; '
-    'ours returns tensors')
 R_AS_STRIDED_SCATTER = (
     'as_strided_scatter of a non-contiguous input: PyTorch applies size / stride / offset to '
     "a clone that keeps the input's (Fortran) layout, so other elements are written (and one "
@@ -483,142 +461,23 @@ R_CTC_BACKWARD = (
     "the forward's (the registry sample passes arbitrary ones): PyTorch's gradient and ours "
     'use them differently, so the values differ (not checked further)')
 
-_known(R_SUM_TO_SIZE_BOOL,
-       ("aten::sum_to_size", "bool"))
-
-_known(R_NODES_NONDIFF_OUTPUTS,
-       ("aten::convolution_backward", "grad"))
-
-_known(R_NODES_SUM_TO_SIZE,
-       ("aten::sum_to_size", "grad"))
-
-_known(R_LAYOUT_OURS_KEEPS,
-       ("aten::_cdist_forward", "noncontig"),
-       ("aten::constant_pad_nd", "noncontig"),
-       ("aten::cumprod", "noncontig"),
-       ("aten::cumsum", "noncontig"),
-       ("aten::gather", "noncontig"),
-       ("aten::layer_norm", "noncontig"),
-       ("aten::log_sigmoid", "noncontig"),
-       ("aten::log_softmax.int", "noncontig"),
-       ("aten::logcumsumexp", "noncontig"),
-       ("aten::masked_fill.Tensor", "noncontig"),
-       ("aten::masked_scatter", "noncontig"),
-       ("aten::mean.dim", "noncontig"),
-       ("aten::nansum", "noncontig"),
-       ("aten::native_batch_norm", "noncontig"),
-       ("aten::native_layer_norm", "noncontig"),
-       ("aten::rrelu_with_noise", "noncontig"),
-       ("aten::softmax.int", "noncontig"),
-       ("aten::sum.dim_IntList", "noncontig"))
-
-_known(R_LAYOUT_SIZE1,
-       ("aten::_linalg_svd", "noncontig plain"),
-       ("aten::_prelu_kernel", "noncontig"),
-       ("aten::addcdiv", "noncontig"),
-       ("aten::addcmul", "noncontig"),
-       ("aten::any.dims", "noncontig"),
-       ("aten::celu", "noncontig"),
-       ("aten::cholesky_solve", "noncontig plain"),
-       ("aten::convolution", "int noncontig plain"),
-       ("aten::elu", "noncontig"),
-       ("aten::frexp.Tensor", "noncontig"),
-       ("aten::glu", "noncontig"),
-       ("aten::leaky_relu", "noncontig"),
-       ("aten::linalg_qr", "noncontig plain"),
-       ("aten::linalg_solve_triangular", "noncontig plain"),
-       ("aten::linalg_svd", "noncontig plain"),
-       ("aten::nan_to_num", "noncontig"),
-       ("aten::prod.dim_int", "noncontig"),
-       ("aten::qr", "noncontig plain"),
-       ("aten::remainder.Tensor", "noncontig"),
-       ("aten::selu", "noncontig"),
-       ("aten::sgn", "noncontig"),
-       ("aten::sign", "noncontig"),
-       ("aten::sinc", "noncontig"),
-       ("aten::sub.Scalar", "noncontig"),
-       ("aten::smooth_l1_loss", "noncontig"),
-       ("aten::softplus", "noncontig"),
-       ("aten::svd", "noncontig plain"),
-       ("aten::triangular_solve", "noncontig plain"))
-
 _known(R_TORCH_REFUSES_DTYPE,
-       ("aten::_adaptive_avg_pool2d_backward", "bool int"),
-       ("aten::_adaptive_avg_pool3d_backward", "bool int"),
-       ("aten::_ctc_loss_backward", "int_first"),
-       ("aten::_embedding_bag", "bool int int_first"),
-       ("aten::_pdist_backward", "bool int int_first"),
-       ("aten::_pdist_forward", "bool int"),
-       ("aten::_trilinear", "bool int_first"),
        ("aten::_weight_norm_interface", "bool int"),
-       ("aten::adaptive_max_pool2d_backward", "bool int"),
-       ("aten::adaptive_max_pool3d_backward", "bool int"),
-       ("aten::affine_grid_generator", "bool"),
-       ("aten::bilinear", "bool"),
-       ("aten::binary_cross_entropy_with_logits", "int_first"),
-       ("aten::clamp.Tensor", "bool"),
-       ("aten::col2im", "int"),
-       ("aten::convolution_backward", "bool int int_first"),
-       ("aten::embedding_bag.padding_idx", "bool int int_first"),
-       ("aten::fractional_max_pool2d_backward", "bool int"),
-       ("aten::fractional_max_pool3d_backward", "bool int"),
-       ("aten::gelu", "bool int"),
-       ("aten::huber_loss", "int_first"),
-       ("aten::im2col", "int"),
-       ("aten::index_reduce", "bool"),
-       ("aten::isin.Scalar_Tensor", "bool"),
-       ("aten::isin.Tensor_Scalar", "bool"),
-       ("aten::isin.Tensor_Tensor", "bool"),
-       ("aten::max_pool2d_with_indices_backward", "bool int"),
-       ("aten::max_pool3d_with_indices_backward", "bool int"),
-       ("aten::multilabel_margin_loss_backward", "int_first"),
-       ("aten::upsample_bilinear2d_backward", "bool int"),
-       ("aten::upsample_linear1d_backward", "bool int"),
-       ("aten::upsample_nearest1d", "bool int"),
-       ("aten::upsample_nearest1d_backward", "bool int"),
-       ("aten::upsample_nearest2d", "bool int"),
-       ("aten::upsample_nearest2d_backward", "bool int"))
+       ("aten::convolution_backward", "bool int int_first"))
 
 _known(R_ERR_TEXT,
-       ("aten::_ctc_loss_backward", "bool int"),
-       ("aten::_prelu_kernel", "int_first"),
        ("aten::_weight_norm_interface", "int_first"),
-       ("aten::addbmm", "int_first"),
-       ("aten::baddbmm", "int_first"),
-       ("aten::binary_cross_entropy", "int_first"),
        ("aten::convolution", "bool int_first"),
        ("aten::grid_sampler", "int_first"),
        ("aten::grid_sampler_2d", "int_first"),
        ("aten::grid_sampler_3d", "bool int int_first"),
-       ("aten::histogram.bin_ct", "bool int_first"),
-       ("aten::histogram.bins_tensor", "bool int"),
-       ("aten::layer_norm", "int_first"),
-       ("aten::linalg_householder_product", "bool int"),
-       ("aten::linalg_lstsq", "bool int"),
-       ("aten::linalg_lu_solve", "bool int int_first"),
-       ("aten::linalg_pinv.atol_rtol_float", "bool int"),
-       ("aten::linalg_solve_triangular", "bool int int_first"),
-       ("aten::lu_solve", "bool int"),
-       ("aten::multilabel_margin_loss_backward", "bool int"),
-       ("aten::nanmedian.dim", "bool"),
-       ("aten::native_group_norm", "bool int"),
-       ("aten::native_layer_norm", "int_first"),
-       ("aten::norm.ScalarOpt_dim", "bool int"),
-       ("aten::orgqr", "bool int"),
-       ("aten::rrelu", "bool int"),
-       ("aten::soft_margin_loss", "bool"),
-       ("aten::triangular_solve", "bool int"),
-       ("aten::upsample_bilinear2d", "bool int"),
-       ("aten::upsample_linear1d", "bool int"))
+       ("aten::linalg_pinv.atol_rtol_float", "bool int"))
 
 _known(R_TORCH_REFUSES_LAYOUT,
        ("aten::_pdist_backward", "noncontig"),
        ("aten::_unsafe_view", "noncontig"),
        ("aten::isin.Scalar_Tensor", "noncontig"),
        ("aten::isin.Tensor_Tensor", "noncontig"))
-
-_known(R_CONV_BWD_MASK,
-       ("aten::convolution_backward", "noncontig plain"))
 
 _known(R_AS_STRIDED_SCATTER,
        ("aten::as_strided_scatter", "noncontig"))

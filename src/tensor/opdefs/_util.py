@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+from numpy.lib.stride_tricks import as_strided as _as_strided
 
 from .. import _dtype as D
 
@@ -330,75 +333,198 @@ def sort_dims(nd, should_swap):
     return perm
 
 
-def dense_copy(a):
+def dense_copy(a, dtype=None):
     """A copy of ``a`` laid out densely with its dims in the order of ``a``'s strides, as
     PyTorch's ``preserve_format`` lays out a copy of a tensor that is not dense itself."""
     strides = tuple(st // a.itemsize for st in a.strides)
     slow_first = dim_order(a.shape, [strides])[::-1]
-    out = np.empty([a.shape[d] for d in slow_first], a.dtype).transpose(np.argsort(slow_first))
-    np.copyto(out, a)
+    out = np.empty([a.shape[d] for d in slow_first], a.dtype if dtype is None else dtype)
+    out = out.transpose(np.argsort(slow_first))
+    np.copyto(out, a, casting="unsafe")
     return out
 
 
-def elementwise_layout(r, operands):
+def preserved_copy(a, dtype=None):
+    """A copy of ``a`` (cast to ``dtype``) laid out as PyTorch's ``preserve_format`` lays it
+    out: a dense ``a``'s strides exactly (those of dims of size 1 too), else
+    :func:`dense_copy`'s."""
+    dt = a.dtype if dtype is None else np.dtype(dtype)
+    if not _non_overlapping_and_dense(a):
+        return dense_copy(a, dt) if a.ndim > 1 else np.array(a, dtype=dt, copy=True)
+    r = np.array(a, dtype=dt, copy=True, order="K")
+    if a.ndim < 2 or a.size < 2:
+        return r
+    k, ka = r.itemsize, a.itemsize
+    return with_strides(r, tuple(st // ka * k for st in a.strides))
+
+
+@functools.lru_cache(maxsize=512)
+def c_strides(shape, step=1):
+    """The strides of a C-contiguous tensor of ``shape`` (in units of ``step``), as PyTorch
+    gives them: a dim of size 1 (or 0) counts as one element long."""
+    out = [0] * len(shape)
+    for i in range(len(shape) - 1, -1, -1):
+        out[i] = step
+        n = shape[i]
+        if n > 1:
+            step *= n
+    return tuple(out)
+
+
+def with_strides(r, want):
+    """``r``'s values laid out densely with byte strides ``want``: ``r`` itself when it has
+    them, a view of it when only strides of dims of size 1 differ (such a stride never moves
+    in memory, so any value does), else a copy."""
+    have, shape = r.strides, r.shape
+    if have == want:
+        return r
+    if any(w != h and n != 1 for w, h, n in zip(want, have, shape)):
+        slow_first = sort_dims(r.ndim, lambda d0, d1: (want[d0] > want[d1]) - (
+            want[d0] < want[d1]))[::-1]
+        out = np.empty([shape[d] for d in slow_first], r.dtype).transpose(
+            np.argsort(slow_first))
+        np.copyto(out, r)
+        if out.strides == want:
+            return out
+        r = out
+    return _as_strided(r, shape, want)
+
+
+def contiguous_result(r):
+    """``r`` with PyTorch's C-contiguous strides, including those of dims of size 1 (numpy's
+    C-contiguous flag ignores them): what a kernel returns that allocates its result with
+    ``at::empty(sizes)`` (reductions, softmax, scans, norms, padding, gather ...)."""
+    if r.__class__ is not _nd or r.ndim == 0 or r.size == 0:
+        return r
+    if not r.flags.c_contiguous:
+        return np.ascontiguousarray(r)
+    want = c_strides(r.shape, r.itemsize)
+    return r if r.strides == want else _as_strided(r, r.shape, want)
+
+
+def contiguous_layout(kernel):
+    """``kernel`` (numpy arrays in, fresh results out: one array or a tuple/list of them) with
+    its results laid out C-contiguously as PyTorch's are (:func:`contiguous_result`)."""
+    def contiguous(*args):
+        r = kernel(*args)
+        if r.__class__ is _nd:
+            # (C-contiguous without dims of size 1: numpy's strides are PyTorch's)
+            if r.flags.c_contiguous and (1 not in r.shape or r.size == 0 or r.strides
+                                         == c_strides(r.shape, r.itemsize)):
+                return r
+            return contiguous_result(r)
+        if r.__class__ is tuple or r.__class__ is list:
+            return r.__class__(contiguous_result(x) for x in r)
+        return r
+    # (an inline fast path is kept: those of reductions give 0-dim results)
+    for attr in ("fast",):
+        if hasattr(kernel, attr):
+            setattr(contiguous, attr, getattr(kernel, attr))
+    return contiguous
+
+
+def elementwise_layout(r, operands, scalar=False):
     """``r``, the fresh result of an elementwise op over ``operands``, laid out in memory as
     PyTorch lays it out (Note [Elementwise results follow the first operand's layout]).
+    ``scalar``: PyTorch also passes a wrapped number (a 0-dim tensor) to its TensorIterator.
 
     Note [Elementwise results follow the first operand's layout]
-        PyTorch's TensorIterator orders an output's dims by the operands' strides, asking the
-        operands in turn and taking the first one that tells two dims apart (a broadcast dim,
-        stride 0, tells nothing); equal strides put the smaller dim first. numpy's
-        ``order="K"`` asks every operand too, but settles a disagreement with C order: a
-        transposed matrix plus a contiguous one gives a contiguous result in numpy and a
-        transposed one in PyTorch. Results of C-contiguous operands are the same in both, so
-        callers only come here when an operand is not C-contiguous."""
+        PyTorch's TensorIterator gives a result of operands that all have the result's shape
+        (and no wrapped number among them) C-contiguous strides when they are all contiguous,
+        and their own strides when they share them and are dense. Otherwise it orders the
+        result's dims by the operands' strides, asking the operands in turn and taking the
+        first one that tells two dims apart (a broadcast dim, stride 0, tells nothing); equal
+        strides put the smaller dim first; each dim's stride (a dim of size 1 too) is then
+        the number of elements of the dims ordered before it. numpy's ``order="K"`` asks
+        every operand too, but settles a disagreement with C order: a transposed matrix plus
+        a contiguous one gives a contiguous result in numpy and a transposed one in PyTorch;
+        and it picks other strides for dims of size 1."""
     nd = r.ndim
     if nd < 2 or r.size < 2:
         return r
     shape = r.shape
+    arrs = [o for o in operands if o.__class__ is _nd]
+    if not arrs:
+        return r
+    k = r.itemsize
+    if not scalar and all(o.shape == shape for o in arrs):
+        if all(o.flags.c_contiguous for o in arrs):
+            return with_strides(r, c_strides(shape, k))
+        last = arrs[-1]
+        first = tuple(st // last.itemsize for st in last.strides)
+        if all(_non_overlapping_and_dense(o)
+               and tuple(st // o.itemsize for st in o.strides) == first for o in arrs):
+            return with_strides(r, tuple(st * k for st in first))
     strides = []
-    for o in operands:
-        if o.__class__ is not _nd or o.ndim == 0:
+    for o in arrs:
+        if o.ndim == 0:
             continue
         lead = nd - o.ndim
         strides.append((0,) * lead + tuple(0 if n == 1 and shape[lead + i] != 1 else st
                                            for i, (n, st) in enumerate(zip(o.shape, o.strides))))
     if not strides:
-        return r
-    perm = dim_order(shape, strides)
+        return with_strides(r, c_strides(shape, k))
     want = [0] * nd
-    step = r.itemsize
-    for d in perm:
+    step = k
+    for d in dim_order(shape, strides):
         want[d] = step
         step *= shape[d]
-    if all(w == s or n == 1 for w, s, n in zip(want, r.strides, shape)):
+    return with_strides(r, tuple(want))
+
+
+def _is_number(x):
+    return isinstance(x, (int, float, complex, np.number)) and not isinstance(x, np.ndarray)
+
+
+def _elementwise_result(r, ops, pos):
+    """Note [Elementwise results follow the first operand's layout] for :func:`keep_layout`:
+    numpy already agrees when every operand is C-contiguous, unless a wrapped number or a
+    broadcast operand makes PyTorch order the dims of a result with dims of size 1."""
+    if r.__class__ is not _nd or r.ndim < 2:
         return r
-    slow_first = perm[::-1]
-    out = np.empty([shape[d] for d in slow_first], r.dtype).transpose(np.argsort(slow_first))
-    np.copyto(out, r)
-    return out
+    for o in ops:
+        if o.__class__ is _nd and not o.flags.c_contiguous:
+            return elementwise_layout(r, ops, bool(pos) and any(map(_is_number, ops)))
+    if 1 in r.shape:
+        scalar = bool(pos) and any(map(_is_number, ops))
+        if scalar or any(o.__class__ is _nd and o.shape != r.shape for o in ops):
+            return elementwise_layout(r, ops, scalar)
+    return r
 
 
 def keep_layout(kernel, *operand_positions):
-    """``kernel`` (numpy arrays in, a fresh result out) with its result laid out as PyTorch's
-    elementwise results are (Note [Elementwise results follow the first operand's layout]),
-    looking at the arguments at ``operand_positions`` (default: all). An inline fast path of
-    ``kernel`` is kept, for C-contiguous first operands only."""
+    """``kernel`` (numpy arrays in, a fresh result or a tuple of them out) with its results
+    laid out as PyTorch's elementwise results are (Note [Elementwise results follow the first
+    operand's layout]), looking at the arguments at ``operand_positions`` (default: every
+    array argument; a number at one of the given positions is a wrapped number). An inline
+    fast path of ``kernel`` is kept, for C-contiguous first operands only."""
     pos = operand_positions
+    if len(pos) == 1:
+        (p0,) = pos
 
-    def kept(*args):
-        r = kernel(*args)
-        if r.__class__ is _nd and r.ndim > 1:
+        def kept(*args):
+            # one operand: numpy agrees unless it is laid out other than C-contiguously
+            r = kernel(*args)
+            a = args[p0]
+            if a.__class__ is not _nd or a.flags.c_contiguous:
+                return r
+            if r.__class__ is tuple:
+                return tuple(elementwise_layout(x, (a,)) if x.__class__ is _nd else x
+                             for x in r)
+            return elementwise_layout(r, (a,)) if r.__class__ is _nd else r
+    else:
+        def kept(*args):
+            r = kernel(*args)
             ops = [args[i] for i in pos] if pos else args
-            for o in ops:
-                if o.__class__ is _nd and not o.flags.c_contiguous:
-                    return elementwise_layout(r, ops)
-        return r
+            if r.__class__ is tuple:
+                return tuple(_elementwise_result(x, ops, pos) for x in r)
+            return _elementwise_result(r, ops, pos)
     fast = getattr(kernel, "fast", None)
     if fast is not None:
         when, then, env = fast
-        kept.fast = (f"({when}) and (d1.__class__ is not _nd or d0.flags.c_contiguous)", then,
-                     env)
+        test = ("d0.flags.c_contiguous" if len(pos) == 1
+                else "(d1.__class__ is not _nd or d0.flags.c_contiguous)")
+        kept.fast = (f"({when}) and {test}", then, env)
     for attr in ("ufunc", "scalar_chars"):
         if hasattr(kernel, attr):
             setattr(kept, attr, getattr(kernel, attr))

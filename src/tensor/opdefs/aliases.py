@@ -14,8 +14,8 @@ import numpy as np
 from .._defop import OPS, defop, method
 from .._tensor import Tensor
 from ._fused import fma
-from ._util import (as_operand, check_inplace_result, keep_layout, not_implemented,
-                    np_result_type, scalar_as)
+from ._util import (as_operand, check_inplace_result, contiguous_layout, keep_layout,
+                    not_implemented, np_result_type, scalar_as)
 from .pointwise import _broadcast, _inplace, _out, _route_out
 
 _T = Tensor
@@ -202,14 +202,14 @@ _ADDCDIV_GRAD = {"self": "grad", "tensor1": "grad * (value / tensor2)",
                  "tensor2": "-grad * value * tensor1 / (tensor2 * tensor2)"}
 _ADDC_ARGS = "Tensor tensor1, Tensor tensor2, *, Scalar value=1"
 addcmul = defop(f"addcmul(Tensor self, {_ADDC_ARGS}) -> Tensor",
-                _addc_kernel("addcmul", False), grad=_ADDCMUL_GRAD)
+                keep_layout(_addc_kernel("addcmul", False), 0, 1, 2), grad=_ADDCMUL_GRAD)
 addcmul_ = defop(f"addcmul_(Tensor(a!) self, {_ADDC_ARGS}) -> Tensor(a!)",
                  _inplace(_addc_kernel("addcmul", False, "addcmul_"), pre=_addc_pre), grad=_ADDCMUL_GRAD,
                  node_name="AddcmulBackward0")
 addcmul_out = defop(f"addcmul.out(Tensor self, {_ADDC_ARGS}, Tensor(a!) out) -> Tensor(a!)",
                     _out(_addc_kernel("addcmul", False)))
 addcdiv = defop(f"addcdiv(Tensor self, {_ADDC_ARGS}) -> Tensor",
-                _addc_kernel("addcdiv", True), grad=_ADDCDIV_GRAD)
+                keep_layout(_addc_kernel("addcdiv", True), 0, 1, 2), grad=_ADDCDIV_GRAD)
 addcdiv_ = defop(f"addcdiv_(Tensor(a!) self, {_ADDC_ARGS}) -> Tensor(a!)",
                  _inplace(_addc_kernel("addcdiv", True, "addcdiv_"), pre=_addc_pre), grad=_ADDCDIV_GRAD,
                  node_name="AddcdivBackward0")
@@ -243,8 +243,6 @@ method("count_nonzero", lambda self, dim=None: (self != 0).sum(dim) if dim is no
 
 
 # -- a second batch: composites as PyTorch composes them, and a few numpy kernels ------------
-import numpy as np  # noqa: E402
-
 from .._defop import defop  # noqa: E402
 from .casts import writable_dest  # noqa: E402
 
@@ -322,7 +320,7 @@ def _nansum_np(a, dim, keepdim, dtype):
 
 
 nansum = defop("nansum(Tensor self, int[1]? dim=None, bool keepdim=False, *, "
-               "ScalarType? dtype=None) -> Tensor", _nansum_np,
+               "ScalarType? dtype=None) -> Tensor", contiguous_layout(_nansum_np),
                grad={"self": "expand_reduced(grad, self_shape, dim, keepdim) * "
                              "self.isnan().logical_not()"})
 method("nansum", lambda self, dim=None, keepdim=False, *, dtype=None:

@@ -36,8 +36,27 @@ def _sum_to_np(a, size):
     return np.asarray(r, dtype=a.dtype)
 
 
-sum_to_size = defop("sum_to_size(Tensor self, SymInt[] size) -> Tensor", _sum_to_np,
-                    grad={"self": "grad.expand(self_shape)"})
+def _sum_to_size(self, size):
+    """PyTorch's composite (``at::sum_to``): a full ``sum()`` to a 0-d size; else one
+    ``sum(dims, keepdim=True)`` over the leading dims and those ``size`` has as 1, then a
+    ``view`` dropping the leading ones; ``self`` itself when nothing is reduced. So the graph
+    is PyTorch's (SumBackward0 / SumBackward1 / ViewBackward0) and an integer or bool input
+    sums to int64, as ``sum`` does."""
+    size = tuple(size)
+    shape = tuple(self.shape)
+    lead = len(shape) - len(size)
+    if lead < 0 or any(n != 1 and n != shape[lead + i] for i, n in enumerate(size)):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size "
+                           f"{{{list(shape)}}}.")
+    if not size:
+        return self.sum()
+    dims = list(range(lead)) + [lead + i for i, n in enumerate(size)
+                                if n == 1 and shape[lead + i] != 1]
+    r = self.sum(dims, keepdim=True) if dims else self
+    return r.view(size) if lead > 0 else r
+
+
+sum_to_size = defop("sum_to_size(Tensor self, SymInt[] size) -> Tensor", composite=_sum_to_size)
 method("sum_to_size", lambda self, *size: sum_to_size(
     self, tuple(size[0]) if len(size) == 1 and isinstance(size[0], (list, tuple)) else size))
 
@@ -437,6 +456,9 @@ _twins(["addmm"], {
              _times(_mm_mat2_np(grad, mat1, mat2_shape, mat2_strides), alpha))})
 _twins(["sum"], {"self": ("grad.expand(self_shape)",
                           lambda grad, self_shape: np.broadcast_to(grad, tuple(self_shape)))})
+_twins(["expand"], {"self": ("grad.sum_to_size(self_shape)",
+                             lambda grad, self_shape: GRAD if grad.shape == tuple(self_shape)
+                             else _sum_to_np(grad, self_shape))})
 _twins(["sum.dim_IntList"], {"self": ("expand_reduced(grad, self_shape, dim, keepdim)",
                                       lambda grad, self_shape, dim, keepdim:
                                       _expand_reduced_np(grad, self_shape, dim, keepdim))})

@@ -29,7 +29,7 @@ from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import defop, method, FORMULA_NS
 from ..errors import legacy_type_name
-from ._util import broadcast_error
+from ._util import broadcast_error, preserved_copy
 
 _nd = np.ndarray
 _Tensor = T.Tensor
@@ -166,7 +166,9 @@ def _to_copy_np(a, dtype, layout, device, pin_memory, non_blocking, memory_forma
     with np.errstate(invalid="ignore", over="ignore"):
         if memory_format is not None and memory_format != "preserve_format":
             return copy_in_format(a, memory_format, dt, name="to")
-        return np.array(a, dtype=dt, copy=True, order="K")
+        if a.flags.c_contiguous:
+            return np.array(a, dtype=dt, copy=True, order="K")
+        return preserved_copy(a, dt)
 
 
 def _to_copy_backward(grad, self_dtype):

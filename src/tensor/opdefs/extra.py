@@ -26,8 +26,9 @@ from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor as _Tensor
 from ._fused import fma
 from .factories import size_type_error
-from ._util import (as_operand, check_no_overlap, checked_scalar, elementwise_layout, is_operand,
-                    keep_layout, not_implemented, np_result_type, wrap_dim)
+from ._util import (as_operand, check_no_overlap, checked_scalar, contiguous_layout,
+                    elementwise_layout, is_operand, keep_layout, not_implemented,
+                    np_result_type, wrap_dim)
 from .pointwise import (_binary_pre, _broadcast, _float_dtype, _inplace, _out, _route_out,
                         binary, unary, where)
 from .reduction import (_axes, _int64_if_integral, _return_type, _scan_dtype, cxx_name,
@@ -193,7 +194,8 @@ _FMOD_S = {"self": "grad"}
 fmod_t = defop("fmod.Tensor(Tensor self, Tensor other) -> Tensor", keep_layout(_fmod_np),
                grad=_FMOD_T,
                node_name="FmodBackward1")
-fmod_s = defop("fmod.Scalar(Tensor self, Scalar other) -> Tensor", _fmod_np, grad=_FMOD_S,
+fmod_s = defop("fmod.Scalar(Tensor self, Scalar other) -> Tensor", keep_layout(_fmod_np, 0, 1),
+               grad=_FMOD_S,
                node_name="FmodBackward0")
 fmod_t_ = defop("fmod_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
                 _inplace(_fmod_np, pre=_binary_pre()), grad=_FMOD_T, node_name="FmodBackward1")
@@ -388,7 +390,8 @@ def _cumprod_backward_np(g, x, out, d):
 
 
 cumprod = defop("cumprod(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor",
-                _cumprod_np, grad={"self": "cumprod_backward(grad, self, dim, result)"})
+                contiguous_layout(_cumprod_np),
+                grad={"self": "cumprod_backward(grad, self, dim, result)"})
 method("cumprod", lambda self, dim, *, dtype=None: cumprod(self, dim, dtype=dtype))
 
 
@@ -493,7 +496,8 @@ def _roll_np(a, shifts, dims):
     return np.roll(a, shifts, axis=axes)
 
 
-roll = defop("roll(Tensor self, SymInt[1] shifts, int[1] dims=[]) -> Tensor", _roll_np,
+roll = defop("roll(Tensor self, SymInt[1] shifts, int[1] dims=[]) -> Tensor",
+             contiguous_layout(_roll_np),
              grad={"self": "grad.roll(tuple(-s for s in shifts), dims)"})
 
 
@@ -525,9 +529,9 @@ def _tri_kernel(name, fn):
 
 _tril_f, _tril_i = _tri_kernel("tril", np.tril)
 _triu_f, _triu_i = _tri_kernel("triu", np.triu)
-tril = defop("tril(Tensor self, int diagonal=0) -> Tensor", _tril_f,
+tril = defop("tril(Tensor self, int diagonal=0) -> Tensor", contiguous_layout(_tril_f),
              grad={"self": "grad.tril(diagonal)"})
-triu = defop("triu(Tensor self, int diagonal=0) -> Tensor", _triu_f,
+triu = defop("triu(Tensor self, int diagonal=0) -> Tensor", contiguous_layout(_triu_f),
              grad={"self": "grad.triu(diagonal)"})
 tril_ = defop("tril_(Tensor(a!) self, int diagonal=0) -> Tensor(a!)", _tril_i,
               grad={"self": "grad.tril(diagonal)"})
@@ -1398,7 +1402,7 @@ def _nan_to_num_inplace_np(a, nan, posinf, neginf):
 
 _NTN = {"self": "grad * self.isfinite()"}
 nan_to_num = defop("nan_to_num(Tensor self, float? nan=None, float? posinf=None, "
-                   "float? neginf=None) -> Tensor", _nan_to_num_np, grad=_NTN)
+                   "float? neginf=None) -> Tensor", keep_layout(_nan_to_num_np, 0), grad=_NTN)
 nan_to_num_ = defop("nan_to_num_(Tensor(a!) self, float? nan=None, float? posinf=None, "
                     "float? neginf=None) -> Tensor(a!)", _nan_to_num_inplace_np, grad=_NTN)
 method("nan_to_num", nan_to_num)

@@ -26,7 +26,8 @@ from .. import _dtype as D
 from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor as _Tensor
 from ..errors import warn_once
-from ._util import np_result_type, wrap_dim
+from ._util import (contiguous_layout, contiguous_result, not_implemented, np_result_type,
+                    wrap_dim)
 from .linalg import int_factors, matmul, mm
 from .reduction import return_types, short_name
 
@@ -146,11 +147,11 @@ def _lu_info(a):
 
 def _cm(x, dtype=None):
     """``x`` laid out as LAPACK leaves its results: each matrix column-major, the batch
-    outermost (PyTorch's strides for them: ``(n*m, 1, m)``)."""
+    outermost (PyTorch's strides for them: ``(n*m, 1, m)``, a dim of size 1 included)."""
     x = np.asarray(x, dtype=dtype)
     if x.ndim < 2:
-        return np.ascontiguousarray(x)
-    return np.ascontiguousarray(x.swapaxes(-1, -2)).swapaxes(-1, -2)
+        return contiguous_result(np.ascontiguousarray(x))
+    return contiguous_result(np.ascontiguousarray(x.swapaxes(-1, -2))).swapaxes(-1, -2)
 
 
 def _per_matrix(fn, a, out_shape, dtype):
@@ -383,15 +384,20 @@ def _tri_solve(A, B, upper, unit):
 
 def _solve_triangular_np(a, b, upper, left, unitriangular):
     fn = "linalg.solve_triangular"
-    _check_float(a, fn)
     _check_matrix(b, fn, "B")
     _check_square(a, fn)
-    _check_same_dtype(a, b, fn)
     n = a.shape[-1]
     if (b.shape[-2] if left else b.shape[-1]) != n:
         eq = "AX = B" if left else "XA = B"
         raise RuntimeError(f"{fn}: Incompatible shapes of A and B for the equation {eq} "
                            f"({n}x{n} and {b.shape[-2]}x{b.shape[-1]})")
+    if a.dtype.kind not in "fc":        # PyTorch's kernel, for A's dtype
+        raise not_implemented("triangular_solve_cpu", a.dtype)
+    _check_float(a, fn)
+    if b.dtype != a.dtype:              # PyTorch converts B to A's dtype
+        if b.dtype.kind == "c":
+            _check_same_dtype(a, b, fn)
+        b = b.astype(a.dtype)
     batch = _broadcast_batch(a.shape[:-2], b.shape[:-2], fn)
     A = np.broadcast_to(a, batch + a.shape[-2:])
     B = np.broadcast_to(b, batch + b.shape[-2:])
@@ -432,6 +438,8 @@ def _triangular_solve_np(b, a, upper, transpose, unitriangular):
     if a.dtype != b.dtype:
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
                            f"{short_name(b.dtype)} and A of type {short_name(a.dtype)} instead.")
+    if a.dtype.kind not in "fc":
+        raise not_implemented("triangular_solve_cpu", a.dtype)
     _check_float(a, "triangular_solve")
     batch = _broadcast_batch(a.shape[:-2], b.shape[:-2], "triangular_solve")
     A = np.broadcast_to(a, batch + a.shape[-2:])
@@ -1100,6 +1108,8 @@ def _lstsq_np(a, b, rcond, driver):
                            f"input's dtype {short_name(a.dtype)} and other's dtype "
                            f"{short_name(b.dtype)}")
     _check_matrix(a, fn, "input")
+    if a.dtype.kind not in "fc":
+        raise RuntimeError("This function doesn't handle types other than float and double")
     _check_float(a, fn)
     driver = "gelsy" if driver is None else driver
     if driver not in _DRIVERS:
@@ -1402,9 +1412,10 @@ def check_addbmm_batches(b1, b2):
 
 def _baddbmm_np(c, b1, b2, beta, alpha):
     check_baddbmm_batches(b1, b2)
-    if not (c.dtype == b1.dtype == b2.dtype):
-        raise RuntimeError(f"expected scalar type {short_name(c.dtype)} but found "
-                           f"{short_name(b1.dtype if b1.dtype != c.dtype else b2.dtype)}")
+    if b1.dtype != c.dtype:
+        from .reduction import cxx_name
+        raise RuntimeError(f"Input dtypes must be the same, got: input {cxx_name(c.dtype)}, "
+                           f"batch1: {cxx_name(b1.dtype)}, batch2: {cxx_name(b2.dtype)}")
     out_shape = (b1.shape[0], b1.shape[1], b2.shape[2])
     try:
         cb = np.broadcast_to(c, out_shape)
@@ -1413,6 +1424,9 @@ def _baddbmm_np(c, b1, b2, beta, alpha):
         raise broadcast_error(c.shape, out_shape) from None
     if c.dtype == np.bool_ and math.prod(out_shape):
         raise NotImplementedError("\"baddbmm\" not implemented for 'Bool'")
+    if b2.dtype != c.dtype:
+        raise RuntimeError(f"expected scalar type {short_name(c.dtype)} but found "
+                           f"{short_name(b2.dtype)}")
     if c.dtype.kind in "iu":
         beta, alpha = int_factors(c.dtype, beta, alpha)
     if c.dtype == np.float16:         # summed in float, rounded once (as PyTorch's)
@@ -1435,9 +1449,10 @@ method("baddbmm", baddbmm)
 
 def _addbmm_np(c, b1, b2, beta, alpha):
     check_addbmm_batches(b1, b2)
-    if not (c.dtype == b1.dtype == b2.dtype):
-        raise RuntimeError(f"expected scalar type {short_name(c.dtype)} but found "
-                           f"{short_name(b1.dtype if b1.dtype != c.dtype else b2.dtype)}")
+    for first, name, t in ((c, "self", b2), (b1, "mat1", b2)):
+        if first.dtype != t.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                               f"{short_name(first.dtype)} and {short_name(t.dtype)}")
     out_shape = (b1.shape[1], b2.shape[2])
     try:
         cb = np.broadcast_to(c, out_shape)
@@ -1636,7 +1651,7 @@ def _cdist_backward(grad, x1, x2, p, result, which):
 
 
 _cdist_forward = defop("_cdist_forward(Tensor x1, Tensor x2, float p, int? compute_mode) -> "
-                       "Tensor", _cdist_np,
+                       "Tensor", contiguous_layout(_cdist_np),
                        grad={"x1": "la_cdist_backward(grad, x1, x2, p, result, 0)",
                              "x2": "la_cdist_backward(grad, x1, x2, p, result, 1)"},
                        node_name="CdistBackward0")

@@ -24,6 +24,7 @@ import numpy as np
 from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor as _Tensor, wrap as _wrap
 from .._out import call_with_out, with_out
+from ._util import not_implemented
 from .linalg import matmul
 from .linalg_extra import (_QUIET, _batch_prefix, _first_bad, _named, _tri_solve,
                            linalg_solve_triangular)
@@ -307,6 +308,9 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 
 
 def _lu_solve_np(lu, piv, b, left, adjoint):
+    if lu.dtype.kind not in "fc":       # (PyTorch checks this first)
+        raise RuntimeError(f"torch.linalg.lu_solve: Expected a floating point or complex tensor "
+                           f"as input. Got {short_name(lu.dtype)}")
     if b.ndim < 2:
         raise RuntimeError("linalg.lu_solve: The input tensor B must have at least 2 "
                            "dimensions.")
@@ -1167,9 +1171,11 @@ def _hh_checks(a, tau):
     if a.dtype != tau.dtype:
         raise RuntimeError(f"{fn}: tau dtype {short_name(tau.dtype)} does not match input "
                            f"dtype {short_name(a.dtype)}")
-    if a.dtype not in (np.float32, np.float64):
-        raise RuntimeError(f"{fn}: complex and integer inputs are not supported by "
-                           "tensorkeys. Hint: use float32 or float64.")
+    if a.dtype.kind != "c" and a.dtype not in (np.float32, np.float64):
+        raise not_implemented("orgqr_cpu", a.dtype)     # (PyTorch's kernel)
+    if a.dtype.kind == "c":
+        raise RuntimeError(f"{fn}: complex inputs are not supported by tensorkeys. Hint: use "
+                           "float32 or float64.")
 
 
 def _hh_np(a, tau):

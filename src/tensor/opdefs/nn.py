@@ -15,9 +15,10 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import FORMULA_NS, defop, method
-from ._util import broadcast_error, check_inplace_result, np_result_type, wrap_dim
+from ._util import (broadcast_error, check_inplace_result, contiguous_layout, keep_layout,
+                    not_implemented, np_result_type, wrap_dim)
 from .backward_ops import slice_backward
-from .pointwise import where
+from .pointwise import SUB_BOOL1, SUB_BOOL2, where
 from .reduction import cxx_name, short_name
 
 _nd = np.ndarray
@@ -65,11 +66,11 @@ def _log_softmax_np(a, dim, dtype):
 
 
 softmax = defop("softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
-                _softmax_np,
+                contiguous_layout(_softmax_np),
                 grad={"self": "result * (grad - (grad * result).sum(dim, keepdim=True))"},
                 node_name="SoftmaxBackward0")
 log_softmax = defop("log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
-                    _log_softmax_np,
+                    contiguous_layout(_log_softmax_np),
                     grad={"self": "grad - result.exp() * grad.sum(dim, keepdim=True)"},
                     node_name="LogSoftmaxBackward0")
 method("softmax", lambda self, dim, dtype=None: softmax(self, dim, dtype))
@@ -124,9 +125,11 @@ def _masked_fill_inplace_np(a, mask, value):
 _MF_SCALAR = {"self": "where(mask, 0.0, grad)"}
 _MF_TENSOR = {"self": "where(mask, 0.0, grad)", "value": "where(mask, grad, 0.0).sum()"}
 masked_fill_scalar = defop("masked_fill.Scalar(Tensor self, Tensor mask, Scalar value) -> Tensor",
-                           _masked_fill_np, grad=_MF_SCALAR, node_name="MaskedFillBackward0")
+                           contiguous_layout(_masked_fill_np), grad=_MF_SCALAR,
+                           node_name="MaskedFillBackward0")
 masked_fill_tensor = defop("masked_fill.Tensor(Tensor self, Tensor mask, Tensor value) -> Tensor",
-                           _masked_fill_np, grad=_MF_TENSOR, node_name="MaskedFillBackward1")
+                           contiguous_layout(_masked_fill_np), grad=_MF_TENSOR,
+                           node_name="MaskedFillBackward1")
 masked_fill_scalar_ = defop("masked_fill_.Scalar(Tensor(a!) self, Tensor mask, Scalar value) -> "
                             "Tensor(a!)", _masked_fill_inplace_np, grad=_MF_SCALAR,
                             node_name="MaskedFillBackward0")
@@ -248,7 +251,7 @@ def scatter_src_backward(grad, dim, index, src_shape):
 
 _SA_GRAD = {"self": "grad", "src": "scatter_src_backward(grad, dim, index, src_shape)"}
 gather = defop("gather(Tensor self, int dim, Tensor index, *, bool sparse_grad=False) -> Tensor",
-               _gather_np,
+               contiguous_layout(_gather_np),
                # PyTorch saves ``self`` itself (not just its shape): an inference ``self`` is
                # refused when this records (E4), as there
                grad={"self": "gather_backward(grad, self.shape, dim, index)"})
@@ -393,7 +396,8 @@ def mse_backward(grad, self, target, reduction):
     return d * (grad * 2.0)
 
 
-mse_loss = defop("mse_loss(Tensor self, Tensor target, int reduction=1) -> Tensor", _mse_np,
+mse_loss = defop("mse_loss(Tensor self, Tensor target, int reduction=1) -> Tensor",
+                 keep_layout(_mse_np, 0, 1),
                  grad={"self": "mse_backward(grad, self, target, reduction)",
                        "target": "-mse_backward(grad, self, target, reduction)"})
 
@@ -458,8 +462,52 @@ def _nll_np(a, t, w, reduction, ignore_index):
     return np.asarray(total, dtype=a.dtype)
 
 
-def nll_loss_backward(grad, self, target, weight, reduction, ignore_index):
-    """``d loss / d self`` is a constant (from target and weight) times ``grad``."""
+def _nll_backward_np(grad, a, t, w, reduction, ignore_index, total_weight):
+    """``d loss / d self``: minus each target's weight at its class, times ``grad`` (per
+    sample, or its one element, divided by ``total_weight`` for a mean)."""
+    if a.ndim not in (1, 2):
+        raise RuntimeError("input tensor should be 1D or 2D")
+    if a.dtype.kind != "f":
+        raise NotImplementedError(f"\"nll_loss_backward_out_frame\" not implemented for "
+                                  f"'{short_name(a.dtype)}'")
+    for other in (grad, total_weight):
+        if other.dtype != a.dtype:
+            raise RuntimeError(f"expected scalar type {short_name(a.dtype)} but found "
+                               f"{short_name(other.dtype)}")
+    if total_weight.size != 1:
+        raise RuntimeError(f"expected total_weight to be a  single element tensor, got: "
+                           f"{_fmt(total_weight.shape)} ({total_weight.size} elements)")
+    _, wt, safe, xshape = _nll_parts(a, t, w, ignore_index)
+    coef = np.zeros(xshape, a.dtype)                    # class axis last
+    np.put_along_axis(coef, safe[..., None], -wt[..., None], axis=-1)
+    if reduction == 0:
+        return np.ascontiguousarray((coef * grad[..., None]).reshape(a.shape), dtype=a.dtype)
+    g = grad.reshape(-1)[0]
+    if reduction == 1:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            coef = coef / total_weight.reshape(())
+    return np.ascontiguousarray((coef * g).reshape(a.shape), dtype=a.dtype)
+
+
+def nll_total_weight(self, target, weight, ignore_index):
+    """The sum of the targets' weights (ignored targets count 0): nll_loss's total_weight."""
+    _, wt, _, _ = _nll_parts(self._data, target._data, None if weight is None else
+                             weight._data, ignore_index)
+    return T.wrap(np.asarray(wt.sum(), dtype=self._data.dtype))
+
+
+# PyTorch's double backward of nll_loss: the backward is linear in grad_output (the loss
+# itself, applied to the cotangent) and flat in self
+nll_loss_backward = defop(
+    "nll_loss_backward(Tensor grad_output, Tensor self, Tensor target, Tensor? weight, "
+    "int reduction, SymInt ignore_index, Tensor total_weight) -> Tensor", _nll_backward_np,
+    grad={"grad_output": "nll_loss(grad, target, weight, reduction, ignore_index)",
+          "self": "zeros_like(grad)"})
+
+
+def nll_loss_nd_backward(grad, self, target, weight, reduction, ignore_index):
+    """``d loss / d self`` for an input of more than 2 dims (``nll_loss_backward`` takes 1 or
+    2): a constant (from target and weight) times ``grad``."""
     a = self._data
     _, wt, safe, xshape = _nll_parts(a, target._data, None if weight is None else
                                      weight._data, ignore_index)
@@ -478,8 +526,12 @@ def nll_loss_backward(grad, self, target, weight, reduction, ignore_index):
 nll_loss = defop("nll_loss(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, "
                  "SymInt ignore_index=-100) -> Tensor", _nll_np,
                  grad={"self": "nll_loss_backward(grad, self, target, weight, reduction, "
+                               "ignore_index, nll_total_weight(self, target, weight, "
+                               "ignore_index)) if len(self_shape) <= 2 else "
+                               "nll_loss_nd_backward(grad, self, target, weight, reduction, "
                                "ignore_index)"},
                  node_name="NllLossBackward0")
+FORMULA_NS.update(nll_loss=nll_loss)
 
 
 
@@ -545,17 +597,17 @@ def elu_result_backward(grad, result, alpha, scale, input_scale):
 _LRELU = {"self": "leaky_relu_backward(grad, self, negative_slope, False)"}
 _LRELU_R = {"self": "leaky_relu_backward(grad, result, negative_slope, True)"}
 leaky_relu = defop("leaky_relu(Tensor self, Scalar negative_slope=0.01) -> Tensor",
-                   _leaky_relu_np, grad=_LRELU, node_name="LeakyReluBackward0")
+                   keep_layout(_leaky_relu_np, 0), grad=_LRELU, node_name="LeakyReluBackward0")
 leaky_relu_ = defop("leaky_relu_(Tensor(a!) self, Scalar negative_slope=0.01) -> Tensor(a!)",
                     _inplace_of(_leaky_relu_np), grad=_LRELU_R, node_name="LeakyReluBackward1")
 _ELU = {"self": "elu_backward(grad, self, alpha, scale, input_scale)"}
 _ELU_R = {"self": "elu_result_backward(grad, result, alpha, scale, input_scale)"}
 elu = defop("elu(Tensor self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1) -> Tensor",
-            _elu_np, grad=_ELU, node_name="EluBackward0")
+            keep_layout(_elu_np, 0), grad=_ELU, node_name="EluBackward0")
 elu_ = defop("elu_(Tensor(a!) self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1) -> "
              "Tensor(a!)", _inplace_of(_elu_np), grad=_ELU_R, node_name="EluBackward1")
 softplus = defop("softplus(Tensor self, Scalar beta=1, Scalar threshold=20) -> Tensor",
-                 _softplus_np,
+                 keep_layout(_softplus_np, 0),
                  grad={"self": "where(self * beta > threshold, grad, "
                                "grad * (self * beta).sigmoid())"})
 
@@ -576,17 +628,40 @@ def _layer_norm_check(a, normalized_shape, w, b):
         raise RuntimeError(f"Given normalized_shape={_fmt(ns)}, expected input with shape "
                            f"[*, {', '.join(map(str, ns))}], but got input of size"
                            f"{_fmt(a.shape)}")
-    _float_kernel("LayerNormKernelImpl", a)
-    for p in (w, b):
-        if p is not None and p.dtype != a.dtype:
-            raise RuntimeError(f"mixed dtype (CPU): expect parameter to have scalar type of "
-                               f"{short_name(a.dtype)}")
     return ns
+
+
+def norm_dtypes_check(x, kernel, *params):
+    """PyTorch's dtype checks of layer_norm / group_norm, in its order. When the first given
+    parameter's dtype differs from the input's ("mixed"), every parameter must be float32 and
+    the input float16 (PyTorch's mixed precision: computed in float32, statistics in
+    float32); then the kernel exists for floating inputs only; then every parameter must have
+    the computation's dtype. Returns whether the call is mixed."""
+    given = [p for p in params if p is not None]
+    mixed = bool(given) and given[0].dtype != x.dtype
+    if mixed:
+        if any(p.dtype != np.float32 for p in given):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if x.dtype != np.float16:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{short_name(x.dtype)}'")
+    want = np.dtype(np.float32) if mixed else x.dtype
+    for p in given:
+        if p.dtype != want:
+            raise RuntimeError(f"expected scalar type {short_name(want)} but found "
+                               f"{short_name(p.dtype)}")
+    return mixed
 
 
 def _native_layer_norm_np(a, normalized_shape, w, b, eps):
     ns = _layer_norm_check(a, normalized_shape, w, b)
+    mixed = norm_dtypes_check(a, "LayerNormKernelImpl", w, b)
     axis = a.ndim - len(ns)
+    out_dt = stat_dt = a.dtype
+    if out_dt == np.float16:     # computed in float32, as PyTorch's kernel
+        a = a.astype(np.float32)
+        stat_dt = a.dtype if mixed else out_dt
     dt = a.dtype
     n = int(np.prod(ns))
     m = int(np.prod(a.shape[:axis]))
@@ -602,8 +677,8 @@ def _native_layer_norm_np(a, normalized_shape, w, b, eps):
     if b is not None:
         out = out + b
     stat_shape = a.shape[:axis] + (1,) * len(ns)
-    return (np.asarray(out, dtype=dt), np.asarray(mean, dtype=dt).reshape(stat_shape),
-            np.asarray(rstd, dtype=dt).reshape(stat_shape))
+    return (np.asarray(out, dtype=out_dt), np.asarray(mean, dtype=stat_dt).reshape(stat_shape),
+            np.asarray(rstd, dtype=stat_dt).reshape(stat_shape))
 
 
 def layer_norm_backward(grad, input, normalized_shape, mean, rstd, weight, bias, eps,
@@ -636,7 +711,7 @@ def layer_norm_backward(grad, input, normalized_shape, mean, rstd, weight, bias,
 FORMULA_NS["layer_norm_backward"] = layer_norm_backward
 native_layer_norm = defop(
     "native_layer_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight, Tensor? bias, "
-    "float eps) -> (Tensor, Tensor, Tensor)", _native_layer_norm_np,
+    "float eps) -> (Tensor, Tensor, Tensor)", contiguous_layout(_native_layer_norm_np),
     grad={"input, weight, bias": "layer_norm_backward(grad, input, normalized_shape, "
                                  "results[1], results[2], weight, bias, eps, "
                                  "grad_input_mask)"},
@@ -700,6 +775,10 @@ def smooth_l1_backward(grad, self, target, reduction, beta):
 def _huber_np(a, t, reduction, delta):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    rd, sd = D._BY_NP[np_result_type(a, t)], D._BY_NP[a.dtype]
+    if rd.category > sd.category:       # the loss is written into a tensor like ``self``
+        raise RuntimeError(f"result type {rd.short} can't be cast to the desired output type "
+                           f"{sd.short}")
     x, y, dt, _ = _loss_operands(a, t, "huber_cpu")
     z = np.abs(x - y)
     dl = np.asarray(delta, dt)
@@ -714,12 +793,12 @@ def huber_backward(grad, self, target, reduction, delta):
 
 
 smooth_l1_loss = defop("smooth_l1_loss(Tensor self, Tensor target, int reduction=1, "
-                       "float beta=1.0) -> Tensor", _smooth_l1_np,
+                       "float beta=1.0) -> Tensor", keep_layout(_smooth_l1_np, 0, 1),
                        grad={"self": "smooth_l1_backward(grad, self, target, reduction, beta)",
                              "target": "-smooth_l1_backward(grad, self, target, reduction, "
                                        "beta)"})
 huber_loss = defop("huber_loss(Tensor self, Tensor target, int reduction=1, float delta=1.0) -> "
-                   "Tensor", _huber_np,
+                   "Tensor", keep_layout(_huber_np, 0, 1),
                    grad={"self": "huber_backward(grad, self, target, reduction, delta)",
                          "target": "-huber_backward(grad, self, target, reduction, delta)"})
 
@@ -738,24 +817,35 @@ l1_loss = defop("l1_loss(Tensor self, Tensor target, int reduction=1) -> Tensor"
 
 
 def _bce_np(x, t, w, reduction):
+    """PyTorch's order: the shapes broadcast, the target's dtype (it must be the input's), the
+    kernel's dtype and range checks, then ``loss *= weight`` in place (any dtype; it must
+    broadcast to the input's shape). Ours refuses a target of another shape."""
+    if not _broadcastable(x, t):
+        raise broadcast_error(x.shape, t.shape)
+    if t.dtype != x.dtype:
+        raise RuntimeError(f"Found dtype {short_name(t.dtype)} but expected "
+                           f"{short_name(x.dtype)}")
     _float_kernel("binary_cross_entropy", x)
-    for other in (t, w):
-        if other is not None and other.dtype != x.dtype:
-            raise RuntimeError(f"Found dtype {short_name(other.dtype)} but expected "
-                               f"{short_name(x.dtype)}")
-    if x.shape != t.shape:
-        raise broadcast_error(x.shape, t.shape) if not _broadcastable(x, t) else RuntimeError(
-            f"binary_cross_entropy: target shape {_fmt(t.shape)} must match input shape "
-            f"{_fmt(x.shape)}")
     if x.size and not ((x >= 0) & (x <= 1)).all():
         raise RuntimeError("all elements of input should be between 0 and 1")
+    if x.shape != t.shape:
+        raise RuntimeError(f"binary_cross_entropy: target shape {_fmt(t.shape)} must match input "
+                           f"shape {_fmt(x.shape)}")
     dt = x.dtype
     with np.errstate(divide="ignore", invalid="ignore"):
         lo = np.asarray(-100, dt)
         loss = ((t - np.asarray(1, dt)) * np.maximum(np.log1p(-x), lo)
                 - t * np.maximum(np.log(x), lo))
     if w is not None:
-        loss = loss * w
+        if not _broadcastable(x, w):
+            raise broadcast_error(x.shape, w.shape)
+        shape = np.broadcast_shapes(x.shape, w.shape)
+        if shape != x.shape:
+            raise RuntimeError(f"output with shape {_fmt(x.shape)} doesn't match the broadcast "
+                               f"shape {_fmt(shape)}")
+        loss = np.asarray(loss)     # (numpy makes 0-d results scalars)
+        wt = np_result_type(loss, w)
+        loss = (loss.astype(wt, copy=False) * w.astype(wt, copy=False)).astype(dt, copy=False)
     return _reduce_np(loss, reduction, dt)
 
 
@@ -789,7 +879,7 @@ def bce_target_backward(grad, self, target, weight, reduction):
 
 binary_cross_entropy = defop(
     "binary_cross_entropy(Tensor self, Tensor target, Tensor? weight=None, int reduction=1) -> "
-    "Tensor", _bce_np,
+    "Tensor", keep_layout(_bce_np, 0, 1, 2),
     grad={"self": "bce_backward(grad, self, target, weight, reduction)",
           "target": "bce_target_backward(grad, self, target, weight, reduction)"})
 
@@ -800,21 +890,41 @@ def _log_sigmoid_np(x):
 
 
 def _bce_logits_np(x, t, w, pw, reduction):
-    dt = np_result_type(x, t)
-    if dt.kind not in "fc":
-        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for "
-                                  f"'{D._BY_NP[dt].short}'")
+    """PyTorch's steps: ``ls = log_sigmoid(x)``, with ``pos_weight`` ``ls *= (pw - 1) * t + 1``
+    (in place), then ``loss = (1 - t)``, ``loss *= x``, ``loss -= ls``, ``loss *= w``: each
+    in-place step computes in the promoted dtype and keeps its tensor's, so the loss has
+    the target's dtype, and the errors come in that order."""
+    if x.dtype.kind != "f":
+        raise not_implemented("log_sigmoid_cpu", x.dtype)
+    if pw is not None and pw.dtype == np.bool_:
+        raise RuntimeError(SUB_BOOL1)
+    if t.dtype == np.bool_:
+        raise RuntimeError(SUB_BOOL2)
     from ..nn_functional import bce_with_logits_shape_check    # PyTorch's in-place checks
     bce_with_logits_shape_check(x.shape, t.shape, None if w is None else w.shape,
                                 None if pw is None else pw.shape)
-    X, Y = x.astype(dt, copy=False), t.astype(dt, copy=False)
-    ls = _log_sigmoid_np(X)
+    if t.dtype.kind != "f":
+        raise RuntimeError(f"result type {short_name(x.dtype)} can't be cast to the desired "
+                           f"output type {short_name(t.dtype)}")
+
+    def promoted(a, b):
+        a, b = np.asarray(a), np.asarray(b)     # (numpy makes 0-d results scalars)
+        dt = np_result_type(a, b)
+        return a.astype(dt, copy=False), b.astype(dt, copy=False)
+
+    def in_place(a, b, ufunc):
+        return ufunc(*promoted(a, b)).astype(a.dtype, copy=False)
+
+    ls = _rounded(_log_sigmoid_np, np.asarray(x))
     if pw is not None:
-        ls = ls * ((pw - 1) * Y + 1)
-    loss = (1 - Y) * X - ls
+        lw = np.multiply(*promoted(pw - pw.dtype.type(1), t))
+        ls = in_place(ls, lw + lw.dtype.type(1), np.multiply)
+    loss = t.dtype.type(1) - t
+    loss = in_place(loss, x, np.multiply)
+    loss = in_place(loss, ls, np.subtract)
     if w is not None:
-        loss = loss * w
-    return _reduce_np(loss, reduction, np.result_type(loss.dtype, dt))
+        loss = in_place(loss, w, np.multiply)
+    return _reduce_np(loss, reduction, t.dtype)
 
 
 def log_sigmoid_of(x):
@@ -858,7 +968,8 @@ FORMULA_NS.update(
     scatter_src_backward=scatter_src_backward, gather_backward=gather_backward,
     index_select_backward=index_select_backward,
     index_add_source_backward=index_add_source_backward, mse_backward=mse_backward,
-    nll_loss_backward=nll_loss_backward,
+    nll_loss_backward=nll_loss_backward, nll_loss_nd_backward=nll_loss_nd_backward,
+    nll_total_weight=nll_total_weight,
     elu_backward=elu_backward, elu_result_backward=elu_result_backward,
     smooth_l1_backward=smooth_l1_backward, huber_backward=huber_backward,
     bce_backward=bce_backward, bce_target_backward=bce_target_backward,

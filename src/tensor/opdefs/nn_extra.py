@@ -12,8 +12,9 @@ affine map ``input * a + b`` that keeps a SELU network's mean and variance.
 Where PyTorch's backward op has no derivative of its own (``_pdist_backward``,
 ``multilabel_margin_loss_backward``, ``_ctc_loss_backward``) the op here has one node that
 refuses a second derivative with PyTorch's message; ``native_channel_shuffle`` has no
-derivative at all, as in PyTorch. The gradients of ``embedding_bag`` and the grid samplers
-are written with tensor ops, so they differentiate again (PyTorch's do too).
+derivative at all, as in PyTorch. The gradient of ``embedding_bag`` is written with tensor
+ops, so it differentiates again; the grid samplers' gradients are PyTorch's backward ops
+(``grid_sampler_{2,3}d_backward``, numpy kernels) whose own derivatives are tensor ops.
 
 ``FUNCTIONS`` / ``TOPLEVEL`` list what ``tensor/__init__`` exposes as ``torch.<name>``.
 """
@@ -25,6 +26,8 @@ import math
 import numpy as np
 
 from .._defop import FORMULA_NS, defop
+from .. import _dtype as D
+from ._util import not_implemented, np_result_type, wrap_dim
 from .reduction import short_name
 from .special import _name_not_implemented
 
@@ -58,13 +61,76 @@ def _spread(a, expand, total):
     return a
 
 
+def _pair_dtype(left, right, dims):
+    """The dtype (and shape) of PyTorch's ``sumproduct_pair``: a promoting ``mul`` when no
+    dim is summed, else ``bmm`` (one dtype, no bool) after summing away the summed dims only
+    one side has (a sum makes bool / integers int64); the operands swap places when all the
+    right-only output dims come before the left-only ones."""
+    (ldt, lshape), (rdt, rshape) = left, right
+    if not dims:
+        shape = tuple(max(x, y) for x, y in zip(lshape, rshape))
+        return np_result_type(np.zeros(1, ldt), np.zeros(1, rdt)), shape
+    lshape, rshape = list(lshape), list(rshape)
+    for i in dims:
+        if lshape[i] != 1 and rshape[i] == 1:
+            ldt, lshape[i] = (np.dtype(np.int64) if ldt.kind in "biu" else ldt), 1
+        elif rshape[i] != 1 and lshape[i] == 1:
+            rdt, rshape[i] = (np.dtype(np.int64) if rdt.kind in "biu" else rdt), 1
+    lo = [i for i in range(len(lshape)) if i not in dims and lshape[i] != 1 == rshape[i]]
+    ro = [i for i in range(len(lshape)) if i not in dims and lshape[i] == 1]
+    first, second = (rdt, ldt) if lo and ro and ro[-1] < lo[0] else (ldt, rdt)   # its swap
+    if first == np.bool_:
+        raise not_implemented("bmm", first)
+    if first != second:
+        raise RuntimeError(f"expected scalar type {short_name(first)} but found "
+                           f"{short_name(second)}")
+    shape = tuple(1 if i in dims else max(x, y) for i, (x, y) in enumerate(zip(lshape, rshape)))
+    return ldt, shape
+
+
+def _trilinear_dtypes(a, b, c, expand3, sumdim, unroll_dim):
+    """PyTorch's dtype errors for ``_trilinear`` of the spread inputs: per slice along
+    ``unroll_dim``, ``(i1 . i2)`` summed over the dims ``i3`` lacks, then ``. i3`` over the
+    other summed dims, added into a zero output of ``i1``'s dtype."""
+    total = a.ndim
+    if not 0 <= unroll_dim < total:
+        raise RuntimeError(f"unroll_dim must be in [0,{total - 1}]")
+    if not (a.size and b.size and c.size):
+        return
+    sd = {wrap_dim(d, total) for d in sumdim}
+    e3 = {wrap_dim(d, total) for d in expand3}
+    s12 = [i for i in sorted(sd) if i != unroll_dim and i in e3]
+    s23 = [i for i in sorted(sd) if i != unroll_dim and i not in e3]
+
+    def slice_of(t):
+        return t.dtype, tuple(1 if i == unroll_dim else n for i, n in enumerate(t.shape))
+    buf = _pair_dtype(_pair_dtype(slice_of(a), slice_of(b), s12), slice_of(c), s23)[0]
+    res, out = D._BY_NP[buf], D._BY_NP[a.dtype]
+    if res.category > out.category:
+        raise RuntimeError(f"result type {res.short} can't be cast to the desired output type "
+                           f"{out.short}")
+
+
 def _trilinear_np(i1, i2, i3, expand1, expand2, expand3, sumdim, unroll_dim):
     total = i1.ndim + len(expand1)
     a, b, c = (_spread(t, e, total) for t, e in ((i1, expand1), (i2, expand2), (i3, expand3)))
+    # PyTorch sizes each dim after the last input that has it (a dim all three expand has
+    # size 0, kept or summed); along a 0-size unroll dim nothing is computed
+    spread = [{wrap_dim(d, total) for d in e} for e in (expand1, expand2, expand3)]
+    size = [next((t.shape[i] for t, e in ((c, spread[2]), (b, spread[1]), (a, spread[0]))
+                  if i not in e), 0) for i in range(total)]
+    sd = {wrap_dim(d, total) for d in sumdim}
+    empty = np.zeros([size[i] for i in range(total) if i not in sd], i1.dtype)
+    if 0 <= unroll_dim < total and size[unroll_dim] == 0:
+        return empty
+    _trilinear_dtypes(a, b, c, expand3, sumdim, unroll_dim)
+    if empty.size == 0:
+        return empty
     dt = np.result_type(i1, i2, i3)
     with np.errstate(**_QUIET):
         prod = a.astype(dt) * b.astype(dt) * c.astype(dt)
-        return np.asarray(prod.sum(axis=tuple(sumdim)), dtype=dt)
+        # (the result has i1's dtype: PyTorch adds the products into a zero tensor like it)
+        return np.asarray(prod.sum(axis=tuple(sumdim)), dtype=i1.dtype)
 
 
 # The gradient for one input is the same contraction with that input's place taken by the
@@ -115,8 +181,14 @@ def _pairs(n):
     return np.triu_indices(n, 1)
 
 
+_PDIST_DTYPES = (np.float32, np.float64)       # PyTorch's pdist kernels
+
+
 def _pdist_forward_np(a, p):
+    wrap_dim(1, a.ndim)
     n = a.shape[0]
+    if n > 1 and a.shape[1] and a.dtype not in _PDIST_DTYPES:   # (else no kernel runs)
+        raise not_implemented("pdist", a.dtype)
     i, j = _pairs(n)
     d = np.abs(a[i].astype(np.float64) - a[j].astype(np.float64))
     if p == 0:
@@ -135,6 +207,16 @@ def _pdist_forward_np(a, p):
 
 def _pdist_backward_np(grad, a, p, dist):
     """Each pair's distance gradient goes to its first row and, negated, to its second."""
+    if a.dtype not in _PDIST_DTYPES:
+        raise not_implemented("pdist_backward", a.dtype)
+    if p == 0:
+        return np.zeros(a.shape, a.dtype)
+    if grad.dtype.kind == "f" and grad.dtype != a.dtype:
+        grad = grad.astype(a.dtype)     # as PyTorch's engine does (see pool_backward_dtypes)
+    for t in (grad, dist):
+        if t.dtype != a.dtype:
+            raise RuntimeError(f"expected scalar type {short_name(a.dtype)} but found "
+                               f"{short_name(t.dtype)}")
     n, m = a.shape
     i, j = _pairs(n)
     x = a.astype(np.float64)
@@ -285,7 +367,7 @@ TOPLEVEL: dict = {
 
 
 # -- multilabel_margin_loss ----------------------------------------------------------------
-def _multilabel_check(a, target):
+def _multilabel_check(a, target, kernel="multilabel_margin_loss_forward_out_frame"):
     nd = a.ndim
     if not (nd <= 1 and a.size) and not (nd == 2 and a.shape[1]):
         raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch "
@@ -300,8 +382,7 @@ def _multilabel_check(a, target):
     if target.dtype != np.int64:
         raise RuntimeError(f"expected scalar type Long but found {short_name(target.dtype)}")
     if a.dtype.kind != "f":
-        raise NotImplementedError(f"\"multilabel_margin_loss_forward_out_frame\" not "
-                                  f"implemented for '{short_name(a.dtype)}'")
+        raise not_implemented(kernel, a.dtype)
     c = a.shape[-1] if nd else 1
     y = target.reshape(-1, c)
     # each row's targets are its entries before the first -1
@@ -340,7 +421,13 @@ def _multilabel_forward_np(a, target, reduction):
 
 
 def _multilabel_backward_np(grad_output, a, target, reduction, is_target):
-    x, y, valid = _multilabel_check(a, target)
+    x, y, valid = _multilabel_check(a, target, "multilabel_margin_loss_backward_out_frame")
+    if grad_output.dtype.kind == "f":   # as PyTorch's engine does (see pool_backward_dtypes)
+        grad_output = grad_output.astype(a.dtype)
+    for t in (is_target, grad_output):
+        if t.dtype != a.dtype:
+            raise RuntimeError(f"expected scalar type {short_name(a.dtype)} but found "
+                               f"{short_name(t.dtype)}")
     n, c = x.shape
     _, use, _ = _multilabel_terms(x.astype(np.float64), y, valid)
     # each positive term adds 1/c to its non-target class and takes 1/c from its target
@@ -399,14 +486,32 @@ def _bag_layout(n_idx, offsets, include_last_offset):
     return bag_of, n_bags
 
 
-def _embedding_bag_check(weight, indices, offsets, mode):
+def _checked_type_name(dt):
+    """How PyTorch's argument type checks name a CPU tensor's type: its legacy class where
+    one exists (``torch.LongTensor``), else ``CPUBoolType`` / ``CPUComplexFloatType``."""
+    short = short_name(dt)
+    return f"CPU{short}Type" if np.dtype(dt).kind in "bc" else f"torch.{short}Tensor"
+
+
+def _embedding_bag_check(weight, indices, offsets, mode, per_sample_weights):
     for name, t in (("indices", indices), ("offsets", offsets)):
         if t.dtype not in (np.int64, np.int32):
-            cls = short_name(t.dtype) + "Tensor"
             raise RuntimeError(f"Expected tensor for argument #{1 if name == 'indices' else 2} "
                                f"'{name}' to have one of the following scalar types: Long, Int; "
-                               f"but got torch.{cls} instead (while checking arguments for "
-                               f"embedding_bag)")
+                               f"but got {_checked_type_name(t.dtype)} instead (while checking "
+                               f"arguments for embedding_bag)")
+    if weight.dtype.kind != "f":
+        raise RuntimeError(f"Expected tensor for argument #1 'weight' to have one of the "
+                           f"following scalar types: Half, BFloat16, Float, Double; but got "
+                           f"{_checked_type_name(weight.dtype)} instead (while checking "
+                           f"arguments for embedding_bag)")
+    psw = per_sample_weights
+    if psw is not None and psw.dtype != weight.dtype:
+        raise RuntimeError(f"Expected tensor for argument #1 'weight' to have the same type as "
+                           f"tensor for argument #1 'per_sample_weights'; but type "
+                           f"{_checked_type_name(weight.dtype)} does not equal "
+                           f"{_checked_type_name(psw.dtype)} (while checking arguments for "
+                           f"embedding_bag)")
     n = weight.shape[0]
     idx = indices.reshape(-1).astype(np.int64)
     bad = np.nonzero((idx < 0) | (idx >= n))[0]
@@ -425,7 +530,7 @@ def _embedding_bag_np(weight, indices, offsets, scale_grad_by_freq, mode, sparse
     """Outputs, as PyTorch's CPU kernel: the bags' reductions, each index's bag, each bag's
     size (padding left out; zeros for sum) and, for max, the weight row each output element
     came from (for mean: the bag sizes again; for sum: zeros)."""
-    idx = _embedding_bag_check(weight, indices, offsets, mode)
+    idx = _embedding_bag_check(weight, indices, offsets, mode, per_sample_weights)
     bag_of, n_bags = _bag_layout(idx.size, offsets, include_last_offset)
     d = weight.shape[1]
     used = (bag_of >= 0) & (idx != padding_idx)
@@ -572,6 +677,11 @@ def _base_grid(size, align_corners):
 
 
 def _affine_grid_np(theta, size, align_corners):
+    for k in reversed(size[2:]):    # PyTorch makes each dim's steps in theta's dtype, x first
+        if k <= 1 and theta.dtype in (np.bool_, np.float16):    # (a one-element tensor)
+            raise not_implemented("tensor_cpu", theta.dtype)
+        if k > 1 and theta.dtype == np.bool_:
+            raise not_implemented("linspace_cpu", theta.dtype)
     n, d = theta.shape[0], len(size) - 2
     base = _base_grid(size, align_corners)
     out = np.einsum("pk,njk->npj", base, theta.astype(np.float64))
@@ -658,12 +768,12 @@ def _corners(srcs, sizes, mode):
     return out, lows
 
 
-def _grid_sampler_check(a, grid, mode, d):
+def _grid_sampler_check(a, grid, mode, kernel):
     if a.dtype != grid.dtype:
         raise RuntimeError(f"expected scalar type {short_name(a.dtype)} but found "
                            f"{short_name(grid.dtype)}")
     if a.dtype.kind != "f":
-        raise NotImplementedError(f"\"grid_sampler_{d}d_cpu_kernel_impl\" not implemented for "
+        raise NotImplementedError(f"\"{kernel}\" not implemented for "
                                   f"'{short_name(a.dtype)}'")
     if mode == 2:
         raise NotImplementedError("grid_sampler: bicubic interpolation is not supported by "
@@ -672,7 +782,7 @@ def _grid_sampler_check(a, grid, mode, d):
 
 def _grid_sampler_np(a, grid, mode, padding_mode, align_corners):
     d = a.ndim - 2
-    _grid_sampler_check(a, grid, mode, d)
+    _grid_sampler_check(a, grid, mode, f"grid_sampler_{d}d_cpu_kernel_impl")
     n, c, sizes = a.shape[0], a.shape[1], a.shape[2:]
     out_sp = grid.shape[1:-1]
     srcs, _ = _source_coords(grid.reshape(n, -1, d), sizes, padding_mode, align_corners)
@@ -691,75 +801,198 @@ def _grid_sampler_np(a, grid, mode, padding_mode, align_corners):
     return out.reshape((n, c) + tuple(out_sp)).astype(a.dtype)
 
 
-def grid_sampler_backward(grad, input, grid, mode, padding_mode, align_corners, wrt):
-    """The gradient for ``input`` (``wrt == 0``: each output scattered back to its corners
-    with its weights) or ``grid`` (``wrt == 1``: the weights' slopes times the corner values,
-    times the coordinate slope). Written with tensor ops: it differentiates again."""
+def _gs_weight_np(srcs, lows, bits, mode, skip=None):
+    """The interpolation weight of one corner (ones for nearest) without dim ``skip``'s
+    factor."""
+    w = np.ones(srcs[0].shape)
+    if mode == 0:
+        for k in range(len(srcs)):
+            if k != skip:
+                f = srcs[k] - lows[k]
+                w = w * (f if bits[k] else 1 - f)
+    return w
+
+
+def _grid_sampler_backward_np(go, a, grid, mode, padding_mode, align_corners, output_mask):
+    """``(grad_input, grad_grid)``: each output scattered back to its corners with its
+    weights; the weights' slopes times the corner values, times the coordinate slope. An
+    output left out by ``output_mask`` is None. (PyTorch's CPU kernel computes grad_grid
+    even when it is not asked for; leaving it out keeps a second backward from working
+    through a gradient nobody asked for, and gives PyTorch's double-backward graph.)"""
+    d = a.ndim - 2
+    if go.dtype != a.dtype:
+        raise RuntimeError(f"expected scalar type {short_name(a.dtype)} but found "
+                           f"{short_name(go.dtype)}")
+    # (PyTorch's 3-d backward kernel has a shorter name)
+    _grid_sampler_check(a, grid, mode, "grid_sampler_2d_backward_cpu_kernel_impl" if d == 2
+                        else "grid_sampler_3d_backward_cpu")
+    n, c, sizes = a.shape[0], a.shape[1], a.shape[2:]
+    s = int(np.prod(sizes))
+    g = grid.reshape(n, -1, d)
+    p = g.shape[1]
+    srcs, slopes = _source_coords(g, sizes, padding_mode, align_corners)
+    corners, lows = _corners(srcs, sizes, mode)
+    gy = go.reshape(n, c, p).astype(np.float64)
+    gin = None
+    if output_mask[0]:
+        base = (np.arange(n * c, dtype=np.int64) * s).reshape(n, c, 1)
+        acc = np.zeros(n * c * s)
+        for bits, lin, valid in corners:
+            w = valid * _gs_weight_np(srcs, lows, bits, mode)
+            acc += np.bincount((base + lin[:, None, :]).ravel(), (gy * w[:, None, :]).ravel(),
+                               minlength=n * c * s)
+        gin = acc.reshape(a.shape).astype(a.dtype)
+    if not output_mask[1]:
+        return gin, None
+    ggrid = np.zeros(g.shape)
+    if mode == 0:
+        flat = a.reshape(n, c, s).astype(np.float64)
+        for bits, lin, valid in corners:
+            vals = (np.take_along_axis(flat, np.broadcast_to(lin[:, None, :], (n, c, p)), 2)
+                    * gy).sum(1) * valid
+            for k in range(d):
+                sign = 1.0 if bits[k] else -1.0
+                ggrid[..., k] += sign * vals * _gs_weight_np(srcs, lows, bits, mode, skip=k)
+        ggrid *= np.stack(slopes, -1)
+    return gin, ggrid.reshape(grid.shape).astype(grid.dtype)
+
+
+def _gs_cells(grid, sizes, mode, padding_mode, align_corners):
+    """The corners around each sample (``(bits, flat index, in-bounds mask)``), and per dim
+    the fraction of the way across the cell as a tensor of ``grid`` (so weights built from
+    it differentiate again) and the coordinate slope as a constant tensor."""
     from .. import _tensor as T
-    from .factories import zeros
-    from .shape import stack
-    d = input.dim() - 2
-    n, c, sizes = input.shape[0], input.shape[1], tuple(input.shape[2:])
-    dt = grad._data.dtype
+    d, n = len(sizes), grid.shape[0]
     gnp = grid._data.reshape(n, -1, d)
-    p = gnp.shape[1]
+    dt = grid._data.dtype
     srcs, slopes = _source_coords(gnp, sizes, padding_mode, align_corners)
     corners, lows = _corners(srcs, sizes, mode)
-    g = grad.reshape((n, c, p))
-    if mode == 1 and wrt == 1:
-        return zeros(tuple(grid.shape), dtype=grid.dtype)
-    gflat = grid.reshape((n, p, d))
-    # fractions as tensors of the grid: src = grid * slope + constant, minus the cell corner
+    gflat = grid.reshape((n, gnp.shape[1], d))
+    # src = grid * slope + constant (piecewise), minus the cell's lower corner
     fracs = [gflat.select(2, k) * T.wrap(slopes[k].astype(dt))
              + T.wrap((srcs[k] - gnp[..., k] * slopes[k] - lows[k]).astype(dt))
              for k in range(d)]
+    return corners, fracs, [T.wrap(x.astype(dt)) for x in slopes]
 
-    def weight(bits, skip=None):
-        w = None
-        for k in range(d):
-            if k == skip or mode == 1:
-                continue
-            f = fracs[k] if bits[k] else 1 - fracs[k]
-            w = f if w is None else w * f
-        return w
+
+def _gs_weight(cells, bits, valid, mode, diff=()):
+    """A corner's weight differentiated once along each grid component in ``diff`` (the
+    weight is multilinear: each factor is the fraction, or one minus it, or its slope);
+    None where that is zero (nearest's weights are constant)."""
+    from .. import _tensor as T
+    _, fracs, slopes = cells
+    sign = -1.0 if sum(1 for k in diff if not bits[k]) % 2 else 1.0
+    w = T.wrap((valid * sign).astype(fracs[0]._data.dtype))
+    if mode == 1:
+        return None if diff else w
+    for k in range(len(fracs)):
+        if k in diff:
+            w = w * slopes[k]
+        else:
+            w = w * (fracs[k] if bits[k] else 1 - fracs[k])
+    return w
+
+
+def grid_sampler_double_backward(grads, grad_output, input, grid, interpolation_mode,
+                                 padding_mode, align_corners, wrt):
+    """The derivative of ``grid_sampler_{2,3}d_backward`` for ``grad_output`` (``wrt == 0``),
+    ``input`` (1) or ``grid`` (2), given the cotangents ``ga`` of grad_input and ``gb`` of
+    grad_grid. Both outputs are linear in grad_output; grad_input does not depend on input,
+    grad_grid is linear in it; the weights' second derivatives along two different grid
+    components are the only second-order terms. A cotangent that is None (the output was
+    left out) adds nothing. Written with tensor ops."""
+    from .factories import zeros
+    from .shape import stack
+    from .. import _tensor as T
+    ga, gb = grads
+    mode = interpolation_mode
+    d = input.dim() - 2
+    n, c, sizes = input.shape[0], input.shape[1], tuple(input.shape[2:])
+    s = int(np.prod(sizes))
+    cells = _gs_cells(grid, sizes, mode, padding_mode, align_corners)
+    corners = cells[0]
+    p = corners[0][1].shape[1]
+    gbk = None if gb is None else [gb.reshape((n, p, d)).select(2, k) for k in range(d)]
+    fwd, bwd = (grid_sampler_2d, grid_sampler_2d_backward) if d == 2 else \
+        (grid_sampler_3d, grid_sampler_3d_backward)
+
+    def idx(lin):
+        return T.wrap(np.broadcast_to(lin[:, None, :], (n, c, p)).copy())
+
+    def along_gb(bits, valid):
+        """The corner weight's derivative along ``gb``: sum over k of gb_k dW / dgrid_k."""
+        r = None
+        for k in range(d if gbk is not None else 0):
+            w = _gs_weight(cells, bits, valid, mode, (k,))
+            if w is None:
+                return None
+            r = w * gbk[k] if r is None else r + w * gbk[k]
+        return r
 
     if wrt == 0:
-        gin = zeros((n, c, int(np.prod(sizes))), dtype=grad.dtype)
+        r = None if ga is None else fwd(ga, grid, mode, padding_mode, align_corners)
+        flat = input.reshape((n, c, s))
         for bits, lin, valid in corners:
-            w = T.wrap(valid.astype(dt))
-            ww = weight(bits)
-            w = w if ww is None else w * ww
-            idx = T.wrap(np.broadcast_to(lin[:, None, :], (n, c, p)).copy())
-            gin = gin.scatter_add(2, idx, g * w.unsqueeze(1))
+            dw = along_gb(bits, valid)
+            if dw is not None:
+                t = (flat.gather(2, idx(lin)) * dw.unsqueeze(1)).reshape(
+                    tuple(grad_output.shape))
+                r = t if r is None else r + t
+        return r
+    g = grad_output.reshape((n, c, p))
+    if wrt == 1:
+        if mode == 1 or gb is None:
+            return None
+        gin = zeros((n, c, s), dtype=grad_output.dtype)
+        for bits, lin, valid in corners:
+            gin = gin.scatter_add(2, idx(lin), g * along_gb(bits, valid).unsqueeze(1))
         return gin.reshape(tuple(input.shape))
-    flat = input.reshape((n, c, int(np.prod(sizes))))
-    parts = []
-    for k in range(d):
-        acc = None
-        for bits, lin, valid in corners:
-            idx = T.wrap(np.broadcast_to(lin[:, None, :], (n, c, p)).copy())
-            vals = (flat.gather(2, idx) * g).sum(1)
-            sign = valid.astype(dt) * (1.0 if bits[k] else -1.0)
-            ww = weight(bits, skip=k)
-            term = vals * T.wrap(sign) if ww is None else vals * ww * T.wrap(sign)
-            acc = term if acc is None else acc + term
-        parts.append(acc * T.wrap(slopes[k].astype(dt)))
-    return stack(parts, 2).reshape(tuple(grid.shape))
+    r = None if ga is None else bwd(grad_output, ga, grid, mode, padding_mode, align_corners,
+                                    [False, True])[1]
+    if mode == 0 and d > 1 and gb is not None:
+        flat = input.reshape((n, c, s))
+        vals = [(flat.gather(2, idx(lin)) * g).sum(1) for _, lin, _ in corners]
+        parts = []
+        for k in range(d):
+            acc = None
+            for (bits, _, valid), v in zip(corners, vals):
+                for j in range(d):
+                    if j != k:
+                        t = v * _gs_weight(cells, bits, valid, mode, (j, k)) * gbk[j]
+                        acc = t if acc is None else acc + t
+            parts.append(acc)
+        t = stack(parts, 2).reshape(tuple(grid.shape))
+        r = t if r is None else r + t
+    return r
 
 
-FORMULA_NS["grid_sampler_backward"] = grid_sampler_backward
+FORMULA_NS["grid_sampler_double_backward"] = grid_sampler_double_backward
 _GS_ARGS = ("Tensor input, Tensor grid, int interpolation_mode, int padding_mode, "
             "bool align_corners")
-_GS_GRAD = {
-    "input": "grid_sampler_backward(grad, input, grid, interpolation_mode, padding_mode, "
-             "align_corners, 0)",
-    "grid": "grid_sampler_backward(grad, input, grid, interpolation_mode, padding_mode, "
-            "align_corners, 1)"}
-grid_sampler_2d = defop(f"grid_sampler_2d({_GS_ARGS}) -> Tensor", _grid_sampler_np,
-                        grad=_GS_GRAD, node_name="GridSampler2DBackward0")
-grid_sampler_3d = defop(f"grid_sampler_3d({_GS_ARGS}) -> Tensor", _grid_sampler_np,
-                        grad=_GS_GRAD, node_name="GridSampler3DBackward0")
-
+_GS_MODES = "interpolation_mode, padding_mode, align_corners"
+_GS_BWD_GRAD = {name: f"grid_sampler_double_backward(grads, grad_output, input, grid, "
+                        f"{_GS_MODES}, {k})"
+                for k, name in enumerate(("grad_output", "input", "grid"))}
+_GS_BWD_ARGS = ("Tensor grad_output, Tensor input, Tensor grid, int interpolation_mode, "
+                "int padding_mode, bool align_corners, bool[2] output_mask")
+grid_sampler_2d_backward = defop(
+    f"grid_sampler_2d_backward({_GS_BWD_ARGS}) -> (Tensor, Tensor)", _grid_sampler_backward_np,
+    grad=_GS_BWD_GRAD, node_name="GridSampler2DBackwardBackward0")
+grid_sampler_3d_backward = defop(
+    f"grid_sampler_3d_backward({_GS_BWD_ARGS}) -> (Tensor, Tensor)", _grid_sampler_backward_np,
+    grad=_GS_BWD_GRAD, node_name="GridSampler3DBackwardBackward0")
+FORMULA_NS.update(grid_sampler_2d_backward=grid_sampler_2d_backward,
+                  grid_sampler_3d_backward=grid_sampler_3d_backward)
+grid_sampler_2d = defop(
+    f"grid_sampler_2d({_GS_ARGS}) -> Tensor", _grid_sampler_np,
+    node_name="GridSampler2DBackward0",
+    grad={"input, grid": f"grid_sampler_2d_backward(grad, input, grid, {_GS_MODES}, "
+                         "grad_input_mask)"})
+grid_sampler_3d = defop(
+    f"grid_sampler_3d({_GS_ARGS}) -> Tensor", _grid_sampler_np,
+    node_name="GridSampler3DBackward0",
+    grad={"input, grid": f"grid_sampler_3d_backward(grad, input, grid, {_GS_MODES}, "
+                         "grad_input_mask)"})
 
 def _grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
     sizes = f"input with sizes {_fmt(input.shape)} and grid with sizes {_fmt(grid.shape)}"
@@ -809,10 +1042,9 @@ def _ctc_targets(targets, n, target_lengths):
     return [targets[i, :target_lengths[i]] for i in range(n)]
 
 
-def _ctc_check(lp, targets, input_lengths, target_lengths, blank):
+def _ctc_check(lp, targets, input_lengths, target_lengths, blank, kernel="ctc_loss_cpu"):
     if lp.dtype.kind != "f":
-        raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for "
-                                  f"'{short_name(lp.dtype)}'")
+        raise not_implemented(kernel, lp.dtype)
     t_max, n, c = lp.shape
     if not 0 <= blank < c:
         raise RuntimeError("blank must be in label range")
@@ -924,7 +1156,14 @@ def _ctc_loss_backward_np(grad, log_probs, targets, input_lengths, target_length
     """PyTorch's gradient: ``exp(lp) - exp(log sum_{s: label c} alpha beta + nll - lp)`` per
     step and class, scaled by the sample's incoming gradient (zero past its input length).
     Its first term assumes normalised ``log_probs``: it vanishes through ``log_softmax``."""
-    seqs = _ctc_check(log_probs, targets, input_lengths, target_lengths, blank)
+    seqs = _ctc_check(log_probs, targets, input_lengths, target_lengths, blank,
+                      "ctc_loss_backward_cpu")
+    if grad.dtype.kind == "f":          # as PyTorch's engine does (see pool_backward_dtypes)
+        grad = grad.astype(log_probs.dtype)
+    for t in (log_alpha, grad, neg_log_lik):     # (PyTorch's order)
+        if t.dtype != log_probs.dtype:
+            raise RuntimeError(f"expected scalar type {short_name(log_probs.dtype)} but found "
+                               f"{short_name(t.dtype)}")
     t_max, n, c = log_probs.shape
     lp = log_probs.astype(np.float64)
     g = np.broadcast_to(grad.astype(np.float64), (n,))

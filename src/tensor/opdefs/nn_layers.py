@@ -26,7 +26,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .._defop import FORMULA_NS, defop
-from .reduction import short_name
+from ._util import contiguous_layout, not_implemented
+from .nn import norm_dtypes_check
+from .reduction import cxx_name, short_name
 
 
 def _fmt(shape):
@@ -271,11 +273,10 @@ def _convolution_np(x, w, b, stride, padding, dilation, transposed, output_paddi
 
 def _convolution_backward_np(gy, x, w, bias_sizes, stride, padding, dilation, transposed,
                              output_padding, groups, output_mask):
-    """``(grad_input, grad_weight, grad_bias)``; an output left out by ``output_mask`` is a
-    tensor of zeros (PyTorch leaves it undefined)."""
+    """``(grad_input, grad_weight, grad_bias)``; an output left out by ``output_mask`` is
+    None (PyTorch's undefined tensor)."""
     nd = w.ndim - 2
     s, p, d = _tup(stride, nd), _tup(padding, nd), _tup(dilation, nd)
-    op = _tup(output_padding, nd)
     dt = x.dtype
     gi = gw = None
     if output_mask[0]:
@@ -288,13 +289,11 @@ def _convolution_backward_np(gy, x, w, bias_sizes, stride, padding, dilation, tr
     if output_mask[1]:
         gw = _conv_weight_grad_np(x, gy, w.shape, s, p, d, groups) if transposed else \
             _conv_weight_grad_np(gy, x, w.shape, s, p, d, groups)
-    gi = np.zeros(x.shape, dt) if gi is None else np.asarray(gi, dtype=dt)
-    gw = np.zeros(w.shape, dt) if gw is None else np.asarray(gw, dtype=dt)
-    n_out = gy.shape[1]
+    gi = None if gi is None else np.asarray(gi, dtype=dt)
+    gw = None if gw is None else np.asarray(gw, dtype=dt)
+    gb = None
     if output_mask[2]:
         gb = np.asarray(gy.sum(axis=(0,) + tuple(range(2, gy.ndim))), dtype=dt)
-    else:
-        gb = np.zeros(tuple(bias_sizes) if bias_sizes is not None else (n_out,), dt)
     return gi, gw, gb
 
 
@@ -326,10 +325,26 @@ def conv_double_grad_output(grads, input, weight, stride, padding, dilation, tra
 
 def conv_double_grad_input(grads, grad_output, input, stride, padding, dilation, transposed,
                            output_padding, groups, output_mask):
-    if not output_mask[1]:
+    """d/d input of ``<grad_weight, ggW>``: the adjoint convolution of grad_output with ggW,
+    written as a convolution with the ``transposed`` flag flipped (PyTorch's graph: a
+    ConvolutionBackward0 node, under a SliceBackward0 when the plain convolution of a
+    transposed one's gradient comes out longer than the input)."""
+    ggw = grads[1]
+    if not output_mask[1] or ggw is None:
         return None
-    return convolution_backward(grad_output, input, grads[1], None, stride, padding, dilation,
-                                transposed, output_padding, groups, [True, False, False])[0]
+    nd = ggw.dim() - 2
+    s, p, d = _tup(stride, nd), _tup(padding, nd), _tup(dilation, nd)
+    sizes = tuple(input.shape[2:])
+    if not transposed:
+        # the output padding that brings the transposed convolution back to the input's size
+        op = [n - ((o - 1) * si - 2 * pi + di * (k - 1) + 1) for n, o, si, pi, di, k in
+              zip(sizes, grad_output.shape[2:], s, p, d, ggw.shape[2:])]
+        return convolution(grad_output, ggw, None, list(s), list(p), list(d), True, op, groups)
+    r = convolution(grad_output, ggw, None, list(s), list(p), list(d), False, [0] * nd, groups)
+    for i, n in enumerate(sizes):
+        if r.shape[2 + i] != n:
+            r = r.narrow(2 + i, 0, n)
+    return r
 
 
 def conv_double_grad_weight(grads, grad_output, weight, stride, padding, dilation,
@@ -345,7 +360,7 @@ _CONV_ARGS = "stride, padding, dilation, transposed, output_padding, groups"
 convolution = defop(
     "convolution(Tensor input, Tensor weight, Tensor? bias, SymInt[] stride, SymInt[] padding, "
     "SymInt[] dilation, bool transposed, SymInt[] output_padding, SymInt groups) -> Tensor",
-    _convolution_np,
+    contiguous_layout(_convolution_np),
     grad={"input": f"conv_grad(grad, input, weight, None, {_CONV_ARGS}, 0)",
           "weight": f"conv_grad(grad, input, weight, None, {_CONV_ARGS}, 1)",
           "bias": f"conv_grad(grad, input, weight, bias_shape, {_CONV_ARGS}, 2)"})
@@ -456,7 +471,33 @@ def _disjoint_windows(kernel_size, stride, dilation):
     return all(si >= (ki - 1) * di + 1 for ki, si, di in zip(k, s, d))
 
 
+def pool_backward_dtypes(gy, a, kernel, mismatch=None):
+    """PyTorch's dtype checks of a pooling backward kernel (floating dtypes only), where
+    ``grad_output`` must have ``self``'s dtype; returns ``grad_output``. ``mismatch``: the
+    text of that check when it comes first (``{want}`` / ``{got}``: the dtypes in C++
+    spelling); None: the kernel dispatches on ``self``'s dtype first, then reads
+    ``grad_output`` as that type.
+
+    A floating ``grad_output`` of another floating dtype is converted instead: PyTorch's
+    engine converts every gradient to the dtype its node expects before calling the node,
+    ours only at the leaves, so such a gradient can reach this kernel through backward()."""
+    if gy.dtype != a.dtype and gy.dtype.kind == "f" and a.dtype.kind == "f":
+        return gy.astype(a.dtype)
+    if mismatch is not None and gy.dtype != a.dtype:
+        raise RuntimeError(mismatch.format(want=cxx_name(a.dtype), got=cxx_name(gy.dtype)))
+    if a.dtype.kind != "f":
+        raise not_implemented(kernel, a.dtype)
+    if gy.dtype != a.dtype:
+        raise RuntimeError(f"expected scalar type {short_name(a.dtype)} but found "
+                           f"{short_name(gy.dtype)}")
+    return gy
+
+
+MAX_POOL_GRAD_DTYPE = "expected dtype {want} for `gradOutput` but got dtype {got}"
+
+
 def _max_pool2d_backward_np(gy, a, kernel_size, stride, padding, dilation, ceil_mode, idx):
+    gy = pool_backward_dtypes(gy, a, "max_pool2d_backward", MAX_POOL_GRAD_DTYPE)
     return _scatter_by_indices(gy, idx, a.shape,
                                _disjoint_windows(kernel_size, stride, dilation))
 
@@ -622,6 +663,9 @@ def _adaptive_avg_pool2d_np(a, output_size):
 
 
 def _adaptive_avg_pool2d_backward_np(gy, a):
+    gy = pool_backward_dtypes(gy, a, "adaptive_avg_pool2d_backward",
+                              "adaptive_avg_pool2d_backward_out_cpu_template: Expected dtype "
+                              "{want} for `grad_output` but got dtype {got}")
     out = gy.shape[-2:]
     mh, ch = _adaptive_sum_matrix(a.shape[-2], out[0], gy.dtype)
     mw, cw = _adaptive_sum_matrix(a.shape[-1], out[1], gy.dtype)
@@ -672,6 +716,8 @@ def _adaptive_max_pool2d_np(a, output_size):
 
 
 def _adaptive_max_pool2d_backward_np(gy, a, idx):
+    gy = pool_backward_dtypes(gy, a, "adaptive_max_pool2d_backward",
+                              "expected dtype {want} for `grad_output` but got dtype {got}")
     return _scatter_by_indices(gy, idx, a.shape)
 
 
@@ -775,7 +821,7 @@ def batch_norm_backward(grad, input, weight, running_mean, running_var, save_mea
 native_batch_norm = defop(
     "native_batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, "
     "Tensor? running_var, bool training, float momentum, float eps) -> (Tensor, Tensor, Tensor)",
-    _native_batch_norm_np,
+    contiguous_layout(_native_batch_norm_np),
     grad={"input, weight, bias": "batch_norm_backward(grad, input, weight, running_mean, "
                                  "running_var, results[1], results[2], training, eps, "
                                  "grad_input_mask)"},
@@ -793,8 +839,11 @@ def _native_group_norm_np(x, w, b, N, C, HxW, group, eps):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
                                f"channels in input, but got {name} of shape {_fmt(t.shape)} "
                                f"and input of shape {_fmt(x.shape)}")
-    if x.dtype.kind not in "fc":
-        raise NotImplementedError(f"\"group_norm\" not implemented for '{short_name(x.dtype)}'")
+    out_dt = stat_dt = x.dtype
+    mixed = norm_dtypes_check(x, "GroupNormKernelImpl", w, b)
+    if out_dt == np.float16:     # computed in float32, as PyTorch's kernel
+        x = x.astype(np.float32)
+        stat_dt = x.dtype if mixed else out_dt
     dt = x.dtype
     xg = x.reshape(N, group, -1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -807,8 +856,8 @@ def _native_group_norm_np(x, w, b, N, C, HxW, group, eps):
         out = out * w.reshape(shape)
     if b is not None:
         out = out + b.reshape(shape)
-    return (np.asarray(out, dtype=dt), np.asarray(mean.reshape(N, group), dtype=dt),
-            np.asarray(rstd.reshape(N, group), dtype=dt))
+    return (np.asarray(out, dtype=out_dt), np.asarray(mean.reshape(N, group), dtype=stat_dt),
+            np.asarray(rstd.reshape(N, group), dtype=stat_dt))
 
 
 def group_norm_backward(grads, input, mean, rstd, weight, N, C, group, grad_input_mask):
@@ -864,6 +913,8 @@ def _im2col_np(a, kernel_size, dilation, padding, stride):
             f"{k[0]}, {k[1]}), dilation=({d[0]}, {d[1]}), padding=({p[0]}, {p[1]}), calculated "
             f"shape of the array of sliding blocks as ({out[0]}, {out[1]}), but its components "
             "must be at least one.")
+    if a.dtype.kind in "iu":        # PyTorch's kernel: floating, complex and bool dtypes
+        raise not_implemented("im2col_out_cpu", a.dtype)
     win = _windows(_pad(a, p), k, s, d, out)                  # (..., C, oh, ow, kh, kw)
     nb = a.ndim - 3
     perm = tuple(range(nb)) + (nb, nb + 3, nb + 4, nb + 1, nb + 2)
@@ -911,6 +962,8 @@ def _col2im_np(a, output_size, kernel_size, dilation, padding, stride):
             f"expected size of input's dimension 2 to match the calculated number of sliding "
             f"blocks {out[0]} * {out[1]} = {out[0] * out[1]}, but got input.size(2)="
             f"{a.shape[-1]}.")
+    if a.dtype.kind in "iu":        # PyTorch's kernel: floating, complex and bool dtypes
+        raise not_implemented("col2im_out_cpu", a.dtype)
     c = a.shape[-2] // kk
     lead = a.shape[:-2]
     nb = len(lead)
@@ -959,7 +1012,8 @@ def _constant_pad_nd_np(a, pad, value):
 
 
 constant_pad_nd = defop(
-    "constant_pad_nd(Tensor self, SymInt[] pad, Scalar value=0) -> Tensor", _constant_pad_nd_np,
+    "constant_pad_nd(Tensor self, SymInt[] pad, Scalar value=0) -> Tensor",
+    contiguous_layout(_constant_pad_nd_np),
     grad={"self": "constant_pad_nd(grad, [-v for v in pad], 0)"})
 
 
@@ -1056,10 +1110,39 @@ def _upsample_check(a, output_size, nd, name):
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({', '.join(map(str, a.shape[2:]))}) and output "
                            f"({', '.join(map(str, size))})")
-    if a.dtype.kind not in "fc" and name != "nearest":
-        raise NotImplementedError(f"\"upsample_{name}\" not implemented for "
-                                  f"'{short_name(a.dtype)}'")
+    # PyTorch's kernels: floating dtypes, and uint8 for nearest (ours: not for bilinear2d)
+    if a.dtype.kind != "f" and not (a.dtype == np.uint8 and name == "nearest"):
+        if a.dtype == np.uint8 and name == "bilinear2d":
+            raise NotImplementedError(f"\"upsample_{name}\" not implemented for 'Byte'. Hint: "
+                                      "tensorkeys has no uint8 version; convert to float.")
+        kernel = {(1, "nearest"): "compute_indices_weights_nearest",
+                  (2, "nearest"): "upsample_nearest2d_channels_last",
+                  (1, "linear1d"): "compute_indices_weights_linear",
+                  (2, "bilinear2d"): "upsample_bilinear2d_channels_last"}[nd, name]
+        raise not_implemented(kernel, a.dtype)
     return size
+
+
+def _channels_last_dense(a):
+    """Whether a 4-d array is dense in channels-last order (size-1 dims ignored): PyTorch's
+    ``is_contiguous(memory_format=torch.channels_last)``."""
+    if a.ndim != 4:
+        return False
+    expected = a.itemsize
+    for d in (1, 3, 2, 0):
+        if a.shape[d] != 1:
+            if a.strides[d] != expected:
+                return False
+            expected *= a.shape[d]
+    return True
+
+
+def _upsample_backward_check(g, name, cl_suffix):
+    """PyTorch's backward kernels exist for floating dtypes only; the 2-d ones are named after
+    the channels-last kernel when ``grad_output`` is laid out that way."""
+    if g.dtype.kind != "f":
+        cl = cl_suffix if _channels_last_dense(g) else ""
+        raise not_implemented(f"upsample_{name}_backward{cl}", g.dtype)
 
 
 def _nearest_np(a, output_size, *scales):
@@ -1074,6 +1157,7 @@ def _nearest_np(a, output_size, *scales):
 
 def _nearest_backward_np(g, output_size, input_size, *scales):
     nd = len(scales)
+    _upsample_backward_check(g, f"nearest{nd}d", "_cl")
     out = g
     for i in range(nd):
         ax = g.ndim - nd + i
@@ -1097,6 +1181,7 @@ def _linear_np(a, output_size, align_corners, *scales):
 
 def _linear_backward_np(g, output_size, input_size, align_corners, *scales):
     nd = len(scales)
+    _upsample_backward_check(g, "linear1d" if nd == 1 else "bilinear2d", "_channels_last")
     out = g
     for i in range(nd):
         ax = g.ndim - nd + i

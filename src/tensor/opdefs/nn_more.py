@@ -21,10 +21,12 @@ import math
 import numpy as np
 
 from .._defop import FORMULA_NS, OPS, defop, method
-from ._util import broadcast_error, keep_layout, not_implemented, np_result_type, wrap_dim
+from ._util import (broadcast_error, contiguous_layout, elementwise_layout, keep_layout,
+                    not_implemented, np_result_type, wrap_dim)
 from .nn import _elu_np, _float_kernel, _inplace_of, _rounded, elu, elu_, softplus
 from .pointwise import where
 from .reduction import short_name
+from .special import _name_not_implemented
 
 _QUIET = dict(over="ignore", invalid="ignore", divide="ignore")
 
@@ -167,12 +169,15 @@ def _threshold_np(a, threshold, value):
     return np.where(a <= th, val, a)
 
 
-hardshrink = defop("hardshrink(Tensor self, Scalar lambd=0.5) -> Tensor", _hardshrink_np,
+hardshrink = defop("hardshrink(Tensor self, Scalar lambd=0.5) -> Tensor",
+                   keep_layout(_hardshrink_np, 0),
                    grad={"self": "hardshrink_backward(grad, self, lambd)"})
-softshrink = defop("softshrink(Tensor self, Scalar lambd=0.5) -> Tensor", _softshrink_np,
+softshrink = defop("softshrink(Tensor self, Scalar lambd=0.5) -> Tensor",
+                   keep_layout(_softshrink_np, 0),
                    grad={"self": "softshrink_backward(grad, self, lambd)"})
 threshold = defop("threshold(Tensor self, Scalar threshold, Scalar value) -> Tensor",
-                  _threshold_np, grad={"self": "threshold_backward(grad, self, threshold)"})
+                  keep_layout(_threshold_np, 0),
+                  grad={"self": "threshold_backward(grad, self, threshold)"})
 threshold_ = defop("threshold_(Tensor(a!) self, Scalar threshold, Scalar value) -> Tensor(a!)",
                    _inplace_of(_threshold_np),
                    grad={"self": "threshold_backward(grad, self, threshold)"},
@@ -193,7 +198,7 @@ def _hardtanh_np(a, lo, hi):
 # zero where self is at or past a bound (NaN passes the gradient: it compares false)
 _HTANH = {"self": "hardtanh_backward(grad, self, min_val, max_val)"}
 hardtanh = defop("hardtanh(Tensor self, Scalar min_val=-1, Scalar max_val=1) -> Tensor",
-                 _hardtanh_np, grad=_HTANH)
+                 keep_layout(_hardtanh_np, 0), grad=_HTANH)
 hardtanh_ = defop("hardtanh_(Tensor(a!) self, Scalar min_val=-1, Scalar max_val=1) -> "
                   "Tensor(a!)", _inplace_of(_hardtanh_np),
                   grad={"self": "hardtanh_backward(grad, result, min_val, max_val)"},
@@ -220,7 +225,7 @@ def log_sigmoid_backward(grad, self):
 
 
 FORMULA_NS["log_sigmoid_backward"] = log_sigmoid_backward
-log_sigmoid = defop("log_sigmoid(Tensor self) -> Tensor", _log_sigmoid_np,
+log_sigmoid = defop("log_sigmoid(Tensor self) -> Tensor", contiguous_layout(_log_sigmoid_np),
                     grad={"self": "log_sigmoid_backward(grad, self)"},
                     node_name="LogSigmoidBackward0")
 
@@ -259,9 +264,35 @@ def mish_backward(grad, self):
     return grad * (t + self * self.sigmoid() * (1 - t * t))
 
 
+def _hardsigmoid_backward_np(grad, self):
+    g, s, dt = _bw_operands("hardsigmoid_backward", grad, self)
+    if dt.kind == "c":
+        raise not_implemented("hardsigmoid_backward", dt)
+    # PyTorch's kernel multiplies by 1/6 rounded to single precision, also for doubles
+    # (half precision: in single precision, rounded once)
+    op = np.float64 if dt == np.float64 else np.float32
+    inside = (s > _c(-3, dt)) & (s < _c(3, dt))
+    return np.ascontiguousarray(
+        np.where(inside, g.astype(op) * op(np.float32(1 / 6)), op(0)).astype(dt))
+
+
+def _hardsigmoid_backward_no_derivative():
+    raise RuntimeError("derivative for aten::hardsigmoid_backward is not implemented")
+
+
+# PyTorch defines no derivative for hardsigmoid_backward: a second derivative of hardsigmoid
+# raises, from a NotImplemented node (even along the incoming gradient, where it is linear)
+hardsigmoid_backward = defop(
+    "hardsigmoid_backward(Tensor grad_output, Tensor self) -> Tensor",
+    keep_layout(_hardsigmoid_backward_np, 0, 1),
+    grad={"grad_output": "hardsigmoid_backward_no_derivative()",
+          "self": "hardsigmoid_backward_no_derivative()"},
+    node_name="torch::autograd::NotImplemented")
+FORMULA_NS.update(hardsigmoid_backward=hardsigmoid_backward,
+                  hardsigmoid_backward_no_derivative=_hardsigmoid_backward_no_derivative)
+_name_not_implemented("hardsigmoid_backward")
 _HSWISH = {"self": "hardswish_backward(grad, self)"}
-# PyTorch's kernel multiplies by 1/6 rounded to single precision, also for doubles
-_HSIG = {"self": "where((self > -3.0).logical_and(self < 3.0), grad * 0.1666666716337204, 0.0)"}
+_HSIG = {"self": "hardsigmoid_backward(grad, self)"}
 _MISH = {"self": "mish_backward(grad, self)"}
 hardswish = defop("hardswish(Tensor self) -> Tensor", _hardswish_np, grad=_HSWISH)
 hardswish_ = defop("hardswish_(Tensor(a!) self) -> Tensor(a!)", _inplace_of(_hardswish_np),
@@ -289,7 +320,7 @@ def _celu_np(a, alpha):
     return _elu_np(a, alpha, 1.0, 1.0 / alpha)
 
 
-celu = defop("celu(Tensor self, Scalar alpha=1.0) -> Tensor", _celu_np,
+celu = defop("celu(Tensor self, Scalar alpha=1.0) -> Tensor", keep_layout(_celu_np, 0),
              grad={"self": "elu_backward(grad, self, alpha, 1.0, celu_input_scale(alpha))"})
 celu_ = defop("celu_(Tensor(a!) self, Scalar alpha=1.0) -> Tensor(a!)", _inplace_of(_celu_np),
               grad={"self": "elu_result_backward(grad, result, alpha, 1.0, "
@@ -318,7 +349,8 @@ def _glu_np(a, dim):
     def f(x):
         with np.errstate(**_QUIET):
             return 1.0 / (1.0 + np.exp(-x))
-    return first * _rounded(f, second)
+    # (laid out as PyTorch's elementwise product of the two halves)
+    return elementwise_layout(first * _rounded(f, second), [first, second])
 
 
 def glu_backward(grad, self, dim):
@@ -334,6 +366,9 @@ glu = defop("glu(Tensor self, int dim=-1) -> Tensor", _glu_np,
 
 # -- prelu ---------------------------------------------------------------------------------
 def _prelu_kernel_np(a, w):
+    if w.dtype != a.dtype:          # (PyTorch's TensorIterator check comes first)
+        raise RuntimeError(f"Found dtype {short_name(w.dtype)} but expected "
+                           f"{short_name(a.dtype)}")
     _float_kernel("prelu_cpu", a)
     with np.errstate(**_QUIET):
         return np.asarray(np.where(a > 0, a, w * a), dtype=np.result_type(a, w))
@@ -347,7 +382,8 @@ def prelu_kernel_backward(grad, self, weight, grad_input_mask):
             where(pos, 0.0, self * grad) if grad_input_mask[1] else None)
 
 
-_prelu_kernel = defop("_prelu_kernel(Tensor self, Tensor weight) -> Tensor", _prelu_kernel_np,
+_prelu_kernel = defop("_prelu_kernel(Tensor self, Tensor weight) -> Tensor",
+                      keep_layout(_prelu_kernel_np, 0, 1),
                       grad={"self, weight": "prelu_kernel_backward(grad, self, weight, "
                                             "grad_input_mask)"},
                       node_name="PreluKernelBackward0")
@@ -389,7 +425,10 @@ def _rrelu_noise_np(a, noise, lower, upper, training, generator):
     if noise.shape != a.shape:          # (PyTorch checks this first, training or not)
         raise RuntimeError(f"noise tensor shape must match self tensor shape. Got self.shape = "
                            f"{list(a.shape)} noise.shape = {list(noise.shape)}")
-    _float_kernel("leaky_relu_cpu", a)
+    if training and a.dtype not in (np.float32, np.float64):     # PyTorch's sampling kernel
+        raise not_implemented("rrelu_with_noise_out_cpu", a.dtype)
+    if a.dtype.kind != "f":                                      # eval: leaky_relu's
+        raise not_implemented("leaky_relu_cpu", a.dtype)
     dt = a.dtype
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
@@ -412,7 +451,7 @@ def _rrelu_noise_inplace_np(a, noise, lower, upper, training, generator):
 _RR_SIG = ("Tensor noise, Scalar lower=0.125, Scalar upper=0.3333333333333333, "
            "bool training=False, Generator? generator=None")
 rrelu_with_noise = defop(
-    f"rrelu_with_noise(Tensor self, {_RR_SIG}) -> Tensor", _rrelu_noise_np,
+    f"rrelu_with_noise(Tensor self, {_RR_SIG}) -> Tensor", contiguous_layout(_rrelu_noise_np),
     grad={"self": "rrelu_with_noise_backward(grad, self, noise, lower, upper, training, "
                   "False)"})
 rrelu_with_noise_ = defop(
@@ -614,23 +653,24 @@ triplet_margin_loss = defop("triplet_margin_loss(Tensor anchor, Tensor positive,
 
 
 def _soft_margin_np(a, t, reduction):
+    """PyTorch's steps, into a tensor of the input's shape and dtype: ``out = -input``,
+    ``out *= target``, ``out.exp_().log1p_()`` (so its errors come in that order)."""
     from ._util import broadcast_error, check_inplace_result, np_result_type
-    if t.dtype.kind == "b":         # (PyTorch's -target comes first)
+    if a.dtype.kind == "b":
         from .pointwise import NEG_BOOL
         raise RuntimeError(NEG_BOOL)
     dt = np_result_type(a, t)
-    if dt.kind not in "fc":
-        dt = np.dtype(np.float32)
     try:
         shape = np.broadcast_shapes(a.shape, t.shape)
     except ValueError:
         raise broadcast_error(a.shape, t.shape) from None
-    check_inplace_result(a, shape, dt)     # the loss is written into an input-like tensor
+    check_inplace_result(a, shape, dt)     # out *= target
+    check_inplace_result(a, a.shape, np.float32 if a.dtype.kind != "f" else a.dtype)  # exp_
 
     def f(x):
         with np.errstate(**_QUIET):
             return np.log1p(np.exp(-x))
-    loss = _rounded(f, a.astype(dt) * t.astype(dt)).astype(a.dtype)
+    loss = _rounded(f, (a.astype(dt) * t.astype(dt)).astype(a.dtype)).astype(a.dtype)
     return _reduce_np(loss, reduction)
 
 
@@ -644,7 +684,7 @@ soft_margin_loss = defop("soft_margin_loss(Tensor self, Tensor target, int reduc
                          grad={"self": "soft_margin_backward(grad, self, target, reduction)"})
 
 
-def _multi_margin_check(a, target, w):
+def _multi_margin_check(a, target, w, kernel="multi_margin_loss_cpu_kernel"):
     if not (a.ndim <= 1 and a.size) and not (a.ndim == 2 and a.shape[1]):
         raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch "
                            f"size, but got: {_fmt(a.shape)}")
@@ -655,7 +695,7 @@ def _multi_margin_check(a, target, w):
                            f"the number of input samples (batch size). Expected target size "
                            f"[{n}], but got {_fmt(target.shape)}. Input has shape "
                            f"{_fmt(a.shape)}.")
-    _float_kernel("multi_margin_loss_cpu_kernel", a)
+    _float_kernel(kernel, a)
     if target.dtype != np.int64:
         raise RuntimeError(f"expected scalar type Long but found {short_name(target.dtype)}")
     if w is not None:
@@ -687,34 +727,55 @@ def _multi_margin_np(a, target, p, margin, w, reduction):
     return _reduce_np(loss.astype(dt), reduction)
 
 
-def multi_margin_backward(grad, self, target, p, margin, weight, reduction):
+def _multi_margin_backward_np(grad, a, target, p, margin, w, reduction):
     """The hinge terms ``margin - x[y] + x[j]`` (j != y) that are positive give ``x[j]`` their
-    slope (1, or ``2 z`` for p=2) and take it from ``x[y]``; all divided by the class count."""
-    from .factories import arange
-    c = self.shape[-1] if self.dim() else 1
-    x = self.reshape((-1, c))
-    y = target.reshape((-1, 1))
-    z = x - x.gather(1, y) + margin
-    is_y = arange(c) == y
-    slope = where((z > 0).logical_and(is_y.logical_not()), z.new_ones(()) if p == 1 else 2 * z,
-                  0.0)
-    if weight is not None:
-        slope = slope * weight.index_select(0, y.reshape(-1)).unsqueeze(1)
-    gx = (slope - where(is_y, slope.sum(1, keepdim=True), 0.0)) / c
-    if reduction == 0:
-        g = grad.reshape((-1, 1))
-    else:
-        g = _scaled_grad(grad, reduction, x.shape[0])
-    return (gx * g).reshape(tuple(self.shape))
+    slope (1, or ``2 z`` for p=2) and take it from ``x[y]``; all divided by the class count.
+    As PyTorch's kernel, a mean or sum reads the first element of ``grad``."""
+    if p not in (1, 2):
+        raise RuntimeError("only p == 1 and p == 2 supported")
+    n, c, y = _multi_margin_check(a, target, w, "multi_margin_loss_backward_cpu_kernel")
+    dt = a.dtype
+    if grad.dtype != dt:
+        raise RuntimeError(f"expected scalar type {short_name(dt)} but found "
+                           f"{short_name(grad.dtype)}")
+    x = a.reshape(n, c)
+    rows = np.arange(n)
+    z = _c(margin, dt) - x[rows, y][:, None] + x
+    on = z > 0
+    on[rows, y] = False
+    slope = np.where(on, _c(1, dt) if p == 1 else _c(2, dt) * z, _c(0, dt))
+    if w is not None:
+        slope = slope * w.reshape(-1)[y][:, None]
+    slope[rows, y] = -slope.sum(axis=1)
+    g = grad.reshape(-1)
+    g = g[:n, None] if reduction == 0 else g[:1, None] / _c(n if reduction == 1 else 1, dt)
+    return np.ascontiguousarray((slope / _c(c, dt) * g).reshape(a.shape), dtype=dt)
+
+
+def _multi_margin_backward_no_derivative():
+    raise RuntimeError("derivative for aten::multi_margin_loss_backward is not implemented")
+
+
+# PyTorch defines no derivative for multi_margin_loss_backward (a NotImplemented node)
+multi_margin_loss_backward = defop(
+    "multi_margin_loss_backward(Tensor grad_output, Tensor self, Tensor target, Scalar p, "
+    "Scalar margin, Tensor? weight=None, int reduction=1) -> Tensor",
+    _multi_margin_backward_np,
+    grad={"grad_output": "multi_margin_backward_no_derivative()",
+          "self": "multi_margin_backward_no_derivative()"},
+    node_name="torch::autograd::NotImplemented")
+_name_not_implemented("multi_margin_loss_backward")
 
 
 multi_margin_loss = defop(
     "multi_margin_loss(Tensor self, Tensor target, Scalar p=1, Scalar margin=1, "
     "Tensor? weight=None, int reduction=1) -> Tensor", _multi_margin_np,
-    grad={"self": "multi_margin_backward(grad, self, target, p, margin, weight, reduction)"})
+    grad={"self": "multi_margin_loss_backward(grad, self, target, p, margin, weight, "
+                  "reduction)"})
 
 FORMULA_NS.update(soft_margin_backward=soft_margin_backward,
-                  multi_margin_backward=multi_margin_backward)
+                  multi_margin_loss_backward=multi_margin_loss_backward,
+                  multi_margin_backward_no_derivative=_multi_margin_backward_no_derivative)
 TOPLEVEL.update(kl_div=kl_div, poisson_nll_loss=poisson_nll_loss,
                 margin_ranking_loss=margin_ranking_loss,
                 hinge_embedding_loss=hinge_embedding_loss,

@@ -26,8 +26,8 @@ from .._defop import FORMULA_NS, OPS, defop, fast_path, method, quietly
 from .._out import OutShapeMismatch
 from .._tensor import Tensor
 from ._util import (as_operand, broadcast_error, check_inplace_result, check_no_overlap,
-                    check_py_int, checked_scalar, is_operand, keep_layout, not_implemented,
-                    np_result_type, scalar_as, shape_of, type_name)
+                    check_py_int, checked_scalar, elementwise_layout, is_operand, keep_layout,
+                    not_implemented, np_result_type, scalar_as, shape_of, type_name)
 
 _nd = np.ndarray
 _BY_NP = D._BY_NP
@@ -551,7 +551,8 @@ def binary(name, np_kernel, grad, *, alpha=False, inplace=True, out=True, node=N
                 "d1.__class__ is float and d0.dtype.char in _CH)")
         fast_path(np_kernel, ("a2 is _ONE and " if alpha else "") + when, "_uf(d0, d1)",
                   _uf=uf, _CH=np_kernel.scalar_chars, _ONE=_ONE)
-    f = defop(f"{name}{ov}(Tensor self, Tensor other{tail}) -> Tensor", keep_layout(np_kernel),
+    f = defop(f"{name}{ov}(Tensor self, Tensor other{tail}) -> Tensor",
+              keep_layout(np_kernel, 0, 1),
               grad=grad, node_name=node)
     ops = {"f": f}
     if inplace:
@@ -671,7 +672,7 @@ sub = binary("sub", _sub_fn,
              dunder=("__sub__",), pre=_binary_pre(check=_sub_check))
 # ``2 - t`` is PyTorch's rsub (``other - alpha * self``; RsubBackward1 for a number)
 rsub_scalar = defop("rsub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
-                    lambda a, other, al: _sub_fn(other, a, al),
+                    keep_layout(lambda a, other, al: _sub_fn(other, a, al), 0, 1),
                     grad={"self": "-grad if alpha == 1 else grad * (-alpha)"},
                     node_name="RsubBackward1")
 rsub_tensor = defop("rsub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor",
@@ -705,7 +706,7 @@ add_scalar = defop("add.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Ten
 # (its own kernel: sub.Tensor's carries an inline fast path for two tensors)
 sub_scalar = defop("sub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
                    keep_layout(_with_alpha(_sub_np, _operator_error("-"), _sub_check,
-                                           negate=True, name="sub"), 0),
+                                           negate=True, name="sub"), 0, 1),
                    grad={"self": "grad"}, node_name="SubBackward1")
 div = binary("div", _true_divide,
              {"self": "grad / other", "other": "-grad * self / (other * other)"},
@@ -793,7 +794,7 @@ _PRE_FLOAT = _binary_pre(result=_float_dtype)
 _DIV_GRAD = {"self": "grad * 0 if rounding_mode else grad / other",
              "other": "grad * 0 if rounding_mode else -grad * self / (other * other)"}
 div_mode = defop("div.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor",
-                 _div_mode, grad=_DIV_GRAD, node_name="DivBackward2")
+                 keep_layout(_div_mode, 0, 1), grad=_DIV_GRAD, node_name="DivBackward2")
 div_mode_ = defop("div_.Tensor_mode(Tensor(a!) self, Tensor other, *, str? rounding_mode) -> "
                   "Tensor(a!)", _inplace(_div_mode, pre=_div_mode_pre), grad=_DIV_GRAD,
                   node_name="DivBackward2")
@@ -927,7 +928,8 @@ pow_ = binary("pow", _pow_tensor, _POW_T_GRAD, overload="Tensor_Tensor",
 # an inference tensor requiring grad does not record ``c.pow(2)`` (PyTorch's Tensor_Scalar).
 _POW_S_GRAD = {"self": "grad * exponent * self.pow(exponent - 1) if exponent != 0 "
                        "else grad * 0"}
-pow_scalar = defop("pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor", _pow_scalar_np,
+pow_scalar = defop("pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor",
+                   keep_layout(_pow_scalar_np, 0),
                    grad=_POW_S_GRAD, node_name="PowBackward0")
 pow_scalar_ = defop("pow_.Scalar(Tensor(a!) self, Scalar exponent) -> Tensor(a!)",
                     _inplace(_pow_scalar_np, pre=_pow_scalar_pre),
@@ -1034,7 +1036,8 @@ def _sign_np(a):
     r = _asarr(np.sign(a))
     if k == "f":
         r = np.where(r != r, 0, r)      # sign(nan) is 0 in PyTorch
-    return r
+    # (numpy lays out the dims of size 1 of a non-contiguous input's result its own way)
+    return r if a.flags.c_contiguous else elementwise_layout(r, (a,))
 
 
 neg = unary("neg", _neg_np, {"self": "-grad"}, floating=False)
@@ -1108,6 +1111,10 @@ def _sigmoid(a):
 
 
 def _gelu_np(a, approximate):
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    if a.dtype.kind != "f":     # PyTorch's kernel exists for floating dtypes only
+        raise not_implemented("GeluKernelImpl", a.dtype)
     if approximate == "tanh":
         k = math.sqrt(2 / math.pi)
         return (0.5 * a * (1 + np.tanh(k * (a + 0.044715 * a ** 3)))).astype(a.dtype)
@@ -1118,8 +1125,19 @@ def _gelu_np(a, approximate):
 
 gelu = defop('gelu(Tensor self, *, str approximate="none") -> Tensor', _gelu_np,
              grad={"self": "grad * gelu_derivative(self, approximate)"})
+_gelu_out_exact = _out(_gelu_np, exact=True)
+
+
+def _gelu_out(a, approximate, out):
+    """PyTorch checks ``out``'s dtype (it must be ``self``'s) before its kernel's checks."""
+    if out.dtype != a.dtype:
+        raise RuntimeError(f"Found dtype {_BY_NP[out.dtype].short} but expected "
+                           f"{_BY_NP[a.dtype].short}")
+    _gelu_out_exact(a, approximate, out)
+
+
 gelu_out = defop('gelu.out(Tensor self, *, str approximate="none", Tensor(a!) out) -> '
-                 'Tensor(a!)', _out(_gelu_np, exact=True))
+                 'Tensor(a!)', _gelu_out)
 method("gelu", gelu)
 
 
@@ -1213,6 +1231,8 @@ def _clamp_tensor_np(a, lo, hi):
         raise RuntimeError(_CLAMP_NONE)
     dt = np_result_type(a, lo, hi)
     _broadcast(a, lo, hi)
+    if dt == np.bool_ and lo is not None and hi is not None:
+        raise not_implemented("clamp_cpu", dt)  # (one bound: clamp_min / clamp_max take bool)
     r = as_operand(a, dt)
     if lo is not None:
         r = np.maximum(r, as_operand(lo, dt))
@@ -1265,7 +1285,8 @@ def _clamp_t_grad_max(grad, self, min, max):
     return where(m, grad, 0.0)
 
 
-clamp = defop("clamp(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor", _clamp_np,
+clamp = defop("clamp(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor",
+              keep_layout(_clamp_np, 0),
               grad=_CLAMP_GRAD, node_name="ClampBackward1")
 clamp_i = defop("clamp_(Tensor(a!) self, Scalar? min=None, Scalar? max=None) -> Tensor(a!)",
                 _inplace(_clamp_np, pre=_clamp_pre), grad=_CLAMP_GRAD,
@@ -1288,7 +1309,8 @@ clamp_out = defop("clamp.out(Tensor self, Scalar? min=None, Scalar? max=None, *,
 _CLAMP_T_GRAD = {"self": _clamp_t_grad_self, "min": _clamp_t_grad_min,
                  "max": _clamp_t_grad_max}
 clamp_t = defop("clamp.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor",
-                _clamp_tensor_np, grad=_CLAMP_T_GRAD, node_name="ClampBackward0")
+                keep_layout(_clamp_tensor_np, 0, 1, 2), grad=_CLAMP_T_GRAD,
+                node_name="ClampBackward0")
 clamp_t_i = defop("clamp_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> "
                   "Tensor(a!)", _inplace(_clamp_tensor_np, pre=_clamp_tensor_pre),
                   grad=_CLAMP_T_GRAD, node_name="ClampBackward0")
@@ -1400,7 +1422,8 @@ def _where_np(cond, a, b):
 
 
 _WHERE_GRAD = {"self": "where(condition, grad, 0.0)", "other": "where(condition, 0.0, grad)"}
-where = defop("where.self(Tensor condition, Tensor self, Tensor other) -> Tensor", _where_np,
+where = defop("where.self(Tensor condition, Tensor self, Tensor other) -> Tensor",
+              keep_layout(_where_np, 0, 1, 2),
               grad=_WHERE_GRAD)
 where_out = defop("where.self_out(Tensor condition, Tensor self, Tensor other, *, "
                   "Tensor(a!) out) -> Tensor(a!)", _out(_where_np, exact="where"))
@@ -1601,7 +1624,8 @@ def _remainder_np(a, b):
 remainder = binary("remainder", _remainder_np,
                    {"self": "grad", "other": "-grad * self.div(other, rounding_mode='floor')"},
                    out_overload="Tensor_out", pre=_binary_pre(), node="RemainderBackward1")
-remainder_s = defop("remainder.Scalar(Tensor self, Scalar other) -> Tensor", _remainder_np,
+remainder_s = defop("remainder.Scalar(Tensor self, Scalar other) -> Tensor",
+                    keep_layout(_remainder_np, 0, 1),
                     grad={"self": "grad"}, node_name="RemainderBackward0")
 remainder_s_ = defop("remainder_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)",
                      _inplace(_remainder_np, pre=_binary_pre()), grad={"self": "grad"},

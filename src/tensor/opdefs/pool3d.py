@@ -20,9 +20,10 @@ import math
 import numpy as np
 
 from .._defop import FORMULA_NS, defop
-from .nn_layers import (_add_columns, _adaptive_bounds, _adaptive_sum_matrix, _avg_divisors,
-                        _avg_grad_divided, _avg_grad_shape_check,
-                        _crop, _fmt, _offset_slices, _pad, _pool_out, _tup, _windows)
+from .nn_layers import (MAX_POOL_GRAD_DTYPE, _add_columns, _adaptive_bounds,
+                        _adaptive_sum_matrix, _avg_divisors, _avg_grad_divided,
+                        _avg_grad_shape_check, _crop, _fmt, _offset_slices, _pad, _pool_out,
+                        _tup, _windows, pool_backward_dtypes)
 from .reduction import short_name
 
 # -- shared helpers ------------------------------------------------------------------------
@@ -204,6 +205,7 @@ def _disjoint(k, s, d):
 
 
 def _max_pool3d_backward_np(gy, a, kernel_size, stride, padding, dilation, ceil_mode, idx):
+    gy = pool_backward_dtypes(gy, a, "max_pool3d_backward", MAX_POOL_GRAD_DTYPE)
     k, s, p, d, out = _max3d_setup(a, kernel_size, stride, padding, dilation, ceil_mode)
     return _scatter_nd(gy, idx, a.shape, 3, _disjoint(k, s, d))
 
@@ -340,6 +342,7 @@ def _nonempty_grad(gy, name):
 
 def _adaptive_avg_pool3d_backward_np(gy, a):
     _nonempty_grad(gy, "adaptive_avg_pool3d_backward")
+    gy = pool_backward_dtypes(gy, a, "adaptive_avg_pool3d_backward_cpu")
     out = gy.shape[-3:]
     (md, cd), (mh, ch), (mw, cw) = (_adaptive_sum_matrix(a.shape[-3 + i], out[i], gy.dtype)
                                     for i in range(3))
@@ -394,6 +397,8 @@ def _adaptive_max_pool3d_np(a, output_size):
 
 def _adaptive_max_pool3d_backward_np(gy, a, idx):
     _nonempty_grad(gy, "adaptive_max_pool3d_backward")
+    gy = pool_backward_dtypes(gy, a, "adaptive_max_pool3d_backward",
+                              "expected dtype {want} for `gradOutput` but got dtype {got}")
     return _scatter_nd(gy, idx, a.shape, 3)
 
 
@@ -594,6 +599,7 @@ def _fractional_np(a, kernel_size, output_size, samples, nd):
 
 
 def _fractional_backward_np(gy, a, kernel_size, output_size, idx, nd):
+    gy = pool_backward_dtypes(gy, a, f"fractional_max_pool{nd}d_backward_out_frame")
     return _scatter_nd(gy, idx, a.shape, nd)
 
 

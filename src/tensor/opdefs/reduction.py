@@ -19,7 +19,7 @@ from .. import _dtype as D
 from .._defop import FORMULA_NS, OPS, defop, fast_path, method
 from .. import _tensor as T
 from .._tensor import Tensor as _Tensor
-from ._util import _non_overlapping_and_dense, dims_arg, wrap_dim
+from ._util import _non_overlapping_and_dense, contiguous_layout, dims_arg, wrap_dim
 from .pointwise import where
 
 
@@ -64,7 +64,7 @@ sum_ = defop("sum(Tensor self, *, ScalarType? dtype=None) -> Tensor", _sum_np,
              grad={"self": "grad.expand(self_shape)"},
     via=("write", 1))
 sum_dim = defop("sum.dim_IntList(Tensor self, int[1]? dim, bool keepdim=False, *, "
-                "ScalarType? dtype=None) -> Tensor", _sum_dim_np,
+                "ScalarType? dtype=None) -> Tensor", contiguous_layout(_sum_dim_np),
                 grad={"self": "expand_reduced(grad, self_shape, dim, keepdim)"},
                 node_name="SumBackward1",
     via=("write", 1))
@@ -135,7 +135,8 @@ mean = defop("mean(Tensor self, *, ScalarType? dtype=None) -> Tensor", _mean_np,
                            "else grad.expand(self_shape) * float('nan')"},
     via=("out", "sum", 2))
 mean_dim = defop("mean.dim(Tensor self, int[1]? dim, bool keepdim=False, *, "
-                 "ScalarType? dtype=None) -> Tensor", _mean_dim_np,
+                 "ScalarType? dtype=None) -> Tensor",
+                 contiguous_layout(_mean_dim_np),
                  grad={"self": "div_scalar(expand_reduced(grad, self_shape, dim, keepdim), "
                                "numel_of(self_shape, dim))"},
                  node_name="MeanBackward1",
@@ -271,7 +272,8 @@ prod_ = defop("prod(Tensor self, *, ScalarType? dtype=None) -> Tensor", _prod_np
               grad={"self": "prod_backward(grad, self, result, None, False)"},
     via=("write", 1))
 prod_dim = defop("prod.dim_int(Tensor self, int dim, bool keepdim=False, *, "
-                 "ScalarType? dtype=None) -> Tensor", _prod_dim_np,
+                 "ScalarType? dtype=None) -> Tensor",
+                 contiguous_layout(_prod_dim_np),
                  grad={"self": "prod_backward(grad, self, result, dim, keepdim)"},
                  node_name="ProdBackward1",
     via=("write", 1))
@@ -496,12 +498,12 @@ def scale_grad_by_count(grad, self, result, dim, keepdim):
 
 
 amax = defop("amax(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
-             _amax_kernel("amax", np.maximum),
+             contiguous_layout(_amax_kernel("amax", np.maximum)),
              grad={"self": "scale_grad_by_count(grad, self, result, "
                            "full_or_dims(dim), keepdim)"},
     via=("write", 1))
 amin = defop("amin(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
-             _amax_kernel("amin", np.minimum),
+             contiguous_layout(_amax_kernel("amin", np.minimum)),
              grad={"self": "scale_grad_by_count(grad, self, result, "
                            "full_or_dims(dim), keepdim)"},
     via=("write", 1))
@@ -556,13 +558,15 @@ def value_selecting_backward(grad, dim, indices, shape, keepdim):
 
 
 max_dim = defop("max.dim(Tensor self, int dim, bool keepdim=False) -> "
-                "(Tensor values, Tensor indices)", _max_dim_kernel("max", np.max, np.argmax),
+                "(Tensor values, Tensor indices)",
+                contiguous_layout(_max_dim_kernel("max", np.max, np.argmax)),
                 grad={"self": "value_selecting_backward(grad, dim, results[1], self_shape, "
                               "keepdim)"},
                 node_name="MaxBackward0",
     via=("write", 2))
 min_dim = defop("min.dim(Tensor self, int dim, bool keepdim=False) -> "
-                "(Tensor values, Tensor indices)", _max_dim_kernel("min", np.min, np.argmin),
+                "(Tensor values, Tensor indices)",
+                contiguous_layout(_max_dim_kernel("min", np.min, np.argmin)),
                 grad={"self": "value_selecting_backward(grad, dim, results[1], self_shape, "
                               "keepdim)"},
                 node_name="MinBackward0",
@@ -631,9 +635,9 @@ def _arg_kernel(name, fn):
 
 
 argmax = defop("argmax(Tensor self, int? dim=None, bool keepdim=False) -> Tensor",
-               _arg_kernel("argmax", np.argmax))
+               contiguous_layout(_arg_kernel("argmax", np.argmax)))
 argmin = defop("argmin(Tensor self, int? dim=None, bool keepdim=False) -> Tensor",
-               _arg_kernel("argmin", np.argmin))
+               contiguous_layout(_arg_kernel("argmin", np.argmin)))
 method("argmax", argmax)
 method("argmin", argmin)
 
@@ -695,11 +699,13 @@ def std_backward(grad, self, result, dim, correction, keepdim):
 
 
 var_ = defop("var.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, "
-             "bool keepdim=False) -> Tensor", _var_np_factory("var", False),
+             "bool keepdim=False) -> Tensor",
+             contiguous_layout(_var_np_factory("var", False)),
              grad={"self": "var_backward(grad, self, dim, correction, keepdim)"},
              node_name="VarBackward0")
 std_ = defop("std.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, "
-             "bool keepdim=False) -> Tensor", _var_np_factory("std", True),
+             "bool keepdim=False) -> Tensor",
+             contiguous_layout(_var_np_factory("std", True)),
              grad={"self": "std_backward(grad, self, result, dim, correction, keepdim)"},
              node_name="StdBackward0")
 
@@ -805,16 +811,23 @@ def norm_backward(grad, self, ord, dim, keepdim, result):
 
 
 vector_norm = defop("linalg_vector_norm(Tensor self, Scalar ord=2, int[1]? dim=None, "
-                    "bool keepdim=False, *, ScalarType? dtype=None) -> Tensor", _vector_norm_np,
+                    "bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
+                    contiguous_layout(_vector_norm_np),
                     grad={"self": "norm_backward(grad, self, ord, dim, keepdim, result)"},
                     node_name="LinalgVectorNormBackward0")
+
+
+def _norm_scalaropt_dim_np(a, p, dim, keepdim):
+    if a.dtype.kind not in "fc":        # (norm's own check, in its words)
+        raise RuntimeError(f"norm(): input dtype should be either floating point or complex. "
+                           f"Got {short_name(a.dtype)} instead.")
+    return _vector_norm_np(a, 2 if p is None else p, dim, keepdim, None)
 
 
 # what PyTorch's C++ composites call (pairwise_distance): the vector norm, as NormBackward1
 norm_scalaropt_dim = defop("norm.ScalarOpt_dim(Tensor self, Scalar? p, int[1] dim, "
                            "bool keepdim=False) -> Tensor",
-                           lambda a, p, dim, keepdim: _vector_norm_np(
-                               a, 2 if p is None else p, dim, keepdim, None),
+                           contiguous_layout(_norm_scalaropt_dim_np),
                            grad={"self": "norm_backward(grad, self, 2 if p is None else p, dim, "
                                          "keepdim, result)"},
                            node_name="NormBackward1")
@@ -877,7 +890,7 @@ def logsumexp_backward(grad, self, result, dim, keepdim):
 
 
 logsumexp = defop("logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor",
-                  _logsumexp_np,
+                  contiguous_layout(_logsumexp_np),
                   grad={"self": "logsumexp_backward(grad, self, result, dim, keepdim)"},
     via=("out", "logsumexp", 1))
 _NO_DIM = object()
@@ -914,12 +927,12 @@ _any_full, _any_dims = _bool_reduce(np.any)
 all_ = defop("all(Tensor self) -> Tensor", _all_full,
     via=("write", 1))
 all_dims = defop("all.dims(Tensor self, int[]? dim=None, bool keepdim=False) -> Tensor",
-                 _all_dims,
+                 contiguous_layout(_all_dims),
     via=("write", 1))
 any_ = defop("any(Tensor self) -> Tensor", _any_full,
     via=("write", 1))
 any_dims = defop("any.dims(Tensor self, int[]? dim=None, bool keepdim=False) -> Tensor",
-                 _any_dims,
+                 contiguous_layout(_any_dims),
     via=("write", 1))
 
 
@@ -968,7 +981,8 @@ def cumsum_backward(grad, dim):
     return grad.sum(dim, keepdim=True) - grad.cumsum(dim) + grad
 
 
-cumsum = defop("cumsum(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor", _cumsum_np,
+cumsum = defop("cumsum(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor",
+               contiguous_layout(_cumsum_np),
                grad={"self": "cumsum_backward(grad, dim)"})
 method("cumsum", lambda self, dim, *, dtype=None: cumsum(self, dim, dtype=dtype))
 

@@ -41,7 +41,8 @@ from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor as _Tensor
-from ._util import check_inplace_result, check_no_overlap, keep_layout, wrap_dim
+from ._util import (check_no_overlap, contiguous_layout, keep_layout, not_implemented,
+                    wrap_dim)
 from .extra import _cumprod_np
 from .special import _name_not_implemented
 from .reduction import (_cumsum_np, _mean_dim_np, _return_type, _var_np_factory,
@@ -327,7 +328,8 @@ method("mode", lambda self, dim=-1, keepdim=False: return_types.mode(
 
 
 def _nanmedian_np(a):
-    _no_bool("median_cpu", a)
+    if a.dtype.kind in "bc":        # (PyTorch's kernels are median's)
+        raise not_implemented("median_cpu", a.dtype)
     flat = a.reshape(-1)
     if a.dtype.kind in "fc":
         flat = flat[~np.isnan(flat)]
@@ -348,7 +350,8 @@ def _nanmedian_pick(row):
 
 def _nanmedian_dim_np(a, dim, keepdim):
     wrap_dim(dim, a.ndim)               # (a bad dim is reported before a bad dtype)
-    _no_bool("nanmedian_out", a)
+    if a.dtype.kind in "bc":
+        raise not_implemented("median_out", a.dtype)
     return _by_slice("nanmedian", a, dim, keepdim, _nanmedian_pick)
 
 
@@ -389,7 +392,7 @@ def _aminmax_np(a, dim, keepdim):
 
 
 aminmax = defop("aminmax(Tensor self, *, int? dim=None, bool keepdim=False) -> "
-                "(Tensor min, Tensor max)", _aminmax_np,
+                "(Tensor min, Tensor max)", contiguous_layout(_aminmax_np),
                 # amin's and amax's rule for each half (a NaN extreme gives NaN gradients),
                 # as PyTorch's AminmaxBackward0 computes
                 grad={"self": "scale_grad_by_count(grads[0], self, results[0], dim, "
@@ -432,12 +435,12 @@ def std_mean_backward(gstd, gmean, self, std, dim, correction, keepdim):
 
 var_mean_op = defop("var_mean.correction(Tensor self, int[1]? dim=None, *, "
                     "Scalar? correction=None, bool keepdim=False) -> (Tensor, Tensor)",
-                    _var_mean_kernel("var_mean", False),
+                    contiguous_layout(_var_mean_kernel("var_mean", False)),
                     grad={"self": "sel_var_mean_backward(grads[0], grads[1], self, dim, "
                                   "correction, keepdim)"}, node_name="VarMeanBackward0")
 std_mean_op = defop("std_mean.correction(Tensor self, int[1]? dim=None, *, "
                     "Scalar? correction=None, bool keepdim=False) -> (Tensor, Tensor)",
-                    _var_mean_kernel("std_mean", True),
+                    contiguous_layout(_var_mean_kernel("std_mean", True)),
                     grad={"self": "sel_std_mean_backward(grads[0], grads[1], self, results[0], "
                                   "dim, correction, keepdim)"}, node_name="StdMeanBackward0")
 
@@ -491,7 +494,8 @@ def logcumsumexp_backward(grad, self, result, dim):
     return (rev(pos - result) + self).exp() - (rev(neg - result) + self).exp()
 
 
-logcumsumexp = defop("logcumsumexp(Tensor self, int dim) -> Tensor", _logcumsumexp_np,
+logcumsumexp = defop("logcumsumexp(Tensor self, int dim) -> Tensor",
+                     contiguous_layout(_logcumsumexp_np),
                      grad={"self": "sel_logcumsumexp_backward(grad, self, result, dim)"})
 method("logcumsumexp", logcumsumexp)
 FUNCTIONS.append("logcumsumexp")
@@ -693,7 +697,7 @@ method("scatter_reduce_", scatter_reduce_)
 _INDEX_REDUCE = ("prod", "mean", "amax", "amin")
 
 
-def _index_reduce_plan(a, dim, index, source, reduce):
+def _index_reduce_plan(a, dim, index, source, reduce, include_self):
     import warnings
     warnings.warn("index_reduce() is in beta and the API may change at any time.",
                   UserWarning, stacklevel=6)
@@ -721,9 +725,13 @@ def _index_reduce_plan(a, dim, index, source, reduce):
         raise RuntimeError(f"index_reduce_(): Source/destination tensor must have same slice "
                            f"shapes. Hint: source {_fmt(source.shape)} vs self {_fmt(a.shape)} "
                            f"apart from dimension {d}.")
+    if a.dtype == np.bool_ and not include_self:    # PyTorch's kernel fills self first
+        raise not_implemented("index_reduce_func_exclude_input_init", a.dtype)
     n = a1.shape[d]
     if idx.size and ((idx < 0) | (idx >= n)).any():
         raise IndexError("index out of range in self")
+    if a.dtype == np.bool_ and reduce == "mean" and idx.size:   # its final division
+        raise not_implemented("div_floor_cpu", a.dtype)
     return d, idx.astype(np.intp), s1
 
 
@@ -739,14 +747,14 @@ def _index_reduce_write(out, d, idx, s1, reduce, include_self):
 
 
 def _index_reduce_np(a, dim, index, source, reduce, include_self):
-    d, idx, s1 = _index_reduce_plan(a, dim, index, source, reduce)
+    d, idx, s1 = _index_reduce_plan(a, dim, index, source, reduce, include_self)
     out = a.copy()
     _index_reduce_write(out, d, idx, s1, reduce, include_self)
     return out
 
 
 def _index_reduce_inplace_np(a, dim, index, source, reduce, include_self):
-    d, idx, s1 = _index_reduce_plan(a, dim, index, source, reduce)
+    d, idx, s1 = _index_reduce_plan(a, dim, index, source, reduce, include_self)
     check_no_overlap(a, (index, source))
     _index_reduce_write(a, d, idx, s1, reduce, include_self)
 
@@ -925,7 +933,7 @@ def masked_scatter_backward(grad, mask, source_shape):
 _MS_GRAD = {"self": "grad.masked_fill(mask, 0)",
             "source": "sel_masked_scatter_backward(grad, mask, source_shape)"}
 masked_scatter = defop("masked_scatter(Tensor self, Tensor mask, Tensor source) -> Tensor",
-                       _masked_scatter_np, grad=_MS_GRAD)
+                       contiguous_layout(_masked_scatter_np), grad=_MS_GRAD)
 masked_scatter_ = defop("masked_scatter_(Tensor(a!) self, Tensor mask, Tensor source) -> "
                         "Tensor(a!)", _masked_scatter_inplace_np, grad=_MS_GRAD,
                         node_name="MaskedScatterBackward0")
@@ -1188,10 +1196,31 @@ histc = defop("histc(Tensor self, int bins=100, Scalar min=0, Scalar max=0) -> T
 method("histc", lambda self, bins=100, min=0, max=0: histc(self, bins, min, max))
 
 
-def _histogram_np(a, bins, range, weight, density):
+def _histogram_dtypes(a, bins, range, weight):
+    """PyTorch's dtype checks, in its order: with a bin count, the input's min and max when
+    no range is given (float32 / float64 only), then the edges made by ``linspace`` in the
+    input's dtype (no bool); the edges' and the weight's dtypes; then its kernel's."""
+    from .reduction import cxx_name
+    if type(bins) is _nd:
+        if bins.dtype != a.dtype:
+            raise RuntimeError(f"torch.histogramdd: input tensor and bins tensors should have "
+                               f"the same dtype, but got input with dtype {cxx_name(a.dtype)} "
+                               f"and bins for dimension 0 with dtype {cxx_name(bins.dtype)}")
+    else:
+        if range is None and a.size and a.dtype not in (np.float32, np.float64):
+            raise not_implemented("histogramdd", a.dtype)
+        if a.dtype == np.bool_:
+            raise not_implemented("linspace_cpu", a.dtype)
+    if weight is not None and weight.dtype != a.dtype:
+        raise RuntimeError(f"torch.histogramdd: if weight tensor is provided, input tensor and "
+                           f"weight tensor should have the same dtype, but got input("
+                           f"{cxx_name(a.dtype)}), and weight({cxx_name(weight.dtype)})")
     if a.dtype.kind != "f":
-        raise NotImplementedError(f"\"histogram_cpu\" not implemented for "
-                                  f"'{short_name(a.dtype)}'")
+        raise not_implemented("histogram_cpu", a.dtype)
+
+
+def _histogram_np(a, bins, range, weight, density):
+    _histogram_dtypes(a, bins, range, weight)
     if weight is not None and weight.shape != a.shape:
         raise RuntimeError("torch.histogram(): if weight tensor is provided it should have the "
                            "same shape as the input tensor")
@@ -1332,6 +1361,11 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
 
 
 def _isin_np(a, b, assume_unique, invert):
+    for x in (a, b):    # PyTorch's kernel has no bool / complex version (a Scalar: its type)
+        dt = np.asarray(x).dtype
+        if dt == np.bool_ or dt.kind == "c":
+            raise RuntimeError(f"Unsupported input type encountered for isin(): "
+                               f"{short_name(dt)}")
     return np.asarray(np.isin(np.asarray(a), np.asarray(b), invert=invert))
 
 
@@ -1463,7 +1497,8 @@ def renorm_backward(grad, self, p, dim, maxnorm):
 
 
 _RENORM_GRAD = {"self": "sel_renorm_backward(grad, self, p, dim, maxnorm)"}
-renorm = defop("renorm(Tensor self, Scalar p, int dim, Scalar maxnorm) -> Tensor", _renorm_np,
+renorm = defop("renorm(Tensor self, Scalar p, int dim, Scalar maxnorm) -> Tensor",
+               contiguous_layout(_renorm_np),
                grad=_RENORM_GRAD)
 renorm_ = defop("renorm_(Tensor(a!) self, Scalar p, int dim, Scalar maxnorm) -> Tensor(a!)",
                 _renorm_inplace_np, grad=_RENORM_GRAD, node_name="RenormBackward0")

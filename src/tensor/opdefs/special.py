@@ -26,9 +26,10 @@ import numpy as np
 from .. import _dtype as D
 from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor
-from ._util import as_operand, is_operand, keep_layout, not_implemented, np_result_type
-from .pointwise import (_binary_pre, _broadcast, _div_mode, _inplace, _nd, _operator_error,
-                        _out, _remainder_np, binary)
+from ._util import (as_operand, elementwise_layout, is_operand, keep_layout, not_implemented,
+                    np_result_type)
+from .pointwise import (_binary_pre, _broadcast, _div_mode, _inplace, _operator_error, _out,
+                        _remainder_np, binary)
 from .reduction import return_types
 
 FUNCTIONS = []     # names of Tensor methods also exposed as torch.<name>(input, ...)
@@ -453,12 +454,8 @@ def _floating(fn64):
 
 def _in_layout_of(a, r):
     """``r`` (of ``a``'s shape) laid out in memory as an elementwise result of ``a`` is in
-    PyTorch: in the order of ``a``'s strides (numpy's ``order="K"``)."""
-    like = np.empty_like(a, dtype=r.dtype)
-    if like.strides == r.strides:
-        return r
-    np.copyto(like, r)
-    return like
+    PyTorch (Note [Elementwise results follow the first operand's layout])."""
+    return elementwise_layout(r, (a,))
 
 
 def _inplace_not_implemented(name):
@@ -642,7 +639,7 @@ def _sinc_np(a):
 sinc = _unary("sinc", None, {"self": "where(self == 0, 0.0, (3.141592653589793 * self * "
                                      "(3.141592653589793 * self).cos() - (3.141592653589793 "
                                      "* self).sin()) / (3.141592653589793 * self * self)) * "
-                                     "grad"}, kernel=_sinc_np, method_name="sinc")
+                                     "grad"}, kernel=keep_layout(_sinc_np, 0), method_name="sinc")
 
 
 def _logit64(x, eps):
@@ -1017,7 +1014,8 @@ def _frexp_np(a):
     return _asarr(m), _asarr(e).astype(np.int32)
 
 
-frexp_op = defop("frexp.Tensor(Tensor self) -> (Tensor mantissa, Tensor exponent)", _frexp_np,
+frexp_op = defop("frexp.Tensor(Tensor self) -> (Tensor mantissa, Tensor exponent)",
+                 keep_layout(_frexp_np, 0),
                  grad={"self": "grad / results[1].exp2()"}, node_name="FrexpBackward0")
 
 

@@ -13,12 +13,12 @@ import numpy as np
 from dispatch import keys as _k
 from dispatch.record import current_record
 
+from .._memory_format import copy_in_format
 from .. import _dtype as D
 from .. import _tensor as T
-from .._memory_format import copy_in_format
 from .._defop import FORMULA_NS, LIB, OPS, defop, fast_path, method
 from ..errors import legacy_type_name, warn_once
-from ._util import _non_overlapping_and_dense, dense_copy, wrap_dim
+from ._util import preserved_copy, wrap_dim
 
 _nd = np.ndarray
 
@@ -358,8 +358,10 @@ def _unsqueeze_np(a, dim):
     if not 0 <= dim <= nd:
         dim = wrap_dim(dim, nd + 1)
     shape = a.shape[:dim] + (1,) + a.shape[dim:]
-    if a.flags.c_contiguous:
-        return a.reshape(shape)       # a view, with PyTorch's strides
+    if a.flags.c_contiguous and 1 not in a.shape:
+        # a view, with PyTorch's strides (C order's: a contiguous array's stride of a dim of
+        # size 1 may be another, which PyTorch's rule below carries over)
+        return a.reshape(shape)
     # PyTorch's stride for the new dim: size * stride of the dim it lands before (1 at the end)
     st = a.strides
     new = st[dim] * a.shape[dim] if dim < nd else a.itemsize
@@ -805,11 +807,7 @@ def _clone_np(a, memory_format):
     the input's strides (TensorIterator's order: a column slice of a transposed matrix clones
     to a transposed matrix)."""
     if memory_format in (None, "preserve_format"):
-        if _non_overlapping_and_dense(a):
-            return np.array(a, copy=True, order="K")
-        if a.ndim > 1:
-            return dense_copy(a)
-        return np.array(a, copy=True, order="C")
+        return preserved_copy(a)
     return copy_in_format(a, memory_format, name="clone")     # contiguous, channels_last...
 
 
