@@ -1192,9 +1192,9 @@ linalg_lstsq = defop("linalg_lstsq(Tensor self, Tensor b, float? rcond=None, *, 
 # ------------------------------------------------------------------------------------------
 def _matrix_norm_dims(a, dim, fn="linalg.matrix_norm"):
     _check_matrix(a, fn)
-    d = [wrap_dim(int(x), a.ndim) for x in dim]
-    if len(d) != 2:
+    if len(dim) != 2:          # (before the dims themselves are checked, as PyTorch)
         raise RuntimeError(f"{fn}: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
+    d = [wrap_dim(int(x), a.ndim) for x in dim]
     if d[0] == d[1]:
         raise RuntimeError(f"{fn}: dims must be different. Got ({d[0]}, {d[1]})")
     return d

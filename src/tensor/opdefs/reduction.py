@@ -96,6 +96,11 @@ def _mean_check(a, dtype):
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating "
             f"point or complex dtype. Got: {D._BY_NP[a.dtype].short}")
+    if dtype is not None and not (D.to_dtype(dtype).is_floating_point
+                                  or D.to_dtype(dtype).is_complex):
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. Optional dtype must be either a floating "
+            f"point or complex dtype. Got: {D.to_dtype(dtype).short}")
 
 
 def _mean_np(a, dtype):

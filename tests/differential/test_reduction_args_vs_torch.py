@@ -1,0 +1,37 @@
+"""mean's dtype argument and norm's dims against PyTorch: results, or errors in PyTorch's
+order and words."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import tensor as tk  # noqa: E402
+
+pytestmark = pytest.mark.differential
+
+CASES = [
+    "x.norm(p='fro', dim=(0, 1, 2))", "x.norm(p='fro', dim=(0,))", "x.norm(p='fro', dim=0)",
+    "x.norm(p='nuc', dim=0)", "x.norm(p='nuc', dim=(0, 1, 2))",
+    "torch.ones(2, 3, 4).norm(p='fro', dim=(0, 1, 2))", "x.norm(p='fro', dim=(0, 0))",
+    "x.norm(p='abc')", "x.norm(p='nuc', dim=(0, 5))",
+    "torch.linalg.matrix_norm(x, dim=(0, 1, 2))",
+    "torch.linalg.matrix_norm(torch.ones(3), dim=(0, 1))",
+    "x.mean(dtype=torch.int64)", "x.mean(1, dtype=torch.bool)",
+    "torch.ones(2, 3, dtype=torch.int64).mean(dtype=torch.int32)",
+    "torch.ones(2, 3, dtype=torch.int64).mean(dtype=torch.float32)",
+    "torch.ones(2, 3, dtype=torch.int64).mean()", "x.mean(dtype=torch.float64)",
+]
+
+
+@pytest.mark.parametrize("expr", CASES)
+def test_same_as_torch(expr):
+    out = []
+    for M in (tk, torch):
+        try:
+            r = eval(expr, {"torch": M, "x": M.ones(2, 3)})
+            out.append((str(r.dtype), r.tolist()))
+        except Exception as e:   # noqa: BLE001 - the error is what we compare
+            out.append((type(e).__name__, str(e).split(" Hint")[0].rstrip(".")))
+    assert out[0] == out[1]
