@@ -10,6 +10,7 @@ is why ``memory_format`` is a ``str`` (PyTorch prints them as ``torch.<name>``).
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 __all__ = ["memory_format", "contiguous_format", "preserve_format", "channels_last",
            "channels_last_3d", "format_order", "is_in_format", "copy_in_format",
@@ -121,3 +122,47 @@ def suggest_memory_format(a):
         if _strides_like_channels_last(a.shape, strides, dims):
             return channels_last if a.ndim == 4 else channels_last_3d
     return contiguous_format
+
+
+def follow_channels_last(kernel, *positions, ranks=(4, 5)):
+    """``kernel`` (numpy arrays in, fresh results out) with its results laid out channels-last
+    when an input at ``positions`` of a rank in ``ranks`` is laid out that way, as PyTorch's
+    convolution, pooling, normalisation, padding and upsampling kernels lay theirs out
+    (``suggest_memory_format`` of the input)."""
+    def channels_last_kernel(*args):
+        r = kernel(*args)
+        for i in positions:
+            a = args[i]
+            if a.__class__ is np.ndarray and a.ndim in ranks:
+                fmt = suggest_memory_format(a)
+                if fmt != "contiguous_format":
+                    return _relaid(r, fmt)
+        return r
+    return channels_last_kernel
+
+
+def _channels_last_strides(shape, order, itemsize):
+    """PyTorch's strides of a dense tensor of ``shape`` in the dim ``order`` (a dim of size 0
+    or 1 counts as one element long)."""
+    strides, step = [0] * len(shape), itemsize
+    for d in reversed(order):
+        strides[d] = step
+        step *= max(shape[d], 1)
+    return tuple(strides)
+
+
+def _relaid(r, fmt):
+    if r.__class__ is tuple or r.__class__ is list:
+        return r.__class__(_relaid(x, fmt) for x in r)
+    order, rank = _ORDERS[fmt]
+    if r.__class__ is not np.ndarray or r.ndim != rank:
+        return r
+    want = _channels_last_strides(r.shape, order, r.itemsize)
+    if r.strides == want:
+        return r
+    if not is_in_format(r, fmt):
+        r = copy_in_format(r, fmt)
+        if r.strides == want:
+            return r
+    # (only strides of dims of size 1 differ: they never move in memory)
+    return as_strided(r, r.shape, want)

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from . import _tensor as T
+from ._memory_format import suggest_memory_format
 from .opdefs import nn_layers as _L
 from .opdefs import pool3d as _P
 from .opdefs import upsample_more as _U
@@ -308,7 +309,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     shape = tuple(input.shape)
     _verify_batch_size([shape[0] * shape[1] // num_groups, num_groups] + list(shape[2:]))
     n, c = shape[0], shape[1]
-    return _L.native_group_norm(input.contiguous(), weight, bias, n, c,
+    # (contiguous in the input's own memory format, channels-last included, as PyTorch)
+    fmt = suggest_memory_format(input._data)
+    return _L.native_group_norm(input.contiguous(memory_format=fmt), weight, bias, n, c,
                                 math.prod(shape[2:]), num_groups, eps)[0]
 
 

@@ -53,26 +53,48 @@ CASES = [
     "torch.empty(2, 3, memory_format=torch.channels_last)",
     "torch.empty_like(x4, memory_format=torch.channels_last).stride()",
 ]
-# PyTorch's convolution and pooling kernels hand back a channels-last result for a
-# channels-last input; ours are written for contiguous results
-KNOWN = {
-    "torch.nn.functional.conv2d(cl, torch.ones(3, 2, 1, 1))": "conv output layout",
-    "torch.nn.functional.max_pool2d(cl, 2)": "pooling output layout",
-}
+# convolution, pooling, normalisation, padding and upsampling follow a channels-last input
+CASES += [
+    "torch.nn.functional.conv2d(cl, torch.ones(3, 2, 1, 1))",
+    "torch.nn.functional.conv2d(x4, torch.ones(3, 2, 1, 1).contiguous("
+    "memory_format=torch.channels_last))",
+    "torch.nn.functional.conv2d(cl.double(), torch.ones(3, 2, 2, 2).double(), torch.ones(3).double())",
+    "torch.nn.functional.conv_transpose2d(cl, torch.ones(2, 2, 2, 2))",
+    "torch.nn.functional.conv2d(cl, torch.ones(2, 1, 2, 2), groups=2)",
+    "torch.nn.functional.max_pool2d(cl, 2)", "torch.nn.functional.max_pool2d(cl, 2, "
+    "return_indices=True)[1]", "torch.nn.functional.avg_pool2d(cl, 2)",
+    "torch.nn.functional.adaptive_avg_pool2d(cl, 2)",
+    "torch.nn.functional.adaptive_max_pool2d(cl, 2)",
+    "torch.nn.functional.batch_norm(cl, None, None, training=True)",
+    "torch.nn.functional.group_norm(cl, 2)", "torch.nn.functional.layer_norm(cl, (4,))",
+    "torch.nn.functional.interpolate(cl, scale_factor=2)",
+    "torch.nn.functional.interpolate(cl, scale_factor=2, mode='bilinear')",
+    "torch.nn.functional.interpolate(cl, scale_factor=2, mode='bicubic')",
+    "torch.nn.functional.interpolate(cl, scale_factor=2, mode='nearest-exact')",
+    "torch.nn.functional.pad(cl, (1, 1, 1, 1))", "cl.softmax(1)", "cl.sum(1)",
+    "torch.nn.functional.conv3d(c3, torch.ones(2, 2, 2, 2, 2))",
+    "torch.nn.functional.max_pool3d(c3, 2)",
+    "torch.nn.functional.interpolate(c3, scale_factor=2, mode='trilinear')",
+    "torch.nn.functional.interpolate(c3, scale_factor=2)",
+    "torch.nn.functional.pad(c3, (1, 1, 1, 1, 1, 1))",
+]
+KNOWN: dict = {}
 
 
 def _outcome(M, expr):
     x4 = M.arange(24.).reshape(1, 2, 3, 4)
     ns = {"torch": M, "x4": x4, "x3": M.ones(2, 3, 4), "x5": M.arange(48.).reshape(1, 2, 2, 3, 4),
           "cl": x4.contiguous(memory_format=M.channels_last), "t2": M.ones(2, 3).t(),
-          "p4": M.ones(2, 3, 4, 5).permute(0, 2, 3, 1)}
+          "p4": M.ones(2, 3, 4, 5).permute(0, 2, 3, 1),
+          "c3": M.arange(96.).reshape(1, 2, 3, 4, 4).contiguous(
+              memory_format=M.channels_last_3d)}
     try:
         r = eval(expr, ns)
     except Exception as e:   # noqa: BLE001 - the error is what we compare
         return type(e).__name__, str(e).split("\n")[0].split(" Hint:")[0].rstrip(".")
     if isinstance(r, M.Tensor):
         return ("tensor", tuple(r.shape), tuple(r.stride()), str(r.dtype).split(".")[-1],
-                r.detach().sum().item() if "empty" not in expr else None)
+                round(r.detach().sum().item(), 3) if "empty" not in expr else None)
     return r
 
 

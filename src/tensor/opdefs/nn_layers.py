@@ -26,6 +26,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .._defop import FORMULA_NS, defop
+from .._memory_format import follow_channels_last
 from ._util import contiguous_layout, not_implemented
 from .nn import norm_dtypes_check
 from .reduction import cxx_name, short_name
@@ -360,7 +361,8 @@ _CONV_ARGS = "stride, padding, dilation, transposed, output_padding, groups"
 convolution = defop(
     "convolution(Tensor input, Tensor weight, Tensor? bias, SymInt[] stride, SymInt[] padding, "
     "SymInt[] dilation, bool transposed, SymInt[] output_padding, SymInt groups) -> Tensor",
-    contiguous_layout(_convolution_np),
+    # (PyTorch's CPU convolution follows a channels-last 4-d input or weight; not 5-d ones)
+    follow_channels_last(contiguous_layout(_convolution_np), 0, 1, ranks=(4,)),
     grad={"input": f"conv_grad(grad, input, weight, None, {_CONV_ARGS}, 0)",
           "weight": f"conv_grad(grad, input, weight, None, {_CONV_ARGS}, 1)",
           "bias": f"conv_grad(grad, input, weight, bias_shape, {_CONV_ARGS}, 2)"})
@@ -511,7 +513,7 @@ def pool_gather(grad, indices):
 max_pool2d_with_indices = defop(
     "max_pool2d_with_indices(Tensor self, int[2] kernel_size, int[2] stride=[], "
     "int[2] padding=0, int[2] dilation=1, bool ceil_mode=False) -> (Tensor, Tensor)",
-    _max_pool2d_np,
+    follow_channels_last(_max_pool2d_np, 0),
     grad={"self": "max_pool2d_with_indices_backward(grads[0], self, kernel_size, stride, "
                   "padding, dilation, ceil_mode, results[1])"},
     node_name="MaxPool2DWithIndicesBackward0")
@@ -675,7 +677,7 @@ def _adaptive_avg_pool2d_backward_np(gy, a):
 
 _adaptive_avg_pool2d = defop(
     "_adaptive_avg_pool2d(Tensor self, SymInt[2] output_size) -> Tensor",
-    _adaptive_avg_pool2d_np,
+    follow_channels_last(_adaptive_avg_pool2d_np, 0),
     grad={"self": "_adaptive_avg_pool2d_backward(grad, self)"},
     node_name="AdaptiveAvgPool2DBackward0")
 _adaptive_avg_pool2d_backward = defop(
@@ -723,7 +725,7 @@ def _adaptive_max_pool2d_backward_np(gy, a, idx):
 
 adaptive_max_pool2d = defop(
     "adaptive_max_pool2d(Tensor self, int[2] output_size) -> (Tensor, Tensor)",
-    _adaptive_max_pool2d_np,
+    follow_channels_last(_adaptive_max_pool2d_np, 0),
     grad={"self": "adaptive_max_pool2d_backward(grads[0], self, results[1])"},
     node_name="AdaptiveMaxPool2DBackward0")
 adaptive_max_pool2d_backward = defop(
@@ -821,7 +823,7 @@ def batch_norm_backward(grad, input, weight, running_mean, running_var, save_mea
 native_batch_norm = defop(
     "native_batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, "
     "Tensor? running_var, bool training, float momentum, float eps) -> (Tensor, Tensor, Tensor)",
-    contiguous_layout(_native_batch_norm_np),
+    follow_channels_last(contiguous_layout(_native_batch_norm_np), 0),
     grad={"input, weight, bias": "batch_norm_backward(grad, input, weight, running_mean, "
                                  "running_var, results[1], results[2], training, eps, "
                                  "grad_input_mask)"},
@@ -893,7 +895,7 @@ def group_norm_backward(grads, input, mean, rstd, weight, N, C, group, grad_inpu
 native_group_norm = defop(
     "native_group_norm(Tensor input, Tensor? weight, Tensor? bias, SymInt N, SymInt C, "
     "SymInt HxW, int group, float eps) -> (Tensor, Tensor, Tensor)",
-    _native_group_norm_np,
+    follow_channels_last(_native_group_norm_np, 0),
     grad={"input, weight, bias": "group_norm_backward(grads, input, results[1], results[2], "
                                  "weight, N, C, group, grad_input_mask)"},
     node_name="NativeGroupNormBackward0")
@@ -1013,7 +1015,7 @@ def _constant_pad_nd_np(a, pad, value):
 
 constant_pad_nd = defop(
     "constant_pad_nd(Tensor self, SymInt[] pad, Scalar value=0) -> Tensor",
-    contiguous_layout(_constant_pad_nd_np),
+    follow_channels_last(contiguous_layout(_constant_pad_nd_np), 0),
     grad={"self": "constant_pad_nd(grad, [-v for v in pad], 0)"})
 
 
@@ -1057,7 +1059,7 @@ def _pixel_unshuffle_np(a, r):
 
 
 pixel_shuffle = defop("pixel_shuffle(Tensor self, int upscale_factor) -> Tensor",
-                      _pixel_shuffle_np, grad={"self": "pixel_unshuffle(grad, upscale_factor)"})
+                      follow_channels_last(_pixel_shuffle_np, 0), grad={"self": "pixel_unshuffle(grad, upscale_factor)"})
 pixel_unshuffle = defop("pixel_unshuffle(Tensor self, int downscale_factor) -> Tensor",
                         _pixel_unshuffle_np,
                         grad={"self": "pixel_shuffle(grad, downscale_factor)"})
@@ -1200,7 +1202,7 @@ def _up(name, nd, linear):
     ac, acn = ("bool align_corners, ", "align_corners, ") if linear else ("", "")
     node = f"Upsample{name[0].upper()}{name[1:-2]}{nd}D"
     fwd = defop(f"upsample_{name}(Tensor self, SymInt[{nd}] output_size, {ac}{sc}) -> Tensor",
-                _linear_np if linear else _nearest_np,
+                follow_channels_last(_linear_np if linear else _nearest_np, 0),
                 grad={"self": f"upsample_{name}_backward(grad, output_size, self_shape, "
                               f"{acn}{scn})"},
                 node_name=f"{node}Backward0")

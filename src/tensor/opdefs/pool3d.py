@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from .._defop import FORMULA_NS, defop
+from .._memory_format import follow_channels_last
 from .nn_layers import (MAX_POOL_GRAD_DTYPE, _add_columns, _adaptive_bounds,
                         _adaptive_sum_matrix, _avg_divisors, _avg_grad_divided,
                         _avg_grad_shape_check, _crop, _fmt, _offset_slices, _pad, _pool_out,
@@ -213,7 +214,7 @@ def _max_pool3d_backward_np(gy, a, kernel_size, stride, padding, dilation, ceil_
 max_pool3d_with_indices = defop(
     "max_pool3d_with_indices(Tensor self, int[3] kernel_size, int[3] stride=[], "
     "int[3] padding=0, int[3] dilation=1, bool ceil_mode=False) -> (Tensor, Tensor)",
-    _max_pool3d_np,
+    follow_channels_last(_max_pool3d_np, 0),
     grad={"self": "max_pool3d_with_indices_backward(grads[0], self, kernel_size, stride, "
                   "padding, dilation, ceil_mode, results[1])"},
     node_name="MaxPool3DWithIndicesBackward0")

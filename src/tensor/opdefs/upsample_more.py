@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._defop import FORMULA_NS, defop
-from .._memory_format import is_in_format
+from .._memory_format import follow_channels_last, is_in_format
 from .nn_layers import _linear_matrix, _nearest_index, _src_scale, _tup
 from ._util import not_implemented
 
@@ -163,7 +163,7 @@ def _declare(op, kind, nd, node):
     ac, acn = ("bool align_corners, ", "align_corners, ") \
         if kind in ("linear", "cubic") else ("", "")
     fwd = defop(f"{op}(Tensor self, SymInt[{nd}] output_size, {ac}{sc}) -> Tensor",
-                _forward(kind, nd),
+                follow_channels_last(_forward(kind, nd), 0),
                 grad={"self": f"{op}_backward(grad, output_size, self_shape, {acn}{scn})"},
                 node_name=f"{node}Backward0")
     bwd = defop(f"{op}_backward(Tensor grad_output, SymInt[{nd}] output_size, "
