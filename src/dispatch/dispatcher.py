@@ -372,6 +372,7 @@ def _generate_call(op: OpOverload) -> Callable:
     ns = op._ns
     ns.update(_get=current_record, _cache=op._cache, _resolve=op._resolve,
               _SC=_untyped_keys, _KC=_keyed_class, _lk=_list_keys)
+    ns.setdefault("__name__", __name__)    # (its frames are the dispatcher's, not the caller's)
     if schema.is_vararg:
         def call_vararg(*args):
             r = current_record()

@@ -149,6 +149,13 @@ def warn_once(key: str, message: str) -> None:
     if key in _WARNED:
         return
     _WARNED.add(key)
+    warn_user(message)
+
+
+def warn_user(message: str, category=UserWarning) -> None:
+    """PyTorch's ``TORCH_WARN`` from a kernel: a warning attributed to the user's line (the
+    first frame outside tensorkeys and its generated code), as PyTorch attributes the
+    warnings of its C++ kernels to the Python line that called them."""
     global _OWN
     if _OWN is None:
         import os
@@ -156,8 +163,11 @@ def warn_once(key: str, message: str) -> None:
     import sys
     import warnings
     level, f = 1, sys._getframe(1)
-    while f is not None and (f.f_code.co_filename.startswith(_OWN)
-                             or f.f_code.co_filename.startswith("<")):
-        f = f.f_back
+    while f is not None and (f.f_code.co_filename.startswith(_OWN) or (
+            f.f_globals.get("__name__") or "").partition(".")[0] in _PACKAGES):
+        f = f.f_back                  # (generated kernels run with one of our module names)
         level += 1
-    warnings.warn(message, UserWarning, stacklevel=level + 1)
+    warnings.warn(message, category, stacklevel=level + 1)
+
+
+_PACKAGES = ("tensor", "dispatch", "modes")

@@ -35,3 +35,25 @@ def test_same_as_torch(expr):
         except Exception as e:   # noqa: BLE001 - the error is what we compare
             out.append((type(e).__name__, str(e).split(" Hint")[0].rstrip(".")))
     assert out[0] == out[1]
+
+
+WARNING_CASES = {
+    "var": "torch.tensor([1.]).var()", "std dim": "torch.ones(1, 3).std(0)",
+    "where uint8": "torch.where(torch.tensor([1, 0], dtype=torch.uint8), torch.ones(2), "
+                   "torch.zeros(2))",
+    "cov": "torch.cov(torch.ones(1, 1))", "mT of 0-d": "torch.tensor(1.).mT",
+}
+
+
+@pytest.mark.parametrize("name", sorted(WARNING_CASES))
+def test_kernel_warnings_point_at_the_callers_line(name):
+    """As PyTorch's C++ warnings do: the warning names the line that called the op."""
+    import warnings
+    out = []
+    for M in (tk, torch):
+        code = compile(WARNING_CASES[name], "<the caller>", "eval")
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            eval(code, {"torch": M})
+        out.append([(x.category.__name__, x.filename, str(x.message)[:40]) for x in w])
+    assert out[0] == out[1] and out[0]

@@ -28,7 +28,7 @@ from .._memory_format import copy_in_format, suggest_memory_format
 from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import defop, method, FORMULA_NS
-from ..errors import legacy_type_name
+from ..errors import legacy_type_name, warn_user
 from ._util import broadcast_error, preserved_copy
 
 _nd = np.ndarray
@@ -151,8 +151,7 @@ def _partial_overlap_check(dst, src):
 
 def _discard_imag(a, dt):
     if a.dtype.kind == "c" and dt.kind != "c":
-        warnings.warn("Casting complex values to real discards the imaginary part",
-                      UserWarning, stacklevel=5)
+        warn_user("Casting complex values to real discards the imaginary part")
         return a.real
     return a
 

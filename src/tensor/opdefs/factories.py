@@ -6,12 +6,12 @@ backend like PyTorch's BackendSelect does. The random ops live here too (rand/ra
 
 from __future__ import annotations
 
-import warnings
 
 import math
 
 import numpy as np
 
+from ..errors import warn_user
 from .._memory_format import format_order
 from .. import _dtype as D
 from .. import _tensor as T
@@ -568,12 +568,11 @@ def _factory_out(name, out, dtype, make, kernel=None, refuse=(), warn=None):
 def _arange_warning(old, new):
     n_old, n_new = int(np.prod(old)), int(np.prod(new))
     if n_old and n_old != n_new:      # (an empty out is resized silently)
-        warnings.warn(f"The number of elements in the out tensor of shape "
-                      f"[{', '.join(map(str, old))}] is {n_old} which does not match the "
-                      f"computed number of elements {n_new}. "
-                      "Note that this may occur as a result of rounding error. The out tensor "
-                      f"will be resized to a tensor of shape ({n_new},).", UserWarning,
-                      stacklevel=4)
+        warn_user(f"The number of elements in the out tensor of shape "
+                  f"[{', '.join(map(str, old))}] is {n_old} which does not match the "
+                  f"computed number of elements {n_new}. "
+                  "Note that this may occur as a result of rounding error. The out tensor "
+                  f"will be resized to a tensor of shape ({n_new},).")
 
 
 _NO_BOOL_COMPLEX = ("Bool", "ComplexFloat", "ComplexDouble")
@@ -634,11 +633,11 @@ def _check_bounds(frm, to_inc, dt):
         d = _DIGITS[dt]
         for v, what in ((frm, "from"), (to_inc, "to - 1")):
             if not -(1 << d) <= v <= 1 << d:
-                warnings.warn(f"{what} is out of bounds [-(2^{d}), 2^{d}]. Due to precision "
-                              f"limitations {_cpp(dt)} can support discrete uniform "
-                              "distribution only within this range. This warning will become "
-                              "an error in version 1.7 release, please fix the code in "
-                              "advance", UserWarning, stacklevel=2)
+                warn_user(f"{what} is out of bounds [-(2^{d}), 2^{d}]. Due to precision "
+                          f"limitations {_cpp(dt)} can support discrete uniform "
+                          "distribution only within this range. This warning will become "
+                          "an error in version 1.7 release, please fix the code in "
+                          "advance")
 
 
 def _fill_ints(a, lo, hi, g):

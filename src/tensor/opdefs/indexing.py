@@ -31,14 +31,13 @@ names its position among the index tensors ("dimension 0" for ``t[:, idx]``).
 from __future__ import annotations
 
 import operator
-import warnings
 
 import numpy as np
 
 from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import defop, method, FORMULA_NS
-from ..errors import legacy_type_name
+from ..errors import legacy_type_name, warn_user
 from . import views as V
 from ._util import dim_order, keep_layout, wrap_dim
 from .casts import checked_scalar, copy_, fill_tensor, writable_dest
@@ -378,8 +377,8 @@ def _items(index):
     if isinstance(index, tuple):
         return index
     if isinstance(index, list) and _treat_sequence_as_tuple(index):
-        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated; "
-                      "use x[tuple(seq)] instead of x[seq].", UserWarning, stacklevel=3)
+        warn_user("Using a non-tuple sequence for multidimensional indexing is deprecated; "
+                  "use x[tuple(seq)] instead of x[seq].")
         return tuple(index)
     return (index,)
 

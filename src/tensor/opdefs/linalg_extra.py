@@ -25,7 +25,7 @@ import numpy as np
 from .. import _dtype as D
 from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor as _Tensor
-from ..errors import warn_once
+from ..errors import warn_once, warn_user
 from ._util import (contiguous_layout, contiguous_result, not_implemented, np_result_type,
                     wrap_dim)
 from .linalg import int_factors, matmul, mm
@@ -1305,11 +1305,10 @@ linalg_cross = defop("linalg_cross(Tensor self, Tensor other, *, int dim=-1) -> 
 
 def _cross_c(self, other, dim):
     if dim is None:
-        import warnings
-        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\n"
-                      "Please either pass the dim explicitly or simply use torch.linalg.cross."
-                      "\nThe default value of dim will change to agree with that of "
-                      "linalg.cross in a future release.", UserWarning, stacklevel=4)
+        warn_user("Using torch.cross without specifying the dim arg is deprecated.\n"
+                  "Please either pass the dim explicitly or simply use torch.linalg.cross."
+                  "\nThe default value of dim will change to agree with that of "
+                  "linalg.cross in a future release.")
         shape = np.broadcast_shapes(tuple(self.shape), tuple(other.shape))
         dim = next((i for i, s in enumerate(shape) if s == 3), -1)
     return linalg_cross(self, other, dim=dim)
@@ -1877,9 +1876,8 @@ def _cov(self, correction, fweights, aweights):
     else:
         norm_factor = w_sum - correction
     if bool(norm_factor <= 0):
-        import warnings
-        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
-                      "than the number of observations.", UserWarning, stacklevel=4)
+        warn_user("cov(): degrees of freedom is <= 0. Correction should be strictly less "
+                  "than the number of observations.")
         norm_factor = norm_factor * 0
     x = x - avg.unsqueeze(1)
     c = mm(x, (x * w if w is not None else x).t())

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..errors import warn_user
 from .. import _dtype as D
 from .._defop import method
 from .._tensor import Tensor
@@ -105,9 +106,7 @@ method("nanquantile", _quantile_method("nanquantile", True))
 # -- conjugate transposes (real tensors: plain transposes) ------------------------------------
 def _mH(self):
     if self.dim() == 0:
-        import warnings
-        warnings.warn("Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().",
-                      UserWarning, stacklevel=2)
+        warn_user("Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().")
         return self
     if self.dim() < 2:
         raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "

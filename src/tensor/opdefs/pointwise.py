@@ -17,10 +17,10 @@ Note [Operands are cast to the computation dtype]
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
+from ..errors import warn_user
 from .. import _dtype as D
 from .._defop import FORMULA_NS, OPS, defop, fast_path, method, quietly
 from .._out import OutShapeMismatch
@@ -1409,9 +1409,9 @@ def _where_np(cond, a, b):
         if cond.dtype != np.uint8:
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a "
                                f"tensor with dtype {_BY_NP[cond.dtype].short}")
-        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated "
-                      "and will be removed in a future version of PyTorch. Use a boolean "
-                      "condition instead.", UserWarning, stacklevel=2)
+        warn_user("where received a uint8 condition tensor. This behavior is deprecated "
+                  "and will be removed in a future version of PyTorch. Use a boolean "
+                  "condition instead.")
         cond = cond.astype(bool)
     _broadcast(cond, a, b)
     dt = np_result_type(a, b)

@@ -15,6 +15,7 @@ from collections import namedtuple
 import numpy as np
 
 from dispatch.record import current_record
+from ..errors import warn_user
 from .. import _dtype as D
 from .._defop import FORMULA_NS, OPS, defop, fast_path, method
 from .. import _tensor as T
@@ -660,10 +661,8 @@ def _var_np_factory(name, take_sqrt):
         n = _numel_of(a.shape, dim) if a.ndim else 1
         dof = n - c
         if dof <= 0:
-            warnings.warn(
-                f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than "
-                "the reduction factor (input numel divided by output numel).", UserWarning,
-                stacklevel=5)
+            warn_user(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
+                      "less than the reduction factor (input numel divided by output numel).")
         with np.errstate(divide="ignore", invalid="ignore"):
             m = a.mean(axis=axes, keepdims=True) if a.size else np.zeros(
                 _reduced_shape(a.shape, axes, True), a.dtype)

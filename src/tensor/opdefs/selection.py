@@ -37,6 +37,7 @@ import math
 
 import numpy as np
 
+from ..errors import warn_once
 from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import FORMULA_NS, OPS, defop, method
@@ -698,9 +699,8 @@ _INDEX_REDUCE = ("prod", "mean", "amax", "amin")
 
 
 def _index_reduce_plan(a, dim, index, source, reduce, include_self):
-    import warnings
-    warnings.warn("index_reduce() is in beta and the API may change at any time.",
-                  UserWarning, stacklevel=6)
+    # (PyTorch's TORCH_WARN_ONCE: once per process)
+    warn_once("index_reduce", "index_reduce() is in beta and the API may change at any time.")
     if reduce not in _INDEX_REDUCE:
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
                            f"amin but got {reduce}.")

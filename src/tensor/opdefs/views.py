@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import operator
-import warnings
 
 import numpy as np
 
@@ -17,7 +16,7 @@ from .._memory_format import copy_in_format
 from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import FORMULA_NS, LIB, OPS, defop, fast_path, method
-from ..errors import legacy_type_name, warn_once
+from ..errors import legacy_type_name, warn_once, warn_user
 from ._util import preserved_copy, wrap_dim
 
 _nd = np.ndarray
@@ -315,8 +314,8 @@ def _mT(self):
         raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
                            "Got 1-D tensor.")
     if nd == 0:
-        warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity "
-                      "in these cases.", UserWarning, stacklevel=2)
+        warn_user("Tensor.mT is deprecated on 0-D tensors. This function is the identity "
+                  "in these cases.")
         return self
     return transpose(self, -2, -1)
 
