@@ -72,25 +72,10 @@ method("const_data_ptr", lambda self: self.data_ptr())
 _FORMATS = ("contiguous_format", "channels_last", "channels_last_3d", "preserve_format")
 
 
-def _dense_in_order(shape, strides, order):
-    """Whether a tensor is dense with ``order`` its dims from outermost to innermost."""
-    expected = 1
-    for d in reversed(order):
-        if shape[d] != 1 and strides[d] != expected:
-            return False
-        expected *= shape[d]
-    return True
-
-
 def _is_in_format(t, fmt):
-    nd, shape, strides = t.dim(), tuple(t.shape), t.stride()
-    if fmt == "contiguous_format":
-        return t.is_contiguous()
-    if fmt == "channels_last" and nd == 4:
-        return _dense_in_order(shape, strides, (0, 2, 3, 1))
-    if fmt == "channels_last_3d" and nd == 5:
-        return _dense_in_order(shape, strides, (0, 2, 3, 4, 1))
-    return False
+    """Whether ``t`` is laid out densely in memory format ``fmt`` (preserve_format names no
+    layout of its own)."""
+    return fmt != "preserve_format" and t.is_contiguous(memory_format=fmt)
 
 
 def _elementwise_perm(t):

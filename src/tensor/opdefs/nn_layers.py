@@ -26,7 +26,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .._defop import FORMULA_NS, defop
-from .._memory_format import follow_channels_last
+from .._memory_format import follow_channels_last, is_in_format
 from ._util import contiguous_layout, not_implemented
 from .nn import norm_dtypes_check
 from .reduction import cxx_name, short_name
@@ -1100,7 +1100,8 @@ def _linear_matrix(n_in, n_out, align_corners, scale, dt):
     return m
 
 
-def _upsample_check(a, output_size, nd, name):
+def upsample_sizes(a, output_size, nd):
+    """The output size of an ``nd``-d upsampling of ``a``, checked as PyTorch checks it."""
     size = _tup(output_size, nd)
     if len(size) != nd:
         raise RuntimeError(f"It is expected output_size equals to {nd}, but got size "
@@ -1112,6 +1113,11 @@ def _upsample_check(a, output_size, nd, name):
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({', '.join(map(str, a.shape[2:]))}) and output "
                            f"({', '.join(map(str, size))})")
+    return size
+
+
+def _upsample_check(a, output_size, nd, name):
+    size = upsample_sizes(a, output_size, nd)
     # PyTorch's kernels: floating dtypes, and uint8 for nearest (ours: not for bilinear2d)
     if a.dtype.kind != "f" and not (a.dtype == np.uint8 and name == "nearest"):
         if a.dtype == np.uint8 and name == "bilinear2d":
@@ -1125,25 +1131,11 @@ def _upsample_check(a, output_size, nd, name):
     return size
 
 
-def _channels_last_dense(a):
-    """Whether a 4-d array is dense in channels-last order (size-1 dims ignored): PyTorch's
-    ``is_contiguous(memory_format=torch.channels_last)``."""
-    if a.ndim != 4:
-        return False
-    expected = a.itemsize
-    for d in (1, 3, 2, 0):
-        if a.shape[d] != 1:
-            if a.strides[d] != expected:
-                return False
-            expected *= a.shape[d]
-    return True
-
-
 def _upsample_backward_check(g, name, cl_suffix):
     """PyTorch's backward kernels exist for floating dtypes only; the 2-d ones are named after
     the channels-last kernel when ``grad_output`` is laid out that way."""
     if g.dtype.kind != "f":
-        cl = cl_suffix if _channels_last_dense(g) else ""
+        cl = cl_suffix if is_in_format(g, "channels_last") else ""
         raise not_implemented(f"upsample_{name}_backward{cl}", g.dtype)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from .._defop import FORMULA_NS, defop
 from .._memory_format import follow_channels_last, is_in_format
-from .nn_layers import _linear_matrix, _nearest_index, _src_scale, _tup
+from .nn_layers import _linear_matrix, _nearest_index, _src_scale, upsample_sizes
 from ._util import not_implemented
 
 __all__ = ["upsample_nearest3d", "upsample_trilinear3d", "upsample_bicubic2d",
@@ -85,17 +85,7 @@ _KERNEL = {("nearest", 3): "compute_indices_weights_nearest",
 
 
 def _check(a, output_size, nd, kind):
-    size = _tup(output_size, nd)
-    if len(size) != nd:
-        raise RuntimeError(f"It is expected output_size equals to {nd}, but got size "
-                           f"{len(size)}")
-    if a.ndim != nd + 2:
-        raise RuntimeError(f"It is expected input_size equals to {nd + 2}, but got size "
-                           f"{a.ndim}")
-    if any(n <= 0 for n in a.shape[2:]) or any(n <= 0 for n in size):
-        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
-                           f"({', '.join(map(str, a.shape[2:]))}) and output "
-                           f"({', '.join(map(str, size))})")
+    size = upsample_sizes(a, output_size, nd)
     if a.dtype.kind != "f":
         if a.dtype == np.uint8 and kind.startswith("nearest"):
             return size
