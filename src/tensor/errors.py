@@ -13,14 +13,11 @@ __all__ = ["InferenceTensorError", "note_origin", "record_provenance_stacks",
            "legacy_type_name", "warn_once"]
 
 
-class InferenceTensorError(RuntimeError):
-    """An inference tensor was used where RFC-0011 forbids it.
-
-    Cause: a tensor made inside ``inference_mode`` has no version counter and no autograd
-    metadata, so it cannot be written in place, require grad, or be saved for backward outside
-    the mode. Fix: ``t.clone()`` outside the mode gives a normal tensor, or keep that region
-    under ``inference_mode`` / ``no_grad``.
-    """
+# An inference tensor used where RFC-0011 forbids it raises PyTorch's own type, a plain
+# RuntimeError (code that compares exception types with PyTorch's sees the same), with
+# PyTorch's text plus where the tensor was made and how to fix it. The name stays for code
+# that catches it.
+InferenceTensorError = RuntimeError
 
 
 _STACKS = [False]
