@@ -69,3 +69,42 @@ def test_same_as_torch(expr):
         except Exception as e:   # noqa: BLE001 - the error is what we compare
             out.append((type(e).__name__, str(e).split(" Hint")[0]))
     assert out[0] == out[1]
+
+
+BUILD = [
+    "torch.complex(torch.ones(2), torch.zeros(2))",
+    "torch.complex(torch.ones(2, dtype=torch.int64), torch.zeros(2, dtype=torch.int64))",
+    "torch.complex(torch.ones(2), torch.zeros(2, dtype=torch.float64))",
+    "torch.complex(torch.ones(2, dtype=torch.float64), torch.zeros(2))",
+    "torch.complex(torch.ones(2, 1), torch.arange(3.))", "torch.complex(torch.ones(2), torch.ones(3))",
+    "torch.polar(torch.tensor([1., 2.]), torch.tensor([0., 1.5707964]))",
+    "torch.polar(torch.ones(2, dtype=torch.int64), torch.zeros(2, dtype=torch.int64))",
+]
+
+
+@pytest.mark.parametrize("expr", BUILD)
+def test_building_complex_tensors_like_torch(expr):
+    out = []
+    for M in (tk, torch):
+        try:
+            r = eval(expr, {"torch": M})
+            out.append((tuple(r.shape), str(r.dtype), np.round(r.numpy(), 6).tolist()))
+        except Exception as e:   # noqa: BLE001 - the error is what we compare
+            out.append((type(e).__name__, str(e).split(" Hint")[0].rstrip(".")))
+    assert out[0] == out[1]
+
+
+def _grads(M, which):
+    a = M.tensor([0.0, 2.0, 1.5], dtype=M.float64, requires_grad=True)
+    b = M.tensor([0.3, -1.4, 2.0], dtype=M.float64, requires_grad=True)
+    z = M.polar(a, b) if which == "polar" else M.complex(a, b)
+    (z.abs() ** 2 + z.real * 3 - z.imag * 0.5).sum().backward()
+    return z.grad_fn.name(), a.grad.numpy(), b.grad.numpy()
+
+
+@pytest.mark.parametrize("which", ["polar", "complex"])
+def test_gradients_like_torch(which):
+    ours, theirs = _grads(tk, which), _grads(torch, which)
+    assert ours[0] == theirs[0]
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-12, atol=1e-12)

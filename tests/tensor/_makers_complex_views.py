@@ -1,5 +1,6 @@
-"""Gradcheck-registry input makers for ``view_as_real`` / ``view_as_complex``
-(``opdefs/complex_views.py``): a complex input, or a real one with a last dim of 2."""
+"""Gradcheck-registry input makers for ``view_as_real`` / ``view_as_complex`` / ``complex``
+/ ``polar`` (``opdefs/complex_views.py``): a complex input, a real one with a last dim of 2,
+or two real ones."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from hypothesis import strategies as st
 # PyTorch's in tests/differential/test_complex_views_vs_torch.py instead.
 _COMPLEX_IO = ("gradcheck here is real-only, and this op has a complex input or output: its "
                "derivative is checked against PyTorch in test_complex_views_vs_torch.py")
-XFAIL = {(f"aten::{n}", check): _COMPLEX_IO for n in ("view_as_real", "view_as_complex")
+XFAIL = {(f"aten::{n}", check): _COMPLEX_IO
+         for n in ("view_as_real", "view_as_complex", "complex", "polar")
          for check in ("grad", "gradgrad", "forward_ad")}
 
 
@@ -27,4 +29,9 @@ def makers(ns):
         re, im = values(draw, lead), values(draw, lead)
         return Case(np.asarray(np.asarray(re) + 1j * np.asarray(im)))
 
-    return {"aten::view_as_complex": m_view_as_complex, "aten::view_as_real": m_view_as_real}
+    def m_pair(draw, inplace):
+        shape = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+        return Case(values(draw, shape), values(draw, shape))
+
+    return {"aten::view_as_complex": m_view_as_complex, "aten::view_as_real": m_view_as_real,
+            "aten::complex": m_pair, "aten::polar": m_pair}

@@ -65,3 +65,67 @@ FORMULA_NS.update(view_as_real=view_as_real, view_as_complex=view_as_complex)
 
 FUNCTIONS = []
 TOPLEVEL = {"view_as_real": view_as_real, "view_as_complex": view_as_complex}
+
+
+# -- building complex tensors: torch.complex, torch.polar -----------------------------------
+def _complex_inputs(a, b):
+    if a.dtype not in _COMPLEX or b.dtype not in _COMPLEX:
+        from .reduction import short_name
+        if a.dtype == np.float16 and b.dtype == np.float16:
+            raise RuntimeError("a complex tensor from half inputs is complex32, which "
+                               "tensorkeys does not have. Hint: convert to float32 first.")
+        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but "
+                           f"got {short_name(a.dtype)} and {short_name(b.dtype)}")
+    if a.dtype != b.dtype:
+        from .reduction import short_name
+        raise RuntimeError(f"Expected object of scalar type {short_name(a.dtype)} but got "
+                           f"scalar type {short_name(b.dtype)} for second argument")
+    from ._util import broadcast_error
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise broadcast_error(a.shape, b.shape) from None
+    return shape, _COMPLEX[a.dtype]
+
+
+def _complex_np(real, imag):
+    shape, cdt = _complex_inputs(real, imag)
+    out = np.empty(shape, cdt)
+    out.real, out.imag = real, imag
+    return out
+
+
+def _polar_np(r, theta):
+    shape, cdt = _complex_inputs(r, theta)
+    out = np.empty(shape, cdt)
+    with np.errstate(invalid="ignore", over="ignore"):
+        out.real, out.imag = r * np.cos(theta), r * np.sin(theta)
+    return out
+
+
+def _real_part(z):
+    return view_as_real(z).select(-1, 0)
+
+
+def _imag_part(z):
+    return view_as_real(z).select(-1, 1)
+
+
+def polar_backward(grad, result):
+    """The gradients of ``abs * exp(i angle)`` for PyTorch's convention (a real input's
+    gradient is the real part of the upstream gradient times the conjugate derivative):
+    ``Re(g * conj(sgn(result)))`` (0 where the result is 0, as PyTorch's) and
+    ``Re(g * conj(i * result))``."""
+    return (_real_part(grad * result.sgn().conj_physical()),
+            _real_part(grad * (result * 1j).conj_physical()))
+
+
+complex_ = defop("complex(Tensor real, Tensor imag) -> Tensor", _complex_np,
+                 grad={"real": "_real_part(grad)", "imag": "_imag_part(grad)"},
+                 node_name="ComplexBackward0")
+polar = defop("polar(Tensor abs, Tensor angle) -> Tensor", _polar_np,
+              grad={"abs, angle": "polar_backward(grad, result)"},
+              node_name="PolarBackward0")
+FORMULA_NS.update(_real_part=_real_part, _imag_part=_imag_part, polar_backward=polar_backward,
+                  polar=polar, complex=complex_)
+TOPLEVEL.update(complex=complex_, polar=polar)
