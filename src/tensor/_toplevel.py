@@ -230,15 +230,13 @@ def _logspace_values(start, end, steps, base, dt):
     """PyTorch's logspace: the exponents as its linspace lays them out (first half from
     start, second from end), in double from bounds rounded to the result's dtype; then the
     power in double, rounded to the result."""
-    first = np.arange(steps) < steps // 2
-    narrow = np.float64
+    from .opdefs.factories import range_halves
+    f64 = np.float64
     if dt.kind == "f":       # (the bounds in the result's precision, the rest in double)
-        s, e = narrow(dt.type(start)), narrow(dt.type(end))
+        s, e = f64(dt.type(start)), f64(dt.type(end))
     else:
-        s, e = narrow(int(start)), narrow(int(end))
-    step = (e - s) / narrow(steps - 1)
-    i = np.arange(steps).astype(narrow)
-    exps = np.where(first, s + step * i, e - step * (narrow(steps - 1) - i))
+        s, e = f64(int(start)), f64(int(end))
+    exps = range_halves(s, e, (e - s) / f64(steps - 1), steps, f64)
     with np.errstate(over="ignore", invalid="ignore"):
         vals = np.power(base, exps.astype(np.float64))
     if dt.kind in "iu":

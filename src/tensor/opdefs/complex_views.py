@@ -9,6 +9,9 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .._defop import FORMULA_NS, defop
+from ._util import storage_root
+from .pointwise import _broadcast
+from .reduction import short_name
 
 __all__ = ["view_as_real", "view_as_complex"]
 
@@ -23,21 +26,12 @@ def _view_as_real_np(a):
     return as_strided(re, a.shape + (2,), a.strides + (re.itemsize,))
 
 
-def _storage_offset(a):
-    root = a
-    while isinstance(root.base, np.ndarray):
-        root = root.base
-    return (a.__array_interface__["data"][0] - root.__array_interface__["data"][0]) \
-        // a.itemsize
-
-
 def _view_as_complex_np(a):
     if a.dtype not in _COMPLEX:
         if a.dtype == np.float16:
             raise RuntimeError("view_as_complex of a half tensor makes a complex32 tensor, "
                                "which tensorkeys does not have. Hint: convert to float32 "
                                "first (x.float()).")
-        from .reduction import short_name
         raise RuntimeError(f"view_as_complex is only supported for half, float and double "
                            f"tensors, but got a tensor of scalar type: {short_name(a.dtype)}")
     if a.ndim == 0:
@@ -50,7 +44,8 @@ def _view_as_complex_np(a):
     if any(st % (2 * isz) for st in a.strides[:-1]):
         raise RuntimeError("Tensor must have a stride divisible by 2 for all but last "
                            "dimension")
-    if _storage_offset(a) % 2:
+    offset = a.__array_interface__["data"][0] - storage_root(a).__array_interface__["data"][0]
+    if offset // isz % 2:
         raise RuntimeError("Tensor must have a storage_offset divisible by 2")
     return a.view(_COMPLEX[a.dtype])[..., 0]     # (numpy: the last axis is contiguous)
 
@@ -68,47 +63,22 @@ TOPLEVEL = {"view_as_real": view_as_real, "view_as_complex": view_as_complex}
 
 
 # -- building complex tensors: torch.complex, torch.polar -----------------------------------
-def _complex_inputs(a, b):
+def _build_complex(a, b, real, imag):
+    """A complex array of ``real(a, b) + i imag(a, b)`` after PyTorch's checks of ``a``, ``b``
+    (one floating dtype, broadcastable shapes)."""
     if a.dtype not in _COMPLEX or b.dtype not in _COMPLEX:
-        from .reduction import short_name
         if a.dtype == np.float16 and b.dtype == np.float16:
             raise RuntimeError("a complex tensor from half inputs is complex32, which "
                                "tensorkeys does not have. Hint: convert to float32 first.")
         raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but "
                            f"got {short_name(a.dtype)} and {short_name(b.dtype)}")
     if a.dtype != b.dtype:
-        from .reduction import short_name
         raise RuntimeError(f"Expected object of scalar type {short_name(a.dtype)} but got "
                            f"scalar type {short_name(b.dtype)} for second argument")
-    from ._util import broadcast_error
-    try:
-        shape = np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise broadcast_error(a.shape, b.shape) from None
-    return shape, _COMPLEX[a.dtype]
-
-
-def _complex_np(real, imag):
-    shape, cdt = _complex_inputs(real, imag)
-    out = np.empty(shape, cdt)
-    out.real, out.imag = real, imag
-    return out
-
-
-def _polar_np(r, theta):
-    shape, cdt = _complex_inputs(r, theta)
-    out = np.empty(shape, cdt)
+    out = np.empty(_broadcast(a, b), _COMPLEX[a.dtype])
     with np.errstate(invalid="ignore", over="ignore"):
-        out.real, out.imag = r * np.cos(theta), r * np.sin(theta)
+        out.real, out.imag = real(a, b), imag(a, b)
     return out
-
-
-def _real_part(z):
-    return view_as_real(z).select(-1, 0)
-
-
-def _imag_part(z):
-    return view_as_real(z).select(-1, 1)
 
 
 def polar_backward(grad, result):
@@ -116,16 +86,18 @@ def polar_backward(grad, result):
     gradient is the real part of the upstream gradient times the conjugate derivative):
     ``Re(g * conj(sgn(result)))`` (0 where the result is 0, as PyTorch's) and
     ``Re(g * conj(i * result))``."""
-    return (_real_part(grad * result.sgn().conj_physical()),
-            _real_part(grad * (result * 1j).conj_physical()))
+    return ((grad * result.sgn().conj_physical()).real,
+            (grad * (result * 1j).conj_physical()).real)
 
 
-complex_ = defop("complex(Tensor real, Tensor imag) -> Tensor", _complex_np,
-                 grad={"real": "_real_part(grad)", "imag": "_imag_part(grad)"},
+complex_ = defop("complex(Tensor real, Tensor imag) -> Tensor",
+                 lambda re, im: _build_complex(re, im, lambda a, b: a, lambda a, b: b),
+                 grad={"real": "grad.real", "imag": "grad.imag"},
                  node_name="ComplexBackward0")
-polar = defop("polar(Tensor abs, Tensor angle) -> Tensor", _polar_np,
+polar = defop("polar(Tensor abs, Tensor angle) -> Tensor",
+              lambda r, t: _build_complex(r, t, lambda a, b: a * np.cos(b),
+                                          lambda a, b: a * np.sin(b)),
               grad={"abs, angle": "polar_backward(grad, result)"},
               node_name="PolarBackward0")
-FORMULA_NS.update(_real_part=_real_part, _imag_part=_imag_part, polar_backward=polar_backward,
-                  polar=polar, complex=complex_)
+FORMULA_NS.update(polar_backward=polar_backward, polar=polar, complex=complex_)
 TOPLEVEL.update(complex=complex_, polar=polar)

@@ -388,19 +388,25 @@ def _linspace_np(start, end, steps, dtype, layout, device, pin):
     return _linspace_values(start, end, steps, dt)
 
 
+def range_halves(s, e, step, steps, dtype):
+    """PyTorch's layout of an evenly spaced range (linspace, logspace's exponents): the first
+    half counted up from ``s``, the rest down from ``e``, in ``dtype`` arithmetic."""
+    i = np.arange(steps).astype(dtype)
+    return np.where(np.arange(steps) < steps // 2, s + step * i,
+                    e - step * (dtype(steps - 1) - i))
+
+
 def _linspace_values(start, end, steps, dt):
     """PyTorch's linspace values, bit for bit: ``start + step * i`` for the first half and
     ``end - step * (steps - 1 - i)`` for the rest, in the result's own precision with the
     step rounded to it, each as one fused multiply-add (which the wider type below rounds
     once: the product of two floats is exact in a double). Integer results are computed in
     double and truncated."""
-    first = np.arange(steps) < steps // 2
     if dt == np.float16:
         # (half arithmetic rounds every step to half: product, then sum)
         s, e = np.float16(start), np.float16(end)
-        step = np.float16((e - s) / np.float16(steps - 1))
-        i = np.arange(steps).astype(np.float16)
-        return np.where(first, s + step * i, e - step * (np.float16(steps - 1) - i))
+        return range_halves(s, e, np.float16((e - s) / np.float16(steps - 1)), steps,
+                            np.float16)
     if dt.kind == "f":
         narrow = dt.type
         wide = np.float64 if narrow is np.float32 else np.longdouble
@@ -411,8 +417,7 @@ def _linspace_values(start, end, steps, dt):
         s, e = float(int(start)), float(int(end))
         step = (e - s) / (steps - 1)
         wide = np.float64
-    i = np.arange(steps, dtype=wide)
-    vals = np.where(first, s + step * i, e - step * (steps - 1 - i))
+    vals = range_halves(s, e, step, steps, wide)
     if dt.kind in "iu":
         vals = np.trunc(vals)
     return vals.astype(dt)
