@@ -30,11 +30,19 @@ def load():
 
 
 # -- pieces every audit uses --------------------------------------------------------------------
-def torch_op(name, renames=None):
+# Our overload names that differ from PyTorch's for the same schema.
+TORCH_NAMES = {
+    "aten::special_xlog1py.Tensor": "aten::special_xlog1py.default",
+    "aten::special_xlog1py.Scalar_Other": "aten::special_xlog1py.other_scalar",
+    "aten::special_xlog1py.Scalar_Self": "aten::special_xlog1py.self_scalar",
+}
+
+
+def torch_op(name):
     """PyTorch's aten overload for registry op ``name`` (``aten::add.Tensor``), through
-    ``renames`` for the ops PyTorch names otherwise."""
+    ``TORCH_NAMES`` for the ops PyTorch names otherwise."""
     import torch
-    full = (renames or {}).get(name, name)
+    full = TORCH_NAMES.get(name, name)
     base, _, overload = full[len("aten::"):].partition(".")
     return getattr(getattr(torch.ops.aten, base), overload or "default")
 

@@ -56,12 +56,6 @@ from _audit_registry import (  # noqa: E402
 
 REG = _load_registry()
 
-# Our overload names that differ from PyTorch's for the same schema.
-TORCH_NAMES = {
-    "aten::special_xlog1py.Tensor": "aten::special_xlog1py.default",
-    "aten::special_xlog1py.Scalar_Other": "aten::special_xlog1py.other_scalar",
-    "aten::special_xlog1py.Scalar_Self": "aten::special_xlog1py.self_scalar",
-}
 
 # Ops left out, with the reason (listed in this module's docstring below).
 EXCLUDED: dict = {}
@@ -76,8 +70,7 @@ def _ops():
     return [n for n in _functional_ops() if n not in EXCLUDED]
 
 
-def _torch_op(name):
-    return torch_op(name, TORCH_NAMES)
+_torch_op = torch_op
 
 
 def _is_random(name):

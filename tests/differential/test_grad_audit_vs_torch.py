@@ -62,12 +62,6 @@ from _audit_registry import (  # noqa: E402
 
 REG = _load_registry()
 
-# Our overload names that differ from PyTorch's for the same schema.
-TORCH_NAMES = {
-    "aten::special_xlog1py.Tensor": "aten::special_xlog1py.default",
-    "aten::special_xlog1py.Scalar_Other": "aten::special_xlog1py.other_scalar",
-    "aten::special_xlog1py.Scalar_Self": "aten::special_xlog1py.self_scalar",
-}
 
 # Ops left out, with the reason (listed in this module's docstring below).
 EXCLUDED: dict = {
@@ -80,8 +74,7 @@ def _ops():
     return [n for n in REG.checked_ops() if n not in EXCLUDED]
 
 
-def _torch_op(name):
-    return torch_op(name, TORCH_NAMES)
+_torch_op = torch_op
 
 
 # -- samples ---------------------------------------------------------------------------------
@@ -435,7 +428,6 @@ R_GG_FORMULA = ("double-backward graph: the derivative formula is written with o
 
 
 
-
 # WN (2)
 _known(R_WN,
        "aten::_weight_norm_interface|base kink")
@@ -595,7 +587,6 @@ _gg(R_GG_FORMULA, "aten::xlogy.Tensor|base kink",
     " MulBackward0")
 _gg(R_GG_FORMULA, "aten::xlogy_.Tensor|base kink",
     "self: torch MaskedFillBackward0 / ours MulBackward0")
-
 
 
 def _params():

@@ -45,12 +45,6 @@ from _audit_registry import (  # noqa: E402
 
 REG = _load_registry()
 
-# Our overload names that differ from PyTorch's for the same schema.
-TORCH_NAMES = {
-    "aten::special_xlog1py.Tensor": "aten::special_xlog1py.default",
-    "aten::special_xlog1py.Scalar_Other": "aten::special_xlog1py.other_scalar",
-    "aten::special_xlog1py.Scalar_Self": "aten::special_xlog1py.self_scalar",
-}
 
 # Ops left out, each with the reason (listed in this module's docstring below).
 EXCLUDED = {
@@ -66,8 +60,7 @@ def _ops():
             if _defop.OPS[n].schema.kind in ("functional", "view") and n not in EXCLUDED]
 
 
-def _torch_op(name):
-    return torch_op(name, TORCH_NAMES)
+_torch_op = torch_op
 
 
 # -- one sample per op ---------------------------------------------------------------------

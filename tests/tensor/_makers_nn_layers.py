@@ -1,4 +1,5 @@
-"""Gradcheck-registry input makers for the layer ops of ``opdefs/nn_layers.py``.
+"""Gradcheck-registry input makers for the layer ops of ``opdefs/nn_layers.py`` (and the
+upsampling modes of ``opdefs/upsample_more.py``).
 
 Shapes stay tiny (the checks differentiate numerically, element by element). Max-pooling
 inputs have no ties: a shuffled ramp with steps of 0.1, far above the finite-difference step,
@@ -181,19 +182,20 @@ def makers(ns):
         h, w = r * draw(st.integers(1, 2)), r * draw(st.integers(1, 2))
         return Case(values(draw, lead + (1, h, w)), r)
 
-    def up_setup(draw, nd):
-        size_in = [draw(st.integers(1, 4)) for _ in range(nd)]
+    def up_setup(draw, nd, small):
+        # (``small``: the sizes the ops of opdefs/upsample_more.py are drawn with)
+        size_in = [draw(st.integers(1, 3 if small else 4)) for _ in range(nd)]
         if draw(st.booleans()):
             scales = [draw(st.sampled_from([0.5, 1.5, 2.0])) for _ in range(nd)]
             out = [max(1, int(n * sc)) for n, sc in zip(size_in, scales)]
         else:
             scales = [None] * nd
-            out = [draw(st.integers(1, 5)) for _ in range(nd)]
+            out = [draw(st.integers(1, 4 if small else 5)) for _ in range(nd)]
         return [1, 2] + size_in, out, scales
 
-    def m_up(nd, linear, backward):
+    def m_up(nd, linear, backward, small=False):
         def make(draw, inplace):
-            ishape, out, scales = up_setup(draw, nd)
+            ishape, out, scales = up_setup(draw, nd, small)
             ac = [draw(st.booleans())] if linear else []
             if backward:
                 return Case(values(draw, tuple(ishape[:2] + out)), out, ishape, *ac, *scales)
@@ -230,4 +232,13 @@ def makers(ns):
                              ("linear1d", 1, True), ("bilinear2d", 2, True)):
         out[f"aten::upsample_{name}"] = m_up(nd, linear, False)
         out[f"aten::upsample_{name}_backward"] = m_up(nd, linear, True)
+    # the modes of opdefs/upsample_more.py (bicubic, trilinear, 3-d nearest, nearest-exact)
+    for name, nd, aligned in (("upsample_nearest3d", 3, False),
+                              ("_upsample_nearest_exact1d", 1, False),
+                              ("_upsample_nearest_exact2d", 2, False),
+                              ("_upsample_nearest_exact3d", 3, False),
+                              ("upsample_trilinear3d", 3, True),
+                              ("upsample_bicubic2d", 2, True)):
+        out[f"aten::{name}"] = m_up(nd, aligned, False, small=True)
+        out[f"aten::{name}_backward"] = m_up(nd, aligned, True, small=True)
     return out
