@@ -66,7 +66,9 @@ def _make_root_grad(t, g, i):
             raise RuntimeError(f"grad can be implicitly created only for real scalar outputs "
                                f"but got {t.dtype}. Hint: backward from a real function of "
                                "it (e.g. z.abs() or z.real), or pass gradient=.")
-        return T.wrap(np.ones(t._data.shape, t._data.dtype)), True
+        a = t._data
+        # (np.ones costs a µs on a 0-d result; np.array makes the same fresh array faster)
+        return T.wrap(np.array(1, a.dtype) if not a.ndim else np.ones(a.shape, a.dtype)), True
     if not isinstance(g, T.Tensor):
         from ..opdefs.factories import tensor as _tensor
         g = _tensor(g, dtype=t.dtype)
@@ -76,6 +78,11 @@ def _make_root_grad(t, g, i):
             f"torch.Size([{', '.join(map(str, g._data.shape))}]) and output[{i}] has a shape "
             f"of torch.Size([{', '.join(map(str, t._data.shape))}]).")
     return g, False
+
+
+# the record a backward runs under, per caller's record and create_graph (a handful of
+# distinct records exist; building a NamedTuple per backward costs more than the lookup)
+_IN_BACKWARD: dict = {}
 
 
 def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
@@ -117,7 +124,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 
     # 1. discover the graph and count, per node, the edges pointing at it
     deps: dict = {}
-    stack = list(dict.fromkeys(e[0] for e, _ in roots))   # roots may share a node
+    # (roots may share a node)
+    stack = ([roots[0][0][0]] if len(roots) == 1
+             else list(dict.fromkeys(e[0] for e, _ in roots)))
     seen = set(stack)
     order = list(stack)
     get = deps.get
@@ -154,7 +163,11 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     # 2. run ready nodes, latest-created first
     rec = _get()
     _current.append(run)
-    _set(ModeRecord(rec[0], rec[1], bool(create_graph), rec[3]))
+    cg = bool(create_graph)
+    inner = _IN_BACKWARD.get((rec, cg))
+    if inner is None:
+        inner = _IN_BACKWARD[(rec, cg)] = ModeRecord(rec[0], rec[1], cg, rec[3])
+    _set(inner)
     Acc = G.AccumulateGrad
     push, pop = heapq.heappush, heapq.heappop
     numpy_sum = not create_graph       # Note [Summing gradients on arrays]

@@ -282,6 +282,29 @@ def check_no_overlap(out, inputs):
                 "performing the operation.")
 
 
+def expanded(a, shape):
+    """A read-only view of ``a`` broadcast to ``shape`` (a tuple that ``a.shape`` expands
+    to; not checked here), with PyTorch's expand strides: a dim that keeps its size keeps its
+    stride, a new or widened dim has stride 0.
+
+    Note [Fast expand]: ``np.broadcast_to`` builds an iterator in Python and costs several
+    µs, more than the rest of a tiny backward node (a ``sum()``'s gradient is an expand).
+    For a C-contiguous ``a`` the view is made directly on its buffer; anything else goes
+    through ``as_strided``. Either way the view is read-only, as numpy's broadcasts are."""
+    lead = len(shape) - a.ndim
+    if lead == len(shape):                       # a 0-d array: every dim is new
+        strides = (0,) * lead
+    else:
+        sh, st = a.shape, a.strides
+        strides = tuple([st[i - lead] if i >= lead and sh[i - lead] == shape[i] else 0
+                         for i in range(len(shape))])
+    if a.flags.c_contiguous and a.size:
+        r = _nd(shape, a.dtype, a, 0, strides)
+        r.setflags(write=False)
+        return r
+    return _as_strided(a, shape, strides, writeable=False)
+
+
 def storage_root(arr):
     """The ndarray owning the memory ``arr`` views (through numpy views and the helper
     object ``as_strided`` leaves in between)."""

@@ -8,7 +8,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import defop, method, FORMULA_NS
-from ._util import column_major_layout, dims_arg, wrap_dim
+from ._util import column_major_layout, dims_arg, expanded, wrap_dim
 
 
 _add_reduce = np.add.reduce
@@ -331,7 +331,7 @@ def _mean_grad(grad, self_shape, self_numel):
     """``div_scalar(grad.expand(self_shape), self_numel)``: every element is the same quotient,
     so the kernel divides once and the result is filled with it."""
     if not self_numel or grad.ndim:
-        return K.div(np.broadcast_to(grad, tuple(self_shape)), max(self_numel, 1))
+        return K.div(expanded(grad, tuple(self_shape)), max(self_numel, 1))
     if grad.__class__ is np.ndarray and grad.dtype.kind == "f":
         q = grad / self_numel     # the count is a weak scalar: divided in grad's own dtype
     else:
@@ -346,7 +346,7 @@ def _expand_reduced_np(grad, shape, dim, keepdim):
     shape = tuple(shape)
     if not keepdim and dim is not None and shape:
         grad = np.expand_dims(grad, dims_arg(dim, len(shape)))
-    return np.broadcast_to(grad, shape)
+    return expanded(grad, shape)
 
 
 def _mse_grad(grad, self, target, reduction):
@@ -455,7 +455,7 @@ _twins(["addmm"], {
              lambda alpha, grad, mat1, mat2_shape, mat2_strides:
              _times(_mm_mat2_np(grad, mat1, mat2_shape, mat2_strides), alpha))})
 _twins(["sum"], {"self": ("grad.expand(self_shape)",
-                          lambda grad, self_shape: np.broadcast_to(grad, tuple(self_shape)))})
+                          lambda grad, self_shape: expanded(grad, tuple(self_shape)))})
 _twins(["expand"], {"self": ("grad.sum_to_size(self_shape)",
                              lambda grad, self_shape: GRAD if grad.shape == tuple(self_shape)
                              else _sum_to_np(grad, self_shape))})
@@ -466,7 +466,7 @@ _twins(["mean"], {"self": ("div_scalar(grad.expand(self_shape), self_numel) if s
                            "else grad.expand(self_shape) * float('nan')",
                            lambda grad, self_shape, self_numel:
                            _mean_grad(grad, self_shape, self_numel) if self_numel else
-                           K.mul(np.broadcast_to(grad, tuple(self_shape)), float("nan")))})
+                           K.mul(expanded(grad, tuple(self_shape)), float("nan")))})
 _twins(["pow.Tensor_Scalar", "pow_.Scalar"], {
     "self": ("grad * exponent * self.pow(exponent - 1) if exponent != 0 else grad * 0",
              lambda grad, exponent, self: K.mul(K.mul(grad, exponent), K.pow(self, exponent - 1))

@@ -17,7 +17,7 @@ from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import FORMULA_NS, LIB, OPS, defop, fast_path, method
 from ..errors import legacy_type_name, warn_once, warn_user
-from ._util import preserved_copy, wrap_dim
+from ._util import expanded, preserved_copy, wrap_dim
 
 _nd = np.ndarray
 
@@ -447,20 +447,12 @@ def _expand_np(a, size, implicit):
                     f"The expanded size of the tensor ({s}) must match the existing size "
                     f"({cur}) at non-singleton dimension {i}.  Target sizes: {_fmt(size)}.  "
                     f"Tensor sizes: {_fmt(a.shape)}")
-    try:
-        b = np.broadcast_to(a, tuple(target))
-    except ValueError:
-        if min(target) >= 0:
-            raise
-    else:
-        # numpy gives every size-1 dim stride 0; PyTorch keeps the stride of a dim it does
-        # not expand (size 1 staying 1), which stride() shows. (Read-only like numpy's own
-        # broadcast; writable_dest makes the alias ops that may write through it need.)
-        keep = tuple(a.strides[i - lead] if i >= lead and a.shape[i - lead] == target[i]
-                     else 0 for i in range(len(target)))
-        if keep != b.strides:
-            b = np.lib.stride_tricks.as_strided(a, b.shape, keep, writeable=False)
-        return b
+    if min(target, default=0) >= 0:
+        # numpy's broadcast would give every size-1 dim stride 0; PyTorch keeps the stride of
+        # a dim it does not expand (size 1 staying 1), which stride() shows (Note [Fast
+        # expand]; read-only like numpy's own broadcast: writable_dest makes the alias ops
+        # that may write through it need)
+        return expanded(a, tuple(target))
     from .factories import _numel_overflows
     if _numel_overflows(target):
         raise RuntimeError("numel: integer multiplication overflow")
