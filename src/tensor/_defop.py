@@ -28,6 +28,7 @@ Note [Redispatch without guards]
 from __future__ import annotations
 
 import builtins
+import functools
 import linecache
 import types
 import warnings
@@ -874,9 +875,44 @@ def _make_cpu_kernel(schema, cpu, kind, via_slow=None, autograd=None, aiov=False
                "quietly": quietly,
                "_asarray": np.asarray, "_vrg": _view_requires_grad,
                "_rg": _requires_grad})
+    if autograd is not None and single and kind == "functional":
+        lines = _record_inline(lines, autograd[1], ns)
     where = "autograd+cpu" if autograd is not None else "aiov+cpu" if aiov else "cpu"
     _exec("\n".join(lines) + "\n", f"<{where} {schema.full_name}>", ns)
     return ns["cpu_kernel"]
+
+
+def _record_inline(lines, record, ns):
+    """Note [Recording inside the fused kernel]
+    A fused functional kernel (Note [Fused kernels]) that must record used to call
+    ``record``, which dispatched below Autograd to the op's CPU kernel: two more frames, a
+    tuple of the arguments, a cache lookup and a second read of the thread's record, about a
+    third of what recording costs. Here the recording branch is written out in full instead:
+    ``record``'s first half (edges, saved values), the CPU body, ``record``'s second half (the
+    node). The CPU body is the one below the branch, pasted again, so it behaves the same.
+    ``lines`` is the kernel as generated: ``def``, the read of the record, the test and the
+    call of ``record``, then the body, which ends in its only ``return t``. The parts are
+    pasted only when nothing clashes: their namespace with the kernel's, or a local name of
+    theirs with a global the body reads; otherwise ``lines`` stays as it is."""
+    parts = getattr(record, "inline_parts", None)
+    body = lines[4:]
+    returns = [ln for ln in body if ln.strip().startswith("return")]
+    if parts is None or returns != ["    return t"] or body[-1] != "    return t":
+        return lines
+    before, after, rns = parts()
+    if any(k in ns and ns[k] is not v for k, v in rns.items()):
+        return lines
+    fused = (lines[:3] + ["    " + ln for ln in before]
+             + ["    " + ln for ln in body[:-1]] + ["        out = t"]
+             + ["    " + ln for ln in after] + ["        return out"] + body)
+    plain = compile("\n".join(lines) + "\n", "<check>", "exec").co_consts
+    code = compile("\n".join(fused) + "\n", "<check>", "exec").co_consts
+    plain = next(c for c in plain if isinstance(c, types.CodeType))
+    code = next(c for c in code if isinstance(c, types.CodeType))
+    if (set(plain.co_names) - set(plain.co_varnames)) & set(code.co_varnames):
+        return lines
+    ns.update(rns)
+    return fused
 
 
 def quietly(fn, *args):
@@ -1333,15 +1369,40 @@ def _check_saved_versions(node, saved):
 def _generate_recorder(op, spec, names, tlist, savers, always_savers=()):
     """``record`` for a functional or view op without ``Tensor[]`` inputs, unrolled for its
     differentiable arguments (Note [Recording is precomputed]): saved tensors, the node and
-    its edges are made inline, without a call per step."""
+    its edges are made inline, without a call per step. Its two halves are also offered to
+    the op's fused kernel (``record.inline_parts``, Note [Recording inside the fused
+    kernel])."""
+    before, after, ns = _recorder_parts(op, spec, names, tlist, savers, always_savers)
+    L = (["def record(ks, args):"] + before
+         + ["    ks = ks & BELOW",
+            "    try:",
+            "        k = cache[ks]",
+            "    except KeyError:",
+            "        k = resolve(ks)",
+            "    out = k(ks, *args)"]
+         + after + ["    return out"])
+    _exec("\n".join(L) + "\n", f"<record {op.schema.full_name}>", ns)
+    record = ns["record"]
+    record.inline_parts = functools.partial(_recorder_parts, op, spec, names, tlist, savers,
+                                            always_savers, inline=True)
+    return record
+
+
+def _recorder_parts(op, spec, names, tlist, savers, always_savers, inline=False):
+    """The lines of ``record`` before the op runs (edges, input metadata, saved values) and
+    after it (the node, its outputs' history), and their namespace. ``inline``: for pasting
+    into the op's own generated kernel, whose arguments are ``a0, a1, ...`` and whose result
+    ``out`` is a fresh Tensor, not a view."""
     diff = spec.diff_args
     tkinds = dict(op.schema.tensor_args)
-    L = ["def record(ks, args):"]
+    arg = (lambda i: f"a{i}") if inline else (lambda i: f"args[{i}]")
+    args = f"({', '.join(f'a{i}' for i in range(len(names)))},)" if inline else "args"
+    L = []
     add = L.append
     # (an input's metadata, which backward fits its gradient to, is kept only for an input
     # that gets a gradient: the formulas of the others never run)
     for j, i in enumerate(diff):
-        add(f"    t = args[{i}]")
+        add(f"    t = {arg(i)}")
         add("    if (t.__class__ is _T or isinstance(t, _T)) and (t._requires_grad or "
             "t._grad_fn is not None or (t._view is not None and vrg(t))):")
         add("        d = t._data")
@@ -1390,9 +1451,9 @@ def _generate_recorder(op, spec, names, tlist, savers, always_savers=()):
             seen.add(n)
             i = names.index(n) if _names_an_argument(n, names) else None
             if i is not None and i not in tkinds:     # a plain argument: kept as given
-                add(f"{ind}saved[{n!r}] = args[{i}]")
+                add(f"{ind}saved[{n!r}] = {arg(i)}")
             elif i is not None and i not in tlist:    # a tensor (or a number given for one)
-                add(f"{ind}v = args[{i}]")
+                add(f"{ind}v = {arg(i)}")
                 add(f"{ind}if v.__class__ is _T or isinstance(v, _T):")
                 add(f"{ind}    vc = v._vc")
                 add(f"{ind}    if vc is None:")
@@ -1408,15 +1469,15 @@ def _generate_recorder(op, spec, names, tlist, savers, always_savers=()):
             elif _inline_meta(n, names, tlist) is not None:
                 # a fact about a tensor argument (Note [Saved metadata]), read inline
                 j_, suffix = _inline_meta(n, names, tlist)
-                add(f"{ind}md = args[{j_}]._data")
+                add(f"{ind}md = {arg(j_)}._data")
                 if suffix == "_shape":
                     add(f"{ind}saved[{n!r}] = md.shape")
                 elif suffix == "_numel":
                     add(f"{ind}saved[{n!r}] = md.size")
                 elif suffix == "_dtype":
-                    add(f"{ind}saved[{n!r}] = args[{j_}].dtype")
+                    add(f"{ind}saved[{n!r}] = {arg(j_)}.dtype")
                 elif suffix == "_storage_offset":
-                    add(f"{ind}saved[{n!r}] = args[{j_}].storage_offset()")
+                    add(f"{ind}saved[{n!r}] = {arg(j_)}.storage_offset()")
                 else:
                     add(f"{ind}mk = md.itemsize")
                     add(f"{ind}ms = md.strides")
@@ -1424,14 +1485,9 @@ def _generate_recorder(op, spec, names, tlist, savers, always_savers=()):
                         "else tuple([x // mk for x in ms])")
             else:
                 ns[f"get_{len(ns)}"] = get
-                add(f"{ind}saved[{n!r}] = get_{len(ns) - 1}(args)")
-    # Run the op below Autograd.
-    add("    ks = ks & BELOW")
-    add("    try:")
-    add("        k = cache[ks]")
-    add("    except KeyError:")
-    add("        k = resolve(ks)")
-    add("    out = k(ks, *args)")
+                add(f"{ind}saved[{n!r}] = get_{len(ns) - 1}({args})")
+    before, L = L, []
+    add = L.append
     add("    node = _new(NODE)")
     edges = ", ".join(f"e{j}" for j in range(len(diff)))
     add(f"    node._next = ({edges},)")
@@ -1440,7 +1496,7 @@ def _generate_recorder(op, spec, names, tlist, savers, always_savers=()):
     add("    node._hooks = None")
     add(f"    node._needs = [{', '.join(f'n{j}' for j in range(len(diff)))}]")
     add(f"    node._in_meta = [{', '.join(f'm{j}' for j in range(len(diff)))}]")
-    add("    if out.__class__ is _T:")
+    add("    if out.__class__ is _T:" if not inline else "    if True:     # (a fresh Tensor)")
     add("        d = out._data")
     if any(a.name == "dtype" for a in op.schema.arguments) and op.schema.name != "_to_copy":
         # an integer ``dtype=`` on a differentiable reduction (x.sum(dtype=torch.long) with x
@@ -1452,8 +1508,9 @@ def _generate_recorder(op, spec, names, tlist, savers, always_savers=()):
     add("            out._grad_fn = node")
     add("            out._output_nr = 0")
     add("            out._requires_grad = True")
-    add("            if out._view is not None:")
-    add("                out._view.attr_version = out._vc[0] if out._vc is not None else 0")
+    if not inline:
+        add("            if out._view is not None:")
+        add("                out._view.attr_version = out._vc[0] if out._vc is not None else 0")
     if spec.save_result:           # as SavedVariable(out, is_output=True), inline
         add("        vc = out._vc")
         add("        if vc is None:")
@@ -1467,10 +1524,10 @@ def _generate_recorder(op, spec, names, tlist, savers, always_savers=()):
         add("        sv._requires_grad = out._requires_grad")
         add("        sv._output_nr = out._output_nr")
         add("        saved['result'] = sv")
-    add("    else:")
-    add("        finish(node, out, saved, SAVE_OUTPUTS, OUT_DIFF)")
+    if not inline:
+        add("    else:")
+        add("        finish(node, out, saved, SAVE_OUTPUTS, OUT_DIFF)")
     add("    node._saved = saved")
-    add("    return out")
     from .errors import inference_save_error
     ns.update(_T=_Tensor, vrg=_view_requires_grad, acc_of=G.grad_accumulator,
               edge_of=G.gradient_edge, _new=object.__new__,
@@ -1480,8 +1537,7 @@ def _generate_recorder(op, spec, names, tlist, savers, always_savers=()):
               SAVE_OUTPUTS=(spec.save_result and (True if spec.result_indices is None
                                                   else frozenset(spec.result_indices))),
               short_name=_short_name)
-    _exec("\n".join(L) + "\n", f"<record {op.schema.full_name}>", ns)
-    return ns["record"]
+    return before, L, ns
 
 
 def _short_name(np_dtype):
