@@ -227,6 +227,65 @@ def test_retain_grad_on_non_leaf_and_the_warning_without_it():
     assert any("is not a leaf Tensor is being accessed" in str(i.message) for i in w)
 
 
+def test_retain_grad_runs_after_the_tensors_own_hooks():
+    """The ``.grad`` kept by ``retain_grad`` is the gradient after the tensor's hooks, even
+    when ``retain_grad`` came first (PyTorch runs it last); node pre-hooks come after both."""
+    x = leaf([1.0, 2.0])
+    y = x * 3
+    order = []
+    y.grad_fn.register_prehook(lambda go: order.append("node"))
+    y.retain_grad()
+    y.register_hook(lambda g: order.append("tensor") or g * 2)
+    (y * y).sum().backward()
+    assert order == ["tensor", "node"]
+    assert y.grad.tolist() == [12.0, 24.0]          # 2 * (2 * y)
+    assert x.grad.tolist() == [36.0, 72.0]
+
+
+def test_retain_grad_follows_the_tensor_through_in_place_writes():
+    """After an in-place op ``.grad`` is the gradient of the tensor's new value: the kept
+    gradient moves to the new node, also for a view's base and for a view itself."""
+    x = leaf([1.0, 1.0])
+    y = x * 1
+    y.retain_grad()
+    y.mul_(2)
+    (y * 3).sum().backward()
+    assert y.grad.tolist() == [3.0, 3.0]
+    assert x.grad.tolist() == [6.0, 6.0]
+
+    x = leaf([1.0, 1.0, 1.0, 1.0])
+    y = x * 1
+    y.retain_grad()
+    y[:2].mul_(3)                                   # the base's history is rewritten
+    (y * tensor.arange(4.0)).sum().backward()
+    assert y.grad.tolist() == [0.0, 1.0, 2.0, 3.0]
+
+    x = leaf([1.0, 1.0, 1.0, 1.0])
+    v = (x * 1)[:2]
+    v.retain_grad()
+    v.mul_(3)
+    (v * 5).sum().backward()
+    assert v.grad.tolist() == [5.0, 5.0]
+    assert x.grad.tolist() == [15.0, 15.0, 0.0, 0.0]
+
+
+def test_retained_grad_is_a_copy_recorded_under_create_graph():
+    """The first kept gradient is a fresh copy (writing to it changes nothing else); under
+    ``create_graph`` the copy is recorded, so it is differentiable."""
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    y.retain_grad()
+    y.sum().backward()
+    y.grad.add_(1)
+    assert x.grad.tolist() == [2.0, 2.0]
+    assert y.grad._version == 1 and y.grad.grad_fn is None
+    x = leaf([1.0, 2.0])
+    y = x ** 2
+    y.retain_grad()
+    (y ** 2).sum().backward(create_graph=True)
+    assert y.grad.requires_grad and type(y.grad.grad_fn).__name__ == "CloneBackward0"
+
+
 # -- broadcasting ----------------------------------------------------------------------------
 def _sum_to(a, shape):
     lead = a.ndim - len(shape)

@@ -334,7 +334,10 @@ def _add_to_buffer(buffers, node, nr, g):
 
 
 def _is_node_prehook(entry):
-    return entry[0] is None
+    """The order pre-hooks run in (PyTorch's): the tensor hooks, then the hook that keeps a
+    non-leaf's ``.grad`` (``retain_grad()``, always after the tensor's own hooks whenever it
+    was registered), then the node's own pre-hooks."""
+    return 2 if entry[0] is None else 1 if getattr(entry[1], "_retains_grad", False) else 0
 
 
 def _run_pre_hook(node, nr_fn, grads):

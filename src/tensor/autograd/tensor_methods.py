@@ -10,6 +10,7 @@ from .. import _tensor as T
 from ..errors import inference_requires_grad_error
 from . import engine
 from .views import view_grad_fn
+from .._memory_format import contiguous_format as _contiguous
 
 Tensor = T.Tensor
 
@@ -78,7 +79,9 @@ def _get_grad(self):
             "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
             ".grad attribute won't be populated during autograd.backward(). If you indeed want "
             "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
-            "non-leaf Tensor.", UserWarning, stacklevel=2)
+            "non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you "
+            "access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for "
+            "more information.", UserWarning, stacklevel=2)
     return self._grad
 
 
@@ -147,16 +150,16 @@ def retain_grad(self):
     fn = _grad_fn(self)
 
     def retain(g, ref=ref):
+        # PyTorch's: a contiguous clone of the first gradient (recorded under create_graph,
+        # when backward runs in grad mode: CloneBackward0), then out-of-place sums
         t = ref()
         if t is not None:
             if t._grad is None:
-                t._grad = g.detach() if g._grad_fn is None or not engine._current or \
-                    not engine._current[-1].create_graph else g
-                if t._grad._data.base is not None or t._grad is g:
-                    t._grad = g.clone().detach() if g._grad_fn is None else g
+                t._grad = g.clone(memory_format=_contiguous)
             else:
                 t._grad = t._grad + g
         return None
+    retain._retains_grad = True      # runs after the tensor's other hooks (engine.py)
     if fn._pre_hooks is None:
         fn._pre_hooks = []
     fn._pre_hooks.append((self._output_nr, retain))

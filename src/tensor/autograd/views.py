@@ -144,11 +144,29 @@ class AsStridedBackward0(G.Node):
         return [z]
 
 
+def move_retains_grad(t, old_fn, old_nr, new_fn) -> None:
+    """``t``'s history moved from ``old_fn`` (output ``old_nr``) to output 0 of ``new_fn``:
+    the hook that fills ``t.grad`` (``retain_grad()``) moves with it, so ``.grad`` is the
+    gradient of the tensor's current value, as in PyTorch. Hooks registered on ``t`` before
+    stay where they are: they see the gradient of the value they were registered on."""
+    ex = t._extra
+    if not (ex and ex.get("retains_grad")) or old_fn is None or not old_fn._pre_hooks:
+        return
+    for entry in old_fn._pre_hooks:
+        if entry[0] == old_nr and getattr(entry[1], "_retains_grad", False):
+            old_fn._pre_hooks.remove(entry)
+            if new_fn._pre_hooks is None:
+                new_fn._pre_hooks = []
+            new_fn._pre_hooks.append((0, entry[1]))
+            return
+
+
 def rebase_history(t, node) -> None:
     """Give ``t`` (just written in place by the op that recorded ``node``) its new history."""
     if t._data.dtype.kind not in "fc":
         return      # an integer/bool tensor written from a float one gets no history (torch)
     if t._view is None or t._base is None or t._data.dtype.kind not in "fc":
+        move_retains_grad(t, t._grad_fn, t._output_nr, node)
         t._grad_fn = node
         t._output_nr = 0
         t._requires_grad = True
@@ -160,12 +178,15 @@ def rebase_history(t, node) -> None:
     a = base._data
     cs = CopySlices(base_edge, t._view, node, (a.shape, a.dtype),
                     a.strides if _non_overlapping_and_dense(a) else None)
+    move_retains_grad(base, base._grad_fn, base._output_nr, cs)
     base._grad_fn = cs
     base._output_nr = 0
     base._requires_grad = True
     if base._view is None and base._extra is not None:
         base._extra.pop("acc", None)
-    t._grad_fn = AsStridedBackward0((cs, 0), t._view, (base._data.shape, base._data.dtype))
+    new_fn = AsStridedBackward0((cs, 0), t._view, (base._data.shape, base._data.dtype))
+    move_retains_grad(t, t._grad_fn, t._output_nr, new_fn)
+    t._grad_fn = new_fn
     t._output_nr = 0
     t._requires_grad = True
     t._view.attr_version = t._vc[0]
@@ -182,7 +203,9 @@ def view_grad_fn(t):
     if vc is not None and info.attr_version != vc[0]:
         handle_view_on_rebase(t, indirect=True)
         base_edge = G.gradient_edge(base)
-        t._grad_fn = AsStridedBackward0(base_edge, info, (base._data.shape, base._data.dtype))
+        new_fn = AsStridedBackward0(base_edge, info, (base._data.shape, base._data.dtype))
+        move_retains_grad(t, fn, t._output_nr, new_fn)
+        t._grad_fn = new_fn
         t._output_nr = 0
         info.attr_version = vc[0]
         return t._grad_fn
