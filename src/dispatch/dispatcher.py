@@ -301,6 +301,23 @@ class OpOverload:
     def overloadpacket(self) -> "OpOverloadPacket":
         return _packet(self.schema.namespace or "", self.schema.name)
 
+    # PyTorch's OpOverload attribute names, which user code reads
+    @property
+    def _schema(self) -> FunctionSchema:
+        return self.schema
+
+    @property
+    def _overloadname(self) -> str:
+        return self.schema.overload_name or "default"
+
+    @property
+    def _opname(self) -> str:
+        return self.schema.name
+
+    @property
+    def namespace(self) -> str:
+        return self.schema.namespace or ""
+
     def __repr__(self):
         return f"<OpOverload {self._name}>"
 

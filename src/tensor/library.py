@@ -23,25 +23,27 @@ the CPU kernel, :meth:`CustomOpDef.register_autograd` adds the derivative::
                              setup_context=lambda ctx, inputs, output: setattr(ctx, "k", inputs[1]))
 
 Note [What custom_op registers]
-    - CPU: runs the function under ``AutoDispatchBelowADInplaceOrView`` (it calls our ops, which
-      must not record or bump again). A functional op's results may not alias its inputs
-      (PyTorch's rule and message).
+    - CPU: runs the function under ``AutoDispatchBelowAutograd``, as PyTorch does: the ops it
+      calls record nothing, but in-place ops inside it still pass ADInplaceOrView and bump
+      their tensors. A functional op's results may not alias its inputs (PyTorch's rule and
+      message).
     - ADInplaceOrView, for ops that mutate (``mutates_args``): refuses inference tensors outside
       inference mode *before* anything is written, then bumps each written tensor's version
-      once — exactly what a built-in in-place op does.
-    - Autograd: with grad mode on and an input requiring grad, a functional op applies a
-      generated Function (``GeneratedBackwardFor_<ns>_<name>_<overload>``, as PyTorch names it)
-      whose forward redispatches below ADInplaceOrView; without a registered formula its
-      backward raises, as in PyTorch. A mutating op gets the built-in in-place checks (leaf,
-      view rules) and its written tensors get a node that raises at backward.
-      Otherwise (no_grad, nothing requiring grad) the kernel just redispatches below Autograd.
-      Inside inference mode the Autograd key is excluded: the op goes straight to the backend
-      (and to ADInplaceOrView only for normal tensors, which carry that key).
+      once (so ``x.add_(1)`` inside such an op leaves ``x`` at version 2, as in PyTorch).
+    - Autograd: with grad mode on and an input requiring grad, the op applies a generated
+      Function (``GeneratedBackwardFor_<ns>_<name>_<overload>``, as PyTorch names it) whose
+      forward redispatches below Autograd; without a registered formula its backward raises,
+      as in PyTorch. A mutating op goes through the same Function, as in PyTorch: it makes no
+      in-place checks (a leaf that requires grad may be written) and leaves the history of
+      the tensors it writes alone. Otherwise (no_grad, nothing requiring grad) the kernel
+      just redispatches below Autograd. Inside inference mode the Autograd key is excluded:
+      the op goes straight to the backend (and to ADInplaceOrView only for normal tensors,
+      which carry that key).
 
-Deliberate differences from PyTorch: a mutating custom op is refused on a leaf that requires
-grad in grad mode (E10, like every built-in in-place op; PyTorch lets it through) and backward
-through a tensor it wrote raises instead of silently treating the write as the identity;
-inference tensors are refused before the write (PyTorch writes, then raises).
+Deliberate difference from PyTorch: inference tensors are refused before the write (PyTorch
+writes, then raises), since a failed op must change nothing. ``register_inplace_layers`` (our
+own helper for Library-defined ops whose kernels write through numpy) adds the built-in
+in-place checks and a history that refuses backward.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ from dispatch import keys as _k
 from dispatch.dispatcher import OpOverload, get_op
 from dispatch.library import Library, fallthrough_kernel
 from dispatch.record import current_record as _get
-from modes import AutoDispatchBelowADInplaceOrView
+from modes import AutoDispatchBelowADInplaceOrView, AutoDispatchBelowAutograd
 
 from . import _dtype as D
 from . import _tensor as T
@@ -67,6 +69,7 @@ from .autograd.function import Function
 from .errors import inplace_inference_error
 
 __all__ = ["Library", "fallthrough_kernel", "custom_op", "CustomOpDef", "register_autograd",
+           "define", "impl", "register_kernel", "register_fake",
            "register_inplace_layers", "infer_schema"]
 
 _Tensor = T.Tensor
@@ -284,8 +287,10 @@ class _AutogradImpl:
         def forward(ctx, *flat):
             meta = flat[-1]
             args = _unflatten(flat[:-1], meta.spec)
-            with AutoDispatchBelowADInplaceOrView():
-                out = op.redispatch(meta.ks & _AIOV.below_mask, *args)
+            # (below Autograd only, as PyTorch's: a mutating op's ADInplaceOrView kernel
+            # still bumps, and in-place ops inside the function still bump their tensors)
+            with AutoDispatchBelowAutograd():
+                out = op.redispatch(meta.ks & _AG.below_mask, *args)
             object.__setattr__(ctx, "_tk_meta", meta)
             if impl.setup_context_fn is not None:
                 impl.setup_context_fn(ctx, tuple(args), out)
@@ -472,10 +477,9 @@ class CustomOpDef:
         self._lib._impl_raw(name, self._cpu_kernel, "CPU")
         if self._mutating:
             self._lib._impl_raw(name, _make_aiov_kernel(self._opoverload), "ADInplaceOrView")
-            self._lib._impl_raw(name, _make_mutating_autograd(self._opoverload), "Autograd")
-        else:
-            self._autograd = _AutogradImpl(self._opoverload)
-            self._lib._impl_raw(name, self._autograd, "Autograd")
+        self._autograd = _AutogradImpl(self._opoverload)
+        self._lib._impl_raw(name, self._autograd, "Autograd")
+        self._fake_fn = None
         functools.update_wrapper(self, fn)
 
     def __repr__(self):
@@ -496,7 +500,7 @@ class CustomOpDef:
                 kw[a.name] = v
             else:
                 pos.append(v)
-        with AutoDispatchBelowADInplaceOrView():
+        with AutoDispatchBelowAutograd():
             out = self._cpu_fn(*pos, **kw)
         if self._mutating and not s.returns:
             return None
@@ -528,15 +532,28 @@ class CustomOpDef:
                 "return x.clone()) or refactor the custom operator to not return y.")
 
     def register_kernel(self, device_types, fn=None):
-        """Replace the kernel for ``"cpu"`` (the only device)."""
+        """Replace the kernel for ``"cpu"``. A kernel for another device type (``"cuda"``) is
+        accepted and never runs: tensorkeys has no such device, as a CPU-only PyTorch build
+        accepts a CUDA kernel it cannot call."""
         if isinstance(device_types, str):
             device_types = (device_types,)
-        for d in device_types or ("cpu",):
-            if d != "cpu":
-                raise ValueError(f"tensorkeys only has the 'cpu' device (got {d!r})")
+        for d in device_types or ():
+            if d.split(":")[0] not in _DEVICE_TYPES:
+                raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at "
+                                   f"start of device string: {d}")
 
         def deco(f):
-            self._cpu_fn = f
+            if device_types is None or "cpu" in device_types:
+                self._cpu_fn = f
+            return f
+        return deco(fn) if fn is not None else deco
+
+    def register_fake(self, fn=None, /, *, _stacklevel=1):
+        """The op's fake (meta) implementation: output shapes and dtypes from input shapes.
+        tensorkeys has no fake or meta tensors, so nothing calls it; it is kept
+        (``_fake_fn``) so that code written for ``torch.compile`` runs unchanged."""
+        def deco(f):
+            self._fake_fn = f
             return f
         return deco(fn) if fn is not None else deco
 
@@ -607,6 +624,77 @@ def register_autograd(op, backward, /, *, setup_context=None, lib=None):
         lib = _AUTOGRAD_LIBS[opov.name()] = Library(opov.schema.namespace, "FRAGMENT")
     lib._impl_raw(opov, impl, "Autograd")
     return None
+
+
+def _kept_library(qualname, lib):
+    if lib is not None:
+        return lib
+    ns = qualname.split("::", 1)[0]
+    kept = _KEPT_LIBS.get(ns)
+    if kept is None:
+        kept = _KEPT_LIBS[ns] = Library(ns, "FRAGMENT")
+    return kept
+
+
+# the device types PyTorch's device strings may start with (in its error's order)
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+                 "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                 "privateuseone")
+_KEPT_LIBS: dict[str, Library] = {}      # torch.library.define/impl without lib=
+_FAKE_IMPLS: dict[str, typing.Callable] = {}
+
+
+def define(qualname, schema, *, lib=None, tags=()):
+    """``torch.library.define``: a new op ``"ns::name"`` with ``schema`` (its arguments and
+    returns, e.g. ``"(Tensor x) -> Tensor"``), in ``lib`` or in a library kept here."""
+    if "::" not in qualname:
+        raise ValueError(f"define(qualname, ...): expected qualname of the form "
+                         f"'namespace::name', got {qualname!r}")
+    name = qualname.split("::", 1)[1]
+    _kept_library(qualname, lib).define(name + schema)
+
+
+_DEVICE_KEYS = {"cpu": "CPU", "default": "CompositeExplicitAutograd",
+                "meta": "Meta"}
+
+
+def impl(qualname, types, func=None, *, lib=None):
+    """``torch.library.impl``: register ``func`` as the kernel of ``qualname`` for a device
+    type (``"cpu"``) or a dispatch key name (``"CPU"``, ``"Autograd"``, ...); a kernel for a
+    device tensorkeys lacks (``"cuda"``) is accepted and never runs."""
+    if isinstance(types, str):
+        types = (types,)
+
+    def deco(f):
+        name = qualname.split("::", 1)[1] if "::" in qualname else qualname
+        for t in types:
+            key = _DEVICE_KEYS.get(t, t)
+            if key in ("cuda", "CUDA", "mps", "MPS", "xpu", "XPU"):
+                continue
+            _kept_library(qualname, lib).impl(name, f, key)
+        return f
+    return deco(func) if func is not None else deco
+
+
+def register_kernel(op, device_types, func=None, /, *, lib=None):
+    """``torch.library.register_kernel``: a custom op's kernel for ``device_types``."""
+    name = op._qualname if isinstance(op, CustomOpDef) else str(op)
+    if name in _CUSTOM_OPS:
+        return _CUSTOM_OPS[name].register_kernel(device_types, func)
+    return impl(name, "cpu" if device_types is None else device_types, func, lib=lib)
+
+
+def register_fake(op, func=None, /, *, lib=None, _stacklevel=1):
+    """``torch.library.register_fake``: the op's fake implementation (kept; tensorkeys has no
+    fake tensors to run it on, see :meth:`CustomOpDef.register_fake`)."""
+    name = op._qualname if isinstance(op, CustomOpDef) else str(op)
+    if name in _CUSTOM_OPS:
+        return _CUSTOM_OPS[name].register_fake(func)
+
+    def deco(f):
+        _FAKE_IMPLS[name] = f
+        return f
+    return deco(func) if func is not None else deco
 
 
 def register_inplace_layers(lib, op_name) -> None:
