@@ -900,3 +900,25 @@ def test_non_leaf_grad_warning_matches_torch():
         return str(w[0].message)
     ours, theirs = grab(tk), grab(torch)
     assert theirs.startswith(ours)      # (torch appends where in its C++ it warned)
+
+
+def test_increment_version_matches_torch():
+    def case(M):
+        x = t(M, A, True)
+        y = x.exp()
+        M.autograd.graph.increment_version(y)
+        M.autograd.graph.increment_version([y, x.detach()])
+        with M.inference_mode():
+            i = M.ones(2)
+        M.autograd.graph.increment_version(i)        # no counter: left alone
+        out = [y._version, x._version]
+        try:
+            y.sum().backward()          # exp saved its result, now at version 2
+        except RuntimeError as e:
+            out.append(str(e).split(";")[0][:60])
+        try:
+            M.autograd.graph.increment_version(3)
+        except RuntimeError as e:
+            out.append(str(e))
+        return out
+    assert _run(tk, case) == _run(torch, case)

@@ -22,7 +22,7 @@ from dispatch.record import current_record as _get
 from .. import _tensor as T
 
 __all__ = ["Node", "AccumulateGrad", "SavedVariable", "gradient_edge", "ViewInfo",
-           "CreationMeta", "next_seq"]
+           "CreationMeta", "next_seq", "increment_version"]
 
 _seq = itertools.count()
 next_seq = _seq.__next__
@@ -300,6 +300,25 @@ def propagate_creation_meta(parent_meta, new_meta):
     if parent_meta == CreationMeta.INFERENCE_MODE:
         return parent_meta
     return new_meta
+
+
+def increment_version(tensor) -> None:
+    """Bump the version of ``tensor`` (or of each tensor of an iterable), as an in-place op
+    would: for a kernel that wrote a tensor behind autograd's back (through numpy, say), so
+    that saved copies of it are refused at backward. An inference tensor has no version
+    counter and is left alone, as in PyTorch."""
+    items = (tensor,) if isinstance(tensor, T.Tensor) else tensor
+    try:
+        items = list(items)
+    except TypeError:
+        items = None
+    if items is None or not all(isinstance(t, T.Tensor) for t in items):
+        raise RuntimeError("increment_version expect a Iterable[Tensor] as input")
+    for t in items:
+        vc = t._vc
+        if vc is not None:
+            vc[0] += 1
+            vc[1] = "increment_version"
 
 
 _SAVED_HOOK_NAMES = ("saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks")
