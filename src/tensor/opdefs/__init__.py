@@ -7,6 +7,7 @@ from . import aliases  # noqa: F401
 from . import special, linalg_extra, selection, nn_layers, nn_more, misc  # noqa: F401
 from . import pool3d, linalg_more, special_more, nn_extra, upsample_more  # noqa: F401
 from . import complex_views  # noqa: F401
+from . import fft  # noqa: F401
 from . import surface_ops  # noqa: F401
 from . import arg_checks as _arg_checks  # noqa: E402
 

@@ -29,7 +29,7 @@ from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import defop, method, FORMULA_NS
 from ..errors import legacy_type_name, warn_user
-from ._util import broadcast_error, preserved_copy
+from ._util import broadcast_error, preserved_copy, with_strides
 
 _nd = np.ndarray
 _Tensor = T.Tensor
@@ -166,7 +166,10 @@ def _to_copy_np(a, dtype, layout, device, pin_memory, non_blocking, memory_forma
         if memory_format is not None and memory_format != "preserve_format":
             return copy_in_format(a, memory_format, dt, name="to")
         if a.flags.c_contiguous:
-            return np.array(a, dtype=dt, copy=True, order="K")
+            r = np.array(a, dtype=dt, copy=True, order="K")
+            if 1 in a.shape and a.ndim > 1:   # (numpy's own strides for dims of size 1)
+                r = with_strides(r, tuple(st // a.itemsize * r.itemsize for st in a.strides))
+            return r
         return preserved_copy(a, dt)
 
 

@@ -27,7 +27,7 @@ from .. import _dtype as D
 from .._defop import FORMULA_NS, OPS, defop, method
 from .._tensor import Tensor
 from ._util import (as_operand, elementwise_layout, is_operand, keep_layout, not_implemented,
-                    np_result_type)
+                    np_result_type, preserved_copy)
 from .pointwise import (_binary_pre, _broadcast, _div_mode, _inplace, _operator_error, _out,
                         _remainder_np, binary)
 from .reduction import return_types
@@ -1177,8 +1177,14 @@ def _conj(self):
 
 # ``conj_physical`` is composite (PyTorch's): a real tensor is returned itself, a complex one
 # goes through ``_conj_physical`` (node ConjPhysicalBackward0), which copies a real one
-_conj_physical = defop("_conj_physical(Tensor self) -> Tensor",
-                       lambda a: np.conj(a) if a.dtype.kind == "c" else a.copy(order="K"),
+def _conj_copy_np(a):
+    r = preserved_copy(a)    # (PyTorch's elementwise layout: a dense input's strides, size-1 too)
+    if r.dtype.kind == "c":
+        np.conjugate(r, out=r)
+    return r
+
+
+_conj_physical = defop("_conj_physical(Tensor self) -> Tensor", _conj_copy_np,
                        grad={"self": "grad.conj_physical()"})
 conj_physical_op = defop("conj_physical(Tensor self) -> Tensor",
                          composite=lambda self: _conj_physical(self) if _is_complex(self)
