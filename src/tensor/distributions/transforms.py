@@ -12,7 +12,12 @@ from . import constraints
 from .utils import _family, _sum_rightmost
 
 __all__ = ["Transform", "ComposeTransform", "ExpTransform", "AffineTransform",
-           "SigmoidTransform", "TanhTransform", "IndependentTransform", "identity_transform"]
+           "SigmoidTransform", "TanhTransform", "IndependentTransform", "identity_transform",
+           "AbsTransform", "CatTransform", "CorrCholeskyTransform",
+           "CumulativeDistributionTransform", "LowerCholeskyTransform",
+           "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform",
+           "SoftmaxTransform", "SoftplusTransform", "StackTransform",
+           "StickBreakingTransform"]
 
 _Number = numbers.Number
 
@@ -455,3 +460,12 @@ class AffineTransform(Transform):
 
     def inverse_shape(self, shape):
         return self._broadcast(shape)
+
+
+# The remaining transforms live in their own module (built on the classes above); they are
+# importable from here, as PyTorch users expect.
+from .transforms_more import (  # noqa: E402,F401
+    AbsTransform, CatTransform, CorrCholeskyTransform, CumulativeDistributionTransform,
+    LowerCholeskyTransform, PositiveDefiniteTransform, PowerTransform, ReshapeTransform,
+    SoftmaxTransform, SoftplusTransform, StackTransform, StickBreakingTransform,
+)

@@ -1,0 +1,5 @@
+"""``torch.distributions.bernoulli``: Bernoulli (defined in ``discrete``)."""
+
+from .discrete import Bernoulli
+
+__all__ = ["Bernoulli"]

@@ -1,0 +1,5 @@
+"""``torch.distributions.binomial``: Binomial (defined in ``discrete``)."""
+
+from .discrete import Binomial
+
+__all__ = ["Binomial"]

@@ -1,0 +1,5 @@
+"""``torch.distributions.categorical``: Categorical (defined in ``discrete``)."""
+
+from .discrete import Categorical
+
+__all__ = ["Categorical"]

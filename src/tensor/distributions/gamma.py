@@ -1,0 +1,5 @@
+"""``torch.distributions.gamma``: Gamma (defined in ``continuous``)."""
+
+from .continuous import Gamma
+
+__all__ = ["Gamma"]

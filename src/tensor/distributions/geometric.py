@@ -1,0 +1,5 @@
+"""``torch.distributions.geometric``: Geometric (defined in ``discrete``)."""
+
+from .discrete import Geometric
+
+__all__ = ["Geometric"]

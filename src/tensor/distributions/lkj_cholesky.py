@@ -1,0 +1,5 @@
+"""``torch.distributions.lkj_cholesky``: LKJCholesky (defined in ``matrix``)."""
+
+from .matrix import LKJCholesky
+
+__all__ = ["LKJCholesky"]

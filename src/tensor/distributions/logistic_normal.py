@@ -1,0 +1,5 @@
+"""``torch.distributions.logistic_normal``: LogisticNormal (defined in ``relaxed``)."""
+
+from .relaxed import LogisticNormal
+
+__all__ = ["LogisticNormal"]

@@ -1,0 +1,5 @@
+"""``torch.distributions.multinomial``: Multinomial (defined in ``discrete_more``)."""
+
+from .discrete_more import Multinomial
+
+__all__ = ["Multinomial"]

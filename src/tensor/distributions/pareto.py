@@ -1,0 +1,5 @@
+"""``torch.distributions.pareto``: Pareto (defined in ``continuous_more``)."""
+
+from .continuous_more import Pareto
+
+__all__ = ["Pareto"]

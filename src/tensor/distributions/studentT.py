@@ -1,0 +1,5 @@
+"""``torch.distributions.studentT``: StudentT (defined in ``continuous``)."""
+
+from .continuous import StudentT
+
+__all__ = ["StudentT"]

@@ -1,0 +1,6 @@
+"""``torch.distributions.transformed_distribution``: TransformedDistribution
+(defined in ``transformed``)."""
+
+from .transformed import TransformedDistribution
+
+__all__ = ["TransformedDistribution"]
