@@ -151,6 +151,11 @@ UNARY = [
 ]
 
 POLES = {"digamma", "lgamma"}
+# PyTorch's gradient at a NaN input depends on its SIMD width: its CPU hardswish_backward
+# gives NaN in the vectorised lanes and the incoming gradient in the scalar tail (a 1-element
+# tensor gets the gradient, a 16-element one NaN). Ours is the scalar rule everywhere; NaN
+# inputs are not compared for these.
+NAN_BY_LANE = {"F.hardswish"}
 # formulas that cancel badly in single precision (1 - tanh^2, sinc's quotient...): PyTorch
 # and numpy round them differently, so these get 64 times the tolerance
 LOOSE = {"tanh", "sinc", "special.i1e", "special.erfcx", "cosine_sim", "F.tanhshrink",
@@ -395,6 +400,8 @@ def test_unary(name, data):
     if name in POLES:
         # at its poles PyTorch's value is whatever its series gives: keep off them
         x = np.where((x <= 0) & (x == np.round(x)), x - 0.25, x).astype(x.dtype)
+    if name in NAN_BY_LANE:
+        x = np.where(np.isnan(x), 0.5, x).astype(x.dtype)
     compare(lambda lib, t: _resolve(lib, name)(t), x, loose=name in LOOSE)
 
 
