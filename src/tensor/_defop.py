@@ -273,6 +273,12 @@ def _fit_grad(g, meta):
     if g._data.shape != shape:
         g = _sum_to(g, shape)
     if g._data.dtype != dt and dt.kind in "fc":
+        if g._data.dtype.kind == "c" and dt.kind == "f":
+            # a real input's share of a complex gradient is its real part (PyTorch's
+            # handle_r_to_c), taken without numpy's warning about a discarded imaginary part
+            g = g.real
+            if g._data.dtype == dt:
+                return g
         g = g.to(T.D._BY_NP[dt])
     return g
 

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided as _as_strided
 
 from .. import _dtype as D
+from .._tensor import Tensor as _Tensor
 
 _nd = np.ndarray
 _BY_NP = D._BY_NP
@@ -552,3 +553,21 @@ def keep_layout(kernel, *operand_positions):
         if hasattr(kernel, attr):
             setattr(kept, attr, getattr(kernel, attr))
     return kept
+
+
+def conj_if_complex(x):
+    """Note [Complex gradients are conjugated]
+        PyTorch's gradient of a real loss with respect to a complex ``z`` is
+        ``dL/dRe(z) + i dL/dIm(z)``: a holomorphic op's backward multiplies the incoming
+        gradient by the conjugate of its derivative (``grad * conj(other)`` for mul). Formulas
+        wrap each factor of the derivative in this helper: a complex tensor's conjugated copy
+        (``conj_physical``, differentiable), a complex number's conjugate, and the value
+        itself for anything real (one test; no copy, no node), so real paths are unchanged."""
+    c = x.__class__
+    if c is _Tensor:
+        return x.conj_physical() if x._data.dtype.kind == "c" else x
+    if c is complex:
+        return x.conjugate()
+    if isinstance(x, _Tensor) and x.dtype.is_complex:
+        return x.conj_physical()
+    return x

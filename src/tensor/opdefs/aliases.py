@@ -196,10 +196,12 @@ def _addc_pre(self, t1, t2, value):
         check_inplace_result(self, _broadcast(self, t1, t2), np_result_type(self, t1, t2))
 
 
-_ADDCMUL_GRAD = {"self": "grad", "tensor1": "grad * (tensor2 * value)",
-                 "tensor2": "grad * (tensor1 * value)"}
-_ADDCDIV_GRAD = {"self": "grad", "tensor1": "grad * (value / tensor2)",
-                 "tensor2": "-grad * value * tensor1 / (tensor2 * tensor2)"}
+# (Note [Complex gradients are conjugated], _util.py)
+_ADDCMUL_GRAD = {"self": "grad", "tensor1": "grad * conj_if_complex(tensor2 * value)",
+                 "tensor2": "grad * conj_if_complex(tensor1 * value)"}
+_ADDCDIV_GRAD = {"self": "grad", "tensor1": "grad * conj_if_complex(value / tensor2)",
+                 "tensor2": "-grad * conj_if_complex(value) * conj_if_complex(tensor1) / "
+                            "conj_if_complex(tensor2 * tensor2)"}
 _ADDC_ARGS = "Tensor tensor1, Tensor tensor2, *, Scalar value=1"
 addcmul = defop(f"addcmul(Tensor self, {_ADDC_ARGS}) -> Tensor",
                 keep_layout(_addc_kernel("addcmul", False), 0, 1, 2), grad=_ADDCMUL_GRAD)

@@ -8,7 +8,7 @@ import numpy as np
 from .. import _dtype as D
 from .. import _tensor as T
 from .._defop import defop, method, FORMULA_NS
-from ._util import column_major_layout, dims_arg, expanded, wrap_dim
+from ._util import column_major_layout, conj_if_complex, dims_arg, expanded, wrap_dim
 
 
 _add_reduce = np.add.reduce
@@ -263,8 +263,8 @@ FORMULA_NS.update(
     as_strided_backward=_as_strided_bw, unbind_backward=unbind_backward,
     split_backward=split_backward, inverse_permutation=inverse_permutation, slice_of=slice_of,
     clamp_mask=clamp_mask, minmax_mask=minmax_mask, gelu_derivative=gelu_derivative,
-    scalar_tensor_like=scalar_tensor_like, Tensor=T.Tensor, len=len, int=int, list=list,
-    isinstance=isinstance, D=D)
+    scalar_tensor_like=scalar_tensor_like, conj_if_complex=conj_if_complex, Tensor=T.Tensor,
+    len=len, int=int, list=list, isinstance=isinstance, D=D)
 
 
 # -- numpy twins of common formulas (Note [Backward on numpy arrays], _defop.py) -------------
@@ -320,6 +320,19 @@ class _K:
 
 
 K = _K()
+
+
+def _cj(x):
+    """``conj_if_complex`` on a twin's values (arrays, a kernel's tensors, numbers)."""
+    c = x.__class__
+    if c is np.ndarray:
+        return np.conjugate(x) if x.dtype.kind == "c" else x
+    if c is T.Tensor:
+        d = x._data
+        return np.conjugate(d) if d.dtype.kind == "c" else x
+    if c is complex:
+        return x.conjugate()
+    return x
 
 
 def _scaled(grad, alpha):
@@ -392,41 +405,49 @@ def _twins(names, table):
 _GRAD = ("grad", lambda grad: GRAD)
 _twins(["add.Tensor", "add_.Tensor"], {
     "self": _GRAD,
-    "other": ("grad if alpha == 1 else grad * alpha", lambda grad, alpha: _scaled(grad, alpha))})
+    "other": ("grad if alpha == 1 else grad * conj_if_complex(alpha)",
+              lambda grad, alpha: _scaled(grad, _cj(alpha)))})
 _twins(["sub.Tensor", "sub_.Tensor"], {
     "self": _GRAD,
-    "other": ("-grad if alpha == 1 else grad * (-alpha)",
-              lambda grad, alpha: K.neg(grad) if alpha == 1 else K.mul(grad, -alpha))})
+    "other": ("-grad if alpha == 1 else grad * conj_if_complex(-alpha)",
+              lambda grad, alpha: K.neg(grad) if alpha == 1 else K.mul(grad, _cj(-alpha)))})
 _twins(["mul.Tensor", "mul_.Tensor"], {
-    "self": ("grad * other", lambda grad, other: K.mul(grad, other)),
-    "other": ("grad * self", lambda grad, self: K.mul(grad, self))})
+    "self": ("grad * conj_if_complex(other)", lambda grad, other: K.mul(grad, _cj(other))),
+    "other": ("grad * conj_if_complex(self)", lambda grad, self: K.mul(grad, _cj(self)))})
 _twins(["div.Tensor", "div_.Tensor"], {
-    "self": ("grad / other", lambda grad, other: K.div(grad, other)),
-    "other": ("-grad * self / (other * other)",
-              lambda grad, self, other: K.div(K.mul(K.neg(grad), self), K.mul(other, other)))})
+    "self": ("grad / conj_if_complex(other)", lambda grad, other: K.div(grad, _cj(other))),
+    "other": ("-grad * conj_if_complex(self) / conj_if_complex(other * other)",
+              lambda grad, self, other: K.div(K.mul(K.neg(grad), _cj(self)),
+                                              _cj(K.mul(other, other))))})
 for _name, _entry in {
     "neg": ("-grad", lambda grad: K.neg(grad)),
     "relu": ("threshold_backward(grad, result, 0)",
              lambda grad, result: _relu_twin(grad, result)),
-    "exp": ("grad * result", lambda grad, result: K.mul(grad, result)),
-    "tanh": ("grad * (1 - result * result)",
-             lambda grad, result: K.mul(grad, K.sub(1, K.mul(result, result), 1))),
-    "sigmoid": ("grad * result * (1 - result)",
-                lambda grad, result: K.mul(K.mul(grad, result), K.sub(1, result, 1))),
-    "log": ("grad / self", lambda grad, self: K.div(grad, self)),
-    "sqrt": ("grad / (2 * result)", lambda grad, result: K.div(grad, K.mul(2, result))),
-    "sin": ("grad * self.cos()", lambda grad, self: K.mul(grad, K.cos(self))),
-    "cos": ("grad * -self.sin()", lambda grad, self: K.mul(grad, K.neg(K.sin(self)))),
+    "exp": ("grad * conj_if_complex(result)",
+            lambda grad, result: K.mul(grad, _cj(result))),
+    "tanh": ("grad * conj_if_complex(1 - result * result)",
+             lambda grad, result: K.mul(grad, _cj(K.sub(1, K.mul(result, result), 1)))),
+    "sigmoid": ("grad * conj_if_complex(result) * conj_if_complex(1 - result)",
+                lambda grad, result: K.mul(K.mul(grad, _cj(result)), _cj(K.sub(1, result, 1)))),
+    "log": ("grad / conj_if_complex(self)", lambda grad, self: K.div(grad, _cj(self))),
+    "sqrt": ("grad / conj_if_complex(2 * result)",
+             lambda grad, result: K.div(grad, _cj(K.mul(2, result)))),
+    "sin": ("grad * conj_if_complex(self.cos())",
+            lambda grad, self: K.mul(grad, _cj(K.cos(self)))),
+    "cos": ("grad * conj_if_complex(-self.sin())",
+            lambda grad, self: K.mul(grad, _cj(K.neg(K.sin(self))))),
 }.items():
     _twins([_name, _name + "_"], {"self": _entry})
 _twins(["clone"], {"self": _GRAD})
 def _mm_mat1_np(grad, shape1, strides1, mat2):
     """``mm_mat1_backward`` (Note [Gradients in their input's layout], linalg.py)."""
+    mat2 = _cj(mat2)
     return (K.mm(mat2, grad.T).T if column_major_layout(shape1, strides1)
             else K.mm(grad, mat2.T))
 
 
 def _mm_mat2_np(grad, mat1, shape2, strides2):
+    mat1 = _cj(mat1)
     return (K.mm(grad.T, mat1).T if column_major_layout(shape2, strides2)
             else K.mm(mat1.T, grad))
 
@@ -438,10 +459,10 @@ _twins(["mm"], {"self": ("mm_mat1_backward(grad, self_shape, self_strides, mat2)
                          lambda grad, self, mat2_shape, mat2_strides:
                          _mm_mat2_np(grad, self, mat2_shape, mat2_strides))})
 _twins(["bmm"], {
-    "self": ("grad.bmm(mat2.transpose(1, 2))",
-             lambda grad, mat2: K.bmm(grad, np.swapaxes(mat2, 1, 2))),
-    "mat2": ("self.transpose(1, 2).bmm(grad)",
-             lambda self, grad: K.bmm(np.swapaxes(self, 1, 2), grad))})
+    "self": ("grad.bmm(conj_if_complex(mat2).transpose(1, 2))",
+             lambda grad, mat2: K.bmm(grad, np.swapaxes(_cj(mat2), 1, 2))),
+    "mat2": ("conj_if_complex(self).transpose(1, 2).bmm(grad)",
+             lambda self, grad: K.bmm(np.swapaxes(_cj(self), 1, 2), grad))})
 def _times(r, alpha):
     return r if alpha == 1 else K.mul(r, alpha)
 
@@ -468,8 +489,10 @@ _twins(["mean"], {"self": ("div_scalar(grad.expand(self_shape), self_numel) if s
                            _mean_grad(grad, self_shape, self_numel) if self_numel else
                            K.mul(expanded(grad, tuple(self_shape)), float("nan")))})
 _twins(["pow.Tensor_Scalar", "pow_.Scalar"], {
-    "self": ("grad * exponent * self.pow(exponent - 1) if exponent != 0 else grad * 0",
-             lambda grad, exponent, self: K.mul(K.mul(grad, exponent), K.pow(self, exponent - 1))
+    "self": ("grad * conj_if_complex(exponent) * conj_if_complex(self.pow(exponent - 1)) "
+             "if exponent != 0 else grad * 0",
+             lambda grad, exponent, self: K.mul(K.mul(grad, _cj(exponent)),
+                                                _cj(K.pow(self, exponent - 1)))
              if exponent != 0 else K.mul(grad, 0))})
 _twins(["mse_loss"], {
     "self": ("mse_backward(grad, self, target, reduction)", _mse_grad),

@@ -83,14 +83,19 @@ def _varargs(args, name, arg="dims"):
 # Unary pointwise
 # ------------------------------------------------------------------------------------------
 # ln(10) and ln(2) written out: formulas are expressions over our ops and plain numbers
-log10 = unary("log10", _quiet(np.log10), {"self": "grad / (self * 2.302585092994046)"})
-expm1 = unary("expm1", _quiet(np.expm1), {"self": "grad * (result + 1)"})
-exp2 = unary("exp2", _quiet(np.exp2), {"self": "grad * result * 0.6931471805599453"})
-sinh = unary("sinh", _quiet(np.sinh), {"self": "grad * self.cosh()"})
-cosh = unary("cosh", _quiet(np.cosh), {"self": "grad * self.sinh()"})
-atan = unary("atan", _quiet(np.arctan), {"self": "grad / (self * self + 1)"})
-asin = unary("asin", _quiet(np.arcsin), {"self": "grad * (1 - self * self).rsqrt()"})
-acos = unary("acos", _quiet(np.arccos), {"self": "grad * -(1 - self * self).rsqrt()"})
+# (Note [Complex gradients are conjugated], _util.py)
+log10 = unary("log10", _quiet(np.log10),
+              {"self": "grad / conj_if_complex(self * 2.302585092994046)"})
+expm1 = unary("expm1", _quiet(np.expm1), {"self": "grad * conj_if_complex(result + 1)"})
+exp2 = unary("exp2", _quiet(np.exp2),
+             {"self": "grad * conj_if_complex(result) * 0.6931471805599453"})
+sinh = unary("sinh", _quiet(np.sinh), {"self": "grad * conj_if_complex(self.cosh())"})
+cosh = unary("cosh", _quiet(np.cosh), {"self": "grad * conj_if_complex(self.sinh())"})
+atan = unary("atan", _quiet(np.arctan), {"self": "grad / conj_if_complex(self * self + 1)"})
+asin = unary("asin", _quiet(np.arcsin),
+             {"self": "grad * conj_if_complex((1 - self * self).rsqrt())"})
+acos = unary("acos", _quiet(np.arccos),
+             {"self": "grad * conj_if_complex(-(1 - self * self).rsqrt())"})
 
 
 def _frac_np(a):
@@ -235,9 +240,9 @@ def _lerp_np(a, end, weight):
     return np.asarray(r, dtype=a.dtype)
 
 
-_LERP_S = {"self": "grad * (1 - weight)", "end": "grad * weight"}
-_LERP_T = {"self": "grad * (1 - weight)", "end": "grad * weight",
-           "weight": "grad * (end - self)"}
+_LERP_S = {"self": "grad * conj_if_complex(1 - weight)", "end": "grad * conj_if_complex(weight)"}
+_LERP_T = {"self": "grad * conj_if_complex(1 - weight)", "end": "grad * conj_if_complex(weight)",
+           "weight": "grad * conj_if_complex(end - self)"}
 lerp_s = defop("lerp.Scalar(Tensor self, Tensor end, Scalar weight) -> Tensor",
                keep_layout(_lerp_np, 0, 1),
                grad=_LERP_S, node_name="LerpBackward0")
@@ -391,7 +396,8 @@ def _cumprod_backward_np(g, x, out, d):
 
 cumprod = defop("cumprod(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor",
                 contiguous_layout(_cumprod_np),
-                grad={"self": "cumprod_backward(grad, self, dim, result)"})
+                grad={"self": "cumprod_backward(grad, conj_if_complex(self), dim, "
+                              "conj_if_complex(result))"})
 method("cumprod", lambda self, dim, *, dtype=None: cumprod(self, dim, dtype=dtype))
 
 
@@ -1135,8 +1141,10 @@ def _addmv_np(c, m, v, beta, alpha):
 addmv = defop("addmv(Tensor self, Tensor mat, Tensor vec, *, Scalar beta=1, Scalar alpha=1) -> "
               "Tensor", _addmv_np,
               grad={"self": "grad if beta == 1 else grad * beta",
-                    "mat": "grad.outer(vec) if alpha == 1 else grad.outer(vec) * alpha",
-                    "vec": "mat.t().mv(grad) if alpha == 1 else mat.t().mv(grad) * alpha"})
+                    "mat": "grad.outer(conj_if_complex(vec)) if alpha == 1 else "
+                           "grad.outer(conj_if_complex(vec)) * conj_if_complex(alpha)",
+                    "vec": "conj_if_complex(mat).t().mv(grad) if alpha == 1 else "
+                           "conj_if_complex(mat).t().mv(grad) * conj_if_complex(alpha)"})
 method("addmv", addmv)
 
 

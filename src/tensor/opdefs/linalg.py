@@ -15,7 +15,7 @@ from dispatch.record import current_record
 
 from .._defop import FORMULA_NS, OPS, defop, fast_path, inline_kernel, method
 from .._tensor import Tensor as _Tensor
-from ._util import column_major_layout
+from ._util import column_major_layout, conj_if_complex
 from .reduction import cxx_name, short_name
 
 
@@ -85,12 +85,14 @@ fast_path(_mm_np, _FAST_WHEN.format(n=2), "d0.dot(d1)", _F32=_F32, _F64=_F64)
 # weight in place between forward and backward is no error when only the weight's own
 # gradient is wanted.
 def mm_mat1_backward(grad, mat1_shape, mat1_strides, mat2):
+    mat2 = conj_if_complex(mat2)     # Note [Complex gradients are conjugated]
     if column_major_layout(mat1_shape, mat1_strides):
         return mat2.mm(grad.t()).t()
     return grad.mm(mat2.t())
 
 
 def mm_mat2_backward(grad, mat1, mat2_shape, mat2_strides):
+    mat1 = conj_if_complex(mat1)
     if column_major_layout(mat2_shape, mat2_strides):
         return grad.t().mm(mat1).t()
     return mat1.t().mm(grad)
@@ -122,8 +124,8 @@ def _bmm_np(a, b):
 
 
 bmm = defop("bmm(Tensor self, Tensor mat2) -> Tensor", _bmm_np,
-            grad={"self": "grad.bmm(mat2.transpose(1, 2))",
-                  "mat2": "self.transpose(1, 2).bmm(grad)"})
+            grad={"self": "grad.bmm(conj_if_complex(mat2).transpose(1, 2))",
+                  "mat2": "conj_if_complex(self).transpose(1, 2).bmm(grad)"})
 method("bmm", bmm)
 
 
@@ -145,7 +147,8 @@ def _mv_np(a, v):
 
 
 mv = defop("mv(Tensor self, Tensor vec) -> Tensor", _mv_np,
-           grad={"self": "grad.unsqueeze(1) * vec", "vec": "self.t().mv(grad)"})
+           grad={"self": "grad.unsqueeze(1) * conj_if_complex(vec)",
+                 "vec": "conj_if_complex(self).t().mv(grad)"})
 method("mv", mv)
 
 
@@ -169,7 +172,8 @@ def _dot_np(a, b):
 # cheaper than having it write into a fresh 0-d ``out``, measured on (4,) float32)
 fast_path(_dot_np, _FAST_WHEN.format(n=1), "d0.dot(d1)", _F32=_F32, _F64=_F64)
 dot = defop("dot(Tensor self, Tensor tensor) -> Tensor", _dot_np,
-            grad={"self": "grad * tensor", "tensor": "grad * self"},
+            grad={"self": "grad * conj_if_complex(tensor)",
+                  "tensor": "grad * conj_if_complex(self)"},
             via=("write", 1))   # Note [Kernels that re-enter the dispatcher] (_defop.py)
 method("dot", dot)
 method("inner", lambda self, other: dot(self, other) if self.dim() == 1 and other.dim() == 1

@@ -1299,8 +1299,8 @@ def _cross_np(a, b, dim):
 
 linalg_cross = defop("linalg_cross(Tensor self, Tensor other, *, int dim=-1) -> Tensor",
                      _cross_np,
-                     grad={"self": "linalg_cross(other, grad, dim=dim)",
-                           "other": "linalg_cross(grad, self, dim=dim)"})
+                     grad={"self": "linalg_cross(conj_if_complex(other), grad, dim=dim)",
+                           "other": "linalg_cross(grad, conj_if_complex(self), dim=dim)"})
 
 
 def _cross_c(self, other, dim):
@@ -1335,7 +1335,7 @@ def _vdot_np(a, b):
 
 
 vdot = defop("vdot(Tensor self, Tensor other) -> Tensor", _vdot_np,
-             grad={"self": "grad * other", "other": "grad * self"})
+             grad={"self": "conj_if_complex(grad) * other", "other": "grad * self"})
 method("vdot", vdot)
 
 
@@ -1377,8 +1377,8 @@ def _addr_np(c, v1, v2, beta, alpha):
 addr = defop("addr(Tensor self, Tensor vec1, Tensor vec2, *, Scalar beta=1, Scalar alpha=1) "
              "-> Tensor", _addr_np,
              grad={"self": "grad if beta == 1 else grad * beta",
-                   "vec1": "grad.mv(vec2) * alpha",
-                   "vec2": "grad.t().mv(vec1) * alpha"})
+                   "vec1": "grad.mv(conj_if_complex(vec2)) * alpha",
+                   "vec2": "grad.t().mv(conj_if_complex(vec1)) * alpha"})
 method("addr", addr)
 
 
@@ -1441,8 +1441,8 @@ def _baddbmm_np(c, b1, b2, beta, alpha):
 baddbmm = defop("baddbmm(Tensor self, Tensor batch1, Tensor batch2, *, Scalar beta=1, "
                 "Scalar alpha=1) -> Tensor", _baddbmm_np,
                 grad={"self": "grad if beta == 1 else grad * beta",
-                      "batch1": "grad.bmm(batch2.transpose(1, 2)) * alpha",
-                      "batch2": "batch1.transpose(1, 2).bmm(grad) * alpha"})
+                      "batch1": "grad.bmm(conj_if_complex(batch2).transpose(1, 2)) * alpha",
+                      "batch2": "conj_if_complex(batch1).transpose(1, 2).bmm(grad) * alpha"})
 method("baddbmm", baddbmm)
 
 
@@ -1486,8 +1486,10 @@ addbmm = defop("addbmm(Tensor self, Tensor batch1, Tensor batch2, *, Scalar beta
                "Scalar alpha=1) -> Tensor", _addbmm_np,
                grad={"self": "grad if beta == 1 else grad * beta",
                      "batch1": "grad.unsqueeze(0).expand(batch1_shape[0], grad.shape[0], "
-                               "grad.shape[1]).bmm(batch2.transpose(1, 2)) * alpha",
-                     "batch2": "batch1.transpose(1, 2).bmm(grad.unsqueeze(0).expand("
+                               "grad.shape[1]).bmm(conj_if_complex(batch2).transpose(1, 2)) "
+                               "* alpha",
+                     "batch2": "conj_if_complex(batch1).transpose(1, 2).bmm(grad.unsqueeze(0)"
+                               ".expand("
                                "batch1_shape[0], grad.shape[0], grad.shape[1])) * alpha"})
 method("addbmm", addbmm)
 
@@ -1717,7 +1719,8 @@ def _dist_np(a, b, p):
             r = d.min() if d.size else math.inf
         else:
             r = (d ** p).sum() ** (1.0 / p)
-    return np.asarray(r, dt)
+    # (a norm is real: a complex input gives the matching real dtype, as PyTorch's)
+    return np.asarray(r, np.empty(0, dt).real.dtype)
 
 
 def _dist_grad(grad, self, other, p, result):
@@ -1726,20 +1729,24 @@ def _dist_grad(grad, self, other, p, result):
     d = self - other
     if p == 0:
         return None             # undefined in PyTorch (the count of non-zeros is flat)
+    if d.dtype.is_complex:      # (z / |z| where the real case has sign(x))
+        sign = d.sgn
+    else:
+        sign = d.sign
     if p == 1:
-        return d.sign() * grad
+        return sign() * grad
     zero = result == 0
     if p == 2:
         return d * (grad / result.masked_fill(zero, 1.0)).masked_fill(zero, 0.0)
     if math.isinf(p):
         # a NaN difference matches a NaN result (and its sign, 0, zeroes its share)
         hit = (d.abs() == result).logical_or(d.isnan().logical_and(result.isnan()))
-        return d.sign() * hit * (grad / hit.sum())
+        return sign() * hit * (grad / hit.sum())
     scale = (grad / result.masked_fill(zero, 1.0).pow(p - 1)).masked_fill(zero, 0.0)
     ad = d.abs()
     if p < 1:
         ad = ad.masked_fill(d == 0, 1.0)
-    return d.sign() * ad.pow(p - 1) * scale
+    return sign() * ad.pow(p - 1) * scale
 
 
 def _dist_grad_other(grad, self, other, p, result):
@@ -1880,7 +1887,10 @@ def _cov(self, correction, fweights, aweights):
                   "than the number of observations.")
         norm_factor = norm_factor * 0
     x = x - avg.unsqueeze(1)
-    c = mm(x, (x * w if w is not None else x).t())
+    y = (x * w if w is not None else x).t()
+    if y.dtype.is_complex:      # (the second factor conjugated, as PyTorch's)
+        y = y.conj_physical()
+    c = mm(x, y)
     return FORMULA_NS["true_divide"](c, norm_factor).squeeze()
 
 
@@ -1943,7 +1953,7 @@ def _block_diag_backward(grad, tensors_shape, tensors_dtype):
     for shape, dt in zip(tensors_shape, tensors_dtype):
         shape = tuple(shape)
         h, w = (1, shape[0] if shape else 1) if len(shape) < 2 else shape
-        if not dt.is_floating_point:
+        if not (dt.is_floating_point or dt.is_complex):
             out.append(None)
         else:
             out.append(grad.narrow(0, r, h).narrow(1, c, w).reshape(shape))

@@ -246,22 +246,28 @@ def _declare_inplace_products():
     beta = "grad if beta == 1 else grad * beta"
     _inplace_product("addmm", L._addmm_np, {
         "self": beta,
-        "mat1": "grad.mm(mat2.t()) if alpha == 1 else grad.mm(mat2.t()) * alpha",
-        "mat2": "mat1.t().mm(grad) if alpha == 1 else mat1.t().mm(grad) * alpha"})
+        "mat1": "grad.mm(conj_if_complex(mat2).t()) if alpha == 1 else "
+                "grad.mm(conj_if_complex(mat2).t()) * alpha",
+        "mat2": "conj_if_complex(mat1).t().mm(grad) if alpha == 1 else "
+                "conj_if_complex(mat1).t().mm(grad) * alpha"})
     _inplace_product("addmv", E._addmv_np, {
-        "self": beta, "mat": "grad.outer(vec) if alpha == 1 else grad.outer(vec) * alpha",
-        "vec": "mat.t().mv(grad) if alpha == 1 else mat.t().mv(grad) * alpha"})
+        "self": beta, "mat": "grad.outer(conj_if_complex(vec)) if alpha == 1 else "
+                             "grad.outer(conj_if_complex(vec)) * alpha",
+        "vec": "conj_if_complex(mat).t().mv(grad) if alpha == 1 else "
+               "conj_if_complex(mat).t().mv(grad) * alpha"})
     _inplace_product("addr", LX._addr_np, {
-        "self": beta, "vec1": "grad.mv(vec2) * alpha", "vec2": "grad.t().mv(vec1) * alpha"},
+        "self": beta, "vec1": "grad.mv(conj_if_complex(vec2)) * alpha",
+        "vec2": "grad.t().mv(conj_if_complex(vec1)) * alpha"},
         check=_addr_check)
     _inplace_product("baddbmm", LX._baddbmm_np, {
-        "self": beta, "batch1": "grad.bmm(batch2.transpose(1, 2)) * alpha",
-        "batch2": "batch1.transpose(1, 2).bmm(grad) * alpha"}, check=_baddbmm_check)
+        "self": beta, "batch1": "grad.bmm(conj_if_complex(batch2).transpose(1, 2)) * alpha",
+        "batch2": "conj_if_complex(batch1).transpose(1, 2).bmm(grad) * alpha"},
+        check=_baddbmm_check)
     _inplace_product("addbmm", LX._addbmm_np, {
         "self": beta,
         "batch1": "grad.unsqueeze(0).expand(batch1_shape[0], grad.shape[0], "
-                  "grad.shape[1]).bmm(batch2.transpose(1, 2)) * alpha",
-        "batch2": "batch1.transpose(1, 2).bmm(grad.unsqueeze(0).expand("
+                  "grad.shape[1]).bmm(conj_if_complex(batch2).transpose(1, 2)) * alpha",
+        "batch2": "conj_if_complex(batch1).transpose(1, 2).bmm(grad.unsqueeze(0).expand("
                   "batch1_shape[0], grad.shape[0], grad.shape[1])) * alpha"},
         check=_addbmm_check)
 

@@ -16,6 +16,7 @@ Note [Operands are cast to the computation dtype]
 
 from __future__ import annotations
 
+import cmath
 import math
 
 import numpy as np
@@ -664,20 +665,22 @@ def _true_divide(a, b):
 _add_np = _binary_kernel(np.add, _operator_error("+"))
 _sub_np = _binary_kernel(np.subtract, _operator_error("-"), check=_sub_check)
 add = binary("add", _with_alpha(_add_np, _operator_error("+")),
-             {"self": "grad", "other": "grad if alpha == 1 else grad * alpha"}, alpha=True,
+             {"self": "grad", "other": "grad if alpha == 1 else grad * conj_if_complex(alpha)"},
+             alpha=True,
              dunder=("__add__",), rdunder="__radd__", pre=_binary_pre())
 _sub_fn = _with_alpha(_sub_np, _operator_error("-"), _sub_check, negate=True, name="sub")
 sub = binary("sub", _sub_fn,
-             {"self": "grad", "other": "-grad if alpha == 1 else grad * (-alpha)"}, alpha=True,
+             {"self": "grad",
+              "other": "-grad if alpha == 1 else grad * conj_if_complex(-alpha)"}, alpha=True,
              dunder=("__sub__",), pre=_binary_pre(check=_sub_check))
 # ``2 - t`` is PyTorch's rsub (``other - alpha * self``; RsubBackward1 for a number)
 rsub_scalar = defop("rsub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
                     keep_layout(lambda a, other, al: _sub_fn(other, a, al), 0, 1),
-                    grad={"self": "-grad if alpha == 1 else grad * (-alpha)"},
+                    grad={"self": "-grad if alpha == 1 else grad * conj_if_complex(-alpha)"},
                     node_name="RsubBackward1")
 rsub_tensor = defop("rsub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor",
                     keep_layout(lambda a, other, al: _sub_fn(other, a, al), 1, 0),
-                    grad={"self": "-grad if alpha == 1 else grad * (-alpha)",
+                    grad={"self": "-grad if alpha == 1 else grad * conj_if_complex(-alpha)",
                           "other": "grad"}, node_name="RsubBackward0")
 
 
@@ -691,14 +694,14 @@ def _rsub_operator(self, other):
 
 method("__rsub__", _rsub_operator)
 mul = binary("mul", _binary_kernel(np.multiply, _operator_error("*"), half_opmath=True),
-             {"self": "grad * other", "other": "grad * self"},
+             {"self": "grad * conj_if_complex(other)", "other": "grad * conj_if_complex(self)"},
              dunder=("__mul__",), rdunder="__rmul__", pre=_binary_pre())
 # ``mul.Scalar`` / ``add.Scalar``: the overloads PyTorch's C++ composites reach when they
 # multiply or shift by a C++ number (``torch.special.ndtr`` records MulBackward1 and
 # AddBackward1, one edge each). Python's ``t * 2.0`` wraps the number and runs ``mul.Tensor``.
 mul_scalar = defop("mul.Scalar(Tensor self, Scalar other) -> Tensor",
                    _binary_kernel(np.multiply, _operator_error("*"), half_opmath=True),
-                   grad={"self": "grad * other"}, node_name="MulBackward1")
+                   grad={"self": "grad * conj_if_complex(other)"}, node_name="MulBackward1")
 add_scalar = defop("add.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
                    _with_alpha(_add_np, _operator_error("+")), grad={"self": "grad"},
                    node_name="AddBackward1")
@@ -709,11 +712,12 @@ sub_scalar = defop("sub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Ten
                                            negate=True, name="sub"), 0, 1),
                    grad={"self": "grad"}, node_name="SubBackward1")
 div = binary("div", _true_divide,
-             {"self": "grad / other", "other": "-grad * self / (other * other)"},
+             {"self": "grad / conj_if_complex(other)",
+              "other": "-grad * conj_if_complex(self) / conj_if_complex(other * other)"},
              dunder=("__truediv__",), pre=_binary_pre(result=_float_dtype))
 # (the C++ composites' division by a number, e.g. trapezoid's final ``/ 2``: DivBackward1)
 div_scalar = defop("div.Scalar(Tensor self, Scalar other) -> Tensor", _true_divide,
-                   grad={"self": "grad / other"}, node_name="DivBackward1")
+                   grad={"self": "grad / conj_if_complex(other)"}, node_name="DivBackward1")
 
 
 def _int_zero_division(b, shape):
@@ -791,8 +795,9 @@ def _div_mode_pre(self, other, rounding_mode):
 
 _PRE_SAME = _binary_pre()
 _PRE_FLOAT = _binary_pre(result=_float_dtype)
-_DIV_GRAD = {"self": "grad * 0 if rounding_mode else grad / other",
-             "other": "grad * 0 if rounding_mode else -grad * self / (other * other)"}
+_DIV_GRAD = {"self": "grad * 0 if rounding_mode else grad / conj_if_complex(other)",
+             "other": "grad * 0 if rounding_mode else -grad * conj_if_complex(self) / "
+                      "conj_if_complex(other * other)"}
 div_mode = defop("div.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor",
                  keep_layout(_div_mode, 0, 1), grad=_DIV_GRAD, node_name="DivBackward2")
 div_mode_ = defop("div_.Tensor_mode(Tensor(a!) self, Tensor other, *, str? rounding_mode) -> "
@@ -916,18 +921,19 @@ def _pow_scalar_base_np(s, e):
     return r if r.flags.c_contiguous else np.ascontiguousarray(r)
 
 
-_POW_T_GRAD = {"self": "grad * other * self.pow(other - 1) if not isinstance(other, Tensor) "
-                       "else grad * other * where(other == 0, zeros_like(self), "
-                       "self.pow(other - 1))",
-               "other": "grad * where((self == 0).logical_and(other >= 0), zeros_like(result), "
-                        "result * self.log())"}
+_POW_T_GRAD = {"self": "grad * conj_if_complex(other) * conj_if_complex(self.pow(other - 1)) "
+                       "if not isinstance(other, Tensor) "
+                       "else grad * conj_if_complex(other) * conj_if_complex(where("
+                       "other == 0, zeros_like(self), self.pow(other - 1)))",
+               "other": "grad * conj_if_complex(where((self == 0).logical_and(other >= 0), "
+                        "zeros_like(result), result * self.log()))"}
 pow_ = binary("pow", _pow_tensor, _POW_T_GRAD, overload="Tensor_Tensor",
               out_overload="Tensor_Tensor_out", node="PowBackward1", inplace=False)
 
 # A Python-number exponent is a Scalar, not a wrapped tensor: it brings no dispatch keys, so
 # an inference tensor requiring grad does not record ``c.pow(2)`` (PyTorch's Tensor_Scalar).
-_POW_S_GRAD = {"self": "grad * exponent * self.pow(exponent - 1) if exponent != 0 "
-                       "else grad * 0"}
+_POW_S_GRAD = {"self": "grad * conj_if_complex(exponent) * "
+                       "conj_if_complex(self.pow(exponent - 1)) if exponent != 0 else grad * 0"}
 pow_scalar = defop("pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor",
                    keep_layout(_pow_scalar_np, 0),
                    grad=_POW_S_GRAD, node_name="PowBackward0")
@@ -938,14 +944,18 @@ pow_scalar_out = defop("pow.Tensor_Scalar_out(Tensor self, Scalar exponent, *, T
                        "-> Tensor(a!)", _out(_pow_scalar_np))
 pow_tensor_ = defop("pow_.Tensor(Tensor(a!) self, Tensor exponent) -> Tensor(a!)",
                     _inplace(_pow_tensor, pre=_binary_pre()),
-                    grad={"self": "grad * exponent * where(exponent == 0, zeros_like(self), "
-                                  "self.pow(exponent - 1))",
-                          "exponent": "grad * where((self == 0).logical_and(exponent >= 0), "
-                                      "zeros_like(result), result * self.log())"},
+                    grad={"self": "grad * conj_if_complex(exponent) * conj_if_complex(where("
+                                  "exponent == 0, zeros_like(self), self.pow(exponent - 1)))",
+                          "exponent": "grad * conj_if_complex(where((self == 0).logical_and("
+                                      "exponent >= 0), zeros_like(result), "
+                                      "result * self.log()))"},
                     node_name="PowBackward1")
 pow_scalar_base = defop("pow.Scalar(Scalar self, Tensor exponent) -> Tensor",
                         _pow_scalar_base_np,
-                        grad={"exponent": "grad * result * math.log(self) if self > 0 else "
+                        grad={"exponent": "grad * conj_if_complex(result * cmath.log(self)) "
+                                          "if isinstance(self, py_complex) else "
+                                          "grad * conj_if_complex(result) * math.log(self) "
+                                          "if self > 0 else "
                                           "grad * where(exponent >= 0, zeros_like(result), "
                                           "result * float('-inf')) if self == 0 else "
                                           "grad * result * float('nan')"},
@@ -1043,17 +1053,22 @@ def _sign_np(a):
 neg = unary("neg", _neg_np, {"self": "-grad"}, floating=False)
 method("__neg__", neg["f"])
 method("negative", neg["f"])
-exp = unary("exp", np.exp, {"self": "grad * result"})
-log = unary("log", np.log, {"self": "grad / self"})
-log1p = unary("log1p", np.log1p, {"self": "grad / (self + 1)"}, node="Log1PBackward0")
-log2 = unary("log2", np.log2, {"self": "grad / (self * 0.6931471805599453)"})
-sqrt = unary("sqrt", np.sqrt, {"self": "grad / (2 * result)"})
-rsqrt = unary("rsqrt", lambda a: _quiet(lambda: 1 / np.sqrt(a)), {"self": "-0.5 * grad * result.pow(3)"})
-sin = unary("sin", np.sin, {"self": "grad * self.cos()"})
-cos = unary("cos", np.cos, {"self": "grad * -self.sin()"})
-tan = unary("tan", np.tan, {"self": "grad * (1 + result * result)"})
-tanh = unary("tanh", np.tanh, {"self": "grad * (1 - result * result)"})
-sigmoid = unary("sigmoid", lambda a: _sigmoid(a), {"self": "grad * result * (1 - result)"})
+# (Note [Complex gradients are conjugated], _util.py: each factor of a derivative is
+# wrapped in conj_if_complex, a no-op for real values)
+exp = unary("exp", np.exp, {"self": "grad * conj_if_complex(result)"})
+log = unary("log", np.log, {"self": "grad / conj_if_complex(self)"})
+log1p = unary("log1p", np.log1p, {"self": "grad / conj_if_complex(self + 1)"},
+              node="Log1PBackward0")
+log2 = unary("log2", np.log2, {"self": "grad / conj_if_complex(self * 0.6931471805599453)"})
+sqrt = unary("sqrt", np.sqrt, {"self": "grad / conj_if_complex(2 * result)"})
+rsqrt = unary("rsqrt", lambda a: _quiet(lambda: 1 / np.sqrt(a)),
+              {"self": "-0.5 * grad * conj_if_complex(result.pow(3))"})
+sin = unary("sin", np.sin, {"self": "grad * conj_if_complex(self.cos())"})
+cos = unary("cos", np.cos, {"self": "grad * conj_if_complex(-self.sin())"})
+tan = unary("tan", np.tan, {"self": "grad * conj_if_complex(1 + result * result)"})
+tanh = unary("tanh", np.tanh, {"self": "grad * conj_if_complex(1 - result * result)"})
+sigmoid = unary("sigmoid", lambda a: _sigmoid(a),
+                {"self": "grad * conj_if_complex(result) * conj_if_complex(1 - result)"})
 # via: PyTorch's abs kernel writes through abs.out (Note [Kernels that re-enter the dispatcher])
 abs_ = unary("abs", _abs_np, {"self": "grad * self.sign()"}, floating=False,
              via=("out", "abs", 1))
@@ -1067,18 +1082,29 @@ sign = unary("sign", _sign_np, {"self": "zeros_like(grad)"}, floating=False)
 # sgn is its own op in PyTorch (SgnBackward0); for real tensors it is sign
 def _sgn_backward(self, grad, result):
     """PyTorch's ``sgn_backward(self, grad, result)``: zero almost everywhere for a real
-    input. It names self and result, so a node saves both (Note [What a node saves])."""
-    return FORMULA_NS["zeros_like"](grad)
+    input. It names self and result, so a node saves both (Note [What a node saves]). For a
+    complex ``z`` (``sgn = z / |z|``): ``(grad - Re(grad * conj(sgn)) * sgn) / |z|``, 0 where
+    ``z`` is 0."""
+    if not self.dtype.is_complex:
+        return FORMULA_NS["zeros_like"](grad)
+    where = FORMULA_NS["where"]
+    a = self.abs()
+    zero = a == 0
+    t = (grad - (grad * result.conj_physical()).real * result) / where(zero, 1.0, a)
+    return where(zero, 0.0, t)
 
 
 FORMULA_NS["sgn_backward"] = _sgn_backward
+# (``complex`` there is the op torch.complex)
+FORMULA_NS.update(cmath=cmath, py_complex=complex)
 sgn = unary("sgn", _sign_np, {"self": "sgn_backward(self, grad, result)"}, floating=False)
 floor = unary("floor", _rounding(np.floor, "floor_vml_cpu"), {"self": "grad * 0"},
               floating=False)
 ceil = unary("ceil", _rounding(np.ceil, "ceil_vml_cpu"), {"self": "grad * 0"}, floating=False)
 trunc = unary("trunc", _rounding(np.trunc, "trunc_vml_cpu"), {"self": "grad * 0"},
               floating=False)
-reciprocal = unary("reciprocal", lambda a: 1 / a, {"self": "-grad * result * result"})
+reciprocal = unary("reciprocal", lambda a: 1 / a,
+                   {"self": "-grad * conj_if_complex(result) * conj_if_complex(result)"})
 # ``x / t`` is ``t.reciprocal() * x`` in PyTorch (two roundings, MulBackward0)
 def _rtruediv(self, other):
     if isinstance(other, Tensor):
@@ -1259,7 +1285,9 @@ def _clamp_tensor_pre(self, lo, hi):
     check_inplace_result(self, _broadcast(self, lo, hi), np_result_type(self, lo, hi))
 
 
-_CLAMP_GRAD = {"self": "grad * clamp_mask(self, min, max)"}
+# a selection, not a product with the mask: an infinite or NaN gradient where a bound wins
+# gives 0, as PyTorch's
+_CLAMP_GRAD = {"self": "where(clamp_mask(self, min, max), grad, 0.0)"}
 
 
 def _clamp_t_grad_self(grad, self, min, max):
@@ -1374,7 +1402,8 @@ def _clamp_side(name, low):
     ClampMinBackward0 / ClampMaxBackward0)."""
     arg = "min" if low else "max"
     np_fn = (lambda a, b: _clamp_np(a, b, None)) if low else (lambda a, b: _clamp_np(a, None, b))
-    grad = {"self": f"grad * clamp_mask(self, {'min, None' if low else 'None, max'})"}
+    grad = {"self": f"where(clamp_mask(self, {'min, None' if low else 'None, max'}), grad, "
+                    "0.0)"}
     node = f"Clamp{arg.title()}Backward0"
     f = defop(f"{name}(Tensor self, Scalar {arg}) -> Tensor", np_fn, grad=grad, node_name=node)
     # (the refusal to cast a floating result into an integer self names self's C++ type)

@@ -275,12 +275,14 @@ def prod_backward(grad, self, result, dim, keepdim):
 
 
 prod_ = defop("prod(Tensor self, *, ScalarType? dtype=None) -> Tensor", _prod_np,
-              grad={"self": "prod_backward(grad, self, result, None, False)"},
+              grad={"self": "prod_backward(grad, conj_if_complex(self), "
+                            "conj_if_complex(result), None, False)"},
     via=("write", 1))
 prod_dim = defop("prod.dim_int(Tensor self, int dim, bool keepdim=False, *, "
                  "ScalarType? dtype=None) -> Tensor",
                  contiguous_layout(_prod_dim_np),
-                 grad={"self": "prod_backward(grad, self, result, dim, keepdim)"},
+                 grad={"self": "prod_backward(grad, conj_if_complex(self), "
+                               "conj_if_complex(result), dim, keepdim)"},
                  node_name="ProdBackward1",
     via=("write", 1))
 
@@ -671,7 +673,8 @@ def _var_np_factory(name, take_sqrt):
             r = np.true_divide(ss, max(dof, 0))
             if take_sqrt:
                 r = np.sqrt(r)
-        return np.asarray(r, dtype=a.dtype)
+        # (a complex input's variance is real: PyTorch gives the matching real dtype)
+        return np.asarray(r, dtype=a.real.dtype if a.dtype.kind == "c" else a.dtype)
     return kernel
 
 
@@ -895,7 +898,8 @@ def logsumexp_backward(grad, self, result, dim, keepdim):
 
 logsumexp = defop("logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor",
                   contiguous_layout(_logsumexp_np),
-                  grad={"self": "logsumexp_backward(grad, self, result, dim, keepdim)"},
+                  grad={"self": "logsumexp_backward(grad, conj_if_complex(self), "
+                                "conj_if_complex(result), dim, keepdim)"},
     via=("out", "logsumexp", 1))
 _NO_DIM = object()
 

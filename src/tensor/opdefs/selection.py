@@ -1489,7 +1489,10 @@ def renorm_backward(grad, self, p, dim, maxnorm):
     d = wrap_dim(dim, self.dim())
     dims = tuple(k for k in range(self.dim()) if k != d)
     norm = self.norm(p, dims, keepdim=True)
-    g = (self * grad).sum(dims, keepdim=True)
+    if self.dtype.is_complex:   # (the real part of conj(self) * grad: norm's real gradient)
+        g = (self.conj_physical() * grad).real.sum(dims, keepdim=True)
+    else:
+        g = (self * grad).sum(dims, keepdim=True)
     nb = norm_backward(g, self, p, dims, True, norm)
     inv = (norm + 1e-7).reciprocal()
     factor = inv * maxnorm

@@ -636,9 +636,10 @@ def _sinc_np(a):
     return r if r.dtype == dt else r.astype(dt)
 
 
-sinc = _unary("sinc", None, {"self": "where(self == 0, 0.0, (3.141592653589793 * self * "
+sinc = _unary("sinc", None, {"self": "conj_if_complex(where(self == 0, 0.0, "
+                                     "(3.141592653589793 * self * "
                                      "(3.141592653589793 * self).cos() - (3.141592653589793 "
-                                     "* self).sin()) / (3.141592653589793 * self * self)) * "
+                                     "* self).sin()) / (3.141592653589793 * self * self))) * "
                                      "grad"}, kernel=keep_layout(_sinc_np, 0), method_name="sinc")
 
 
@@ -983,7 +984,8 @@ def _ldexp_np(a, b):
         return _asarr(as_operand(a, dt) * np.exp2(as_operand(b, dt)))
 
 
-_LDEXP_GRAD = {"self": "grad * other.exp2()", "other": "grad * result * 0.6931471805599453"}
+_LDEXP_GRAD = {"self": "grad * conj_if_complex(other.exp2())",
+               "other": "grad * conj_if_complex(result) * 0.6931471805599453"}
 ldexp = defop("ldexp.Tensor(Tensor self, Tensor other) -> Tensor", _ldexp_np, grad=_LDEXP_GRAD)
 _ldexp_shape_pre = _binary_pre()
 

@@ -1,0 +1,383 @@
+"""Gradients of complex-valued ops against PyTorch (its convention: the gradient of a real loss
+with respect to a complex input ``z`` is ``dL/dRe(z) + i dL/dIm(z)``, so a holomorphic op's
+backward multiplies the incoming gradient by the CONJUGATE of its derivative).
+
+The ops are those of the gradcheck registry (``tests/tensor/test_gradcheck_registry.py``),
+called as ``torch.ops.aten.<name>.<overload>`` and our ``OPS[name].call``. One derandomized
+sample per op is drawn from its input maker; every float64 input becomes complex128 (its real
+part kept, an imaginary part of magnitude 0.3 to 0.9 added, which keeps every value off the real
+axis: away from zeros and from the branch cuts of log / sqrt / pow / angle). Ops PyTorch
+refuses for complex inputs are tried again with real inputs, for ops that make a complex
+result from real ones (``polar``, ``complex``, ``view_as_complex``); an op for which neither
+runs in PyTorch is left out when the tests are collected.
+
+The loss is real: ``L = sum(view_as_real(out) * W)`` for a complex output and ``sum(out * W)``
+for a real one, ``W`` fixed random weights. Its gradient with respect to the output is the
+cotangent ``W[..., 0] + i W[..., 1]`` (resp. ``W``), which is what both libraries are given.
+The gradients of every input are compared (rtol 1e-10), once with grad mode off in backward
+(our numpy twins of the formulas) and once with ``create_graph=True`` (the formula strings).
+Known differences are strict xfails in ``KNOWN``.
+"""
+
+from __future__ import annotations
+
+import functools
+import pathlib
+import sys
+import warnings
+import zlib
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from hypothesis import HealthCheck, Phase, given, settings, strategies as st  # noqa: E402
+
+import tensor as tk  # noqa: E402
+from tensor import _defop  # noqa: E402
+
+pytestmark = pytest.mark.differential
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from _audit_registry import load as _load_registry, torch_op, torch_value  # noqa: E402
+
+REG = _load_registry()
+
+# op -> reason: known differences with complex inputs (strict xfails: they flip when fixed).
+# All of them are forwards without a complex kernel here; their formulas are not reached.
+_NO_COMPLEX_LINALG = ("our linalg kernel refuses complex inputs ('complex inputs are not "
+                      "supported by tensorkeys')")
+KNOWN: dict = {
+    **{f"aten::{n}": _NO_COMPLEX_LINALG for n in (
+        "_lu_with_info cholesky cholesky_inverse det inverse linalg_cholesky "
+        "linalg_cholesky_ex linalg_det linalg_eigvalsh linalg_householder_product linalg_inv "
+        "linalg_inv_ex linalg_lstsq linalg_lu linalg_lu_factor linalg_lu_factor_ex "
+        "linalg_lu_solve linalg_matrix_exp linalg_matrix_norm linalg_matrix_norm.str_ord "
+        "linalg_pinv.atol_rtol_float linalg_qr linalg_slogdet linalg_solve linalg_solve_ex "
+        "linalg_solve_triangular linalg_svdvals logdet lu_solve matrix_exp orgqr pinverse qr "
+        "slogdet triangular_solve").split()},
+    **{f"aten::{n}": "no complex forward kernel here ('this special function has no complex "
+                     "kernel')" for n in ("acosh", "angle", "asinh", "atanh")},
+    "aten::logaddexp": "no complex forward: numpy's logaddexp has no complex loop",
+    "aten::logcumsumexp": "no complex forward: numpy's logaddexp has no complex loop",
+    "aten::nan_to_num_": "no complex forward: the kernel refuses complex128 values",
+}
+
+
+# -- samples -------------------------------------------------------------------------------
+class Plan:
+    """A drawn case: tensor slots ("diff": float64 inputs, which may become complex and
+    require grad, and complex128 inputs, which some makers give; "const": the others) and
+    argument templates."""
+
+    def __init__(self, name, case):
+        self.name = name
+        schema = _defop.OPS[name].schema
+        self.written = set(schema.written_args) if schema.kind == "inplace" else set()
+        argnames = [a.name for a in schema.positional]
+        self.labels, self.kinds, self.arrays = [], [], []
+        self.fresh = False
+        self.args = [self._conv(a, argnames[i] if i < len(argnames) else str(i), i)
+                     for i, a in enumerate(case.args)]
+        self.kwargs = {k: self._conv(v, k, None) for k, v in case.kwargs.items()}
+
+    def _conv(self, a, label, pos):
+        if isinstance(a, np.float64):
+            a = np.asarray(a)
+        if isinstance(a, np.ndarray) and a.dtype in (np.float64, np.complex128):
+            return self._slot(label, "diff", a, pos)
+        if isinstance(a, REG.Const):
+            return self._slot(label, "const", a.arr, pos)
+        if isinstance(a, list) and any(isinstance(x, (np.ndarray, REG.Const)) for x in a):
+            return ("list", [self._conv(x, f"{label}[{i}]", None) for i, x in enumerate(a)])
+        if isinstance(a, REG.Fresh):
+            self.fresh = True
+            return ("fresh", a.make)
+        return ("value", a)
+
+    def _slot(self, label, kind, arr, pos):
+        self.labels.append(label)
+        self.kinds.append(kind)
+        self.arrays.append(arr)
+        return ("slot", len(self.arrays) - 1, pos in self.written)
+
+    @property
+    def diff(self):
+        return [i for i, k in enumerate(self.kinds) if k == "diff"]
+
+    def complexified(self):
+        """The same call with every float input complex128 (imaginary parts of magnitude
+        0.3 to 0.9, seeded by the op's name)."""
+        other = object.__new__(Plan)
+        other.__dict__.update(self.__dict__)
+        rng = np.random.default_rng(zlib.crc32(self.name.encode()))
+        arrays = []
+        for a, k in zip(self.arrays, self.kinds):
+            if k == "diff" and a.dtype == np.float64:
+                im = rng.uniform(0.3, 0.9, a.shape) * rng.choice([-1.0, 1.0], a.shape)
+                a = np.asarray(a + 1j * im, dtype=np.complex128)
+            arrays.append(a)
+        other.arrays = arrays
+        return other
+
+
+_DRAW = settings(max_examples=4, derandomize=True, database=None, phases=[Phase.generate],
+                 suppress_health_check=list(HealthCheck), deadline=None)
+
+
+def _is_random(name):
+    schema = _defop.OPS[name].schema
+    return "dropout" in name or any("Generator" in str(a.type) for a in schema.arguments)
+
+
+def _draws(name):
+    drawn = []
+
+    @_DRAW
+    @given(st.data())
+    def draw(data):
+        inplace = _defop.OPS[name].schema.kind == "inplace"
+        drawn.append(Plan(name, REG.MAKERS[name](data.draw, inplace)))
+
+    draw()
+    return drawn
+
+
+def forward(M, plan, rg):
+    """Run the op in library ``M`` on fresh copies of the sample, slots in ``rg`` requiring
+    grad: ``(inputs, outputs)``."""
+    ins = []
+    for i, arr in enumerate(plan.arrays):
+        t = M.from_numpy(np.array(arr, copy=True))
+        ins.append(t.requires_grad_() if i in rg else t)
+
+    def sub(t):
+        kind, v = t[0], t[1]
+        if kind == "slot":
+            return ins[v].clone() if t[2] else ins[v]
+        if kind == "list":
+            return [sub(x) for x in v]
+        if kind == "fresh":
+            v = v()
+            return None if M is torch and isinstance(v, np.random.Generator) else v
+        return torch_value(v) if M is torch else v
+
+    args = [sub(a) for a in plan.args]
+    kwargs = {k: sub(v) for k, v in plan.kwargs.items()}
+    fn = torch_op(plan.name) if M is torch else _defop.OPS[plan.name].call
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = fn(*args, **kwargs)
+    outs = list(out) if isinstance(out, (list, tuple)) else [out]
+    return ins, [o if isinstance(o, M.Tensor) else None for o in outs]
+
+
+def _has_complex(outs):
+    return any(o is not None and o.dtype.is_complex for o in outs)
+
+
+def _torch_runs(plan, need_complex_out):
+    """PyTorch's forward and backward run on the sample (with a complex output, when asked)."""
+    try:
+        ins, outs = forward(torch, plan, frozenset(plan.diff))
+        if need_complex_out and not _has_complex(outs):
+            return False
+        diff = [o for o in outs if o is not None and o.requires_grad
+                and (o.dtype.is_floating_point or o.dtype.is_complex)]
+        if not diff:
+            return False
+        torch.autograd.grad([torch.view_as_real(o).sum() if o.dtype.is_complex else o.sum()
+                             for o in diff], [ins[i] for i in plan.diff], allow_unused=True)
+        return True
+    except Exception:  # noqa: BLE001 - a sample torch refuses is just not chosen
+        return False
+
+
+@functools.lru_cache(maxsize=None)
+def sample(name):
+    """``(plan, mode)``: a sample with complex inputs PyTorch differentiates ("complex"),
+    else one with real inputs and a complex output ("real->complex"), else ``(None, None)``."""
+    drawn = [p for p in _draws(name) if p.diff]
+    drawn.sort(key=lambda p: sum(p.arrays[i].size for i in p.diff), reverse=True)
+    for plan in drawn:
+        c = plan.complexified()
+        if _torch_runs(c, False):
+            return c, "complex"
+    for plan in drawn:
+        if _torch_runs(plan, True):
+            return plan, "real->complex"
+    return None, None
+
+
+def _ops():
+    return [n for n in REG.checked_ops() if not _is_random(n) and n in REG.MAKERS]
+
+
+# -- the comparison ---------------------------------------------------------------------------
+def _arr(t):
+    t = t.detach()
+    return np.array(t.numpy(force=True) if isinstance(t, torch.Tensor) else t.numpy(),
+                    copy=True)
+
+
+def _cotangents(M, outs, seed):
+    """The gradient of ``sum(view_as_real(out) * W)`` (complex out) or ``sum(out * W)``
+    (real out) with respect to ``out``, per differentiable output."""
+    rng = np.random.default_rng(seed)
+    cots = []
+    for o in outs:
+        if o is None or not (o.dtype.is_floating_point or o.dtype.is_complex):
+            cots.append(None)
+            continue
+        shape = tuple(o.shape)
+        if o.dtype.is_complex:
+            w = rng.standard_normal(shape + (2,))
+            cots.append(M.from_numpy(np.asarray(w[..., 0] + 1j * w[..., 1], dtype=_arr(o).dtype)))
+        else:
+            cots.append(M.from_numpy(np.asarray(rng.standard_normal(shape), dtype=_arr(o).dtype)))
+    return cots
+
+
+def grads(M, plan, create):
+    ins, outs = forward(M, plan, frozenset(plan.diff))
+    cots = _cotangents(M, outs, zlib.crc32(plan.name.encode()) + 1)
+    diff = [k for k, o in enumerate(outs) if cots[k] is not None and o.requires_grad]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gs = M.autograd.grad([outs[k] for k in diff], [ins[i] for i in plan.diff],
+                             [cots[k] for k in diff], allow_unused=True, create_graph=create)
+    return {plan.labels[i]: None if g is None else _arr(g) for i, g in zip(plan.diff, gs)}
+
+
+def _params():
+    out = []
+    for name in _ops():
+        if sample(name)[0] is None:
+            # PyTorch differentiates this op with neither complex nor real-to-complex inputs:
+            # there is nothing to compare (decided here, so no test is collected and skipped)
+            continue
+        for create in (False, True):
+            marks = ([pytest.mark.xfail(strict=True, reason=KNOWN[name])]
+                     if name in KNOWN else [])
+            out.append(pytest.param(name, create, marks=marks,
+                                    id=f"{name}-{'create_graph' if create else 'plain'}"))
+    return out
+
+
+@pytest.mark.parametrize("name, create", _params())
+def test_complex_grad_matches_torch(name, create):
+    plan, mode = sample(name)
+    want = grads(torch, plan, create)
+    got = grads(tk, plan, create)
+    assert set(got) == set(want)
+    for label in want:
+        a, b = want[label], got[label]
+        assert (a is None) == (b is None), (label, a, b)
+        if a is None:
+            continue
+        assert a.shape == b.shape and a.dtype == b.dtype, (label, a.dtype, b.dtype)
+        assert np.array_equal(np.isnan(a), np.isnan(b)), (label, a, b)
+        ok = np.isfinite(a)
+        np.testing.assert_allclose(b[ok], a[ok], rtol=1e-10, atol=1e-12, err_msg=label)
+
+
+# -- clamp with an infinite upstream gradient ------------------------------------------------
+@pytest.mark.parametrize("create", [False, True])
+@pytest.mark.parametrize("kind", ["clamp", "clamp_max", "clamp_min", "clamp_tensor"])
+def test_clamp_selects_the_gradient(kind, create):
+    """Where clamp cuts, the input's gradient is 0 even when the upstream gradient is inf or
+    NaN (PyTorch selects; a product with a 0/1 mask would give NaN)."""
+    def run(M):
+        x = M.tensor([0.5, 2.0, 3.0, -4.0], dtype=M.float64, requires_grad=True)
+        if kind == "clamp":
+            c = M.clamp(x, max=1.0)
+        elif kind == "clamp_max":
+            c = M.clamp_max(x, 1.0)
+        elif kind == "clamp_min":
+            c = M.clamp_min(-x, -1.0).neg()
+        else:
+            c = M.clamp(x, max=M.tensor(1.0, dtype=M.float64))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y = (1 / (c - 1)).sum()  # c == 1 where clamped: an infinite upstream gradient
+            (g,) = M.autograd.grad(y, x, create_graph=create)
+        return _arr(g)
+
+    want, got = run(torch), run(tk)
+    assert np.array_equal(np.isnan(want), np.isnan(got)), (want, got)
+    np.testing.assert_array_equal(got, want)
+
+
+# -- the convention on small programs, as a user writes them ---------------------------------
+def _run_program(M, prog, create):
+    rng = np.random.default_rng(7)
+    z0 = rng.standard_normal(4) + 1j * rng.uniform(0.3, 0.9, 4)
+    w0 = rng.standard_normal(4) + 1j * rng.uniform(0.3, 0.9, 4)
+    W = rng.standard_normal((4, 2))
+    z = M.tensor(z0, dtype=M.complex128, requires_grad=True)
+    w = M.tensor(w0, dtype=M.complex128, requires_grad=True)
+    x = M.tensor(z0.real, dtype=M.float64, requires_grad=True)
+    out = prog(M, z, w, x)
+    if out.dtype.is_complex:
+        loss = (M.view_as_real(out) * M.tensor(W, dtype=M.float64)).sum()
+    else:
+        loss = (out * M.tensor(W[:, 0], dtype=M.float64)).sum()
+    gs = M.autograd.grad(loss, [z, w, x], allow_unused=True, create_graph=create)
+    return [None if g is None else _arr(g) for g in gs]
+
+
+_PROGRAMS = {
+    "z*w": lambda M, z, w, x: z * w,
+    "z*complex_number": lambda M, z, w, x: z * (1.5 - 2j),
+    "complex_number*x": lambda M, z, w, x: (0.5 + 1j) * x,
+    "z/w": lambda M, z, w, x: z / w,
+    "z/complex_number": lambda M, z, w, x: z / (2 + 1j),
+    "complex_number/z": lambda M, z, w, x: (2 + 1j) / z,
+    "z*x": lambda M, z, w, x: z * x,
+    "x/z": lambda M, z, w, x: x / z,
+    "z**complex_exponent": lambda M, z, w, x: z ** (1.5 + 0.5j),
+    "z**3": lambda M, z, w, x: z ** 3,
+    "z**w": lambda M, z, w, x: z ** w,
+    "exp(z)*log(w)": lambda M, z, w, x: z.exp() * w.log(),
+    "sqrt(z).sin().tanh()": lambda M, z, w, x: z.sqrt().sin().tanh(),
+    "abs(z*w)": lambda M, z, w, x: (z * w).abs(),
+    "mm": lambda M, z, w, x: (z.unsqueeze(1) @ w.unsqueeze(0)) @ z,
+    "sum(z*w).real": lambda M, z, w, x: (z * w).sum().real.expand(4),
+    "addcmul": lambda M, z, w, x: M.addcmul(z, w, z, value=0.5),
+    "add_complex_alpha": lambda M, z, w, x: M.add(z, w, alpha=1 - 2j),
+    "sub_complex_alpha": lambda M, z, w, x: M.sub(z, w, alpha=0.5 + 1j),
+    "rsub_complex_alpha": lambda M, z, w, x: M.rsub(z, w, alpha=0.5 + 1j),
+}
+
+
+@pytest.mark.parametrize("create", [False, True], ids=["plain", "create_graph"])
+@pytest.mark.parametrize("prog", list(_PROGRAMS))
+def test_complex_program_matches_torch(prog, create):
+    want = _run_program(torch, _PROGRAMS[prog], create)
+    got = _run_program(tk, _PROGRAMS[prog], create)
+    for a, b in zip(want, got):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert a.dtype == b.dtype
+            np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
+# -- a real input's share of a complex gradient -------------------------------------------------
+@pytest.mark.parametrize("create", [False, True])
+def test_real_input_gets_the_real_part_without_a_warning(create):
+    """``x * z`` with ``x`` real: ``x``'s gradient is the real part of the complex one, with no
+    ComplexWarning (PyTorch's handle_r_to_c)."""
+    def run(M):
+        x = M.tensor([1.0, 2.0], dtype=M.float64, requires_grad=True)
+        z = M.tensor([1 + 2j, 3 - 1j], dtype=M.complex128, requires_grad=True)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            loss = M.view_as_real(z * x).pow(2).sum()
+            gx, gz = M.autograd.grad(loss, (x, z), create_graph=create)
+        return (_arr(gx), str(gx.dtype).split(".")[-1], _arr(gz),
+                [str(m.message) for m in w if issubclass(m.category, np.exceptions.ComplexWarning)])
+    a, b = run(torch), run(tk)
+    np.testing.assert_allclose(b[0], a[0], rtol=1e-12)
+    np.testing.assert_allclose(b[2], a[2], rtol=1e-12)
+    assert b[1] == a[1] and b[3] == a[3] == []
