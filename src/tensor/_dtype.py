@@ -105,10 +105,10 @@ def to_dtype(x) -> dtype:
         return bool_
     if x is _pyint:
         return int64
-    if x is _pyfloat:
-        return get_default_dtype()
+    if x is _pyfloat:           # (PyTorch: Python's float is double, whatever the default)
+        return float64
     if x is complex:
-        return complex64
+        return complex128
     if isinstance(x, str):
         name = x.replace("torch.", "")
         if name in _BY_NAME:
@@ -133,12 +133,14 @@ def from_numpy_dtype(d) -> dtype:
 
 
 # promote_types table: within one category numpy's promotion agrees with PyTorch's (uint8 with
-# int8 gives int16 in both); across categories PyTorch keeps the higher category's dtype
-# (int64 with float16 is float16), where numpy would widen.
+# int8 gives int16 in both), and so it does between floating and complex (complex64 with
+# float64 is complex128); otherwise across categories PyTorch keeps the higher category's
+# dtype (int64 with float16 is float16, complex64 with int64 complex64), where numpy widens.
 _PROMO: dict[tuple[dtype, dtype], dtype] = {}
 for _a in _ALL:
     for _b in _ALL:
-        if _a.category <= 1 and _b.category <= 1 or _a.category == _b.category:
+        if _a.category <= 1 and _b.category <= 1 or _a.category == _b.category or \
+                {_a.category, _b.category} == {2, 3}:
             r = _BY_NP[np.promote_types(_a.np, _b.np)]
         else:
             hi, lo = (_a, _b) if _a.category > _b.category else (_b, _a)

@@ -221,3 +221,73 @@ def test_set_and_is_set_to_match_torch():
             assert a[:2] == b[:2] and a[2].startswith(b[2]), (a, b)
         else:
             assert a == b
+
+
+# -- Python types as dtypes, and the constructor warnings ------------------------------------
+PY_DTYPES = ["torch.ones(2, dtype=float).dtype", "torch.ones(2, dtype=complex).dtype",
+             "torch.zeros(2, dtype=int).dtype", "torch.zeros(2, dtype=bool).dtype",
+             "torch.tensor([1], dtype=float).dtype", "torch.ones(1).to(float).dtype",
+             "torch.ones(1).to(dtype=complex).dtype", "torch.empty(1, dtype=float).dtype",
+             "torch.arange(3, dtype=float).dtype"]
+
+
+@pytest.mark.parametrize("expr", PY_DTYPES)
+@pytest.mark.parametrize("default", ["float32", "float64"])
+def test_python_types_as_dtypes_match_torch(expr, default):
+    def run(M):
+        old = M.get_default_dtype()
+        M.set_default_dtype(getattr(M, default))
+        try:
+            return str(eval(expr, {"torch": M}))
+        finally:
+            M.set_default_dtype(old)
+    assert run(tk) == run(torch)
+
+
+def test_constructor_warnings_match_torch():
+    import warnings
+
+    def run(M):
+        out = []
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            M.tensor(M.ones(2, requires_grad=True))
+            M.tensor([M.ones(()), M.ones(())])           # (a list of tensors: no warning)
+            out.append([str(x.message) for x in w])
+        return out
+    assert run(tk) == run(torch)
+
+
+def test_non_writable_numpy_array_warns_once_like_torch():
+    import warnings
+    from tensor import errors
+    errors._WARNED.discard("from_numpy_not_writable")
+    a = np.ones(2)
+    a.flags.writeable = False
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        tk.from_numpy(a)
+        tk.from_numpy(a)
+        tk.as_tensor(a)
+    assert len(w) == 1 and w[0].category is UserWarning
+    msg = str(w[0].message)
+    with warnings.catch_warnings(record=True) as tw:
+        warnings.simplefilter("always")
+        torch.from_numpy(a)
+    # (once per process in torch too: it may have warned already in this session)
+    assert not tw or str(tw[0].message).startswith(msg)
+    assert msg.startswith("The given NumPy array is not writable, and PyTorch does not support "
+                          "non-writable tensors.")
+
+
+def test_promote_types_table_matches_torch():
+    import itertools
+    names = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32",
+             "float64", "complex64", "complex128"]
+    for a, b in itertools.product(names, names):
+        ours = tk.promote_types(getattr(tk, a), getattr(tk, b))
+        theirs = torch.promote_types(getattr(torch, a), getattr(torch, b))
+        assert str(ours) == str(theirs), (a, b)
+        x = (tk.ones(2, dtype=getattr(tk, a)), tk.ones(2, dtype=getattr(tk, b)))
+        y = (torch.ones(2, dtype=getattr(torch, a)), torch.ones(2, dtype=getattr(torch, b)))
+        assert str(tk.result_type(*x)) == str(torch.result_type(*y)), (a, b)

@@ -98,6 +98,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if device is not None or _DEFAULT_DEVICE[0] is not None:
         T.check_cpu(device)
     if isinstance(data, _Tensor):
+        from ..errors import warn_user
+        warn_user("To copy construct from a tensor, it is recommended to use "
+                  "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
+                  ".requires_grad_(True), rather than torch.tensor(sourceTensor).")
         arr = np.array(data._data, dtype=_np_dtype(dtype, data.dtype), copy=True)
     elif isinstance(data, np.ndarray):
         arr = np.array(data, dtype=None if dtype is None else _np_dtype(dtype), copy=True)
@@ -139,6 +143,14 @@ def from_numpy(arr: np.ndarray) -> _Tensor:
             raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
     if arr.dtype not in D._BY_NP:
         D.from_numpy_dtype(arr.dtype)
+    if not arr.flags.writeable:
+        from ..errors import warn_once
+        warn_once("from_numpy_not_writable",
+                  "The given NumPy array is not writable, and PyTorch does not support "
+                  "non-writable tensors. This means writing to this tensor will result in "
+                  "undefined behavior. You may want to copy the array to protect its data or "
+                  "make it writable before converting it to a tensor. This type of warning "
+                  "will be suppressed for the rest of this program.")
     return _wrap(arr)
 
 
