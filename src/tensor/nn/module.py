@@ -1263,10 +1263,12 @@ class Module:
                                   "torch.Tensor or Tensor-like object from checkpoint but "
                                   f"received {type(value)}")
                 continue
+            # an uninitialized (lazy.py) entry has no shape to check: its value is copied as is
+            lazy = getattr(type(param), "materialize", None) is not None
             # a 1-element 1-d value loads into a 0-d tensor (checkpoints from torch 0.3)
-            if param.dim() == 0 and value.dim() == 1 and value.shape[0] == 1:
+            if not lazy and param.dim() == 0 and len(value.shape) == 1 and value.shape[0] == 1:
                 value = value[0]
-            if value.shape != param.shape:
+            if not lazy and value.shape != param.shape:
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape "
                                   f"{value.shape} from checkpoint, the shape in current model "
                                   f"is {param.shape}.")
