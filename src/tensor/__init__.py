@@ -212,6 +212,7 @@ for _name in _FUNCTIONS:
 from .opdefs.extra import einsum, tensordot  # noqa: E402,F401  (no Tensor method in torch)
 from . import linalg  # noqa: E402,F401
 from . import fft  # noqa: E402,F401  (torch.fft)
+from .spectral import stft, istft  # noqa: E402,F401  (and Tensor.stft / istft)
 from ._toplevel import (  # noqa: E402,F401
     finfo, iinfo, broadcast_shapes, broadcast_tensors, hstack, vstack, dstack, column_stack,
     atleast_1d, atleast_2d, atleast_3d, randperm, meshgrid, logspace, cuda, is_floating_point,
