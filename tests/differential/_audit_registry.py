@@ -63,3 +63,38 @@ def case_param(values, reason, id):
     import pytest
     marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
     return pytest.param(*values, marks=marks, id=id)
+
+
+def run_sample(M, plan, rg):
+    """Run a drawn sample's op in library ``M`` (``tensor`` or ``torch``) on fresh copies of
+    its arrays, the slots in ``rg`` requiring grad: ``(tensor inputs, outputs)``. A written
+    argument is a clone; an undefined output (convolution_backward's with a False in its mask)
+    keeps its place as None, so the outputs after it keep their indices."""
+    import warnings
+    import numpy as np
+    import torch
+    from tensor import _defop
+    ins = []
+    for i, arr in enumerate(plan.arrays):
+        t = M.from_numpy(np.array(arr, copy=True, order="K"))
+        ins.append(t.requires_grad_() if i in rg else t)
+
+    def sub(t):
+        kind, v = t[0], t[1]
+        if kind == "slot":
+            return ins[v].clone() if t[2] else ins[v]
+        if kind == "list":
+            return [sub(x) for x in v]
+        if kind == "fresh":
+            v = v()
+            return None if M is torch and isinstance(v, np.random.Generator) else v
+        return torch_value(v) if M is torch else v
+
+    args = [sub(a) for a in plan.args]
+    kwargs = {k: sub(v) for k, v in plan.kwargs.items()}
+    fn = torch_op(plan.name) if M is torch else _defop.OPS[plan.name].call
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = fn(*args, **kwargs)
+    outs = list(out) if isinstance(out, (list, tuple)) else [out]
+    return ins, [o if isinstance(o, M.Tensor) else None for o in outs]

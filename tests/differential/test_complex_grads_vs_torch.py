@@ -40,7 +40,7 @@ from tensor import _defop  # noqa: E402
 pytestmark = pytest.mark.differential
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from _audit_registry import load as _load_registry, torch_op, torch_value  # noqa: E402
+from _audit_registry import load as _load_registry, run_sample  # noqa: E402
 
 REG = _load_registry()
 
@@ -144,33 +144,7 @@ def _draws(name):
     return drawn
 
 
-def forward(M, plan, rg):
-    """Run the op in library ``M`` on fresh copies of the sample, slots in ``rg`` requiring
-    grad: ``(inputs, outputs)``."""
-    ins = []
-    for i, arr in enumerate(plan.arrays):
-        t = M.from_numpy(np.array(arr, copy=True))
-        ins.append(t.requires_grad_() if i in rg else t)
-
-    def sub(t):
-        kind, v = t[0], t[1]
-        if kind == "slot":
-            return ins[v].clone() if t[2] else ins[v]
-        if kind == "list":
-            return [sub(x) for x in v]
-        if kind == "fresh":
-            v = v()
-            return None if M is torch and isinstance(v, np.random.Generator) else v
-        return torch_value(v) if M is torch else v
-
-    args = [sub(a) for a in plan.args]
-    kwargs = {k: sub(v) for k, v in plan.kwargs.items()}
-    fn = torch_op(plan.name) if M is torch else _defop.OPS[plan.name].call
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out = fn(*args, **kwargs)
-    outs = list(out) if isinstance(out, (list, tuple)) else [out]
-    return ins, [o if isinstance(o, M.Tensor) else None for o in outs]
+forward = run_sample     # (_audit_registry.py)
 
 
 def _has_complex(outs):

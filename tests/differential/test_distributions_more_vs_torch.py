@@ -20,30 +20,15 @@ from hypothesis import given, settings, strategies as st
 torch = pytest.importorskip("torch")
 
 import tensor as tk  # noqa: E402
+import pathlib  # noqa: E402
+import sys  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from _dist_helpers import (  # noqa: E402
+    close as _close, outcome as _outcome, pos as _pos, real as _real, simplex as _simplex,
+    spd as _spd, unit as _unit)
 
 pytestmark = pytest.mark.differential
-
-
-def _pos(rng, shape, lo=0.3, hi=3.0):
-    return rng.uniform(lo, hi, size=shape)
-
-
-def _real(rng, shape):
-    return rng.uniform(-2.0, 2.0, size=shape)
-
-
-def _unit(rng, shape):
-    return rng.uniform(0.05, 0.95, size=shape)
-
-
-def _simplex(rng, shape):
-    p = rng.uniform(0.1, 1.0, size=shape)
-    return p / p.sum(-1, keepdims=True)
-
-
-def _spd(rng, shape, n=3):
-    a = rng.normal(size=shape + (n, n))
-    return a @ np.swapaxes(a, -1, -2) + np.eye(n)
 
 
 def _corr_cholesky(rng, shape, n=3):
@@ -203,20 +188,6 @@ def _make(M, name, params, dtype, grad):
         return t
 
     return SPECS[name][1](M.distributions, T, params), made
-
-
-def _outcome(fn):
-    try:
-        return "ok", fn()
-    except Exception as e:  # noqa: BLE001 - the error is what we compare
-        return "err", f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-
-
-def _close(a, b, rtol, atol, what):
-    assert tuple(a.shape) == tuple(b.shape), what
-    assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1], what
-    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=rtol, atol=atol,
-                               equal_nan=True, err_msg=what)
 
 
 def _tensor(M, arr, dtype):

@@ -58,7 +58,7 @@ pytestmark = pytest.mark.differential
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from _audit_registry import (  # noqa: E402
-    case_param, load as _load_registry, torch_op, torch_value as _torch_value)
+    case_param, load as _load_registry, run_sample, torch_op)
 
 REG = _load_registry()
 
@@ -135,35 +135,7 @@ def _is_random(plan):
             or any("Generator" in str(a.type) for a in schema.arguments))
 
 
-def forward(M, plan, rg):
-    """Run the op in library ``M`` on fresh copies of the sample, the slots in ``rg``
-    requiring grad: ``(tensor inputs, outputs)``. A written argument is a clone."""
-    ins = []
-    for i, arr in enumerate(plan.arrays):
-        t = M.from_numpy(np.array(arr, copy=True, order="K"))
-        ins.append(t.requires_grad_() if i in rg else t)
-
-    def sub(t):
-        kind, v = t[0], t[1]
-        if kind == "slot":
-            return ins[v].clone() if t[2] else ins[v]
-        if kind == "list":
-            return [sub(x) for x in v]
-        if kind == "fresh":
-            v = v()
-            return None if M is torch and isinstance(v, np.random.Generator) else v
-        return _torch_value(v) if M is torch else v
-
-    args = [sub(a) for a in plan.args]
-    kwargs = {k: sub(v) for k, v in plan.kwargs.items()}
-    fn = _torch_op(plan.name) if M is torch else _defop.OPS[plan.name].call
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out = fn(*args, **kwargs)
-    outs = list(out) if isinstance(out, (list, tuple)) else [out]
-    # (an undefined output, as convolution_backward's with a False in its mask, keeps its
-    # place as None: the outputs after it keep their indices)
-    return ins, [o if isinstance(o, M.Tensor) else None for o in outs]
+forward = run_sample     # (_audit_registry.py)
 
 
 def _torch_backward_works(plan):
