@@ -922,3 +922,36 @@ def test_increment_version_matches_torch():
             out.append(str(e))
         return out
     assert _run(tk, case) == _run(torch, case)
+
+
+# -- backward(inputs=...) with non-leaf inputs ----------------------------------------------
+def bi_nonleaf(M):
+    x = t(M, A, True)
+    h = x * 3
+    before = h.retains_grad
+    (h * h).sum().backward(inputs=[h])
+    return before, h.grad, x.grad, h.retains_grad
+
+
+def bi_view_and_leaf(M):
+    x = t(M, A, True)
+    h = x * 3
+    v = h[:2]
+    out = (v * v).sum() + h.sum()
+    out.backward(inputs=[v, x], retain_graph=True)
+    first = (v.grad.clone(), x.grad.clone(), v.retains_grad, h.retains_grad)
+    out.backward(inputs=[v])
+    return first, v.grad, x.grad
+
+
+def bi_functional_backward(M):
+    x = t(M, A, True)
+    h = x.exp()
+    M.autograd.backward([h.sum()], inputs=[h])
+    return h.grad, x.grad
+
+
+@pytest.mark.parametrize("case", [bi_nonleaf, bi_view_and_leaf, bi_functional_backward],
+                         ids=lambda f: f.__name__)
+def test_backward_inputs_non_leaf_matches_torch(case):
+    check(case)

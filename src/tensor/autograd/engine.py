@@ -114,6 +114,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             e = G.gradient_edge(t)
             if e is None:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
+            if accumulate and e[0].__class__ is not G.AccumulateGrad:
+                # backward(inputs=[non-leaf]): PyTorch makes the tensor retain its gradient
+                # (for good: retains_grad stays True), which is how its .grad gets filled
+                t.retain_grad()
             targets.append(e)
         if accumulate:
             leaf_filter = {id(e[0]) for e in targets}
