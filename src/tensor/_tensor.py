@@ -62,6 +62,25 @@ class Tensor:
     def __init__(self, *args, **kwargs):
         pass
 
+    @staticmethod
+    def _make_subclass(cls, data, require_grad=False):
+        """PyTorch's way for a subclass's ``__new__`` (``nn.Parameter``'s) to make an instance
+        of ``cls`` over ``data``'s memory: a new leaf sharing ``data``'s version counter, with
+        no history, requiring grad when ``require_grad``."""
+        if not isinstance(data, Tensor):
+            raise TypeError(f"_make_subclass(): argument 'data' (position 2) must be Tensor, "
+                            f"not {type(data).__name__}")
+        if not isinstance(require_grad, bool):
+            raise TypeError("_make_subclass(): argument 'require_grad' (position 3) must be "
+                            f"bool, not {type(require_grad).__name__}")
+        if require_grad and data._data.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        t = fresh(cls, data._data, data._dispatch_keys, data._vc)
+        if require_grad:
+            t.requires_grad_()      # refuses an inference tensor outside inference_mode
+        return t
+
     # -- basic facts -------------------------------------------------------------------
     @property
     def dtype(self) -> D.dtype:

@@ -291,3 +291,25 @@ def test_promote_types_table_matches_torch():
         x = (tk.ones(2, dtype=getattr(tk, a)), tk.ones(2, dtype=getattr(tk, b)))
         y = (torch.ones(2, dtype=getattr(torch, a)), torch.ones(2, dtype=getattr(torch, b)))
         assert str(tk.result_type(*x)) == str(torch.result_type(*y)), (a, b)
+
+
+def test_make_subclass_and_subclass_repr_match_torch():
+    def run(M):
+        class Sub(M.Tensor):
+            pass
+        out = []
+        d = M.ones(2)
+        p = M.Tensor._make_subclass(Sub, d, True)
+        out.append((type(p).__name__, p.requires_grad, p.is_leaf, p._base is None, p._version))
+        d.add_(1)                                   # shares memory and the version counter
+        out.append((p._version, p.tolist(), M.Tensor._make_subclass(Sub, d).requires_grad))
+        out.append(repr(p))
+        out.append(repr(M.ones(2, 2).as_subclass(Sub)))
+        out.append(repr(M.nn.Parameter(M.zeros(1))))
+        for bad in ((Sub, M.ones(2, dtype=M.int64), True), (Sub, [1.0])):
+            try:
+                M.Tensor._make_subclass(*bad)
+            except (RuntimeError, TypeError) as e:
+                out.append((type(e).__name__, str(e)))
+        return out
+    assert run(tk) == run(torch)

@@ -60,7 +60,6 @@ __all__ = ["Parameter", "Buffer", "Module", "RemovableHandle", "register_module_
            "register_module_full_backward_pre_hook", "register_module_backward_hook"]
 
 _Tensor = T.Tensor
-_fresh = T.fresh
 
 
 def _typename(obj) -> str:
@@ -405,17 +404,8 @@ class Parameter(_Tensor):
             data = factories.empty(0)
         if not isinstance(data, _Tensor):
             raise AttributeError(f"'{type(data).__name__}' object has no attribute 'detach'")
-        if not isinstance(requires_grad, bool):
-            raise TypeError("_make_subclass(): argument 'require_grad' (position 3) must be "
-                            f"bool, not {type(requires_grad).__name__}")
-        if requires_grad and data._data.dtype.kind not in "fc":
-            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
-                               "gradients")
         # shares memory and version counter with ``data``, as PyTorch's _make_subclass
-        t = _fresh(cls, data._data, data._dispatch_keys, data._vc)
-        if requires_grad:
-            t.requires_grad_()      # refuses an inference tensor outside inference_mode
-        return t
+        return _Tensor._make_subclass(cls, data, requires_grad)
 
     def __init__(self, data=None, requires_grad=True):
         pass
