@@ -98,3 +98,61 @@ def run_sample(M, plan, rg):
         out = fn(*args, **kwargs)
     outs = list(out) if isinstance(out, (list, tuple)) else [out]
     return ins, [o if isinstance(o, M.Tensor) else None for o in outs]
+
+
+class SamplePlan:
+    """A drawn registry case split into tensor slots and argument templates: ``labels``,
+    ``kinds`` ("diff" for float inputs of a dtype in ``DIFF_DTYPES``, which may require grad;
+    "const" for the others), ``arrays``; ``args``/``kwargs`` hold ``("slot", i, written)``,
+    ``("list", [...])``, ``("fresh", make)`` or ``("value", v)`` (what :func:`run_sample`
+    takes). Audits subclass it to add their own variations of a case."""
+
+    DIFF_DTYPES = ("float64",)
+
+    def __init__(self, name, case):
+        from tensor import _defop
+        reg = load()
+        self._reg = reg
+        self.name = name
+        schema = _defop.OPS[name].schema
+        self.inplace = schema.kind == "inplace"
+        self.written = set(schema.written_args) if self.inplace else set()
+        argnames = [a.name for a in schema.positional]
+        self.labels, self.kinds, self.arrays = [], [], []
+        self.fresh = False
+        self.args = [self._conv(a, argnames[i] if i < len(argnames) else str(i), i)
+                     for i, a in enumerate(case.args)]
+        self.kwargs = {k: self._conv(v, k, None) for k, v in case.kwargs.items()}
+
+    def _conv(self, a, label, pos):
+        import numpy as np
+        reg = self._reg
+        if isinstance(a, np.float64):
+            a = np.asarray(a)
+        if isinstance(a, np.ndarray) and a.dtype.name in self.DIFF_DTYPES:
+            return self._slot(label, "diff", a, pos)
+        if isinstance(a, reg.Const):
+            return self._slot(label, "const", a.arr, pos)
+        if isinstance(a, list) and any(isinstance(x, (np.ndarray, reg.Const)) for x in a):
+            return ("list", [self._conv(x, f"{label}[{i}]", None) for i, x in enumerate(a)])
+        if isinstance(a, reg.Fresh):
+            self.fresh = True
+            return ("fresh", a.make)
+        return ("value", a)
+
+    def _slot(self, label, kind, arr, pos):
+        self.labels.append(label)
+        self.kinds.append(kind)
+        self.arrays.append(arr)
+        return ("slot", len(self.arrays) - 1, pos in self.written)
+
+    @property
+    def diff(self):
+        return [i for i, k in enumerate(self.kinds) if k == "diff"]
+
+    def with_arrays(self, arrays):
+        """The same call over other input values."""
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.arrays = arrays
+        return other

@@ -40,7 +40,8 @@ from tensor import _defop  # noqa: E402
 pytestmark = pytest.mark.differential
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from _audit_registry import load as _load_registry, run_sample  # noqa: E402
+from _audit_registry import (  # noqa: E402
+    SamplePlan, load as _load_registry, run_sample)
 
 REG = _load_registry()
 
@@ -66,51 +67,15 @@ KNOWN: dict = {
 
 
 # -- samples -------------------------------------------------------------------------------
-class Plan:
-    """A drawn case: tensor slots ("diff": float64 inputs, which may become complex and
-    require grad, and complex128 inputs, which some makers give; "const": the others) and
-    argument templates."""
+class Plan(SamplePlan):
+    """A drawn case (``_audit_registry.SamplePlan``); complex128 inputs, which some makers
+    give, are "diff" slots too."""
 
-    def __init__(self, name, case):
-        self.name = name
-        schema = _defop.OPS[name].schema
-        self.written = set(schema.written_args) if schema.kind == "inplace" else set()
-        argnames = [a.name for a in schema.positional]
-        self.labels, self.kinds, self.arrays = [], [], []
-        self.fresh = False
-        self.args = [self._conv(a, argnames[i] if i < len(argnames) else str(i), i)
-                     for i, a in enumerate(case.args)]
-        self.kwargs = {k: self._conv(v, k, None) for k, v in case.kwargs.items()}
-
-    def _conv(self, a, label, pos):
-        if isinstance(a, np.float64):
-            a = np.asarray(a)
-        if isinstance(a, np.ndarray) and a.dtype in (np.float64, np.complex128):
-            return self._slot(label, "diff", a, pos)
-        if isinstance(a, REG.Const):
-            return self._slot(label, "const", a.arr, pos)
-        if isinstance(a, list) and any(isinstance(x, (np.ndarray, REG.Const)) for x in a):
-            return ("list", [self._conv(x, f"{label}[{i}]", None) for i, x in enumerate(a)])
-        if isinstance(a, REG.Fresh):
-            self.fresh = True
-            return ("fresh", a.make)
-        return ("value", a)
-
-    def _slot(self, label, kind, arr, pos):
-        self.labels.append(label)
-        self.kinds.append(kind)
-        self.arrays.append(arr)
-        return ("slot", len(self.arrays) - 1, pos in self.written)
-
-    @property
-    def diff(self):
-        return [i for i, k in enumerate(self.kinds) if k == "diff"]
+    DIFF_DTYPES = ("float64", "complex128")
 
     def complexified(self):
         """The same call with every float input complex128 (imaginary parts of magnitude
         0.3 to 0.9, seeded by the op's name)."""
-        other = object.__new__(Plan)
-        other.__dict__.update(self.__dict__)
         rng = np.random.default_rng(zlib.crc32(self.name.encode()))
         arrays = []
         for a, k in zip(self.arrays, self.kinds):
@@ -118,8 +83,7 @@ class Plan:
                 im = rng.uniform(0.3, 0.9, a.shape) * rng.choice([-1.0, 1.0], a.shape)
                 a = np.asarray(a + 1j * im, dtype=np.complex128)
             arrays.append(a)
-        other.arrays = arrays
-        return other
+        return self.with_arrays(arrays)
 
 
 _DRAW = settings(max_examples=4, derandomize=True, database=None, phases=[Phase.generate],

@@ -58,7 +58,7 @@ pytestmark = pytest.mark.differential
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from _audit_registry import (  # noqa: E402
-    case_param, load as _load_registry, run_sample, torch_op)
+    SamplePlan, case_param, load as _load_registry, run_sample, torch_op)
 
 REG = _load_registry()
 
@@ -78,54 +78,15 @@ _torch_op = torch_op
 
 
 # -- samples ---------------------------------------------------------------------------------
-class Plan:
-    """A drawn case split into tensor slots (``kinds``: "diff" for float64 inputs, which
-    require grad, "const" for the others) and argument templates."""
-
-    def __init__(self, name, case):
-        self.name = name
-        schema = _defop.OPS[name].schema
-        self.inplace = schema.kind == "inplace"
-        self.written = set(schema.written_args) if self.inplace else set()
-        argnames = [a.name for a in schema.positional]
-        self.labels, self.kinds, self.arrays = [], [], []
-        self.fresh = False
-        self.args = [self._conv(a, argnames[i], i) for i, a in enumerate(case.args)]
-        self.kwargs = {k: self._conv(v, k, None) for k, v in case.kwargs.items()}
-
-    def _conv(self, a, label, pos):
-        if isinstance(a, np.float64):
-            a = np.asarray(a)
-        if isinstance(a, np.ndarray) and a.dtype == np.float64:
-            return self._slot(label, "diff", a, pos)
-        if isinstance(a, REG.Const):
-            return self._slot(label, "const", a.arr, pos)
-        if isinstance(a, list) and any(isinstance(x, (np.ndarray, REG.Const)) for x in a):
-            return ("list", [self._conv(x, f"{label}[{i}]", None) for i, x in enumerate(a)])
-        if isinstance(a, REG.Fresh):
-            self.fresh = True
-            return ("fresh", a.make)
-        return ("value", a)
-
-    def _slot(self, label, kind, arr, pos):
-        self.labels.append(label)
-        self.kinds.append(kind)
-        self.arrays.append(arr)
-        return ("slot", len(self.arrays) - 1, pos in self.written)
-
-    @property
-    def diff(self):
-        return [i for i, k in enumerate(self.kinds) if k == "diff"]
+class Plan(SamplePlan):
+    """A drawn case (``_audit_registry.SamplePlan``: float64 inputs are the "diff" slots,
+    which require grad)."""
 
     def kinked(self):
         """The same call with every float input on the grid of multiples of 0.5."""
-        other = object.__new__(Plan)
-        other.__dict__.update(self.__dict__)
-        other.arrays = [np.round(a * 2.0) / 2.0 if k == "diff" else a
-                        for a, k in zip(self.arrays, self.kinds)]
         # (``+ 0.0``: no negative zeros; -0.5 rounds to -0.0 in numpy)
-        other.arrays = [a + 0.0 if k == "diff" else a for a, k in zip(other.arrays, self.kinds)]
-        return other
+        return self.with_arrays([np.round(a * 2.0) / 2.0 + 0.0 if k == "diff" else a
+                                 for a, k in zip(self.arrays, self.kinds)])
 
 
 def _is_random(plan):
