@@ -42,3 +42,28 @@ def close(a, b, rtol, atol, what):
     assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1], what
     np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=rtol, atol=atol,
                                equal_nan=True, err_msg=what)
+
+
+def compare_built(torch_mod, ours_mod, dt_, dk, props, methods, arg_of, rtol, atol):
+    """The checks every family gets: shapes, flags, reprs and support, then each property of
+    ``props`` and each method of ``methods`` (called with ``arg_of(M, name)``, or with no
+    argument where that is None) with the same outcome and close values."""
+    assert tuple(dk.batch_shape) == tuple(dt_.batch_shape)
+    assert tuple(dk.event_shape) == tuple(dt_.event_shape)
+    assert dk.has_rsample == dt_.has_rsample
+    assert dk.has_enumerate_support == dt_.has_enumerate_support
+    assert repr(dk) == repr(dt_)
+    assert repr(dk.support) == repr(dt_.support)
+    for prop in props:
+        rt, rk = outcome(lambda: getattr(dt_, prop)), outcome(lambda: getattr(dk, prop))
+        assert rk[0] == rt[0], (prop, rt, rk)
+        if rt[0] == "ok":
+            close(rk[1], rt[1], rtol, atol, prop)
+    for meth in methods:
+        def call(M, d, m=meth):
+            a = arg_of(M, m)
+            return getattr(d, m)() if a is None else getattr(d, m)(a)
+        rt, rk = outcome(lambda: call(torch_mod, dt_)), outcome(lambda: call(ours_mod, dk))
+        assert rk[0] == rt[0], (meth, rt, rk)
+        if rt[0] == "ok":
+            close(rk[1], rt[1], rtol, atol, meth)

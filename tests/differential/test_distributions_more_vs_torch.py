@@ -25,8 +25,8 @@ import sys  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from _dist_helpers import (  # noqa: E402
-    close as _close, outcome as _outcome, pos as _pos, real as _real, simplex as _simplex,
-    spd as _spd, unit as _unit)
+    close as _close, compare_built, outcome as _outcome, pos as _pos, real as _real,
+    simplex as _simplex, spd as _spd, unit as _unit)
 
 pytestmark = pytest.mark.differential
 
@@ -223,28 +223,10 @@ def _compare(name, seed, batch, dtype_name, default64=False):
     rtol, atol = (f32, f32) if dtype_name == "float32" else (1e-9, 1e-10)
     dt_, _ = _make(torch, name, params, tdt, False)
     dk, _ = _make(tk, name, params, kdt, False)
-    assert tuple(dk.batch_shape) == tuple(dt_.batch_shape)
-    assert tuple(dk.event_shape) == tuple(dt_.event_shape)
-    assert dk.has_rsample == dt_.has_rsample
-    assert dk.has_enumerate_support == dt_.has_enumerate_support
-    assert repr(dk) == repr(dt_)
-    assert repr(dk.support) == repr(dt_.support)
-    for prop in PROPS:
-        rt, rk = _outcome(lambda: getattr(dt_, prop)), _outcome(lambda: getattr(dk, prop))
-        assert rk[0] == rt[0], (prop, rt, rk)
-        if rt[0] == "ok":
-            _close(rk[1], rt[1], rtol, atol, prop)
     args = {"log_prob": value, "cdf": value, "icdf": u}
-    for meth in METHODS:
-        def call(M, d, m=meth):
-            a = args.get(m)
-            if a is None:
-                return getattr(d, m)()
-            return getattr(d, m)(_tensor(M, a, _DT[dtype_name][M is tk]))
-        rt, rk = _outcome(lambda: call(torch, dt_)), _outcome(lambda: call(tk, dk))
-        assert rk[0] == rt[0], (meth, rt, rk)
-        if rt[0] == "ok":
-            _close(rk[1], rt[1], rtol, atol, meth)
+    compare_built(torch, tk, dt_, dk, PROPS, METHODS,
+                  lambda M, m: None if args.get(m) is None
+                  else _tensor(M, args[m], _DT[dtype_name][M is tk]), rtol, atol)
     for shape in [(), (4,), (2, 1)]:
         st_, sk = dt_.sample(shape), dk.sample(shape)
         assert tuple(sk.shape) == tuple(st_.shape)
