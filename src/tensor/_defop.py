@@ -1502,7 +1502,8 @@ def _recorder_parts(op, spec, names, tlist, savers, always_savers, inline=False)
     add("    node._hooks = None")
     add(f"    node._needs = [{', '.join(f'n{j}' for j in range(len(diff)))}]")
     add(f"    node._in_meta = [{', '.join(f'm{j}' for j in range(len(diff)))}]")
-    add("    if out.__class__ is _T:" if not inline else "    if True:     # (a fresh Tensor)")
+    block = len(L)
+    add("    if out.__class__ is _T:")
     add("        d = out._data")
     if any(a.name == "dtype" for a in op.schema.arguments) and op.schema.name != "_to_copy":
         # an integer ``dtype=`` on a differentiable reduction (x.sum(dtype=torch.long) with x
@@ -1530,7 +1531,9 @@ def _recorder_parts(op, spec, names, tlist, savers, always_savers, inline=False)
         add("        sv._requires_grad = out._requires_grad")
         add("        sv._output_nr = out._output_nr")
         add("        saved['result'] = sv")
-    if not inline:
+    if inline:      # a fresh Tensor: its block runs without the test
+        L[block:] = [ln[4:] for ln in L[block + 1:]]
+    else:
         add("    else:")
         add("        finish(node, out, saved, SAVE_OUTPUTS, OUT_DIFF)")
     add("    node._saved = saved")

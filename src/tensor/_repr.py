@@ -193,12 +193,12 @@ def _with_suffixes(text, suffixes, indent):
 def tensor_repr(t) -> str:
     from ._dtype import bool_, complex64, complex128, float64, get_default_dtype, int64
     prefix = "tensor("
+    from ._tensor import Tensor
     cls = type(t)
-    if cls.__name__ != "Tensor" and cls.__name__ != "Parameter":
+    if cls is not Tensor:
         # a subclass prints its own name, as PyTorch's (nn.Parameter keeps "tensor(")
-        from ._tensor import Tensor
         from .nn.module import Parameter
-        if cls is not Tensor and cls is not Parameter:
+        if cls is not Parameter:
             prefix = f"{cls.__name__}("
     indent = len(prefix)
     a = t._data

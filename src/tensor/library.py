@@ -668,9 +668,13 @@ def impl(qualname, types, func=None, *, lib=None):
     def deco(f):
         name = qualname.split("::", 1)[1] if "::" in qualname else qualname
         for t in types:
-            key = _DEVICE_KEYS.get(t, t)
-            if key in ("cuda", "CUDA", "mps", "MPS", "xpu", "XPU"):
-                continue
+            low = t.lower()
+            if low in _DEVICE_KEYS:
+                key = _DEVICE_KEYS[low]
+            elif low in _DEVICE_TYPES:
+                continue                # a device tensorkeys does not have
+            else:
+                key = t                 # a dispatch key's name
             _kept_library(qualname, lib).impl(name, f, key)
         return f
     return deco(func) if func is not None else deco
