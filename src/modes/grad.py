@@ -61,11 +61,58 @@ _object_new = object.__new__
 _NONE = object()   # "no saved flag" marker
 
 
+# Note [Guards reuse records]
+#     A guard's entry and exit each install a record. Building one (a tuple, then
+#     ``tuple.__new__``) costs about as much as the rest of the guard together, and the same few
+#     records come back again and again: ``with no_grad():`` at the default record always leads
+#     to the same grad-off record and back. So each transition is remembered per record object:
+#     ``_FLIP[id(r)] = (r, r with the grad flag negated)``, stored in both directions, so that
+#     leaving the block reinstalls the very record seen on entry (the caches keyed by record
+#     identity elsewhere, e.g. the backward's numpy check, stay warm). ``_INFER`` does the same
+#     for ``inference_mode``'s entry. The entry keeps ``r`` alive, so its id cannot be reused
+#     while the entry exists; the tables are cleared when they grow past a few hundred records
+#     (a program making records without end, with key guards, say).
+_FLIP: dict = {}
+_INFER: dict = {}
+_FLIP_get = _FLIP.get
+_INFER_get = _INFER.get
+_TABLE_LIMIT = 512
+
+
+def _flipped(r):
+    """``r`` with its grad flag negated (Note [Guards reuse records])."""
+    e = _FLIP_get(id(r))
+    if e is not None and e[0] is r:
+        return e[1]
+    # tuple.__new__ skips NamedTuple's Python-level __new__
+    f = _tuple_new(ModeRecord, (r[0], r[1], not r[2], r[3]))
+    if len(_FLIP) > _TABLE_LIMIT:
+        _FLIP.clear()
+    _FLIP[id(r)] = (r, f)
+    _FLIP[id(f)] = (f, r)
+    return f
+
+
+def _inference_entry(r, mode):
+    """The record ``inference_mode(mode)`` installs over ``r`` (Note [Guards reuse records])."""
+    key = (id(r), mode)
+    e = _INFER_get(key)
+    if e is not None and e[0] is r:
+        return e[1]
+    if mode:
+        f = _tuple_new(ModeRecord, (r[0] & ~_AIOV, r[1] | _AG, False, True))
+    else:
+        f = _tuple_new(ModeRecord, (r[0] | _AIOV, r[1] & ~_AG, True, False))
+    if len(_INFER) > _TABLE_LIMIT:
+        _INFER.clear()
+    _INFER[key] = (r, f)
+    return f
+
+
 def _set_grad(flag: bool) -> None:
     r = _get()
     if r[2] is not flag:
-        # tuple.__new__ skips NamedTuple's Python-level __new__ (a guard is on the hot path)
-        _set(_tuple_new(ModeRecord, (r[0], r[1], flag, r[3])))
+        _set(_flipped(r))
 
 
 class _GradModeGuard(GuardDecorator):
@@ -98,7 +145,8 @@ class _GradModeGuard(GuardDecorator):
             self._more.append(self._prev)
         self._prev = r[2]
         if r[2] is not self._mode:
-            _set(_tuple_new(ModeRecord, (r[0], r[1], self._mode, r[3])))
+            e = _FLIP_get(id(r))      # _flipped(r), inlined (Note [Guards reuse records])
+            _set(e[1] if e is not None and e[0] is r else _flipped(r))
         return None
 
     def __exit__(self, exc_type, exc, tb):
@@ -106,7 +154,8 @@ class _GradModeGuard(GuardDecorator):
         self._prev = self._more.pop() if self._more else _NONE
         r = _get()
         if r[2] is not prev:
-            _set(_tuple_new(ModeRecord, (r[0], r[1], prev, r[3])))
+            e = _FLIP_get(id(r))
+            _set(e[1] if e is not None and e[0] is r else _flipped(r))
         return False
 
     def __repr__(self):
@@ -191,13 +240,13 @@ class inference_mode(GuardDecorator):
     __slots__ = ("mode", "_prev")
 
     def __new__(cls, mode=True):
-        if isinstance(mode, bool):
-            return super().__new__(cls)
+        # (no __init__: one Python frame fewer per guard)
+        if mode is True or mode is False:
+            self = _object_new(cls)
+            self.mode = mode
+            self._prev = []
+            return self
         return cls()(mode)
-
-    def __init__(self, mode=True):
-        self.mode = mode
-        self._prev = []
 
     def clone(self):
         return inference_mode(self.mode)
@@ -205,10 +254,8 @@ class inference_mode(GuardDecorator):
     def __enter__(self):
         r = _get()
         self._prev.append(r)
-        if self.mode:
-            _set(_tuple_new(ModeRecord, (r[0] & ~_AIOV, r[1] | _AG, False, True)))
-        else:
-            _set(_tuple_new(ModeRecord, (r[0] | _AIOV, r[1] & ~_AG, True, False)))
+        e = _INFER_get((id(r), self.mode))    # Note [Guards reuse records]
+        _set(e[1] if e is not None and e[0] is r else _inference_entry(r, self.mode))
         return None
 
     def __exit__(self, exc_type, exc, tb):
