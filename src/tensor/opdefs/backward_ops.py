@@ -379,12 +379,14 @@ def _relu_twin(grad, result):
             and g.shape == r.shape and g.dtype in _SAME_WIDTH_INT:
         if g.size < 1024:
             return np.where(r <= 0.0, np.zeros((), g.dtype), g)
-        # Large arrays select by masking bits, three fast passes instead of np.where's slow
-        # one (about ten times faster): the mask is all ones where the result is positive
-        # (or NaN) and zero where it is <= 0, so ``grad_bits & mask`` is grad's exact bits
-        # or +0.0.
+        # Large arrays select by masking bits, fast passes instead of np.where's slow one
+        # (about three times faster): the mask is all ones where the result is positive (or
+        # NaN) and zero where it is <= 0, so ``grad_bits & mask`` is grad's exact bits or
+        # +0.0. (The widening ``astype`` then an in-place ``-= 1`` is twice as fast as one
+        # mixed-type subtract.)
         bits = _SAME_WIDTH_INT[g.dtype]
-        keep = np.subtract((r <= 0.0).view(np.uint8), 1, dtype=bits)
+        keep = (r <= 0.0).view(np.uint8).astype(bits)
+        keep -= 1
         keep &= g.view(bits)
         return keep.view(g.dtype)
     return K.threshold_backward(grad, result, 0)
