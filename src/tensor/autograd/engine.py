@@ -93,6 +93,12 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     roots = []
     user_roots = set()     # gradients the caller gave us: never stored into .grad uncopied
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if g is None and t._view is None and t._grad_fn is not None:
+            a = t._data
+            if not a.ndim and a.dtype.kind == "f":
+                # the usual root, a real scalar loss: gradient_edge and _make_root_grad inline
+                roots.append(((t._grad_fn, t._output_nr), T.wrap(np.array(1, a.dtype))))
+                continue
         edge = G.gradient_edge(t) if (t._requires_grad or t._grad_fn is not None
                                       or t._view is not None) else None
         if edge is None:
