@@ -322,11 +322,19 @@ class OpOverload:
     def namespace(self) -> str:
         return self.schema.namespace or ""
 
+    # PyTorch prints an overload as ``aten.add.Tensor`` (the Python path to it) and names it
+    # ``aten::add.Tensor`` (``name()``: the schema's name, without ``.default``)
     def __repr__(self):
-        return f"<OpOverload {self._name}>"
+        s = self.schema
+        return f"<OpOverload(op='{s.namespace or ''}.{s.name}', overload='{self._overloadname}')>"
 
     def __str__(self):
-        return self._name
+        s = self.schema
+        return f"{s.namespace or ''}.{s.name}.{self._overloadname}"
+
+    @property
+    def __name__(self) -> str:
+        return f"{self.schema.name}.{self._overloadname}"
 
     def keys_with_kernels(self) -> tuple[str, ...]:
         return tuple(k.name for k in self._kernels)
@@ -563,7 +571,18 @@ class OpOverloadPacket:
                                                                      self._overloads.values()]))
 
     def __repr__(self):
-        return f"<OpOverloadPacket {self._namespace}::{self._name}>"
+        return f"<OpOverloadPacket(op='{self._namespace}.{self._name}')>"
+
+    def __str__(self):
+        return f"{self._namespace}.{self._name}"
+
+    @property
+    def __name__(self) -> str:
+        return self._name
+
+    @property
+    def _qualified_op_name(self) -> str:
+        return f"{self._namespace}::{self._name}"
 
 
 def _types_fit(ov: OpOverload, bound) -> bool:

@@ -680,9 +680,19 @@ def impl(qualname, types, func=None, *, lib=None):
     return deco(func) if func is not None else deco
 
 
+def _qualname_of(op):
+    """``ns::name[.overload]`` of a custom op, an OpOverload, or a name given as a string."""
+    if isinstance(op, CustomOpDef):
+        return op._qualname
+    if isinstance(op, str):
+        return op
+    name = getattr(op, "name", None)
+    return name() if callable(name) else str(op)
+
+
 def register_kernel(op, device_types, func=None, /, *, lib=None):
     """``torch.library.register_kernel``: a custom op's kernel for ``device_types``."""
-    name = op._qualname if isinstance(op, CustomOpDef) else str(op)
+    name = _qualname_of(op)
     if name in _CUSTOM_OPS:
         return _CUSTOM_OPS[name].register_kernel(device_types, func)
     return impl(name, "cpu" if device_types is None else device_types, func, lib=lib)
@@ -691,7 +701,7 @@ def register_kernel(op, device_types, func=None, /, *, lib=None):
 def register_fake(op, func=None, /, *, lib=None, _stacklevel=1):
     """``torch.library.register_fake``: the op's fake implementation (kept; tensorkeys has no
     fake tensors to run it on, see :meth:`CustomOpDef.register_fake`)."""
-    name = op._qualname if isinstance(op, CustomOpDef) else str(op)
+    name = _qualname_of(op)
     if name in _CUSTOM_OPS:
         return _CUSTOM_OPS[name].register_fake(func)
 

@@ -147,7 +147,26 @@ def c_register_kernel_and_fake(M, log):
     log.append(sch[sch.index("("):])
 
 
+def c_op_names(M, log):
+    """How an op and its overload packet print and name themselves, builtin and custom."""
+    lib = M.library.Library(_fresh("names").split("::")[0], "FRAGMENT")
+    name = _fresh("nm").split("::")[1]
+    lib.define(f"{name}(Tensor x) -> Tensor")
+    lib.define(f"{name}.two(Tensor x, Tensor y) -> Tensor")
+    lib.impl(name, lambda x: x + 1, "CPU")
+    packet = getattr(M.ops.tkdiff, name)
+    for op in (M.ops.aten.add.Tensor, M.ops.aten.relu.default, M.ops.aten.sum.dim_IntList,
+               packet.default, packet.two):
+        log.append((str(op), repr(op), op.name(), op.__name__, f"{op}"))
+    for p in (M.ops.aten.add, packet):
+        log.append((str(p), repr(p), p.__name__, p._qualified_op_name))
+    # an OpOverload names the op it stands for, to torch.library's helpers
+    M.library.register_kernel(packet.default, "cpu", lambda x: x * 10)
+    log.append(packet.default(M.ones(2)).tolist())
+
+
 CASES = {f.__name__: f for f in (
+    c_op_names,
     c_body_modes, c_mutating_versions, c_noop_mutation_bumps_once, c_mutating_leaf_and_nonleaf,
     c_functional_with_formula, c_functional_without_formula, c_define_impl_fake,
     c_register_kernel_and_fake)}
