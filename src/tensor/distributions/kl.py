@@ -259,3 +259,8 @@ def _kl_independent_independent(p, q):
         raise NotImplementedError
     return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist),
                           p.reinterpreted_batch_ndims)
+
+
+# The pairs between different basic families live beside this module; importing it here (after
+# ``register_kl`` exists) registers them whenever ``kl`` is loaded.
+from . import kl_cross  # noqa: E402,F401
