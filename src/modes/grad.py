@@ -80,7 +80,9 @@ _TABLE_LIMIT = 512
 
 
 def _flipped(r):
-    """``r`` with its grad flag negated (Note [Guards reuse records])."""
+    """``r`` with its grad flag negated (Note [Guards reuse records]); callers use it only
+    where that gives the flag they want (``(not r[2]) is flag``: a record built with a
+    non-bool flag by hand takes the plain path)."""
     e = _FLIP_get(id(r))
     if e is not None and e[0] is r:
         return e[1]
@@ -112,7 +114,8 @@ def _inference_entry(r, mode):
 def _set_grad(flag: bool) -> None:
     r = _get()
     if r[2] is not flag:
-        _set(_flipped(r))
+        _set(_flipped(r) if (not r[2]) is flag else
+             _tuple_new(ModeRecord, (r[0], r[1], flag, r[3])))
 
 
 class _GradModeGuard(GuardDecorator):
@@ -144,9 +147,13 @@ class _GradModeGuard(GuardDecorator):
                 self._more = []
             self._more.append(self._prev)
         self._prev = r[2]
-        if r[2] is not self._mode:
-            e = _FLIP_get(id(r))      # _flipped(r), inlined (Note [Guards reuse records])
-            _set(e[1] if e is not None and e[0] is r else _flipped(r))
+        mode = self._mode
+        if r[2] is not mode:
+            if (not r[2]) is mode:
+                e = _FLIP_get(id(r))      # _flipped(r), inlined (Note [Guards reuse records])
+                _set(e[1] if e is not None and e[0] is r else _flipped(r))
+            else:
+                _set(_tuple_new(ModeRecord, (r[0], r[1], mode, r[3])))
         return None
 
     def __exit__(self, exc_type, exc, tb):
@@ -154,8 +161,11 @@ class _GradModeGuard(GuardDecorator):
         self._prev = self._more.pop() if self._more else _NONE
         r = _get()
         if r[2] is not prev:
-            e = _FLIP_get(id(r))
-            _set(e[1] if e is not None and e[0] is r else _flipped(r))
+            if (not r[2]) is prev:
+                e = _FLIP_get(id(r))
+                _set(e[1] if e is not None and e[0] is r else _flipped(r))
+            else:
+                _set(_tuple_new(ModeRecord, (r[0], r[1], prev, r[3])))
         return False
 
     def __repr__(self):

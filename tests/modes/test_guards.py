@@ -1070,3 +1070,35 @@ def test_warnings_not_emitted_for_function_decoration():
         warnings.simplefilter("error")
         modes.no_grad(lambda: None)
         modes.inference_mode()(lambda: None)
+
+
+# -- Note [Guards reuse records] ------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(n for n in GUARDS if not n.startswith("AutoDispatch")))
+def test_exit_reinstalls_the_record_seen_on_entry(name):
+    """A mode guard's exit puts back the very record it found (not an equal copy), and
+    entering the same way again installs the same record as the first time. (The key guards
+    remove the keys they added, which gives an equal record.)"""
+    outer = current_record()
+    with GUARDS[name]():
+        first = current_record()
+    assert current_record() is outer
+    with GUARDS[name]():
+        assert current_record() is first
+    assert current_record() is outer
+
+
+@pytest.mark.parametrize("flag", [0, 1])
+def test_grad_guards_on_a_hand_made_record_with_a_non_bool_flag(flag):
+    """A record built by hand with 0/1 for grad mode: each guard still sets exactly its own
+    flag inside and restores the caller's value (0 or 1, as given) on exit."""
+    from dispatch.record import ModeRecord, reset_record, set_record
+    token = set_record(ModeRecord(D_INC, D_EXC, flag, False))
+    try:
+        for guard, inside in ((modes.no_grad, False), (modes.enable_grad, True),
+                              (lambda: modes.set_grad_enabled(not flag), not flag)):
+            with guard():
+                assert current_record().grad_enabled is inside
+            assert current_record().grad_enabled is flag
+            assert current_record() == (D_INC, D_EXC, flag, False)
+    finally:
+        reset_record(token)
