@@ -117,10 +117,6 @@ def _invalidate_all() -> None:
             op._cache.clear()
 
 
-#: ``generation()`` as a one-element list: a hot path reads ``GENERATION[0]`` without a call
-GENERATION = _generation
-
-
 def generation() -> int:
     """A number that changes whenever any kernel choice may have changed (a registration, a
     removal, a new key, a dispatch trace starting or ending): a layer above can cache a fact

@@ -38,7 +38,7 @@ import numpy as np
 from dispatch import keys as _k
 from dispatch.library import Library
 from dispatch.record import current_record as _get
-from dispatch.dispatcher import GENERATION as _DGEN
+from dispatch.dispatcher import generation as _dgen
 
 from . import _tensor as T
 from .autograd import graph as G
@@ -372,10 +372,7 @@ def _resolve_numpy_formulas(spec):
         "    saved = self._saved",
         "    if saved is None:",
         "        raise _freed_error()",
-        "    for v in saved.values():      # _check_saved_versions, its usual verdict inline",
-        "        if v.__class__ is _SV and v._vc[0] != v._version or v.__class__ is list:",
-        "            _check_saved_versions(self, saved)",
-        "            break",
+        "    _check_saved_versions(self, saved)",
         "    g = grads[0]",
         "    if g is None:",
         "        g = _zeros_for(self._meta[0])",
@@ -465,7 +462,7 @@ def _numpy_env_ok():
             return False
         _env[0] = rec
     gen, ok = _env[1]
-    now = _DGEN[0]
+    now = _dgen()
     if gen == now:
         return ok
     ok = _check_builtin_kernels()      # (read the generation first: a registration racing

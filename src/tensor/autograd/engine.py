@@ -93,12 +93,6 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     roots = []
     user_roots = set()     # gradients the caller gave us: never stored into .grad uncopied
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
-        if g is None and t._view is None and t._grad_fn is not None:
-            a = t._data
-            if not a.ndim and a.dtype.kind == "f":
-                # the usual root, a real scalar loss: gradient_edge and _make_root_grad inline
-                roots.append(((t._grad_fn, t._output_nr), T.wrap(np.array(1, a.dtype))))
-                continue
         edge = G.gradient_edge(t) if (t._requires_grad or t._grad_fn is not None
                                       or t._view is not None) else None
         if edge is None:
@@ -160,22 +154,15 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 
     run = _Run(create_graph, accumulate, captures, leaf_filter)
     results = [None] * len(inputs) if (inputs is not None and not accumulate) else None
+    buffers: dict = {}
+    for (node, nr), g in roots:
+        _add_to_buffer(buffers, node, nr, g)
     ready = []
-    if len(roots) == 1 and roots[0][0][1] == 0:
-        # one root (``loss.backward()``): its buffer and its run need no bookkeeping
-        (first, _), g = roots[0]
-        buffers = {first: [g]}
-        g = None
-    else:
-        first = None
-        buffers = {}
-        for (node, nr), g in roots:
-            _add_to_buffer(buffers, node, nr, g)
-        queued = set()
-        for (node, nr), _ in roots:
-            if deps.get(node, 0) == 0 and node not in queued:
-                queued.add(node)
-                heapq.heappush(ready, (-node._seq, id(node), node))
+    queued = set()
+    for (node, nr), _ in roots:
+        if deps.get(node, 0) == 0 and node not in queued:
+            queued.add(node)
+            heapq.heappush(ready, (-node._seq, id(node), node))
 
     # 2. run ready nodes, latest-created first
     rec = _get()
@@ -188,9 +175,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     Acc = G.AccumulateGrad
     push, pop = heapq.heappush, heapq.heappop
     numpy_sum = not create_graph       # Note [Summing gradients on arrays]
-    # (a lone root runs first: no other node can be ready before it; were edges pointing at
-    # it, it would wait for them, as any node does)
-    node = first if first is not None and deps.get(first, 0) == 0 else None
+    node = None
     plain = captures is None and needed is None
     anomaly = _anomaly.ENABLED[0]      # anomaly mode costs one test per node when off
     try:
@@ -422,7 +407,7 @@ def _accumulate_from_engine(t, holder, run, user_roots):
     """The engine's AccumulateGrad: ``holder`` is the node's input list, ``[gradient]``,
     which the engine no longer references otherwise (so a reference count can tell whether
     anything else holds the gradient)."""
-    user_root = bool(user_roots) and id(holder[0]) in user_roots
+    user_root = id(holder[0]) in user_roots
     ex = t._extra
     if ex is not None and ex.get("hooks"):
         for h in list(ex["hooks"]):
@@ -432,18 +417,6 @@ def _accumulate_from_engine(t, holder, run, user_roots):
         r = None
     create_graph = run.create_graph
     steal = not create_graph and not user_root and _stealable(holder)
-    if steal and t._grad is None and (ex is None or "grad_dtype" not in ex):
-        # the usual first gradient, row-major like its leaf: _store_grad's first branch
-        g = holder[0]
-        a, v = g._data, t._data
-        if a.dtype is v.dtype and g._base is None and g._view is None and \
-                a.strides == v.strides and v.flags.c_contiguous and 0 not in v.strides:
-            t._grad = g
-            g = a = None
-            if ex is not None and ex.get("post_acc_hooks"):
-                _run_post_accumulate_hooks(t, ex["post_acc_hooks"])
-            return
-        g = a = None
     _store_grad(t, holder[0], steal, create_graph)
     if ex is not None and ex.get("post_acc_hooks"):
         _run_post_accumulate_hooks(t, ex["post_acc_hooks"])

@@ -199,10 +199,6 @@ def register_post_accumulate_grad_hook(self, hook):
 
 def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate the gradient of this tensor into the leaves of its graph."""
-    if gradient is None and inputs is None and not create_graph:
-        # (``loss.backward()``: what engine.backward would pass on, without its checks)
-        engine.run_backward((self,), (None,), retain_graph, False)
-        return
     engine.backward((self,), (gradient,), retain_graph, create_graph, inputs=inputs)
 
 
