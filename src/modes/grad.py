@@ -250,13 +250,15 @@ class inference_mode(GuardDecorator):
     __slots__ = ("mode", "_prev")
 
     def __new__(cls, mode=True):
-        # (no __init__: one Python frame fewer per guard)
-        if mode is True or mode is False:
-            self = _object_new(cls)
-            self.mode = mode
-            self._prev = []
-            return self
+        if isinstance(mode, bool):
+            return super().__new__(cls)
         return cls()(mode)
+
+    def __init__(self, mode=True):
+        # (kept, though __new__ could set these: a subclass calls super().__init__(mode), as
+        # PyTorch's inference_mode allows)
+        self.mode = mode
+        self._prev = []
 
     def clone(self):
         return inference_mode(self.mode)

@@ -1102,3 +1102,20 @@ def test_grad_guards_on_a_hand_made_record_with_a_non_bool_flag(flag):
             assert current_record() == (D_INC, D_EXC, flag, False)
     finally:
         reset_record(token)
+
+
+def test_inference_mode_subclass_calls_super_init():
+    """A subclass of inference_mode that calls ``super().__init__(mode)`` works (as it does
+    with PyTorch's class)."""
+    class quiet_inference(modes.inference_mode):
+        def __init__(self, mode=True):
+            super().__init__(mode)
+            self.extra = 1
+
+        __slots__ = ("extra",)
+
+    with quiet_inference():
+        assert modes.is_inference_mode_enabled()
+    with quiet_inference(False):
+        assert not modes.is_inference_mode_enabled()
+    assert not modes.is_inference_mode_enabled()
