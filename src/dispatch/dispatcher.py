@@ -321,16 +321,14 @@ class OpOverload:
     # PyTorch prints an overload as ``aten.add.Tensor`` (the Python path to it) and names it
     # ``aten::add.Tensor`` (``name()``: the schema's name, without ``.default``)
     def __repr__(self):
-        s = self.schema
-        return f"<OpOverload(op='{s.namespace or ''}.{s.name}', overload='{self._overloadname}')>"
+        return f"<OpOverload(op='{self.namespace}.{self._opname}', overload='{self._overloadname}')>"
 
     def __str__(self):
-        s = self.schema
-        return f"{s.namespace or ''}.{s.name}.{self._overloadname}"
+        return f"{self.namespace}.{self._opname}.{self._overloadname}"
 
     @property
     def __name__(self) -> str:
-        return f"{self.schema.name}.{self._overloadname}"
+        return f"{self._opname}.{self._overloadname}"
 
     def keys_with_kernels(self) -> tuple[str, ...]:
         return tuple(k.name for k in self._kernels)

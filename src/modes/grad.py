@@ -79,15 +79,16 @@ _INFER_get = _INFER.get
 _TABLE_LIMIT = 512
 
 
-def _flipped(r):
-    """``r`` with its grad flag negated (Note [Guards reuse records]); callers use it only
-    where that gives the flag they want (``(not r[2]) is flag``: a record built with a
-    non-bool flag by hand takes the plain path)."""
+def _with_grad(r, flag):
+    """``r`` with grad mode ``flag``. Where that negates ``r``'s flag (always, but for a record
+    built by hand with 0/1) the remembered record comes back (Note [Guards reuse records])."""
+    if (not r[2]) is not flag:
+        # tuple.__new__ skips NamedTuple's Python-level __new__
+        return _tuple_new(ModeRecord, (r[0], r[1], flag, r[3]))
     e = _FLIP_get(id(r))
     if e is not None and e[0] is r:
         return e[1]
-    # tuple.__new__ skips NamedTuple's Python-level __new__
-    f = _tuple_new(ModeRecord, (r[0], r[1], not r[2], r[3]))
+    f = _tuple_new(ModeRecord, (r[0], r[1], flag, r[3]))
     if len(_FLIP) > _TABLE_LIMIT:
         _FLIP.clear()
     _FLIP[id(r)] = (r, f)
@@ -114,8 +115,7 @@ def _inference_entry(r, mode):
 def _set_grad(flag: bool) -> None:
     r = _get()
     if r[2] is not flag:
-        _set(_flipped(r) if (not r[2]) is flag else
-             _tuple_new(ModeRecord, (r[0], r[1], flag, r[3])))
+        _set(_with_grad(r, flag))
 
 
 class _GradModeGuard(GuardDecorator):
@@ -149,11 +149,10 @@ class _GradModeGuard(GuardDecorator):
         self._prev = r[2]
         mode = self._mode
         if r[2] is not mode:
-            if (not r[2]) is mode:
-                e = _FLIP_get(id(r))      # _flipped(r), inlined (Note [Guards reuse records])
-                _set(e[1] if e is not None and e[0] is r else _flipped(r))
-            else:
-                _set(_tuple_new(ModeRecord, (r[0], r[1], mode, r[3])))
+            # _with_grad's remembered record, looked up inline: a guard is on the hot path
+            e = _FLIP_get(id(r))
+            _set(e[1] if e is not None and e[0] is r and e[1][2] is mode else
+                 _with_grad(r, mode))
         return None
 
     def __exit__(self, exc_type, exc, tb):
@@ -161,11 +160,9 @@ class _GradModeGuard(GuardDecorator):
         self._prev = self._more.pop() if self._more else _NONE
         r = _get()
         if r[2] is not prev:
-            if (not r[2]) is prev:
-                e = _FLIP_get(id(r))
-                _set(e[1] if e is not None and e[0] is r else _flipped(r))
-            else:
-                _set(_tuple_new(ModeRecord, (r[0], r[1], prev, r[3])))
+            e = _FLIP_get(id(r))            # (as in __enter__)
+            _set(e[1] if e is not None and e[0] is r and e[1][2] is prev else
+                 _with_grad(r, prev))
         return False
 
     def __repr__(self):
@@ -266,7 +263,7 @@ class inference_mode(GuardDecorator):
     def __enter__(self):
         r = _get()
         self._prev.append(r)
-        e = _INFER_get((id(r), self.mode))    # Note [Guards reuse records]
+        e = _INFER_get((id(r), self.mode))    # _inference_entry's lookup, inline (hot path)
         _set(e[1] if e is not None and e[0] is r else _inference_entry(r, self.mode))
         return None
 

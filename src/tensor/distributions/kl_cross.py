@@ -31,10 +31,6 @@ def _xlogx(t):
     return torch.special.xlogy(t, t)
 
 
-def _beta_mean(p):
-    return p.concentration1 / (p.concentration1 + p.concentration0)
-
-
 # ---- +inf everywhere: p's support is never inside q's ------------------------------------
 
 def _always_infinite(param, *pairs):
@@ -75,7 +71,7 @@ def _kl_cauchy_cauchy(p, q):
 
 @register_kl(Beta, Exponential)
 def _kl_beta_exponential(p, q):
-    return -p.entropy() - q.rate.log() + q.rate * _beta_mean(p)
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
 
 
 @register_kl(Beta, Gamma)
@@ -89,7 +85,7 @@ def _kl_beta_gamma(p, q):
 
 @register_kl(Beta, Normal)
 def _kl_beta_normal(p, q):
-    mean = _beta_mean(p)
+    mean = p.mean
     total = p.concentration1 + p.concentration0
     second_moment = mean * (1 - mean) / (total + 1) + mean.pow(2)
     var_q = q.scale.pow(2)
