@@ -176,14 +176,15 @@ def column_stack(tensors, *, out=None):
 def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_grad=False,
              pin_memory=False):
     from .opdefs.factories import tensor, _factory_out
-    from ._random import resolve
+    from ._random import resolve, permutation
     if out is not None:
         return _factory_out("randperm", out, dtype, lambda dt: randperm(
             n, generator=generator, dtype=dt), "randperm", ("Bool",))
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     g = resolve(generator, "randperm")
-    return tensor(g.permutation(n), dtype=dtype or D.int64, requires_grad=requires_grad)
+    return tensor(permutation(g, n), dtype=dtype or D.int64,
+                  requires_grad=requires_grad)
 
 
 def meshgrid(*tensors, indexing=None):

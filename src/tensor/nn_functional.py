@@ -217,8 +217,11 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         mask = np.zeros(input._data.shape, dt)
     else:
-        keep = default_generator().random(input._data.shape) >= p
-        mask = (keep / (1.0 - p)).astype(dt)
+        # PyTorch's CPU dropout: a bernoulli_(1 - p) mask, then divided by 1 - p
+        from . import _random as R
+        keep = R.bernoulli_scalar(default_generator(), input._data.size,
+                                  1.0 - p).reshape(input._data.shape)
+        mask = (keep.astype(dt) / dt.type(1.0 - p)).astype(dt)
     m = T.wrap(mask)
     return input.mul_(m) if inplace else input * m
 

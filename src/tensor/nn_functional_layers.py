@@ -471,8 +471,10 @@ def _feature_dropout(input, p, training, inplace):
     if p == 1:
         noise = np.zeros((), dt)
     else:
-        keep = default_generator().random(shape) >= p
-        noise = (keep / (1.0 - p)).astype(dt)
+        from . import _random as R
+        keep = R.bernoulli_scalar(default_generator(), int(np.prod(shape)),
+                                  1.0 - p).reshape(shape)
+        noise = (keep.astype(dt) / dt.type(1.0 - p)).astype(dt)
     m = T.wrap(noise)
     return input.mul_(m) if inplace else input * m
 

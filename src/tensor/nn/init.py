@@ -71,20 +71,47 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with N(mean, std²) restricted to [a, b] (values outside are drawn again)."""
+    """Fill with N(mean, std²) restricted to [a, b], drawn as PyTorch draws it (so a seed
+    gives its values): when [a, b] holds more than 30% of the mass, normal values with every
+    one outside the bounds replaced from a whole fresh draw until none is; otherwise uniform
+    proposals on [a, b] accepted against the density's peak, again redrawn as a whole."""
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
                       "distribution of values may be incorrect.", stacklevel=2)
+
+    def cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
     with no_grad():
-        tensor.normal_(mean, std, generator=generator)
-        vals = np.array(tensor._data, dtype=np.float64)
-        bad = (vals < a) | (vals > b)
-        if bad.any():
-            g = generator or factories.default_generator()
-            while bad.any():
-                vals[bad] = g.normal(mean, std, int(bad.sum()))
-                bad = (vals < a) | (vals > b)
-            tensor.copy_(factories.from_numpy(vals))
+        if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+            lo = tensor.new_tensor(a).item()        # (the bounds as the dtype holds them)
+            hi = tensor.new_tensor(b).item()
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                outside = (result < lo) | (result > hi)
+                if not outside.any():
+                    break
+                fresh = factories.empty_like(result).normal_(mean, std, generator=generator)
+                result = fresh.where(outside, result)
+            if result is not tensor:
+                tensor.copy_(result)
+            return tensor
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+        def log_density(x):
+            return x.sub(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+        tensor.uniform_(a, b, generator=generator)
+        pending = factories.empty_like(tensor).uniform_(generator=generator).log_().gt(
+            log_density(tensor))
+        result = tensor
+        while pending.any():
+            candidates = factories.empty_like(tensor).uniform_(a, b, generator=generator)
+            result = candidates.where(pending, result)
+            still = factories.empty_like(tensor).uniform_(generator=generator).log_().gt(
+                log_density(candidates))
+            pending = pending & still
+        if result is not tensor:
+            tensor.copy_(result)
     return tensor
 
 
@@ -199,7 +226,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     rows = tensor.size(0)
     cols = tensor.numel() // rows
     g = generator or factories.default_generator()
-    flat = g.normal(0.0, 1.0, (rows, cols))
+    flat = factories._normal_flat(g, (rows, cols), tensor._data.dtype, 0.0, 1.0)
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)

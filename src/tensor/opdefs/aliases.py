@@ -423,8 +423,9 @@ def _bernoulli_np(a, p, generator):
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
     dst = writable_dest(a, False)
     from .factories import default_generator
+    from .. import _random as R
     g = generator or default_generator()
-    dst[...] = g.random(a.shape) < p
+    R.write_in_order(dst, R.bernoulli_scalar(g, a.size, p))
 
 
 # (PyTorch records BernoulliBackward2, whose gradient is zero: the written values do not depend
@@ -448,8 +449,10 @@ def _bernoulli(self, p=None, *, generator=None):
                            "enhancement request to PyTorch.)")
     g = generator or default_generator()
     from .._tensor import wrap
-    return wrap(np.asarray((g.random(tuple(self.shape)) < probs._data)
-                           .astype(self._data.dtype)))     # (an array even for 0-d)
+    from .. import _random as R
+    out = np.empty(probs._data.shape, self._data.dtype)
+    R.write_in_order(out, R.bernoulli_tensor(g, probs._data).reshape(-1))
+    return wrap(out)
 
 
 method("bernoulli", _bernoulli)

@@ -391,9 +391,12 @@ def _normal_np(a, mean, std, generator):
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     dst = writable_dest(a, False)
-    from .factories import default_generator
+    from .factories import default_generator, _normal_flat
+    from .. import _random as R
     g = generator or default_generator()
-    dst[...] = g.normal(mean, std, a.shape)
+    # (PyTorch's batched kernel only for a contiguous tensor; Note [PyTorch's random streams])
+    R.write_in_order(dst, _normal_flat(g, (a.size,), a.dtype, mean, std,
+                                       a.flags.c_contiguous))
 
 
 def _uniform_np(a, lo, hi, generator):
@@ -403,8 +406,9 @@ def _uniform_np(a, lo, hi, generator):
                            f"from={lo} > to={hi}")
     dst = writable_dest(a, False)
     from .factories import default_generator
+    from .. import _random as R
     g = generator or default_generator()
-    dst[...] = lo + (hi - lo) * g.random(a.shape)
+    R.write_in_order(dst, R.uniform(g, a.size, a.dtype, lo, hi))
 
 
 normal_ = defop("normal_(Tensor(a!) self, float mean=0, float std=1, *, "

@@ -472,22 +472,27 @@ def _num(x):
 def _uniform(g, shape, dt):
     """Uniform values in [0, 1) of a floating (or complex: both parts) dtype, made as PyTorch
     makes them: a random integer below 2**digits, scaled, so no value rounds up to 1."""
-    if dt.kind == "c":
+    n = int(np.prod(shape, dtype=np.int64))
+    if dt.kind == "c":      # the real view, real and imaginary parts alternating
         part = np.dtype(dt.char.lower())
-        return (_uniform(g, shape, part) + 1j * _uniform(g, shape, part)).astype(dt)
-    d = _DIGITS[dt]
-    return (g.integers(0, 1 << d, shape) * 2.0 ** -d).astype(dt)
+        return R.uniform(g, 2 * n, part).view(dt).reshape(shape)
+    return R.uniform(g, n, dt).reshape(shape)
 
 
 def _standard_normal(g, shape, dt):
     """Standard normal values; a complex dtype gets both parts with variance 1/2 each."""
+    return _normal_flat(g, shape, dt, 0.0, 1.0)
+
+
+def _normal_flat(g, shape, dt, mean, std, contiguous=True):
+    """``normal_(mean, std)`` values for a tensor of ``shape`` (Note [PyTorch's random
+    streams]); a complex dtype draws its real view, with ``std / sqrt(2)``."""
+    n = int(np.prod(shape, dtype=np.int64))
     if dt.kind == "c":
         part = np.dtype(dt.char.lower())
-        z = _standard_normal(g, shape, part) + 1j * _standard_normal(g, shape, part)
-        return (z * np.sqrt(0.5)).astype(dt)
-    if dt == np.float64 or dt == np.float32:
-        return g.standard_normal(shape, dtype=dt)
-    return g.standard_normal(shape).astype(dt)
+        return R.normal(g, 2 * n, part, mean, std / np.sqrt(2.0),
+                        contiguous).view(dt).reshape(shape)
+    return R.normal(g, n, dt, mean, std, contiguous).reshape(shape)
 
 
 def _random_np(name, kernel_name, draw):
@@ -661,8 +666,14 @@ def _fill_ints(a, lo, hi, g):
     """Write whole numbers drawn uniformly from [lo, hi] into ``a``."""
     from .casts import writable_dest
     dst = writable_dest(a, False)
-    np.copyto(dst, g.integers(lo, hi, a.shape, dtype=np.int64, endpoint=True),
-              casting="unsafe")
+    dt = a.dtype
+    span = hi - lo + 1
+    if span >= 1 << 64:          # every 64-bit pattern: the word itself
+        vals = R._words64(g, a.size).view(np.int64)
+    else:
+        vals = R.ints_in_range(g, a.size, span, lo)
+    with np.errstate(over="ignore", invalid="ignore"):
+        R.write_in_order(dst, vals.astype(dt) if dt.kind != "b" else vals != 0)
 
 
 def _random_from_to(a, frm, to, g):
@@ -712,7 +723,13 @@ def _random_np(a, gen):
     if dt.kind == "c":
         raise _unsupported("random_kernel_cpu", dt)
     hi = 1 << _DIGITS[dt] if dt.kind == "f" else 1 if dt.kind == "b" else int(np.iinfo(dt).max)
-    _fill_ints(a, 0, hi, R.resolve(gen, "random_"))
+    # (PyTorch's plain random_() takes a 64-bit word only for int64 and double)
+    g = R.resolve(gen, "random_")
+    wide = dt in (np.dtype(np.int64), np.dtype(np.float64))
+    w = R._words64(g, a.size) if wide else R._words32(g, a.size)
+    from .casts import writable_dest
+    vals = (w % np.uint64(hi + 1)).view(np.int64)
+    R.write_in_order(writable_dest(a, False), vals.astype(dt) if dt.kind != "b" else vals != 0)
 
 
 _GEN_OUT = "*, Generator? generator=None) -> Tensor(a!)"
@@ -789,11 +806,20 @@ def _write(a, values):
         np.copyto(dst, values, casting="unsafe")
 
 
+def _write_drawn(a, flat):
+    """Write values drawn in PyTorch's order (Note [PyTorch's random streams])."""
+    from .casts import writable_dest
+    dst = writable_dest(a, False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        R.write_in_order(dst, flat.astype(dst.dtype) if dst.dtype.kind != "c" else flat)
+
+
 def _exponential_np(a, lambd, gen):
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_num(lambd)}")
     _continuous_only(a, "Exponential")
-    _write(a, R.resolve(gen, "exponential_").exponential(1.0, a.shape) / lambd)
+    u = R.unit_floats(R.resolve(gen, "exponential_"), a.size, True)
+    _write_drawn(a, -np.log1p(-u) / lambd)
 
 
 def _geometric_np(a, p, gen):
@@ -801,7 +827,9 @@ def _geometric_np(a, p, gen):
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_num(p)}")
     if a.dtype.kind in "bc":
         raise _unsupported("geometric_cpu", a.dtype)
-    _write(a, R.resolve(gen, "geometric_").geometric(p, a.shape))
+    u = R.unit_floats(R.resolve(gen, "geometric_"), a.size, True)
+    with np.errstate(divide="ignore"):
+        _write_drawn(a, np.ceil(np.log(u) / np.log1p(-p)))
 
 
 def _log_normal_np(a, mean, std, gen):
@@ -809,14 +837,17 @@ def _log_normal_np(a, mean, std, gen):
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_num(std)}")
     if a.dtype.kind != "f":
         raise _unsupported("log_normal_cpu", a.dtype)
-    _write(a, R.resolve(gen, "log_normal_").lognormal(mean, std, a.shape))
+    z = R.normal(R.resolve(gen, "log_normal_"), a.size, np.dtype(np.float64), mean, std,
+                 contiguous=False)       # (one double pair at a time, as PyTorch's kernel)
+    _write_drawn(a, np.exp(z))
 
 
 def _cauchy_np(a, median, sigma, gen):
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_num(sigma)}")
     _continuous_only(a, "Cauchy")
-    _write(a, median + sigma * R.resolve(gen, "cauchy_").standard_cauchy(a.shape))
+    u = R.unit_floats(R.resolve(gen, "cauchy_"), a.size, True)
+    _write_drawn(a, median + sigma * np.tan(np.pi * (u - 0.5)))
 
 
 exponential_ = defop(f"exponential_(Tensor(a!) self, float lambd=1, {_GEN_OUT}",
