@@ -404,10 +404,11 @@ def bernoulli_scalar(g, n, p):
 
 
 def bernoulli_tensor(g, p):
-    """``bernoulli(p)`` for a tensor of probabilities: a float uniform below ``p`` (as a
-    float), element by element."""
-    u = unit_floats(g, p.size, False)
-    return u.reshape(p.shape) < np.asarray(p, np.float32)
+    """``bernoulli(p)`` for a tensor of probabilities: a uniform below ``p``, element by
+    element; a double one (two words) for float64 probabilities, else a float one."""
+    double = p.dtype == np.float64
+    u = unit_floats(g, p.size, double)
+    return u.reshape(p.shape) < (p if double else np.asarray(p, np.float32))
 
 
 def permutation(g, n):
@@ -425,13 +426,20 @@ def permutation(g, n):
     return np.array(rl, dtype=np.int64)
 
 
+def iteration_axes(a):
+    """The axes of ``a`` ordered so that C order is memory order: the order in which
+    PyTorch's TensorIterator visits the elements a kernel writes."""
+    if a.ndim < 2 or a.flags.c_contiguous:
+        return tuple(range(a.ndim))
+    return tuple(sorted(range(a.ndim),
+                        key=lambda d: (-abs(a.strides[d]) if a.shape[d] > 1 else 0)))
+
+
 def iteration_view(a):
-    """A view of ``a`` whose C order is memory order: the order in which PyTorch's
-    TensorIterator visits the elements a nullary kernel writes."""
+    """``a`` with its axes in :func:`iteration_axes` order."""
     if a.ndim < 2 or a.flags.c_contiguous:
         return a
-    order = sorted(range(a.ndim), key=lambda d: (-abs(a.strides[d]) if a.shape[d] > 1 else 0))
-    return a.transpose(order)
+    return a.transpose(iteration_axes(a))
 
 
 def write_in_order(dst, flat):

@@ -246,3 +246,40 @@ def test_invalid_state_is_refused_as_pytorch():
     for M in (torch, tk):
         with pytest.raises(RuntimeError, match="Invalid mt19937 state"):
             M.set_rng_state(M.tensor(bad.tolist(), dtype=M.uint8))
+
+
+@pytest.mark.parametrize("pdtype", ["float32", "float64"])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_bernoulli_with_a_tensor_of_probabilities_in_place(layout, pdtype):
+    # (float64 probabilities are compared with double uniforms: two words each)
+    def program(M):
+        base = M.zeros(4, 3)
+        t = base if layout == "contiguous" else base.t()
+        p = M.linspace(0.1, 0.9, t.shape[-1], dtype=getattr(M, pdtype))
+        t.bernoulli_(p)
+        return [base, M.bernoulli(M.linspace(0.1, 0.9, 7, dtype=getattr(M, pdtype)))]
+    check(program)
+
+
+@pytest.mark.parametrize("replacement", [False, True])
+def test_multinomial(replacement):
+    def program(M):
+        p = M.tensor([[0.1, 0.2, 0.3, 0.4], [0.4, 0.0, 0.5, 0.1]])
+        return [M.multinomial(p, 3, replacement), M.multinomial(p[0], 1),
+                M.multinomial(p[1], 8, True) if replacement else M.multinomial(p[1], 2)]
+    check(program)
+
+
+def test_samplers_and_splits():
+    def program(M):
+        data = M.utils.data
+        ds = data.TensorDataset(M.arange(10))
+        batches = [b[0] for b in data.DataLoader(ds, batch_size=4, shuffle=True)]
+        a, b = data.random_split(range(10), [0.7, 0.3])
+        weighted = list(data.WeightedRandomSampler([0.1, 0.9, 0.4], 6))
+        return batches + [np.array(list(a)), np.array(list(b)), np.array(weighted)]
+    check(program)
+
+
+def test_rrelu_slopes():
+    check(lambda M: M.nn.functional.rrelu(M.linspace(-3, 3, 13), training=True))

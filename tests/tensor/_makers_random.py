@@ -34,6 +34,10 @@ def makers(ns):
         s = shapes(draw)
         return Case(values(draw, s), values(draw, s, 0.5, 2.0), generator=_fresh(ns))
 
+    def m_bernoulli_tensor(draw, inplace):
+        s = shapes(draw)
+        return Case(values(draw, s), values(draw, s, 0.1, 0.9), generator=_fresh(ns))
+
     def m_poisson(draw, inplace):
         # rates away from zero; the counts are whole numbers, flat under small perturbations
         return Case(values(draw, shapes(draw), 0.5, 4.0), generator=_fresh(ns))
@@ -42,7 +46,7 @@ def makers(ns):
         "aten::exponential_": fill(1.5), "aten::geometric_": fill(0.3),
         "aten::log_normal_": fill(0.0, 0.5), "aten::cauchy_": fill(0.0, 1.0),
         "aten::random_": fill(), "aten::random_.to": fill(9),
-        "aten::bernoulli_.float": fill(0.5),
+        "aten::bernoulli_.float": fill(0.5), "aten::bernoulli_.Tensor": m_bernoulli_tensor,
         "aten::random_.from": m_random_from,
         "aten::normal.Tensor_float": m_normal_tensor_float,
         "aten::normal.float_Tensor": m_normal_float_tensor,

@@ -433,8 +433,41 @@ def _bernoulli_np(a, p, generator):
 bernoulli_ = defop("bernoulli_.float(Tensor(a!) self, float p=0.5, *, Generator? generator=None)"
                    " -> Tensor(a!)", _bernoulli_np, grad={"self": "zeros_like(grad)"},
                    node_name="BernoulliBackward2")
-method("bernoulli_", lambda self, p=0.5, *, generator=None:
-       bernoulli_(self, float(p), generator=generator))
+
+
+def _bernoulli_tensor_np(a, p, generator):
+    """``bernoulli_(p)`` for a tensor ``p`` broadcast to ``a``: one float uniform below
+    the (float) probability per element, in memory order, as PyTorch's kernel."""
+    from .views import _expand_np
+    probs = np.asarray(_expand_np(p, a.shape, False))
+    if probs.size and not ((probs >= 0) & (probs <= 1)).all():
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could "
+                           "this error message be improved?  If so, please report an "
+                           "enhancement request to PyTorch.)")
+    dst = writable_dest(a, False)
+    from .factories import default_generator
+    from .. import _random as R
+    g = generator or default_generator()
+    # (the probabilities visited in the order the written tensor's elements are)
+    axes = R.iteration_axes(dst)
+    drawn = R.bernoulli_tensor(g, np.ascontiguousarray(np.broadcast_to(probs, a.shape)
+                                                       .transpose(axes)))
+    dst.transpose(axes)[...] = drawn
+
+
+bernoulli_tensor_ = defop("bernoulli_.Tensor(Tensor(a!) self, Tensor p, *, Generator? "
+                          "generator=None) -> Tensor(a!)", _bernoulli_tensor_np,
+                          grad={"self": "zeros_like(grad)", "p": "zeros_like(p)"},
+                          node_name="BernoulliBackward1")
+
+
+def _bernoulli_inplace(self, p=0.5, *, generator=None):
+    if isinstance(p, Tensor):
+        return bernoulli_tensor_(self, p, generator=generator)
+    return bernoulli_(self, float(p), generator=generator)
+
+
+method("bernoulli_", _bernoulli_inplace)
 
 
 def _bernoulli(self, p=None, *, generator=None):

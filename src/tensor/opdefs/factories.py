@@ -1014,7 +1014,7 @@ def _multinomial_np(p, n, replacement, gen):
                            "replacement")
     if cats > 1 << 24:
         raise RuntimeError("number of categories cannot exceed 2^24")
-    rows = p.reshape(-1, cats).astype(np.float64)
+    rows = p.reshape(-1, cats)
     out_shape = (n,) if p.ndim == 1 else (p.shape[0], n)
     if rows.shape[0] == 0:
         return np.zeros(out_shape, np.int64)
@@ -1028,7 +1028,11 @@ def _multinomial_np(p, n, replacement, gen):
         if (rows.sum(axis=1) == 0).any():
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         # p / q with q ~ Exp(1) orders the categories as drawing without replacement does
-        keys = rows / g.exponential(1.0, rows.shape)
+        # (PyTorch's way, so a seed gives its draws: q in p's dtype, then the n largest)
+        u = R.unit_floats(g, rows.size, True).reshape(rows.shape)
+        q = (-np.log1p(-u)).astype(rows.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keys = rows / q
         out = np.argsort(-keys, axis=1, kind="stable")[:, :n]
     else:
         if (rows < 0).any() or np.isnan(rows).any():
@@ -1037,14 +1041,16 @@ def _multinomial_np(p, n, replacement, gen):
         if np.isinf(rows).any():
             raise RuntimeError("invalid multinomial distribution (encountering probability "
                                "entry = infinity or NaN)")
-        cdf = np.cumsum(rows, axis=1)
+        cdf = np.cumsum(rows, axis=1)      # (in p's dtype, summed in order, as PyTorch)
         if (cdf[:, -1] <= 0).any():
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         # normalised so the last entry is exactly 1: a draw u < 1 never lands past the last
         # category of nonzero probability, nor on any category of probability zero
         cdf /= cdf[:, -1:]
-        u = g.random((rows.shape[0], n))
-        out = np.stack([np.searchsorted(c, x, side="right") for c, x in zip(cdf, u)])
+        # one double uniform per sample, row by row; the first category whose cumulative
+        # probability reaches it
+        u = R.unit_floats(g, rows.shape[0] * n, True).reshape(rows.shape[0], n)
+        out = np.stack([np.searchsorted(c, x, side="left") for c, x in zip(cdf, u)])
     return out.reshape(out_shape).astype(np.int64)
 
 

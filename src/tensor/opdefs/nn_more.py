@@ -437,9 +437,19 @@ def _rrelu_noise_np(a, noise, lower, upper, training, generator):
         return np.where(a > 0, a, a * slope)
     from .factories import default_generator
     g = generator or default_generator()
-    r = (lower + (upper - lower) * g.random(a.shape)).astype(dt)
-    drawn = np.where(a <= 0, r, _c(1, dt))
-    out = a * drawn
+    # PyTorch's kernel: one double uniform on [lower, upper) per element that is not positive,
+    # in memory order (so a seed gives its slopes)
+    from .. import _random as R
+    flat = R.iteration_view(a).reshape(-1)
+    neg = flat <= 0
+    slopes = np.ones(flat.shape)
+    # (the bounds as the kernel's float arithmetic holds them)
+    lo, hi = float(dt.type(lower)), float(dt.type(upper))
+    slopes[neg] = R.uniform(g, int(neg.sum()), np.dtype(np.float64), lo, hi)
+    wide = np.empty(a.shape)
+    R.write_in_order(wide, slopes)
+    drawn = wide.astype(dt)
+    out = (a * wide).astype(dt)          # (the product in double, as PyTorch's kernel)
     noise[...] = drawn
     return out
 
