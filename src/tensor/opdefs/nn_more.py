@@ -446,10 +446,9 @@ def _rrelu_noise_np(a, noise, lower, upper, training, generator):
     # (the bounds as the kernel's float arithmetic holds them)
     lo, hi = float(dt.type(lower)), float(dt.type(upper))
     slopes[neg] = R.uniform(g, int(neg.sum()), np.dtype(np.float64), lo, hi)
-    wide = np.empty(a.shape)
-    R.write_in_order(wide, slopes)
-    drawn = wide.astype(dt)
-    out = (a * wide).astype(dt)          # (the product in double, as PyTorch's kernel)
+    drawn = np.empty_like(a)
+    R.write_in_order(drawn, slopes.astype(dt))
+    out = a * drawn
     noise[...] = drawn
     return out
 
