@@ -51,7 +51,8 @@ from .schema import FunctionSchema, NO_DEFAULT, parse_schema
 __all__ = [
     "OpOverload", "OpOverloadPacket", "ops", "FALLTHROUGH", "fallthrough_kernel",
     "MissingKernelError", "get_op", "all_ops", "set_untyped_argument_keys",
-    "register_fallback", "KEYS_ATTR",
+    "register_fallback", "KEYS_ATTR", "HOOK_ARG_BIT", "HOOK_TLS_BIT", "HOOK_BITS",
+    "set_call_hook", "entry_point",
 ]
 
 KEYS_ATTR = "_dispatch_keys"  # the attribute through which any argument carries its key set
@@ -105,6 +106,48 @@ _untyped_keys = 0       # see Note [Generated call functions]
 _keyed_class = None     # see set_keyed_class
 _trace_hooks = []       # set by trace.py: [wrap(op, key, how, raw) -> raw]
 
+# Note [Call hooks]
+#     A layer above may take over a call before any kernel is chosen (the tensor layer does,
+#     for PyTorch's ``__torch_function__``). Two bits outside the key bits (Note [Keep bits
+#     below 2**30]) ask for it: HOOK_ARG_BIT, which an argument whose class the layer calls
+#     "hooked" contributes to the key set, and HOOK_TLS_BIT, which the layer may put in the
+#     record's included set. Like keys, either can be removed by the excluded set. A call
+#     whose key set holds one runs ``hook(entry, op, ks, args)`` instead of a kernel (never
+#     cached): ``entry`` is the public function the caller called (Note [Entry points]).
+#     The check costs nothing on the common path: an argument of the keyed class, or of a
+#     class already known not to be hooked (``_plain_classes``: numbers, None, classes the
+#     predicate refused), never asks the predicate.
+HOOK_ARG_BIT = 1 << 30
+HOOK_TLS_BIT = 1 << 31
+HOOK_BITS = HOOK_ARG_BIT | HOOK_TLS_BIT
+_call_hook = [None]        # hook(entry, op, ks, args) -> result
+_hooked_class = [None]     # predicate(cls) -> bool
+_plain_classes = {int, float, bool, complex, type(None)}
+
+
+def _slow_keys(p, default):
+    """The key set of an argument of neither the keyed class nor a known plain class: its
+    ``_dispatch_keys`` (``default`` without one), with HOOK_ARG_BIT when its class is hooked."""
+    c = p.__class__
+    bits = getattr(p, KEYS_ATTR, default)
+    pred = _hooked_class[0]
+    if pred is not None and pred(c):
+        return (bits or 0) | HOOK_ARG_BIT
+    if pred is not None:
+        _plain_classes.add(c)
+    return bits
+
+
+def set_call_hook(hook, hooked_class) -> None:
+    """Install the layer above's call hook (Note [Call hooks]): ``hook(entry, op, ks, args)``
+    runs a call whose key set holds a hook bit; ``hooked_class(cls)`` says whether arguments
+    of class ``cls`` contribute HOOK_ARG_BIT (asked once per class and remembered when
+    False)."""
+    with _lock:
+        _call_hook[0] = hook
+        _hooked_class[0] = hooked_class
+        _plain_classes.intersection_update({int, float, bool, complex, type(None)})
+
 
 _generation = [0]
 
@@ -136,6 +179,7 @@ def set_untyped_argument_keys(bits) -> None:
         _untyped_keys = bits
         for op in _ops.values():
             op._ns["_SC"] = bits
+            op._sync_entries()
         _invalidate_all()
 
 
@@ -149,6 +193,7 @@ def set_keyed_class(cls) -> None:
         _keyed_class = cls
         for op in _ops.values():
             op._ns["_KC"] = cls
+            op._sync_entries()
 
 
 def _backend_bits() -> int:
@@ -159,7 +204,7 @@ class OpOverload:
     """One operator overload, e.g. ``aten::add.Tensor``. Call it like a function."""
 
     __slots__ = ("schema", "_name", "_kernels", "_cache", "call", "_ns", "_owner",
-                 "_tensor_args", "_tensor_only", "__weakref__")
+                 "_tensor_args", "_tensor_only", "_entries", "__weakref__")
 
     def __init__(self, schema: FunctionSchema, owner=None):
         self.schema = schema
@@ -170,6 +215,7 @@ class OpOverload:
         self._tensor_args = tuple(schema.tensor_args)
         self._tensor_only = {}
         self._ns = {}
+        self._entries = []
         self.call = _generate_call(self)
 
     def require_tensors(self, names, overloaded=False) -> None:
@@ -192,6 +238,16 @@ class OpOverload:
             self._tensor_only[i] = bool(overloaded)
         fresh = _generate_call(self)
         self.call.__code__ = fresh.__code__
+        self._sync_entries()
+
+    # -- entry points (Note [Entry points]) ------------------------------------------------
+    def _sync_entries(self) -> None:
+        for fn in self._entries:
+            g = fn.__globals__
+            own = g["_FN"]
+            g.update(self._ns)
+            g["_FN"] = own
+            fn.__code__ = self.call.__code__
 
     # -- calling -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -207,7 +263,10 @@ class OpOverload:
             kernel = self._resolve(ks)
         return kernel(ks, *args)
 
-    def _resolve(self, ks: int) -> Callable:
+    def _resolve(self, ks: int, entry=None) -> Callable:
+        if ks & HOOK_BITS:
+            # Note [Call hooks]: not cached (the entry differs per caller)
+            return _hook_kernel(entry if entry is not None else self, self)
         with _lock:
             k, how, reg = self.compute(ks)
             if reg is None:
@@ -352,6 +411,12 @@ class OpOverload:
         return out
 
 
+def _hook_kernel(entry, op):
+    def run_hook(ks, *args):
+        return _call_hook[0](entry, op, ks, args)
+    return run_hook
+
+
 def _bind_fallback(op, raw):
     def run_fallback(ks, *args):
         return raw(op, ks, *args)
@@ -384,8 +449,15 @@ def _pyname(name: str) -> str:
 
 def _list_keys(seq, sc):
     bits = 0
+    kc = _keyed_class
     for t in seq:
-        bits |= getattr(t, KEYS_ATTR, 0 if t is None else sc)
+        c = t.__class__
+        if c is kc:
+            bits |= t._dispatch_keys
+        elif c in _plain_classes:
+            bits |= getattr(t, KEYS_ATTR, 0 if t is None else sc)
+        else:
+            bits |= _slow_keys(t, sc)
     return bits
 
 
@@ -394,7 +466,9 @@ def _generate_call(op: OpOverload) -> Callable:
     schema = op.schema
     ns = op._ns
     ns.update(_get=current_record, _cache=op._cache, _resolve=op._resolve,
-              _SC=_untyped_keys, _KC=_keyed_class, _lk=_list_keys)
+              _SC=_untyped_keys, _KC=_keyed_class, _lk=_list_keys, _PL=_plain_classes,
+              _sk=_slow_keys)
+    ns.setdefault("_FN", op)      # Note [Entry points]: the op itself for ``op.call``
     ns.setdefault("__name__", __name__)    # (its frames are the dispatcher's, not the caller's)
     if schema.is_vararg:
         def call_vararg(*args):
@@ -431,13 +505,17 @@ def _generate_call(op: OpOverload) -> Callable:
         p = names[i]
         if kind == "tensor" and i in op._tensor_only:
             ns[f"_nt{i}"] = _make_refusal(op, i, op._tensor_only[i])
-            parts.append(f"(getattr({p}, '{KEYS_ATTR}', None) or "
-                         f"_nt{i}({p}, ({', '.join(positional)},)))")
+            parts.append(f"(({p}.{KEYS_ATTR} if {p}.__class__ is _KC else "
+                         f"getattr({p}, '{KEYS_ATTR}', None) if {p}.__class__ in _PL else "
+                         f"_sk({p}, None)) or _nt{i}({p}, ({', '.join(positional)},)))")
         elif kind == "tensor":
             parts.append(f"({p}.{KEYS_ATTR} if {p}.__class__ is _KC else "
-                         f"getattr({p}, '{KEYS_ATTR}', _SC))")
+                         f"getattr({p}, '{KEYS_ATTR}', _SC) if {p}.__class__ in _PL else "
+                         f"_sk({p}, _SC))")
         elif kind == "opt_tensor":
-            parts.append(f"getattr({p}, '{KEYS_ATTR}', 0)")
+            parts.append(f"(0 if {p} is None else {p}.{KEYS_ATTR} if {p}.__class__ is _KC "
+                         f"else getattr({p}, '{KEYS_ATTR}', 0) if {p}.__class__ in _PL else "
+                         f"_sk({p}, 0))")
         else:
             parts.append(f"_lk({p}, _SC)")
     keyexpr = " | ".join(parts + ["_r[0]"])
@@ -449,7 +527,7 @@ def _generate_call(op: OpOverload) -> Callable:
         f"    try:\n"
         f"        _kn = _cache[_ks]\n"
         f"    except KeyError:\n"
-        f"        _kn = _resolve(_ks)\n"
+        f"        _kn = _resolve(_ks, _FN)\n"
         f"    return _kn(_ks{''.join(', ' + n for n in names)})\n"
     )
     code = compile(src, f"<dispatch {schema.full_name}>", "exec")
@@ -459,6 +537,33 @@ def _generate_call(op: OpOverload) -> Callable:
     fn.__doc__ = f"{schema}\n\nDispatched through the tensorkeys dispatcher."
     fn._op = op
     return fn
+
+
+def entry_point(op: OpOverload, identity=None, name=None) -> Callable:
+    """Note [Entry points]: a public function that runs ``op`` exactly as ``op.call`` does
+    (the same code object, so no extra frame), but that the call hook (Note [Call hooks])
+    reports as ``identity`` (default: the new function itself). The tensor layer gives
+    ``Tensor.add``, ``torch.add`` and ``aten.add.Tensor`` one each, as PyTorch passes each
+    its own ``func``. Its globals are a copy of the op's, kept in step by the dispatcher."""
+    import types
+    src = op.call
+    g = dict(op._ns)
+    fn = types.FunctionType(src.__code__, g, name or src.__name__, src.__defaults__,
+                            src.__closure__)
+    fn.__kwdefaults__ = dict(src.__kwdefaults__) if src.__kwdefaults__ else None
+    fn.__qualname__ = name or src.__qualname__
+    fn.__doc__ = src.__doc__
+    fn._op = op
+    g["_FN"] = fn if identity is None else identity
+    with _lock:
+        op._entries.append(fn)
+    return fn
+
+
+def is_entry_point(fn) -> bool:
+    """Whether ``fn`` is ``op.call`` of some op or an entry point made from one."""
+    op = getattr(fn, "_op", None)
+    return op is not None and getattr(fn, "__code__", None) is getattr(op.call, "__code__", 0)
 
 
 def argument_type_error(message):

@@ -16,6 +16,8 @@ from ._dtype import (  # noqa: F401
     promote_types, result_type as _result_type,
 )
 from ._tensor import Tensor, Size, device  # noqa: F401
+from . import _torch_function as _tf
+_tf.install()      # before any Tensor subclass (nn.Parameter) is defined
 from . import autograd  # noqa: F401  (attaches grad/backward/... to Tensor)
 from . import opdefs as _ops  # noqa: F401  (defines every op)
 from .opdefs.factories import (  # noqa: F401
@@ -103,8 +105,28 @@ from . import _out as _out_mod  # noqa: E402
 
 def _function(name):
     number_first = name in _NUMBER_FIRST
+    meth = getattr(Tensor, name)
+    if _dispatcher.is_entry_point(meth):
+        # Note [Where __torch_function__ is handled] (_torch_function.py): the method's code,
+        # reported as ``torch.<name>``
+        meth = _dispatcher.entry_point(meth._op, name=name)
+    else:
+        meth = None
 
     def fn(input, *args, out=None, **kwargs):
+        if input.__class__ is not Tensor and _tf.wants_protocol(
+                (input,) + args + tuple(kwargs.values())):
+            if out is not None:
+                kwargs = dict(kwargs, out=out)
+            return _tf.handle_from_python(fn, (input,) + args, kwargs)
+        if input.__class__ is Tensor and meth is not None and out is None:
+            try:
+                return meth(input, *args, **kwargs)
+            except TypeError as e:
+                shifted = _as_function_error(name, e)
+                if shifted is None:
+                    raise
+                raise shifted from None
         if not isinstance(input, Tensor):
             if not (number_first and isinstance(input, _NUMBERS) and args
                     and isinstance(args[0], Tensor)):
@@ -145,6 +167,8 @@ def _function(name):
     fn.__name__ = name
     fn.__qualname__ = name
     fn.__doc__ = f"``torch.{name}(input, ...)``: same as ``input.{name}(...)``."
+    if meth is not None:
+        meth.__globals__["_FN"] = fn
     return fn
 
 
@@ -235,6 +259,7 @@ from modes.autocast import (  # noqa: E402,F401
     set_autocast_cache_enabled, clear_autocast_cache, autocast_increment_nesting,
     autocast_decrement_nesting)
 from . import cpu  # noqa: E402,F401  (torch.cpu)
+from . import overrides, _C  # noqa: E402,F401  (torch.overrides, torch._C's switches)
 cuda.amp = amp.deprecated_amp("cuda")
 from .storage import UntypedStorage, TypedStorage  # noqa: E402,F401  (and Tensor.storage())
 from .surface_more import *  # noqa: E402,F401,F403  (more torch.* names: see there)

@@ -38,7 +38,7 @@ import numpy as np
 from dispatch import keys as _k
 from dispatch.library import Library
 from dispatch.record import current_record as _get
-from dispatch.dispatcher import generation as _dgen
+from dispatch.dispatcher import generation as _dgen, entry_point as _entry_point
 
 from . import _tensor as T
 from .autograd import graph as G
@@ -113,8 +113,47 @@ def method(name, fn=None):
         # a private helper or a lambda: Python's own argument errors name the method
         # (``sum() got an unexpected keyword argument 'axis'``, as PyTorch's do)
         fn.__name__ = fn.__qualname__ = name
-    setattr(_Tensor, name, fn)
+    elif name in _OWN_NAMED and hasattr(fn, "__code__") and getattr(fn, "_op", None) is None:
+        # (``__torch_function__`` reports these by their own names, as PyTorch does)
+        fn.__name__ = fn.__qualname__ = _OWN_NAMED[name]
+    setattr(_Tensor, name, _method_entry(name, fn))
     return fn
+
+
+# Note [Method entry points]: a Tensor method that is an op's generated call is its own copy
+# of it (dispatch Note [Entry points]), so that ``__torch_function__`` is told ``Tensor.add``
+# for ``t.add(u)`` and ``t + u`` (PyTorch reports the named method for most operators), and
+# its own name for the dunders PyTorch reports by theirs.
+_METHOD_ENTRIES: dict = {}
+_OWN_DUNDERS = frozenset("__and__ __or__ __xor__ __lshift__ __rshift__ __iand__ __ior__ "
+                         "__ixor__ __ilshift__ __irshift__ __eq__ __invert__ __getitem__ "
+                         "__setitem__".split())
+
+
+_OWN_NAMED = {n: n for n in (
+    "__floordiv__ __float__ __bool__ __int__ __index__ __len__ __contains__ __iter__ "
+    "__complex__ __rsub__ __rpow__ __rfloordiv__ __rmod__ __rmatmul__ __eq__ __invert__ "
+    "__getitem__ __setitem__ __and__ __or__ __xor__ __lshift__ __rshift__ __iand__ __ior__ "
+    "__ixor__ __ilshift__ __irshift__").split()}
+_OWN_NAMED["__rtruediv__"] = "__rdiv__"
+
+
+def _method_entry(name, fn):
+    op = getattr(fn, "_op", None)
+    if op is None or fn is not op.call:
+        return fn
+    if name in _OWN_DUNDERS:
+        return _entry_point(op, name=name)
+    e = _METHOD_ENTRIES.get(op)
+    if e is None:
+        plain = name if not name.startswith("__") else op.schema.name
+        e = _METHOD_ENTRIES[op] = _entry_point(op, name=plain)
+    if name.startswith("__"):
+        # an operator: reported as the named method, but Python's operator protocol applies
+        # when every override declines (NotImplemented: Python's own TypeError)
+        from ._torch_function import OperatorEntry
+        return _entry_point(op, identity=OperatorEntry(e), name=name)
+    return e
 
 
 def _node_name(schema, given):

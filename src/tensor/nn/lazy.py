@@ -179,6 +179,8 @@ class UninitializedTensorMixin:
 
     __slots__ = ()
     cls_to_become: type = _Tensor
+    # (refusals are made by a dispatch key and __getattribute__, not the protocol)
+    from .._torch_function import disabled_torch_function_impl as __torch_function__
 
     def __getattribute__(self, name):
         if name[0] != "_" and name in (_BLOCKED or _blocked_names()):

@@ -398,6 +398,8 @@ class Parameter(_Tensor):
     """
 
     __slots__ = ()
+    # results of ops are plain tensors (PyTorch's opt-out of __torch_function__)
+    from .._torch_function import disabled_torch_function_impl as __torch_function__
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
@@ -453,6 +455,7 @@ class Buffer(_Tensor, metaclass=_BufferMeta):
     assigning it to a module attribute registers it as a buffer."""
 
     __slots__ = ()
+    from .._torch_function import disabled_torch_function_impl as __torch_function__
 
     def __new__(cls, data=None, *, persistent=True):
         if data is None:

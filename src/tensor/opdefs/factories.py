@@ -1314,6 +1314,13 @@ def _laid_out(name, input, memory_format, make):
 def _like(name, fn):
     def like(input, *args, dtype=None, device=None, requires_grad=False, layout=None,
              memory_format=None):
+        if input.__class__ is not T.Tensor:
+            from .._torch_function import wants_protocol, handle_from_python
+            if wants_protocol((input,)):
+                kw = {k: v for k, v in (("dtype", dtype), ("device", device),
+                                        ("requires_grad", requires_grad), ("layout", layout),
+                                        ("memory_format", memory_format)) if v}
+                return handle_from_python(like, (input,) + args, kw)
         if device is not None:      # (a *_like keeps its input's device)
             T.check_cpu(device)
         return _laid_out(name, input, memory_format, lambda shape: fn(

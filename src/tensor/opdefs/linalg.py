@@ -433,7 +433,13 @@ method("matmul", _matmul_method)
 
 def _matmul_operator(self, other):
     # anything but a tensor: let Python raise "unsupported operand type(s) for @" (PyTorch)
-    if other.__class__ is _Tensor or isinstance(other, _Tensor):
+    if other.__class__ is not _Tensor and isinstance(other, _Tensor):
+        # a subclass may take part in __torch_function__, which PyTorch tells Tensor.matmul
+        from .._torch_function import wants_protocol, handle_from_python
+        if wants_protocol((self, other)):
+            return handle_from_python(_Tensor.matmul, (self, other), {})
+        return matmul(self, other)
+    if other.__class__ is _Tensor:
         # ``matmul(self, other)`` with its call function's body inlined (the operator is the
         # common spelling): the operands' key set under the thread's record, then the kernel
         # the dispatcher chose for it

@@ -572,7 +572,8 @@ def binary(name, np_kernel, grad, *, alpha=False, inplace=True, out=True, node=N
         for d in dunder:
             method(d, f)
     if rdunder:
-        method(rdunder, _reflected(f, rdunder in _COMMUTATIVE))
+        # (through the method's entry point: PyTorch reports ``Tensor.add`` for ``2 + t``)
+        method(rdunder, _reflected(getattr(Tensor, name), rdunder in _COMMUTATIVE))
     return ops
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dispatch.dispatcher import entry_point as _entry_point
+
 
 from .. import _tensor as T
 from .._defop import defop
@@ -81,7 +83,7 @@ def cat(tensors, dim=0, *, axis=None, out=None):
         dim = axis
     if out is not None:
         return call_with_out("cat", _cat, (tensors, dim), {}, out)
-    return _cat(tensors, dim)
+    return _cat_entry(tensors, dim)
 
 
 def _stack_np(arrays, dim):
@@ -111,5 +113,11 @@ def stack(tensors, dim=0, *, out=None):
     tensors = _tensor_list("stack", tensors)
     if out is not None:
         return call_with_out("stack", _stack, (tensors, dim), {}, out)
-    return _stack(tensors, dim)
+    return _stack_entry(tensors, dim)
+
+
+# (``__torch_function__`` is told ``torch.cat`` / ``torch.stack``: dispatch Note [Entry
+# points]; the same code as the op's call)
+_cat_entry = _entry_point(_cat._op, identity=cat)
+_stack_entry = _entry_point(_stack._op, identity=stack)
 concat = concatenate = cat
