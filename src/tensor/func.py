@@ -46,6 +46,7 @@ Note [vmap is a loop]
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 from . import _tensor as T
@@ -643,16 +644,22 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         flat_args, args_spec, flat_dims, size = _flat_in_dims(func, in_dims, args)
         watch = _RandomWatch(randomness)
         results = []
-        for i in range(max(size, 1)):
-            if size:
-                sliced = [a if d is None else a.select(d, i)
-                          for a, d in zip(flat_args, flat_dims)]
-            else:
-                sliced = [a if d is None else a.new_zeros(a.shape[:d] + a.shape[d + 1:])
-                          for a, d in zip(flat_args, flat_dims)]
-            watch.before_slice()
-            results.append(func(*unflatten(sliced, args_spec), **kwargs))
-            watch.after_slice()
+        from . import library
+        rules = library._vmap_scope(flat_args, flat_dims, size, randomness) \
+            if size and library._VMAP_RULES else contextlib.nullcontext()
+        with rules as scope:       # (Note [vmap rules of custom ops], library.py)
+            for i in range(max(size, 1)):
+                if size:
+                    sliced = [a if d is None else a.select(d, i)
+                              for a, d in zip(flat_args, flat_dims)]
+                else:
+                    sliced = [a if d is None else a.new_zeros(a.shape[:d] + a.shape[d + 1:])
+                              for a, d in zip(flat_args, flat_dims)]
+                if scope is not None:
+                    scope.start_slice(i, sliced)
+                watch.before_slice()
+                results.append(func(*unflatten(sliced, args_spec), **kwargs))
+                watch.after_slice()
         return _stack_results(func, out_dims, results, size)
 
     return wrapped
