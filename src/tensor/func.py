@@ -49,6 +49,8 @@ from __future__ import annotations
 import contextlib
 import functools
 
+import numpy as np
+
 from . import _tensor as T
 from .nn.utils.stateless import functional_call  # noqa: F401
 from modes import enable_grad, is_grad_enabled
@@ -615,16 +617,21 @@ class _RandomWatch:
     def __init__(self, randomness):
         from ._random import default_generator
         self.gen, self.mode = default_generator, randomness
-        self.start = self.gen.bit_generator.state
+        self.start = self._state()
+
+    def _state(self):
+        # (the whole generator state, the cached normal sample included, as bytes)
+        return self.gen.get_state()._data.tobytes()
 
     def before_slice(self):
         if self.mode == "same":
-            self.gen.bit_generator.state = self.start
+            from ._tensor import wrap
+            self.gen.set_state(wrap(np.frombuffer(self.start, np.uint8).copy()))
         elif self.mode == "error":
-            self.start = self.gen.bit_generator.state
+            self.start = self._state()
 
     def after_slice(self):
-        if self.mode == "error" and self.gen.bit_generator.state != self.start:
+        if self.mode == "error" and self._state() != self.start:
             raise RuntimeError("vmap: called random operation while in randomness error mode. "
                                "Please either use the 'same' or 'different' randomness flags on "
                                "vmap or perform the randomness operation out of vmap")
