@@ -24,6 +24,8 @@ Note [Stealing gradients into .grad]
 from __future__ import annotations
 
 import heapq
+import itertools
+from _thread import get_ident as _get_ident
 from weakref import getweakrefcount as _weakrefs
 
 import numpy as np
@@ -44,13 +46,22 @@ __all__ = ["run_backward", "backward", "grad", "accumulate_into_leaf"]
 class _Run:
     """State of one engine run (shared with AccumulateGrad through a module slot)."""
 
-    __slots__ = ("create_graph", "accumulate", "captures", "leaf_filter")
+    __slots__ = ("create_graph", "accumulate", "captures", "leaf_filter", "nodes", "needed",
+                 "task_id", "thread")
 
-    def __init__(self, create_graph, accumulate, captures, leaf_filter):
+    def __init__(self, create_graph, accumulate, captures, leaf_filter, nodes, needed):
         self.create_graph = create_graph
         self.accumulate = accumulate
         self.captures = captures          # {(node, nr): index} for autograd.grad
         self.leaf_filter = leaf_filter    # backward(inputs=...): only these leaves accumulate
+        self.nodes = nodes                # every node the roots reach
+        self.needed = needed              # ids of the nodes that run (None: all of ``nodes``)
+        self.task_id = _next_task_id()    # PyTorch's graph task id (unique per backward)
+        self.thread = _get_ident()        # the thread running it
+
+
+_next_task_id = itertools.count().__next__
+_QUEUED = object()      # the engine loop's mark: the ready candidate went into the heap
 
 
 _current: list[_Run] = []
@@ -80,6 +91,44 @@ def _make_root_grad(t, g, i):
     return g, False
 
 
+_Edge = G.GradientEdge
+
+
+def _make_edge_root_grad(edge, g, i):
+    """The gradient a GradientEdge given among the outputs starts with: ``g`` checked
+    against what the edge's node records of that input, or ones for a one-element input."""
+    meta = G.edge_meta(edge[0], edge[1])
+    if g is None:
+        if meta is None:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        shape, dt = meta
+        if not all(n == 1 for n in shape):
+            raise RuntimeError("grad can be implicitly created only for scalar outputs. Hint: "
+                               "pass the gradient for this edge explicitly.")
+        if dt.kind != "f":
+            from .. import _dtype as D
+            raise RuntimeError("grad can be implicitly created only for real scalar outputs "
+                               f"but got {D.from_numpy_dtype(dt)}. Hint: pass the gradient for "
+                               "this edge explicitly.")
+        return T.wrap(np.ones(shape, dt))
+    if not isinstance(g, _Tensor):
+        raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
+    if meta is not None:
+        shape, dt = meta
+        if tuple(g._data.shape) != tuple(shape):
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of "
+                f"torch.Size([{', '.join(map(str, g._data.shape))}]) and output[{i}] has a "
+                f"shape of torch.Size([{', '.join(map(str, shape))}]).")
+        if (dt.kind == "c") != (g._data.dtype.kind == "c"):
+            from .. import _dtype as D
+            raise RuntimeError(
+                "For complex Tensors, both grad_output and output are required to have the same "
+                f"dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} and "
+                f"output[{i}] has a dtype of {D.from_numpy_dtype(dt)}.")
+    return g
+
+
 # the record a backward runs under, per caller's record and create_graph (a handful of
 # distinct records exist; building a NamedTuple per backward costs more than the lookup)
 _IN_BACKWARD: dict = {}
@@ -93,6 +142,13 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     roots = []
     user_roots = set()     # gradients the caller gave us: never stored into .grad uncopied
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if t.__class__ is not _Tensor and not isinstance(t, _Tensor):
+            if t.__class__ is not _Edge:
+                raise AssertionError("Expected output to be a torch.Tensor")
+            roots.append(((t[0], t[1]), _make_edge_root_grad(t, g, i)))
+            if g is not None:
+                user_roots.add(id(g))
+            continue
         edge = G.gradient_edge(t) if (t._requires_grad or t._grad_fn is not None
                                       or t._view is not None) else None
         if edge is None:
@@ -111,6 +167,12 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     if inputs is not None:
         targets = []
         for t in inputs:
+            if not isinstance(t, _Tensor):
+                if t.__class__ is not _Edge:
+                    raise RuntimeError("all inputs have to be Tensors or GradientEdges, but "
+                                       f"got {type(t).__name__}")
+                targets.append((t[0], t[1]))      # an edge: no tensor to retain a grad on
+                continue
             e = G.gradient_edge(t)
             if e is None:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -152,17 +214,20 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     if targets is not None:
         needed = _needed_nodes(order, {id(e[0]) for e in targets})
 
-    run = _Run(create_graph, accumulate, captures, leaf_filter)
+    run = _Run(create_graph, accumulate, captures, leaf_filter, seen, needed)
     results = [None] * len(inputs) if (inputs is not None and not accumulate) else None
     buffers: dict = {}
     for (node, nr), g in roots:
         _add_to_buffer(buffers, node, nr, g)
     ready = []
     queued = set()
+    # ties (only AccumulateGrad nodes share a sequence number) go first-ready first, which is
+    # the order PyTorch's ready queue gives two of them (for more it may differ)
+    tick = itertools.count().__next__
     for (node, nr), _ in roots:
         if deps.get(node, 0) == 0 and node not in queued:
             queued.add(node)
-            heapq.heappush(ready, (-node._seq, id(node), node))
+            heapq.heappush(ready, (-node._seq, tick(), node))
 
     # 2. run ready nodes, latest-created first
     rec = _get()
@@ -187,9 +252,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             grads = buffers.pop(node, None)
             if grads is None:
                 grads = []
-            if node._pre_hooks:
+            if node._pre_hooks and node.__class__ is not Acc:
                 # tensor hooks first, then the node's own pre-hooks (as PyTorch orders them)
-                for nr_fn in sorted(node._pre_hooks, key=_is_node_prehook):
+                for nr_fn in sorted(node._pre_hooks.values(), key=_is_node_prehook):
                     grads = _run_pre_hook(node, nr_fn, grads)
             if plain:
                 run_it = True
@@ -198,9 +263,14 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     _capture(node, grads, captures, results)
                 run_it = needed is None or id(node) in needed
             if node.__class__ is Acc:
-                if captures is None and run_it and grads and grads[0] is not None:
-                    if leaf_filter is None or id(node) in leaf_filter:
-                        _accumulate_from_engine(node.variable, grads, run, user_roots)
+                if captures is None and run_it:
+                    if node._pre_hooks or node._hooks:
+                        _accumulate_with_node_hooks(node, grads, run, user_roots, leaf_filter)
+                    elif grads and grads[0] is not None:
+                        if leaf_filter is None or id(node) in leaf_filter:
+                            _accumulate_from_engine(node.variable, grads, run, user_roots)
+                    else:
+                        _leaf_hooks_without_grad(node.variable)
                 grads = node = None
                 continue
             nexts = node._next
@@ -214,7 +284,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 else:
                     outs = node.apply(grads)
                 if node._hooks:
-                    for h in list(node._hooks):
+                    for h in list(node._hooks.values()):
                         r = h(tuple(outs), tuple(grads))
                         if r is not None:
                             outs = list(r)
@@ -225,6 +295,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     _anomaly.check_outputs(node, outs)
             else:
                 outs = ()
+                if run_it and node._hooks:
+                    # reached without any gradient: the node's hooks still see it (with
+                    # None everywhere), as PyTorch's do
+                    outs = _post_hooks_without_grad(node, grads)
             grads = None
             n_outs = len(outs)
             cand = None        # the one node made ready, run next without the heap if alone
@@ -261,12 +335,18 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         if cand is None:
                             cand = nxt
                         else:
-                            push(ready, (-nxt._seq, id(nxt), nxt))
+                            if cand is not _QUEUED:
+                                push(ready, (-cand._seq, tick(), cand))
+                                cand = _QUEUED
+                            push(ready, (-nxt._seq, tick(), nxt))
                 j += 1
             outs = None
-            if cand is not None and ready:
-                push(ready, (-cand._seq, id(cand), cand))
-                cand = None
+            if cand is not None:
+                if cand is _QUEUED:
+                    cand = None
+                elif ready:
+                    push(ready, (-cand._seq, tick(), cand))
+                    cand = None
             node = cand
     except Exception:
         if anomaly and node is not None:
@@ -274,7 +354,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         raise
     finally:
         _set(rec)
-        _current.pop()
+        if _current[-1] is run:
+            _current.pop()
+        else:                   # another thread's backward started after this one
+            _current.remove(run)
     if results is not None:
         for i, r in enumerate(results):
             if r is None and not allow_unused:
@@ -287,6 +370,44 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     return None
 
 
+def current_run():
+    """The innermost backward running in this thread, or None."""
+    me = _get_ident()
+    for run in reversed(_current):
+        if run.thread == me:
+            return run
+    return None
+
+
+def current_graph_task_id() -> int:
+    """``torch._C._current_graph_task_id()``: the id of the backward running in this thread,
+    -1 outside a backward."""
+    run = current_run()
+    return -1 if run is None else run.task_id
+
+
+def will_engine_execute_node(node) -> bool:
+    """``torch._C._will_engine_execute_node``: whether the backward running in this thread
+    runs ``node`` (a leaf's AccumulateGrad included). ``autograd.grad`` does not run the
+    AccumulateGrad of the inputs it returns gradients for, and PyTorch refuses to answer
+    for those."""
+    if not isinstance(node, G.Node):
+        raise RuntimeError("_will_engine_execute_node expects an grad_fn, but got "
+                           f"{type(node).__name__}")
+    run = current_run()
+    if run is None:
+        raise RuntimeError("_will_engine_execute_node should only be called during the "
+                           "backward pass")
+    if run.needed is None:
+        return node in run.nodes
+    if (run.captures is not None and node.__class__ is G.AccumulateGrad
+            and (node, 0) in run.captures):
+        raise RuntimeError("A leaf node was passed to _will_engine_execute_node but we are "
+                           "currently running autograd.grad(). This is currently not "
+                           "supported.")
+    return id(node) in run.needed
+
+
 def _capture(node, grads, captures, results):
     """autograd.grad: hand the gradients reaching a requested input to ``results``."""
     for nr in range(len(grads)):
@@ -295,7 +416,7 @@ def _capture(node, grads, captures, results):
             g = grads[nr]
             ex = node.variable._extra if type(node) is G.AccumulateGrad else None
             if g is not None and ex and ex.get("hooks"):
-                for h in list(ex["hooks"]):   # a leaf's tensor hooks (as torch)
+                for h in list(ex["hooks"].values()):   # a leaf's tensor hooks (as torch)
                     r = h(g)
                     g = g if r is None else r
             for idx in idxs:
@@ -357,7 +478,61 @@ def _run_pre_hook(node, nr_fn, grads):
         if r is not None:
             grads = list(grads)
             grads[nr] = r
+    elif fn(None) is not None:
+        # a tensor hook runs whenever its node does, with None for a gradient that this
+        # backward does not compute (PyTorch's engine calls it with an undefined tensor)
+        raise RuntimeError("can't replace a None gradient with a non-None value")
     return grads
+
+
+def _accumulate_with_node_hooks(node, grads, run, user_roots, leaf_filter):
+    """An AccumulateGrad with hooks of its own, in PyTorch's order: the leaf's tensor hooks,
+    the node's pre-hooks, the accumulation (and post-accumulate hooks), the node's hooks
+    (called with no grad_inputs and the gradient as grad_outputs)."""
+    t = node.variable
+    holder = [grads[0] if grads else None]
+    grads = None
+    ex = t._extra
+    if ex is not None and ex.get("hooks"):
+        for h in list(ex["hooks"].values()):
+            r = h(holder[0])
+            if r is not None:
+                if holder[0] is None:
+                    raise RuntimeError("can't replace a None gradient with a non-None value")
+                holder[0] = r
+        r = None
+    if node._pre_hooks:
+        for _, fn in list(node._pre_hooks.values()):
+            r = fn((holder[0],))
+            if r is not None:
+                holder[0] = r[0]
+        r = None
+    if holder[0] is not None and (leaf_filter is None or id(node) in leaf_filter):
+        _accumulate_from_engine(t, holder, run, user_roots, tensor_hooks=False)
+    if node._hooks:
+        for h in list(node._hooks.values()):
+            h((), (holder[0],))
+
+
+def _leaf_hooks_without_grad(t):
+    """A leaf's AccumulateGrad reached with no gradient: its tensor hooks see None."""
+    ex = t._extra
+    if ex is not None and ex.get("hooks"):
+        for h in list(ex["hooks"].values()):
+            if h(None) is not None:
+                raise RuntimeError("can't replace a None gradient with a non-None value")
+
+
+def _post_hooks_without_grad(node, grads):
+    meta = node._meta
+    if meta is not None and len(grads) < len(meta):
+        grads = list(grads) + [None] * (len(meta) - len(grads))
+    outs = [None] * len(node._next)
+    for h in list(node._hooks.values()):
+        r = h(tuple(outs), tuple(grads))
+        if r is not None:
+            outs = list(r)
+    return outs
 
 
 def _sum_grads(a, b):
@@ -394,7 +569,7 @@ def accumulate_into_leaf(t, g, owned=True, run=None):
     run = run or (_current[-1] if _current else None)
     ex = t._extra
     if ex is not None and ex.get("hooks"):
-        for h in list(ex["hooks"]):
+        for h in list(ex["hooks"].values()):
             r = h(g)
             if r is not None:
                 g = r
@@ -403,14 +578,14 @@ def accumulate_into_leaf(t, g, owned=True, run=None):
         _run_post_accumulate_hooks(t, ex["post_acc_hooks"])
 
 
-def _accumulate_from_engine(t, holder, run, user_roots):
+def _accumulate_from_engine(t, holder, run, user_roots, tensor_hooks=True):
     """The engine's AccumulateGrad: ``holder`` is the node's input list, ``[gradient]``,
     which the engine no longer references otherwise (so a reference count can tell whether
     anything else holds the gradient)."""
     user_root = id(holder[0]) in user_roots
     ex = t._extra
-    if ex is not None and ex.get("hooks"):
-        for h in list(ex["hooks"]):
+    if tensor_hooks and ex is not None and ex.get("hooks"):
+        for h in list(ex["hooks"].values()):
             r = h(holder[0])
             if r is not None:
                 holder[0] = r
@@ -423,7 +598,7 @@ def _accumulate_from_engine(t, holder, run, user_roots):
 
 
 def _run_post_accumulate_hooks(t, hooks):
-    for h in list(hooks):
+    for h in list(hooks.values()):
         r = h(t)
         if r is not None:
             raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
@@ -530,7 +705,7 @@ else:
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
     """``autograd.backward``: accumulate gradients of ``tensors`` into the leaves."""
-    if isinstance(tensors, T.Tensor):
+    if isinstance(tensors, (T.Tensor, _Edge)):
         tensors = (tensors,)
     tensors = tuple(tensors)
     if grad_tensors is None:
@@ -538,9 +713,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     elif isinstance(grad_tensors, T.Tensor) or not isinstance(grad_tensors, (list, tuple)):
         grad_tensors = (grad_tensors,)
     if inputs is not None:
-        inputs = (inputs,) if isinstance(inputs, T.Tensor) else tuple(inputs)
+        inputs = _inputs_tuple(inputs, "backward")
         if not inputs:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     if create_graph:
         # PyTorch warns once per process (TORCH_WARN_ONCE) when backward() builds a graph
         from ..errors import warn_once
@@ -597,9 +772,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """``autograd.grad``: gradients of ``outputs`` with respect to ``inputs`` (returned, not
     accumulated)."""
-    single = isinstance(inputs, T.Tensor)
-    outputs = (outputs,) if isinstance(outputs, T.Tensor) else tuple(outputs)
-    inputs = (inputs,) if single else tuple(inputs)
+    names = tuple(inputs) if type(inputs) is dict else None
+    outputs = (outputs,) if isinstance(outputs, (T.Tensor, _Edge)) else tuple(outputs)
+    inputs = _inputs_tuple(inputs, "grad")
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     elif isinstance(grad_outputs, T.Tensor):
@@ -610,12 +787,32 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if allow_unused is None:
         allow_unused = materialize_grads
     if is_grads_batched:
-        return _batched_grad(outputs, inputs, tuple(grad_outputs), retain_graph, create_graph,
-                             allow_unused, materialize_grads)
+        if any(o.__class__ is _Edge for o in outputs):
+            raise RuntimeError("Batched grads are not supported with GradientEdge")
+        res = _batched_grad(outputs, inputs, tuple(grad_outputs), retain_graph, create_graph,
+                            allow_unused, materialize_grads)
+        return res if names is None else dict(zip(names, res))
     res = run_backward(outputs, tuple(grad_outputs), retain_graph, create_graph,
                        inputs=inputs, allow_unused=allow_unused, accumulate=False)
     if materialize_grads:
+        if any(r is None and not isinstance(i, T.Tensor) for r, i in zip(res, inputs)):
+            raise RuntimeError("materialize_grads cannot be used when the given input is a "
+                               "GradientEdge")
         from ..opdefs.factories import zeros_like
         res = tuple(zeros_like(i, requires_grad=create_graph) if r is None else r
                     for r, i in zip(res, inputs))
-    return res
+    return res if names is None else dict(zip(names, res))
+
+
+def _inputs_tuple(inputs, fn_name):
+    """The ``inputs`` of ``grad``/``backward`` as a tuple: one tensor or GradientEdge, a plain
+    dict (its values, in order), or any other iterable."""
+    if isinstance(inputs, (T.Tensor, _Edge)):
+        return (inputs,)
+    if type(inputs) is dict:
+        return tuple(inputs.values())
+    from collections.abc import Mapping
+    if isinstance(inputs, Mapping):
+        raise TypeError(f"`inputs` argument to `{fn_name}()` must be a dict, not "
+                        f"{type(inputs).__name__}. Other Mapping types are not supported.")
+    return tuple(inputs)

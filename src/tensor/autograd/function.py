@@ -70,6 +70,7 @@ from dispatch.record import ModeRecord, current_record as _get, reset_record, se
 
 from .. import _tensor as T
 from . import graph as G
+from . import saved_hooks as _saved_hooks
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "BackwardCFunction",
            "InplaceFunction"]
@@ -608,6 +609,8 @@ def _wrap_outputs(cls, ctx, args, raw, executable, rec):
     if executable:
         d["_saved"] = [None if t is None else G.SavedVariable(t, is_output=t._grad_fn is ctx)
                        for t in to_save]
+        if _saved_hooks._stack:
+            d["_saved"] = _saved_hooks.pack_function_saves(d["_saved"], ctx)
     else:
         d["_saved"] = None
         d["to_save"] = ()

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import itertools
 import weakref
+from collections import OrderedDict
+from typing import NamedTuple, Optional
 
 from dispatch.record import current_record as _get
 
 from .. import _tensor as T
 
 __all__ = ["Node", "AccumulateGrad", "SavedVariable", "gradient_edge", "ViewInfo",
-           "CreationMeta", "next_seq", "increment_version"]
+           "CreationMeta", "next_seq", "increment_version", "GradientEdge", "get_gradient_edge"]
 
 _seq = itertools.count()
 next_seq = _seq.__next__
@@ -57,17 +59,25 @@ class Node:
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` after the node ran; may return new grad_inputs."""
         if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(fn)
-        return _Handle(self._hooks, fn)
+            self._hooks = hook_dict()
+        return add_hook(self._hooks, fn)
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` before the node runs; may return new grad_outputs."""
         if self._pre_hooks is None:
-            self._pre_hooks = []
-        entry = (None, fn)       # (None: all gradients; a tensor hook's entry names its output)
-        self._pre_hooks.append(entry)
-        return _Handle(self._pre_hooks, entry)
+            self._pre_hooks = hook_dict()
+        # (None: all gradients; a tensor hook's entry names its output)
+        return add_hook(self._pre_hooks, (None, fn))
+
+    @property
+    def metadata(self) -> dict:
+        """A dict for the caller's own notes about this node (made on first use; a property,
+        as on PyTorch's nodes)."""
+        d = self.__dict__
+        m = d.get("_metadata")
+        if m is None:
+            m = d["_metadata"] = {}
+        return m
 
     def _release(self):
         """Free saved tensors after a backward without ``retain_graph``."""
@@ -86,17 +96,27 @@ class Node:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
 
-class _Handle:
-    __slots__ = ("_list", "_fn")
+# Note [Hooks live in dicts keyed by their handle]
+#     Hooks (a node's hooks and pre-hooks, a tensor's hooks and post-accumulate hooks) are
+#     kept in an OrderedDict keyed by the id of the ``torch.utils.hooks.RemovableHandle``
+#     returned for them, as in PyTorch: ``remove()`` deletes exactly that entry, and the dict's
+#     order is the registration order the engine runs them in. The engine only tests the
+#     dict's truth on its hot path.
+hook_dict = OrderedDict
 
-    def __init__(self, lst, fn):
-        self._list, self._fn = lst, fn
 
-    def remove(self):
-        try:
-            self._list.remove(self._fn)
-        except ValueError:
-            pass
+def add_hook(store, value):
+    """Put ``value`` into hook dict ``store`` under a new handle; return the handle."""
+    global _RemovableHandle
+    if _RemovableHandle is None:
+        from ..utils.hooks import RemovableHandle as _RH
+        _RemovableHandle = _RH
+    h = _RemovableHandle(store)
+    store[h.id] = value
+    return h
+
+
+_RemovableHandle = None
 
 
 # An AccumulateGrad takes no creation number: it carries the largest one, so the engine runs
@@ -161,6 +181,43 @@ def grad_accumulator(t):
 
 _new = object.__new__
 _weakref = weakref.ref
+
+
+class GradientEdge(NamedTuple):
+    """Where the gradient of a tensor is computed: input ``output_nr`` of ``node``.
+
+    Accepted wherever a tensor names a point of the graph: the outputs and inputs of
+    ``autograd.grad``, and the tensors and ``inputs=`` of ``autograd.backward``.
+    ``ownership_token`` is PyTorch's third field (a node that keeps a graph of Python nodes
+    alive); every node here is a Python object holding its graph, so it stays None."""
+
+    node: Node
+    output_nr: int
+    ownership_token: Optional[Node] = None
+
+
+def get_gradient_edge(tensor):
+    """The :class:`GradientEdge` of ``tensor``: its ``grad_fn`` and output number, or, for a
+    leaf, its AccumulateGrad node (made now if the leaf has none yet) and 0."""
+    if not tensor.requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does "
+                           "not require gradients")
+    e = gradient_edge(tensor)
+    if e is None:         # a view made under no_grad: it inherits requires_grad, no history
+        raise AssertionError("Expected gradient function to be set")
+    return GradientEdge(e[0], e[1])
+
+
+def edge_meta(node, nr):
+    """``(shape, numpy dtype)`` of the gradient that input ``nr`` of ``node`` takes, or None
+    when the node does not record it."""
+    if node.__class__ is AccumulateGrad:
+        a = node.variable._data
+        return a.shape, a.dtype
+    meta = node._meta
+    if meta is not None and 0 <= nr < len(meta):
+        return meta[nr]
+    return None
 
 
 class SavedVariable:
@@ -322,11 +379,19 @@ def increment_version(tensor) -> None:
 
 
 _SAVED_HOOK_NAMES = ("saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks")
+_EXTRA_NAMES = ("register_multi_grad_hook", "allow_mutation_on_saved_tensors")
 
 
 def __getattr__(name):
-    """``torch.autograd.graph``'s saved-tensor hook names, defined in saved_hooks.py."""
+    """``torch.autograd.graph``'s names defined elsewhere: the saved-tensor hooks
+    (saved_hooks.py), the hook helpers (graph_extras.py) and ``RemovableHandle``."""
     if name in _SAVED_HOOK_NAMES:
         from . import saved_hooks
         return getattr(saved_hooks, name)
+    if name in _EXTRA_NAMES:
+        from . import graph_extras
+        return getattr(graph_extras, name)
+    if name == "RemovableHandle":
+        from ..utils.hooks import RemovableHandle
+        return RemovableHandle
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

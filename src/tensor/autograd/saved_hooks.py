@@ -261,3 +261,35 @@ def saved_attribute_names(spec):
                     break
             out.add("_saved_" + key)
     return out
+
+
+# -- custom Function saves -------------------------------------------------------------------
+class _PackedSaved:
+    """A custom Function's saved tensor after ``pack_hook`` (``ctx.saved_tensors`` calls
+    ``unpack(node)`` on each entry, as on a SavedVariable)."""
+
+    __slots__ = ("packed",)
+
+    def __init__(self, packed):
+        self.packed = packed
+
+    def unpack(self, node=None):
+        return self.packed.unpack(node).unpack(node)
+
+
+def pack_function_saves(saved, node):
+    """The SavedVariables of custom Function ``node`` (``save_for_backward``), packed with
+    the innermost saved-tensor hooks when some are installed (as PyTorch packs them)."""
+    if not _stack or _packing[0]:
+        return saved
+    pack_hook, unpack_hook = _stack[-1]
+    _packing[0] = True
+    rec = _get()
+    token = set_record(rec._replace(grad_enabled=False)) if rec.grad_enabled else None
+    try:
+        return [None if sv is None else _PackedSaved(_Packed(sv, node, pack_hook, unpack_hook))
+                for sv in saved]
+    finally:
+        if token is not None:
+            reset_record(token)
+        _packing[0] = False

@@ -10,6 +10,7 @@ from .. import _tensor as T
 from ..errors import inference_requires_grad_error
 from . import engine
 from .views import view_grad_fn
+from .graph import hook_dict, add_hook
 from .._memory_format import contiguous_format as _contiguous
 
 Tensor = T.Tensor
@@ -153,7 +154,7 @@ def retain_grad(self):
         # PyTorch's: a contiguous clone of the first gradient (recorded under create_graph,
         # when backward runs in grad mode: CloneBackward0), then out-of-place sums
         t = ref()
-        if t is not None:
+        if t is not None and g is not None:
             if t._grad is None:
                 t._grad = g.clone(memory_format=_contiguous)
             else:
@@ -161,8 +162,8 @@ def retain_grad(self):
         return None
     retain._retains_grad = True      # runs after the tensor's other hooks (engine.py)
     if fn._pre_hooks is None:
-        fn._pre_hooks = []
-    fn._pre_hooks.append((self._output_nr, retain))
+        fn._pre_hooks = hook_dict()
+    fn._pre_hooks[("retain_grad", id(retain))] = (self._output_nr, retain)
 
 
 def register_hook(self, hook):
@@ -171,16 +172,14 @@ def register_hook(self, hook):
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     fn = _grad_fn(self)
     if fn is None:
-        hooks = T.own_extra(self).setdefault("hooks", [])
-        hooks.append(hook)
-        from .graph import _Handle
-        return _Handle(hooks, hook)
+        ex = T.own_extra(self)
+        hooks = ex.get("hooks")
+        if hooks is None:
+            hooks = ex["hooks"] = hook_dict()
+        return add_hook(hooks, hook)
     if fn._pre_hooks is None:
-        fn._pre_hooks = []
-    entry = (self._output_nr, hook)
-    fn._pre_hooks.append(entry)
-    from .graph import _Handle
-    return _Handle(fn._pre_hooks, entry)
+        fn._pre_hooks = hook_dict()
+    return add_hook(fn._pre_hooks, (self._output_nr, hook))
 
 
 def register_post_accumulate_grad_hook(self, hook):
@@ -191,10 +190,11 @@ def register_post_accumulate_grad_hook(self, hook):
     if _grad_fn(self) is not None:
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
                            "tensors")
-    hooks = T.own_extra(self).setdefault("post_acc_hooks", [])
-    hooks.append(hook)
-    from .graph import _Handle
-    return _Handle(hooks, hook)
+    ex = T.own_extra(self)
+    hooks = ex.get("post_acc_hooks")
+    if hooks is None:
+        hooks = ex["post_acc_hooks"] = hook_dict()
+    return add_hook(hooks, hook)
 
 
 def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):

@@ -152,12 +152,12 @@ def move_retains_grad(t, old_fn, old_nr, new_fn) -> None:
     ex = t._extra
     if not (ex and ex.get("retains_grad")) or old_fn is None or not old_fn._pre_hooks:
         return
-    for entry in old_fn._pre_hooks:
+    for key, entry in old_fn._pre_hooks.items():
         if entry[0] == old_nr and getattr(entry[1], "_retains_grad", False):
-            old_fn._pre_hooks.remove(entry)
+            del old_fn._pre_hooks[key]
             if new_fn._pre_hooks is None:
-                new_fn._pre_hooks = []
-            new_fn._pre_hooks.append((0, entry[1]))
+                new_fn._pre_hooks = G.hook_dict()
+            new_fn._pre_hooks[key] = (0, entry[1])
             return
 
 

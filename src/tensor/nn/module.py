@@ -81,43 +81,8 @@ def _typename(obj) -> str:
 
 
 # -- hook handles --------------------------------------------------------------------------
-class RemovableHandle:
-    """What ``register_*_hook`` returns: ``remove()`` takes the hook out (idempotent). Also a
-    context manager. Ids grow across all handles, so hooks run in registration order."""
-
-    next_id = 0
-
-    def __init__(self, hooks_dict, *, extra_dict=None):
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = RemovableHandle.next_id
-        RemovableHandle.next_id += 1
-        if isinstance(extra_dict, dict):
-            extra_dict = [extra_dict]
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in (extra_dict or ()))
-
-    def remove(self):
-        for ref in (self.hooks_dict_ref, *self.extra_dict_ref):
-            d = ref()
-            if d is not None and self.id in d:
-                del d[self.id]
-
-    def __getstate__(self):
-        return (self.hooks_dict_ref(), self.id, tuple(r() for r in self.extra_dict_ref))
-
-    def __setstate__(self, state):
-        hooks = state[0] if state[0] is not None else OrderedDict()
-        self._dead = hooks              # keeps a fresh dict alive for the weakref
-        self.hooks_dict_ref = weakref.ref(hooks)
-        self.id = state[1]
-        RemovableHandle.next_id = max(RemovableHandle.next_id, self.id + 1)
-        extras = state[2] if len(state) > 2 and state[2] is not None else ()
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extras if d is not None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
+# RemovableHandle: torch.utils.hooks' (re-exported here, as torch.nn.modules.module does)
+from ..utils.hooks import RemovableHandle  # noqa: E402
 
 
 class _WrappedHook:

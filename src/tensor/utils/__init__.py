@@ -1,4 +1,4 @@
 """``tensor.utils``: the parts of ``torch.utils`` a training loop needs: ``data`` (datasets,
 samplers, ``DataLoader``) and ``checkpoint`` (activation checkpointing)."""
 
-from . import checkpoint, data  # noqa: F401
+from . import checkpoint, data, hooks  # noqa: F401
