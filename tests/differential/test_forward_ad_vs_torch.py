@@ -286,3 +286,24 @@ def test_in_place_shape_changes_and_log_formulas():
     ours, theirs = _inplace_shape_script(tensor), _inplace_shape_script(torch)
     assert ours[:-1] == theirs[:-1]
     np.testing.assert_allclose(ours[-1], theirs[-1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_make_dual_gives_the_tangent_the_primals_layout(order):
+    """A tangent laid out unlike its primal is copied into the primal's layout (PyTorch's
+    make_dual); the batched matmul's jvp then reads it in logical order."""
+    results = []
+    for M in (torch, tensor):
+        fw = M.autograd.forward_ad
+        p = M.from_numpy(np.asfortranarray(np.arange(4.0).reshape(2, 1, 2)))
+        t = M.from_numpy(np.asarray(np.arange(4.0).reshape(2, 1, 2) * 10 + 1, order=order))
+        a = M.from_numpy(np.asfortranarray(np.ones((2, 1, 1))))
+        with fw.dual_level():
+            d = fw.make_dual(p, t)
+            tangent = fw.unpack_dual(d).tangent
+            jvp = fw.unpack_dual(M.matmul(a, d)).tangent
+            results.append((tangent.stride(), tangent.numpy().copy(), jvp.numpy().copy()))
+    (ts, tv, tj), (os_, ov, oj) = results
+    assert ts == os_
+    np.testing.assert_array_equal(ov, tv)
+    np.testing.assert_array_equal(oj, tj)

@@ -175,6 +175,13 @@ def make_dual(tensor, tangent, *, level=None):
             "Trying to set a forward gradient that has a different size than that of the "
             f"original Tensor, this is not supported. Tensor is of size {list(tensor.shape)} "
             f"while the given forward gradient is of size {list(tangent.shape)}.")
+    if tangent._data.strides != tensor._data.strides:
+        # PyTorch gives the tangent the primal's layout: a copy with the same values
+        # (numpy's empty_like keeps the primal's axis order)
+        import numpy as np
+        laid = np.empty_like(tensor._data, dtype=tangent._data.dtype)
+        laid[...] = tangent._data
+        tangent = T.wrap(laid)
     dual = tensor.view(tuple(tensor.shape))
     _attach(dual, tangent)
     return dual
