@@ -46,24 +46,7 @@ from _audit_registry import (  # noqa: E402
 REG = _load_registry()
 
 # op -> reason: known differences with complex inputs (strict xfails: they flip when fixed).
-# All of them are forwards without a complex kernel here; their formulas are not reached.
-_NO_COMPLEX_LINALG = ("our linalg kernel refuses complex inputs ('complex inputs are not "
-                      "supported by tensorkeys')")
-KNOWN: dict = {
-    **{f"aten::{n}": _NO_COMPLEX_LINALG for n in (
-        "_lu_with_info cholesky cholesky_inverse det inverse linalg_cholesky "
-        "linalg_cholesky_ex linalg_det linalg_eigvalsh linalg_householder_product linalg_inv "
-        "linalg_inv_ex linalg_lstsq linalg_lu linalg_lu_factor linalg_lu_factor_ex "
-        "linalg_lu_solve linalg_matrix_exp linalg_matrix_norm linalg_matrix_norm.str_ord "
-        "linalg_pinv.atol_rtol_float linalg_qr linalg_slogdet linalg_solve linalg_solve_ex "
-        "linalg_solve_triangular linalg_svdvals logdet lu_solve matrix_exp orgqr pinverse qr "
-        "slogdet triangular_solve").split()},
-    **{f"aten::{n}": "no complex forward kernel here ('this special function has no complex "
-                     "kernel')" for n in ("acosh", "angle", "asinh", "atanh")},
-    "aten::logaddexp": "no complex forward: numpy's logaddexp has no complex loop",
-    "aten::logcumsumexp": "no complex forward: numpy's logaddexp has no complex loop",
-    "aten::nan_to_num_": "no complex forward: the kernel refuses complex128 values",
-}
+KNOWN: dict = {}
 
 
 # -- samples -------------------------------------------------------------------------------
@@ -319,3 +302,215 @@ def test_real_input_gets_the_real_part_without_a_warning(create):
     np.testing.assert_allclose(b[0], a[0], rtol=1e-12)
     np.testing.assert_allclose(b[2], a[2], rtol=1e-12)
     assert b[1] == a[1] and b[3] == a[3] == []
+
+
+# -- complex linear algebra beyond the registry's samples --------------------------------------
+def _c(rng, *shape):
+    return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+def _hpd(rng, n):
+    a = _c(rng, n, n)
+    return a @ a.conj().T + n * np.eye(n)
+
+
+def _sym(M, a):
+    """A Hermitian input from any matrix (the decompositions read one triangle)."""
+    return (a + a.mT.conj_physical()) / 2
+
+
+def _unit_diag_real(M, a, upper=False):
+    """A valid triangular factor: the triangle with a real diagonal."""
+    t = a.triu(1) if upper else a.tril(-1)
+    return t + a.diagonal(0, -2, -1).real.diag_embed()
+
+
+# name -> (input shapes / kinds, program); "hpd" is a Hermitian positive-definite matrix,
+# "tri" an upper triangular one with a dominant diagonal
+_LA_PROGRAMS = {
+    "det_batch": ([(2, 4, 4)], lambda M, a: M.linalg.det(a)),
+    "slogdet_both_outputs": ([(2, 3, 3)], lambda M, a: M.linalg.slogdet(a)),
+    "logdet": ([(3, 3)], lambda M, a: M.logdet(a)),
+    "inv_batch": ([(2, 3, 3)], lambda M, a: M.linalg.inv(a)),
+    "solve_vector": ([(3, 3), (3,)], lambda M, a, b: M.linalg.solve(a, b)),
+    "solve_right": ([(2, 3, 3), (2, 2, 3)], lambda M, a, b: M.linalg.solve(a, b, left=False)),
+    "solve_triangular_right_lower": ([("tri", 3), (2, 3)], lambda M, a, b:
+                                     M.linalg.solve_triangular(a.mT, b, upper=False, left=False)),
+    "triangular_solve_transpose": ([(3, 2), ("tri", 3)], lambda M, b, a:
+                                   M.triangular_solve(b, a, transpose=True)),
+    "cholesky_upper": ([("hpd", 3)], lambda M, a: M.linalg.cholesky(_sym(M, a), upper=True)),
+    "cholesky_solve": ([(3, 2), ("hpd", 3)], lambda M, b, a:
+                       M.cholesky_solve(b, M.linalg.cholesky(a.detach()) + 0 * a)),
+    "cholesky_inverse_upper": ([("hpd", 3)], lambda M, a: M.cholesky_inverse(
+        _unit_diag_real(M, M.linalg.cholesky(a.detach()).mT.conj_physical() + a, True),
+        upper=True)),
+    "qr_wide": ([(3, 5)], lambda M, a: M.linalg.qr(a)),
+    "qr_tall_batch": ([(2, 5, 3)], lambda M, a: M.linalg.qr(a)),
+    "svdvals_wide": ([(3, 5)], lambda M, a: M.linalg.svdvals(a)),
+    "svd_phase_free": ([(4, 3)], lambda M, a: (lambda U, S, Vh: (U @ Vh, S))(
+        *M.linalg.svd(a, full_matrices=False))),
+    "eigh_phase_free": ([("hpd", 3)], lambda M, a: (lambda L, V: (L, V.abs()))(
+        *M.linalg.eigh(_sym(M, a)))),
+    "eigvalsh_upper": ([(3, 3)], lambda M, a: M.linalg.eigvalsh(a, UPLO="U")),
+    "pinv_wide": ([(3, 5)], lambda M, a: M.linalg.pinv(a)),
+    "pinv_hermitian": ([("hpd", 3)], lambda M, a: M.linalg.pinv(_sym(M, a), hermitian=True)),
+    "matrix_exp_scaled": ([(3, 3)], lambda M, a: M.linalg.matrix_exp(4 * a)),
+    "lstsq_gelsd": ([(5, 3), (5, 2)], lambda M, a, b: M.linalg.lstsq(a, b, driver="gelsd")[:2]),
+    "matrix_norms": ([(3, 4)], lambda M, a: (M.linalg.matrix_norm(a, 2),
+                                            M.linalg.matrix_norm(a, -2),
+                                            M.linalg.matrix_norm(a, "nuc"),
+                                            M.linalg.matrix_norm(a, 1))),
+    "lu_wide": ([(3, 5)], lambda M, a: M.linalg.lu(a)),
+    "lu_tall": ([(5, 3)], lambda M, a: M.linalg.lu(a)),
+    "lu_solve_adjoint_right": ([(3, 3), (2, 3)], lambda M, a, b: M.linalg.lu_solve(
+        *M.linalg.lu_factor(a), b, left=False, adjoint=True)),
+    "householder_product": ([(4, 3), (2,)], lambda M, a, t:
+                            M.linalg.householder_product(a, t)),
+    "vecdot": ([(2, 3), (2, 3)], lambda M, a, b: M.linalg.vecdot(a, b)),
+    "acosh_left_half_plane": ([(6,)], lambda M, a: M.acosh(a - 2)),
+    "logcumsumexp_large": ([(2, 5)], lambda M, a: M.logcumsumexp(50 * a, 1)),
+}
+
+
+def _la_inputs(M, spec, seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for s in spec:
+        if s[0] == "hpd":
+            a = _hpd(rng, s[1])
+        elif s[0] == "tri":
+            a = np.triu(_c(rng, s[1], s[1])) + 3 * np.eye(s[1])
+        else:
+            a = _c(rng, *s)
+        out.append(M.tensor(a, dtype=M.complex128, requires_grad=True))
+    return out
+
+
+def _la_run(M, name, create):
+    spec, prog = _LA_PROGRAMS[name]
+    ins = _la_inputs(M, spec, zlib.crc32(name.encode()))
+    outs = prog(M, *ins)
+    outs = list(outs) if isinstance(outs, (tuple, list)) else [outs]
+    vals = [_arr(o.resolve_conj() if M is torch else o) for o in outs]
+    cots = _cotangents(M, outs, 11)
+    diff = [k for k, o in enumerate(outs) if cots[k] is not None and o.requires_grad]
+    gs = M.autograd.grad([outs[k].resolve_conj() if M is torch else outs[k] for k in diff],
+                         ins, [cots[k] for k in diff], allow_unused=True, create_graph=create)
+    return vals, [None if g is None else _arr(g) for g in gs]
+
+
+@pytest.mark.parametrize("create", [False, True], ids=["plain", "create_graph"])
+@pytest.mark.parametrize("name", list(_LA_PROGRAMS))
+def test_complex_linalg_matches_torch(name, create):
+    """Values, result dtypes (real singular values, norms, logabsdet...) and gradients of
+    complex linear algebra, on shapes and options the registry's samples do not reach."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want, got = _la_run(torch, name, create), _la_run(tk, name, create)
+    for a, b in zip(want[0] + want[1], got[0] + got[1]):
+        assert (a is None) == (b is None)
+        if a is None:
+            continue
+        assert a.dtype == b.dtype and a.shape == b.shape, (a.dtype, b.dtype, a.shape, b.shape)
+        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("which", ["svd", "eigh"])
+def test_phase_dependent_losses_are_refused_as_in_torch(which):
+    """A loss that depends on the phases of complex singular / eigen vectors has no
+    gradient: both libraries raise the same error at backward."""
+    def run(M):
+        a = M.tensor(_hpd(np.random.default_rng(1), 3), requires_grad=True)
+        vecs = M.linalg.svd(a)[0] if which == "svd" else M.linalg.eigh(a)[1]
+        with pytest.raises(RuntimeError) as e:
+            M.view_as_real(vecs).sum().backward()
+        return str(e.value)
+    assert run(tk) == run(torch)
+
+
+@pytest.mark.parametrize("upper", [False, True])
+@pytest.mark.parametrize("n", [1, 3, 6])
+def test_cholesky_inverse_of_a_complex_diagonal_factor(n, upper):
+    """An invalid factor (a complex diagonal) gives LAPACK's result, as in PyTorch: only
+    the diagonal's real part is used, except in the last row."""
+    f = _c(np.random.default_rng(n), n, n)
+    want = torch.cholesky_inverse(torch.tensor(f), upper=upper).numpy()
+    got = tk.cholesky_inverse(tk.tensor(f), upper=upper).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+_SPECIAL_VALUES = [complex(1, 2), complex(-np.inf, 0), complex(-np.inf, 1), complex(np.inf, 1),
+                   complex(np.nan, 0), complex(1, np.nan), complex(np.inf, np.inf),
+                   complex(-np.inf, -np.inf), complex(1000, 3), complex(1, -np.inf)]
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_logaddexp_and_nan_to_num_special_values(dtype):
+    """Complex logaddexp's infinities and NaNs, and nan_to_num's replacement in each part."""
+    b = _SPECIAL_VALUES[3:] + _SPECIAL_VALUES[:3]
+
+    def run(M):
+        x = M.tensor(_SPECIAL_VALUES, dtype=getattr(M, dtype))
+        y = M.tensor(b, dtype=getattr(M, dtype))
+        z = x.clone()
+        z.nan_to_num_(nan=1.5, posinf=2.0)
+        return [M.logaddexp(x, y).numpy(), M.logcumsumexp(x[:4], 0).numpy(),
+                M.nan_to_num(x).numpy(), z.numpy()]
+    for a, g in zip(run(torch), run(tk)):
+        assert a.dtype == g.dtype
+        np.testing.assert_allclose(g, a, rtol=1e-6, equal_nan=True)
+
+
+def test_complex_conjugate_transposes_are_refused():
+    """``mH`` / ``H`` / ``adjoint()`` of a complex tensor are conjugated views in PyTorch;
+    tensorkeys has no lazy conjugation, so they raise (as ``conj()`` does) instead of
+    returning an unconjugated transpose. Real tensors are unaffected."""
+    z = tk.tensor([[1 + 2j, 3j], [1, 2 - 1j]])
+    for f in (lambda: z.mH, lambda: z.H, lambda: z.adjoint()):
+        with pytest.raises(NotImplementedError, match="no lazy conjugate view"):
+            f()
+    x = tk.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert x.mH.tolist() == x.H.tolist() == x.adjoint().tolist() == [[1.0, 3.0], [2.0, 4.0]]
+
+
+# -- gradcheck in complex128 ----------------------------------------------------------------
+# our gradcheck compares real Jacobians; a complex op is checked as a function of its inputs'
+# and outputs' real and imaginary parts (view_as_complex / view_as_real around it)
+_GRADCHECKS = {
+    "det": ([(3, 3)], lambda a: tk.linalg.det(a)),
+    "slogdet": ([(3, 3)], lambda a: tk.linalg.slogdet(a)),
+    "solve": ([(3, 3), (3, 2)], lambda a, b: tk.linalg.solve(a, b)),
+    "cholesky": ([("hpd", 3)], lambda a: tk.linalg.cholesky(_sym(tk, a))),
+    "cholesky_inverse": ([("hpd", 3)], lambda a: tk.cholesky_inverse(_unit_diag_real(tk, a))),
+    "qr": ([(4, 3)], lambda a: tk.linalg.qr(a)),
+    "svdvals": ([(3, 4)], lambda a: tk.linalg.svdvals(a)),
+    "eigh_phase_free": ([("hpd", 3)], lambda a: (lambda L, V: (L, V.abs()))(
+        *tk.linalg.eigh(_sym(tk, a)))),
+    "pinv": ([(4, 3)], lambda a: tk.linalg.pinv(a)),
+    "matrix_exp": ([(3, 3)], lambda a: tk.linalg.matrix_exp(a)),
+    "lstsq": ([(4, 3), (4, 2)], lambda a, b: tk.linalg.lstsq(a, b, driver="gelsd")[:2]),
+    "lu": ([(3, 4)], lambda a: tk.linalg.lu(a)[1:]),
+    "lu_solve": ([(3, 3), (3, 2)], lambda a, b: tk.linalg.lu_solve(*tk.linalg.lu_factor(a), b,
+                                                                    adjoint=True)),
+    "householder_product": ([(4, 3), (2,)], lambda a, t: tk.linalg.householder_product(a, t)),
+    "acosh_asinh_atanh_angle": ([(4,)], lambda a: (tk.acosh(a), tk.asinh(a), tk.atanh(a),
+                                                   tk.angle(a))),
+    "logaddexp_logcumsumexp": ([(4,), (4,)], lambda a, b: (tk.logaddexp(a, b),
+                                                           tk.logcumsumexp(a, 0))),
+    "abs": ([(4,)], lambda a: a.abs()),
+}
+
+
+@pytest.mark.parametrize("name", list(_GRADCHECKS))
+def test_complex_gradcheck(name):
+    """First and second derivatives of complex ops agree with finite differences."""
+    spec, fn = _GRADCHECKS[name]
+    xs = [tk.view_as_real(t.detach()).clone().requires_grad_()
+          for t in _la_inputs(tk, spec, zlib.crc32(name.encode()))]
+
+    def f(*parts):
+        out = fn(*[tk.view_as_complex(p) for p in parts])
+        out = out if isinstance(out, (tuple, list)) else (out,)
+        return tuple(tk.view_as_real(o) if o.dtype.is_complex else o for o in out)
+    assert tk.autograd.gradcheck(f, xs, eps=1e-6, atol=1e-6, rtol=1e-4)
+    assert tk.autograd.gradgradcheck(f, xs, eps=1e-6, atol=1e-5, rtol=1e-3)

@@ -169,9 +169,26 @@ atan2 = binary("atan2", _floating_binary("atan2", np.arctan2, True, via_double=T
 hypot = binary("hypot", _floating_binary("hypot", np.hypot, False),
                {"self": "grad * self / result", "other": "grad * other / result"},
                overload="", pre=_binary_pre())   # (no integer kernel: the dtype stays)
-logaddexp = binary("logaddexp", _floating_binary("logaddexp", np.logaddexp, False),
-                   {"self": "grad / (1 + (other - self).exp())",
-                    "other": "grad / (1 + (self - other).exp())"},
+def _logaddexp_np(a, b):
+    """numpy's logaddexp for reals; complex values (which it has no loop for) as PyTorch
+    computes them: the operand with the larger real part plus log1p(exp(other - it)), with
+    its special cases for NaN and for equal infinite real parts."""
+    if a.dtype.kind == "c" or b.dtype.kind == "c":
+        mx = np.where(a.real >= b.real, a, b)
+        mn = np.where(a.real >= b.real, b, a)
+        r = mx + np.log1p(np.exp(mn - mx))
+        nan = np.isnan(mn.real) | np.isnan(mn.imag)
+        both_inf = ~np.isfinite(mn.real) & (mn.real == mx.real) & ~nan
+        if both_inf.any():       # -inf: exp(-inf + i y) is 0 with a phase; +inf: log(e^x + e^y)
+            r = np.where(both_inf & (mn.real < 0), mn, r)
+            r = np.where(both_inf & (mn.real > 0), np.log(np.exp(mn) + np.exp(mx)), r)
+        return np.where(nan, complex(np.nan, np.nan), r)
+    return np.logaddexp(a, b)
+
+
+logaddexp = binary("logaddexp", _floating_binary("logaddexp", _logaddexp_np, False),
+                   {"self": "grad / conj_if_complex(1 + (other - self).exp())",
+                    "other": "grad / conj_if_complex(1 + (self - other).exp())"},
                    overload="", inplace=False)
 method("arctan2", atan2["f"])
 method("arctan2_", atan2["i"])
@@ -1385,6 +1402,12 @@ method("scatter_", _scatter_inplace_method)
 
 
 def _nan_to_num_values(a, nan, posinf, neginf):
+    if a.dtype.kind == "c":         # (PyTorch replaces in each part on its own)
+        re = _nan_to_num_values(a.real, nan, posinf, neginf)
+        im = _nan_to_num_values(a.imag, nan, posinf, neginf)
+        r = np.empty(a.shape, a.dtype)
+        r.real, r.imag = re, im
+        return r
     if a.dtype.kind not in "fc":
         return None
     fi = np.finfo(a.dtype)

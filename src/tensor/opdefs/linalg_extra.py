@@ -8,7 +8,11 @@ Ops PyTorch differentiates with a formula (``linalg_det``, ``linalg_inv_ex``,
 ``_linalg_svd``...) are primitives here with that formula written over our own ops, so a
 second backward works; the functions PyTorch builds from them (``inverse``, ``linalg.solve``,
 ``svdvals``, ``matrix_norm``, ``logdet``...) are composites over the same parts, so results
-carry PyTorch's ``grad_fn`` names. Real floating dtypes only: complex inputs are refused.
+carry PyTorch's ``grad_fn`` names. Complex inputs follow PyTorch: complex results where
+PyTorch's are complex (``det``, ``inv``, the factors), real ones for singular values,
+eigenvalues of Hermitian matrices, ``logabsdet`` and norms; the formulas use conjugate
+transposes (``_mH``), which are plain transposes on real tensors, so real paths are unchanged.
+Note [Complex gradients are conjugated] (``_util.py``).
 
 Decompositions whose input is read through one triangle (``cholesky``, ``eigh``) get
 PyTorch's symmetrised gradients, as PyTorch does: they are the gradients for symmetric
@@ -69,15 +73,28 @@ _lstsq_t = _named("linalg_lstsq", ["solution", "residuals", "rank", "singular_va
 _trisolve_t = _named("triangular_solve", ["solution", "cloned_coefficient"])
 
 
+def _mH(x):
+    """The conjugate transpose of a (batch of) matrix in a formula: ``x.mT`` for a real
+    tensor, a conjugated copy's ``mT`` for a complex one (our ``conj`` is not lazy)."""
+    return x.conj_physical().mT if x._data.dtype.kind == "c" else x.mT
+
+
+def _cj(x):
+    """``x`` conjugated when complex (a formula's factor; real tensors pass unchanged)."""
+    return x.conj_physical() if x._data.dtype.kind == "c" else x
+
+
+def _real_dtype(dt):
+    """The real dtype of a complex numpy dtype (float32 for complex64); others unchanged."""
+    return np.empty(0, dt).real.dtype
+
+
 # -- argument checks (PyTorch's texts) -----------------------------------------------------
 def _check_float(a, fn, low=False):
     k = a.dtype.kind
     if k not in "fc":
         raise RuntimeError(f"{fn}: Expected a floating point or complex tensor as input. Got "
                            f"{short_name(a.dtype)}")
-    if k == "c":
-        raise RuntimeError(f"{fn}: complex inputs are not supported by tensorkeys. Hint: work "
-                           "on the real and imaginary parts, or use real matrices.")
     if not low and a.dtype == np.float16:
         raise RuntimeError(f"{fn}: Low precision dtypes not supported. Got Half")
 
@@ -127,12 +144,15 @@ def _lu_info(a):
     """LAPACK's ``info`` of an LU factorisation with partial pivoting, per matrix of the
     stack: 0, or the (1-based) position of the first zero pivot."""
     n = a.shape[-1]
-    lu = np.array(a, dtype=np.float64).reshape((-1, n, n))
+    wide = np.complex128 if a.dtype.kind == "c" else np.float64
+    lu = np.array(a, dtype=wide).reshape((-1, n, n))
     info = np.zeros(lu.shape[0], np.int32)
     rows = np.arange(lu.shape[0])
     with np.errstate(**_QUIET):
         for k in range(n):
-            p = k + np.argmax(np.abs(lu[:, k:, k]), axis=1)
+            col = lu[:, k:, k]      # (LAPACK's pivot size: |Re| + |Im| for complex values)
+            size = np.abs(col.real) + np.abs(col.imag) if wide is np.complex128 else np.abs(col)
+            p = k + np.argmax(size, axis=1)
             top = lu[rows, k].copy()
             lu[rows, k] = lu[rows, p]
             lu[rows, p] = top
@@ -177,15 +197,16 @@ def _det_np(a):
 
 
 def _det_backward(grad, result, A):
-    """d det(A) = det(A) A^{-T}; through the SVD when some matrix is singular (there the
-    gradient is the cofactor matrix, U diag(prod of the other singular values) V^T)."""
+    """d det(A) = det(A) A^{-T}, conjugated for complex inputs: grad conj(det) A^{-H};
+    through the SVD when some matrix is singular (there the gradient is the cofactor
+    matrix, U diag(prod of the other singular values) V^H, times conj(det(U) det(V^H)))."""
     if not (result._data == 0).any():
-        return (grad * result).unsqueeze(-1).unsqueeze(-1) * linalg_inv(A).mT
+        return (grad * _cj(result)).unsqueeze(-1).unsqueeze(-1) * _mH(linalg_inv(A))
     U, S, Vh = linalg_svd(A, False)
     n = S.shape[-1]
     eye = _Tensor.new_ones(S, (n, n)).tril().triu().bool()
     others = S.unsqueeze(-2).expand(tuple(S.shape[:-1]) + (n, n)).masked_fill(eye, 1.0)
-    sign = (linalg_det(U.detach()) * linalg_det(Vh.detach()))
+    sign = _cj(linalg_det(U.detach()) * linalg_det(Vh.detach()))
     scale = (grad * sign).unsqueeze(-1)
     return matmul(U * (others.prod(-1) * scale).unsqueeze(-2), Vh)
 
@@ -207,19 +228,22 @@ def _slogdet_np(a, fn="linalg.slogdet"):
     _check_float(a, fn)
     with np.errstate(**_QUIET):
         s, l = np.linalg.slogdet(a)
-    return np.asarray(s, dtype=a.dtype), np.asarray(l, dtype=a.dtype)
+    return np.asarray(s, dtype=a.dtype), np.asarray(l, dtype=_real_dtype(a.dtype))
 
 
-def _slogdet_backward(grad_logabsdet, A, sign):
-    """d log|det A| = inv(A)^T. PyTorch's formula also takes ``sign``, which only complex
-    inputs need (a real sign is locally constant; complex inputs are refused here): it is
-    named so that a node keeps it and checks it, as PyTorch's does."""
-    return grad_logabsdet.unsqueeze(-1).unsqueeze(-1) * linalg_inv(A).mT
+def _slogdet_backward(grads, A, sign):
+    """d log|det A| = Re tr(A^{-1} dA), so a real input's gradient is g inv(A)^T (a real sign
+    is locally constant). A complex sign moves too: d sign = i sign Im tr(A^{-1} dA), so the
+    gradient is (g_logabsdet + i Im(g_sign conj(sign))) inv(A)^H."""
+    g_sign, g = grads
+    if sign._data.dtype.kind == "c":
+        g = g + (g_sign * sign.conj_physical()).imag * 1j
+    return g.unsqueeze(-1).unsqueeze(-1) * _mH(linalg_inv(A))
 
 
 linalg_slogdet = defop(
     "linalg_slogdet(Tensor A) -> (Tensor sign, Tensor logabsdet)", _slogdet_np,
-    grad={"A": "la_slogdet_backward(grads[1], A, results[0])"})
+    grad={"A": "la_slogdet_backward(grads, A, results[0])"})
 
 
 def _slogdet(self):
@@ -235,6 +259,8 @@ def _logdet(self):
     _check_square(a, "logdet")
     _check_float(a, "logdet")
     sign, logabsdet = linalg_slogdet(self)
+    if sign.dtype.is_complex:       # log(det) = log(sign) + log|det|
+        return sign.log() + logabsdet
     return FORMULA_NS["where"](sign == -1.0, float("nan"), logabsdet)
 
 
@@ -268,7 +294,7 @@ def _inv_ex_np(a, check_errors):
 
 linalg_inv_ex = defop("linalg_inv_ex(Tensor A, *, bool check_errors=False) -> "
                       "(Tensor inverse, Tensor info)", _inv_ex_np,
-                      grad={"A": "-matmul(results[0].mT, matmul(grad, results[0].mT))"})
+                      grad={"A": "-matmul(la_mH(results[0]), matmul(grad, la_mH(results[0])))"})
 
 
 def _linalg_inv(A):
@@ -339,16 +365,16 @@ def _solve_ex_np(a, b, left, check_errors):
 
 
 def _solve_grad_B(grad, A, left):
-    return linalg_solve(A.mT, grad, left=left)
+    return linalg_solve(_mH(A), grad, left=left)
 
 
 def _solve_grad_A(grad, A, B_shape, result, left):
-    gB = linalg_solve(A.mT, grad, left=left)
+    gB = linalg_solve(_mH(A), grad, left=left)
     if not left:
-        return -matmul(result.mT, gB)
+        return -matmul(_mH(result), gB)
     if _is_vector_rhs(tuple(A.shape), B_shape):
-        return -(gB.unsqueeze(-1) * result.unsqueeze(-2))
-    return -matmul(gB, result.mT)
+        return -(gB.unsqueeze(-1) * _cj(result).unsqueeze(-2))
+    return -matmul(gB, _mH(result))
 
 
 linalg_solve_ex = defop("linalg_solve_ex(Tensor A, Tensor B, *, bool left=True, "
@@ -395,8 +421,9 @@ def _solve_triangular_np(a, b, upper, left, unitriangular):
         raise not_implemented("triangular_solve_cpu", a.dtype)
     _check_float(a, fn)
     if b.dtype != a.dtype:              # PyTorch converts B to A's dtype
-        if b.dtype.kind == "c":
-            _check_same_dtype(a, b, fn)
+        if b.dtype.kind == "c" and a.dtype.kind != "c":
+            warn_user("Casting complex values to real discards the imaginary part")
+            b = b.real
         b = b.astype(a.dtype)
     batch = _broadcast_batch(a.shape[:-2], b.shape[:-2], fn)
     A = np.broadcast_to(a, batch + a.shape[-2:])
@@ -412,9 +439,9 @@ def _tri_part(g, upper, unit):
 
 
 def _solve_triangular_grad_A(grad, A, result, upper, left, unitriangular):
-    gB = linalg_solve_triangular(A.mT, grad, upper=not upper, left=left,
+    gB = linalg_solve_triangular(_mH(A), grad, upper=not upper, left=left,
                                  unitriangular=unitriangular)
-    gA = -matmul(gB, result.mT) if left else -matmul(result.mT, gB)
+    gA = -matmul(gB, _mH(result)) if left else -matmul(_mH(result), gB)
     return _tri_part(gA, upper, unitriangular)
 
 
@@ -422,7 +449,7 @@ linalg_solve_triangular = defop(
     "linalg_solve_triangular(Tensor self, Tensor B, *, bool upper, bool left=True, "
     "bool unitriangular=False) -> Tensor", _solve_triangular_np,
     grad={"self": "la_solve_triangular_grad_A(grad, self, result, upper, left, unitriangular)",
-          "B": "linalg_solve_triangular(self.mT, grad, upper=not upper, left=left, "
+          "B": "linalg_solve_triangular(la_mH(self), grad, upper=not upper, left=left, "
                "unitriangular=unitriangular)"})
 
 
@@ -457,10 +484,10 @@ def _triangular_solve_backward(grads, self, A, x, upper, transpose, unitriangula
     PyTorch's, which names ``self`` too: so a node keeps b, A and the solution whichever
     needs a gradient (Note [Shared formulas])."""
     gX, gM = grads
-    gb = triangular_solve(gX, A, upper, not transpose, unitriangular)[0]
+    gb = triangular_solve(gX, _cj(A), upper, not transpose, unitriangular)[0]
     if not grad_input_mask[1]:
         return gb, None
-    gA = -matmul(x, gb.mT) if transpose else -matmul(gb, x.mT)
+    gA = -matmul(_cj(x), gb.mT) if transpose else -matmul(gb, _mH(x))
     return (gb if grad_input_mask[0] else None), _tri_part(gA, upper, unitriangular) + gM
 
 
@@ -548,13 +575,13 @@ def _cholesky_ex_np(a, upper, check_errors):
 
 
 def _cholesky_backward(grad, L, upper):
-    """PyTorch's formula: with A = L L^T, gA = L^{-T} sym(tril(L^T gL)) L^{-1}, where sym
-    mirrors the strict lower triangle and halves the diagonal."""
+    """PyTorch's formula: with A = L L^H, gA = L^{-H} sym(tril(L^H gL)) L^{-1}, where sym
+    mirrors the strict lower triangle (conjugated) and halves the diagonal."""
     if upper:
-        L, grad = L.mT, grad.mT
-    gA = matmul(L.mT, grad).tril()
-    gA = (gA + gA.tril(-1).mT) * 0.5
-    gA = linalg_solve_triangular(L.mT, gA, upper=True, left=True)
+        L, grad = _mH(L), _mH(grad)
+    gA = matmul(_mH(L), grad).tril()
+    gA = (gA + _mH(gA.tril(-1))) * 0.5
+    gA = linalg_solve_triangular(_mH(L), gA, upper=True, left=True)
     return linalg_solve_triangular(L, gA, upper=False, left=False)
 
 
@@ -606,12 +633,13 @@ def _cholesky_solve_np(b, l, upper):
     batch = _broadcast_batch(l.shape[:-2], b.shape[:-2], "cholesky_solve")
     Lm = np.broadcast_to(l, batch + l.shape[-2:])
     B = np.broadcast_to(b, batch + b.shape[-2:])
-    if upper:                       # A = U^T U
-        y = _tri_solve(Lm.swapaxes(-1, -2), B, False, False)
+    Lh = Lm.swapaxes(-1, -2).conj() if Lm.dtype.kind == "c" else Lm.swapaxes(-1, -2)
+    if upper:                       # A = U^H U
+        y = _tri_solve(Lh, B, False, False)
         x = _tri_solve(Lm, y, True, False)
-    else:                           # A = L L^T
+    else:                           # A = L L^H
         y = _tri_solve(Lm, B, False, False)
-        x = _tri_solve(Lm.swapaxes(-1, -2), y, True, False)
+        x = _tri_solve(Lh, y, True, False)
     return _cm(x, l.dtype)
 
 
@@ -622,8 +650,8 @@ def _cholesky_solve_backward(grad, self, input2, result, upper, grad_input_mask)
     gb = cholesky_solve(grad, input2, upper)
     if not grad_input_mask[1]:
         return gb, None
-    common = matmul(gb, result.mT)
-    common = common + common.mT
+    common = matmul(gb, _mH(result))
+    common = common + _mH(common)
     g_factor = -matmul(input2, common) if upper else -matmul(common, input2)
     return (gb if grad_input_mask[0] else None), g_factor
 
@@ -641,12 +669,43 @@ def _cholesky_inverse_np(l, upper):
         raise NotImplementedError("\"cholesky_inverse_out_cpu\" not implemented for "
                                   f"'{short_name(l.dtype)}'")
     n = l.shape[-1]
+    if l.dtype.kind == "c" and n:
+        return _cm(_potri_complex(l, upper), l.dtype)
     eye = np.broadcast_to(np.eye(n, dtype=l.dtype), l.shape)
     return _cholesky_solve_np(eye, l, upper)
 
 
+def _potri_complex(l, upper):
+    """LAPACK's ``potri`` on a complex factor, as PyTorch gets it: invert the triangle, then
+    form M^H M (lower) or M M^H (upper) the way the unblocked ``lauum`` does, which reads
+    only the real part of M's diagonal and scales the last row (column) by it. For a valid
+    factor (a real diagonal) that is exactly inv(L L^H); the result is made Hermitian from
+    the triangle computed."""
+    n = l.shape[-1]
+    f = l if upper else l.swapaxes(-1, -2).conj()       # upper: U; lower: L^H (upper)
+    eye = np.broadcast_to(np.eye(n, dtype=l.dtype), l.shape)
+    with np.errstate(**_QUIET):
+        M = np.triu(_tri_solve(f, eye, True, False))    # inv of an upper triangle
+    # (written for the upper case; the lower one computes, entry for entry, the conjugate
+    # transpose of it from L^H, so it is the same recurrence transposed back at the end)
+    P = np.zeros_like(M)
+    d = M.diagonal(0, -2, -1).real
+    for i in range(n):
+        a = d[..., i]
+        if i < n - 1:
+            rest = M[..., i, i + 1:]
+            P[..., i, i] = a * a + (rest * rest.conj()).real.sum(-1)
+            P[..., :i, i] = (np.einsum("...jk,...k->...j", M[..., :i, i + 1:], rest.conj())
+                             + a[..., None] * M[..., :i, i])
+        else:
+            P[..., :, i] = a[..., None] * M[..., :, i]
+    P = np.triu(P)
+    P = P + np.triu(P, 1).swapaxes(-1, -2).conj()
+    return P if upper else P.swapaxes(-1, -2).conj()
+
+
 def _cholesky_inverse_grad(grad, self, result, upper):
-    common = matmul(result, matmul(grad + grad.mT, result))
+    common = matmul(result, matmul(grad + _mH(grad), result))
     return -matmul(self, common) if upper else -matmul(common, self)
 
 
@@ -674,8 +733,9 @@ def _qr_np(a, mode):
 
 def _qr_backward(grads, results, mode):
     """Gradient of A = QR (PyTorch's formula). Square / tall case:
-    gA = (gQ + Q copyltu(M)) R^{-T}, M = R gR^T - gQ^T Q. Wide case: A = [X | Y] with
-    X = Q U square and V = Q^T Y."""
+    gA = (gQ + Q copyltu(M)) R^{-H}, M = R gR^H - gQ^H Q (complex: copyltu mirrors the strict
+    lower triangle conjugated and keeps the real part of the diagonal, R's being real). Wide
+    case: A = [X | Y] with X = Q U square and V = Q^H Y."""
     gQ, gR = grads
     Q, R = results
     if mode == "r":
@@ -688,18 +748,20 @@ def _qr_backward(grads, results, mode):
                            "and nrows > ncols.")
 
     def square_or_tall(gQ, gR, Q, R):
-        M = matmul(R, gR.mT) - matmul(gQ.mT, Q)
+        M = matmul(R, _mH(gR)) - matmul(_mH(gQ), Q)
         M = M.tril()
-        M = M + M.tril(-1).mT
+        M = M + _mH(M.tril(-1))
+        if M.dtype.is_complex:  # (R's diagonal is real: only the real part of M's counts)
+            M = M - (M.diagonal(0, -2, -1).imag * 1j).diag_embed()
         b = gQ + matmul(Q, M)
-        return linalg_solve_triangular(R.mT, b, upper=False, left=False)
+        return linalg_solve_triangular(_mH(R), b, upper=False, left=False)
 
     if m >= n:
         return square_or_tall(gQ, gR, Q, R)
     Y = matmul(Q, R.narrow(-1, m, n - m))       # (A's last columns, from what is saved)
     U = R.narrow(-1, 0, m)
     gV = gR.narrow(-1, m, n - m)
-    gX = square_or_tall(gQ + matmul(Y, gV.mT), gR.narrow(-1, 0, m), Q, U)
+    gX = square_or_tall(gQ + matmul(Y, _mH(gV)), gR.narrow(-1, 0, m), Q, U)
     gY = matmul(Q, gV)
     return FORMULA_NS["cat"]([gX, gY], -1)
 
@@ -732,8 +794,9 @@ def _svd_np(a, full_matrices, compute_uv, driver):
                            "CUDA inputs with cuSOLVER backend.")
     m, n = a.shape[-2:]
     k = min(m, n)
+    rdt = _real_dtype(a.dtype)         # (singular values are real)
     if a.size == 0:
-        s = np.zeros(a.shape[:-2] + (k,), a.dtype)
+        s = np.zeros(a.shape[:-2] + (k,), rdt)
         if not compute_uv:
             return np.zeros((0,), a.dtype), s, np.zeros((0,), a.dtype)
         mu, nv = (m, n) if full_matrices else (k, k)
@@ -742,9 +805,9 @@ def _svd_np(a, full_matrices, compute_uv, driver):
         return u, s, vh
     if not compute_uv:
         s = np.linalg.svd(a, compute_uv=False)
-        return np.zeros((0,), a.dtype), np.asarray(s, a.dtype), np.zeros((0,), a.dtype)
+        return np.zeros((0,), a.dtype), np.asarray(s, rdt), np.zeros((0,), a.dtype)
     u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
-    return _cm(u, a.dtype), np.asarray(s, a.dtype), _cm(vh, a.dtype)
+    return _cm(u, a.dtype), np.asarray(s, rdt), _cm(vh, a.dtype)
 
 
 def _unused(g):
@@ -752,8 +815,18 @@ def _unused(g):
     return not g.requires_grad and not g._data.any()
 
 
+def _phase_check(imdiag, msg):
+    """Complex singular / eigen vectors are defined up to a phase each: a loss that depends
+    on it (an imaginary part on the diagonal of U^H gU + V^H gV, resp. V^H gV) is refused,
+    as PyTorch refuses it (same tolerance, 1e-2)."""
+    if (np.abs(imdiag._data) > 1e-2).any():
+        raise RuntimeError(msg)
+
+
 def _svd_backward(grads, results, full_matrices):
-    """PyTorch's svd_backward (real case), on the reduced factors."""
+    """PyTorch's svd_backward on the reduced factors. Complex: conjugate transposes, the
+    phase check, and the diagonal of U^H gU (its imaginary part, divided by S), the phase of
+    each pair of singular vectors being carried by U."""
     gU, gS, gVh = grads
     U, S, Vh = results
     k = S.shape[-1]
@@ -770,28 +843,42 @@ def _svd_backward(grads, results, full_matrices):
     E = S2.unsqueeze(-2) - S2.unsqueeze(-1)
     eye = _Tensor.new_ones(E, (k, k)).tril().triu().bool()
     E = E.masked_fill(eye, 1.0)
+    cplx = U.dtype.is_complex
     if has_u:
-        UhgU = matmul(U.mT, gU)
-        UhgU = UhgU - UhgU.mT
+        UhgU = matmul(_mH(U), gU)
+        if cplx:
+            im_u = UhgU.diagonal(0, -2, -1).imag
+        UhgU = UhgU - _mH(UhgU)
     if has_v:
-        VhgV = matmul(Vh, gVh.mT)
-        VhgV = VhgV - VhgV.mT
+        VhgV = matmul(Vh, _mH(gVh))
+        if cplx:
+            im_v = VhgV.diagonal(0, -2, -1).imag
+        VhgV = VhgV - _mH(VhgV)
+    if cplx:
+        _phase_check(im_u + im_v if has_u and has_v else (im_u if has_u else im_v),
+                     "svd_backward: The singular vectors in the complex case are specified up "
+                     "to multiplication by e^{i phi}. The specified loss function depends on "
+                     "this phase term, making it ill-defined.")
     if has_u and has_v:
         gA = (UhgU * S.unsqueeze(-2) + S.unsqueeze(-1) * VhgV) / E
     elif has_u:
         gA = UhgU * (S.unsqueeze(-2) / E)
     else:
         gA = S.unsqueeze(-1) * (VhgV / E)
+    if cplx:
+        gA = gA.masked_fill(eye, 0.0)
+        if has_u:
+            gA = gA + (im_u / S * 1j).diag_embed()
     gA = gA + gS.diag_embed()
     if m > n and has_u:
         gA = matmul(U, gA)
         gUSinv = gU / S.unsqueeze(-2)
-        gA = gA + gUSinv - matmul(U, matmul(U.mT, gUSinv))
+        gA = gA + gUSinv - matmul(U, matmul(_mH(U), gUSinv))
         return matmul(gA, Vh)
     if m < n and has_v:
         gA = matmul(gA, Vh)
         SinvgVh = gVh / S.unsqueeze(-1)
-        gA = gA + SinvgVh - matmul(matmul(SinvgVh, Vh.mT), Vh)
+        gA = gA + SinvgVh - matmul(matmul(SinvgVh, _mH(Vh)), Vh)
         return matmul(U, gA)
     return matmul(U, matmul(gA, Vh)) if m >= n else matmul(matmul(U, gA), Vh)
 
@@ -857,24 +944,31 @@ def _eigh_np(a, UPLO, compute_v):
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     w, v = np.linalg.eigh(a, UPLO=UPLO)
+    rdt = _real_dtype(a.dtype)         # (the eigenvalues of a Hermitian matrix are real)
     if not compute_v:
-        return np.asarray(w, a.dtype), np.zeros((0,), a.dtype)
-    return np.asarray(w, a.dtype), _cm(v, a.dtype)
+        return np.asarray(w, rdt), np.zeros((0,), a.dtype)
+    return np.asarray(w, rdt), _cm(v, a.dtype)
 
 
 def _eigh_backward(grads, results):
-    """gA = V (diag(gL) + skew(V^T gV) / E) V^T, E_ij = L_j - L_i (PyTorch's hermitian case)."""
+    """gA = V (diag(gL) + skew(V^H gV) / E) V^H, E_ij = L_j - L_i (PyTorch's hermitian case;
+    complex eigenvectors: the loss may not depend on their phases, as in PyTorch)."""
     gL, gV = grads
     L, V = results
     if _unused(gV):
-        return matmul(V * gL.unsqueeze(-2), V.mT)
+        return matmul(V * gL.unsqueeze(-2), _mH(V))
     n = L.shape[-1]
-    VhgV = matmul(V.mT, gV)
-    VhgV = (VhgV - VhgV.mT) * 0.5
+    VhgV = matmul(_mH(V), gV)
+    if VhgV.dtype.is_complex:
+        _phase_check(VhgV.diagonal(0, -2, -1).imag,
+                     "linalg_eigh_backward: The eigenvectors in the complex case are specified "
+                     "up to multiplication by e^{i phi}. The specified loss function depends on "
+                     "this quantity, so it is ill-defined.")
+    VhgV = (VhgV - _mH(VhgV)) * 0.5
     E = L.unsqueeze(-2) - L.unsqueeze(-1)
     eye = _Tensor.new_ones(E, (n, n)).tril().triu().bool()
     inner = (VhgV / E.masked_fill(eye, 1.0)).masked_fill(eye, 0.0) + gL.diag_embed()
-    return matmul(V, matmul(inner, V.mT))
+    return matmul(V, matmul(inner, _mH(V)))
 
 
 _linalg_eigh = defop("_linalg_eigh(Tensor A, str UPLO=\"L\", bool compute_v=True) -> "
@@ -910,17 +1004,17 @@ def _tolerances(atol, rtol, m, n, dt):
 
 
 def _pinv_np(a, atol, rtol, hermitian):
-    if a.ndim < 2 or a.dtype not in (np.float32, np.float64):
-        kinds = {np.dtype(np.complex64), np.dtype(np.complex128)}
-        if a.dtype in kinds and a.ndim >= 2:
-            _check_float(a, "linalg.pinv")
+    if a.ndim < 2 or a.dtype not in (np.float32, np.float64, np.complex64, np.complex128):
         raise RuntimeError(f"linalg.pinv({short_name(a.dtype)}{{{list(a.shape)}}}): expected a "
                            "tensor with 2 or more dimensions of float, double, cfloat or "
                            "cdouble types")
     m, n = a.shape[-2:]
-    atol, rtol = _tolerances(atol, rtol, m, n, a.dtype)
+    atol, rtol = _tolerances(atol, rtol, m, n, _real_dtype(a.dtype))
     if a.size == 0:
         return np.zeros(a.shape[:-2] + (n, m), a.dtype)
+
+    def H(x):
+        return x.swapaxes(-1, -2).conj()
     if hermitian:
         w, v = np.linalg.eigh(a)
         s = np.abs(w)
@@ -928,29 +1022,29 @@ def _pinv_np(a, atol, rtol, hermitian):
         cut = np.maximum(atol, rtol * smax)
         with np.errstate(**_QUIET):
             winv = np.where(s > cut, 1.0 / w, 0.0)
-        return np.asarray(np.matmul(v * winv[..., None, :], v.swapaxes(-1, -2)), a.dtype)
+        return np.asarray(np.matmul(v * winv[..., None, :], H(v)), a.dtype)
     u, s, vh = np.linalg.svd(a, full_matrices=False)
     smax = s[..., :1]
     cut = np.maximum(atol, rtol * smax)
     with np.errstate(**_QUIET):
         sinv = np.where(s > cut, 1.0 / s, 0.0)
-    return np.asarray(np.matmul(vh.swapaxes(-1, -2) * sinv[..., None, :],
-                                u.swapaxes(-1, -2)), a.dtype)
+    return np.asarray(np.matmul(H(vh) * sinv[..., None, :], H(u)), a.dtype)
 
 
 def _pinv_backward(grad, pinvA, A):
-    """PyTorch's pinv_backward (real case), arranged for the smaller dimension."""
+    """PyTorch's pinv_backward, arranged for the smaller dimension (conjugate transposes:
+    the same formula serves complex inputs)."""
     m, n = A.shape[-2], A.shape[-1]
-    pinvAh = pinvA.mT
-    gradh = grad.mT
+    pinvAh = _mH(pinvA)
+    gradh = _mH(grad)
     if m <= n:
         K = matmul(gradh, pinvA)
         KpinvAh = matmul(K, pinvAh)
-        return (-matmul(pinvA, K).mT + KpinvAh - matmul(matmul(A, pinvA), KpinvAh)
+        return (-_mH(matmul(pinvA, K)) + KpinvAh - matmul(matmul(A, pinvA), KpinvAh)
                 + matmul(matmul(pinvAh, pinvA), gradh - matmul(K, A)))
     K = matmul(pinvA, gradh)
     pinvAhK = matmul(pinvAh, K)
-    return (-matmul(K, pinvA).mT + matmul(matmul(gradh - matmul(A, K), pinvA), pinvAh)
+    return (-_mH(matmul(K, pinvA)) + matmul(matmul(gradh - matmul(A, K), pinvA), pinvAh)
             + pinvAhK - matmul(matmul(pinvAhK, pinvA), A))
 
 
@@ -979,12 +1073,12 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
     if a.ndim < 2:
         raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at "
                            "least 2 dimensions.")
-    if a.dtype not in (np.float32, np.float64):
+    if a.dtype not in (np.float32, np.float64, np.complex64, np.complex128):
         raise RuntimeError("This function doesn't handle types other than float and double")
     if tol is not None:
         atol, rtol = tol, 0.0
     m, n = a.shape[-2:]
-    atol, rtol = _tolerances(atol, rtol, m, n, a.dtype)
+    atol, rtol = _tolerances(atol, rtol, m, n, _real_dtype(a.dtype))
     if a.size == 0:
         r = np.zeros(a.shape[:-2], np.int64)
     else:
@@ -1041,7 +1135,7 @@ _THETA13 = 5.371920351148152
 
 
 def _expm(a):
-    """exp of a stack of float64 matrices."""
+    """exp of a stack of float64 (or complex128) matrices."""
     n = a.shape[-1]
     eye = np.eye(n)
     norm = np.abs(a).sum(-2).max(-1) if n else np.zeros(a.shape[:-2])
@@ -1070,14 +1164,15 @@ def _matrix_exp_np(a):
     if a.size == 0:
         return np.array(a, copy=True)
     with np.errstate(**_QUIET):
-        return np.asarray(_expm(a.astype(np.float64)), a.dtype)
+        wide = np.complex128 if a.dtype.kind == "c" else np.float64
+        return np.asarray(_expm(a.astype(wide)), a.dtype)
 
 
 def _matrix_exp_backward(self, grad):
-    """The upper-right block of exp([[A^T, G], [0, A^T]])."""
+    """The upper-right block of exp([[A^H, G], [0, A^H]])."""
     n = self.shape[-1]
     cat = FORMULA_NS["cat"]
-    At = self.mT
+    At = _mH(self)
     top = cat([At, grad], -1)
     bottom = cat([FORMULA_NS["zeros_like"](self), At], -1)
     return linalg_matrix_exp(cat([top, bottom], -2)).narrow(-2, 0, n).narrow(-1, n, n)
@@ -1127,8 +1222,9 @@ def _lstsq_np(a, b, rcond, driver):
     batch = _broadcast_batch(a.shape[:-2], bm.shape[:-2], fn)
     A = np.broadcast_to(a, batch + (m, n)).reshape((-1, m, n))
     B = np.broadcast_to(bm, batch + (m, k)).reshape((-1, m, k))
+    rdt = _real_dtype(a.dtype)      # (residuals and singular values are real)
     if rcond is None:
-        rcond = float(np.finfo(a.dtype).eps) * max(m, n)
+        rcond = float(np.finfo(rdt).eps) * max(m, n)
     xs, ranks, svs = [], [], []
     for ai, bi in zip(A, B):
         x, _, r, sv = np.linalg.lstsq(ai, bi, rcond=rcond)
@@ -1141,15 +1237,16 @@ def _lstsq_np(a, b, rcond, driver):
     x = buf[..., :n, :]
     rank = np.array(ranks, np.int64).reshape(batch)
     if driver in ("gelsd", "gelss"):
-        sv = np.array(svs, a.dtype).reshape(batch + (min(m, n),))
+        sv = np.array(svs, rdt).reshape(batch + (min(m, n),))
     else:
-        sv = np.zeros((0,), a.dtype)
+        sv = np.zeros((0,), rdt)
     if driver == "gels":
         rank = np.zeros((0,), np.int64)
-    residuals = np.zeros((0,), a.dtype)
+    residuals = np.zeros((0,), rdt)
     if driver != "gelsy" and m > n and (driver == "gels" or bool((rank == n).all())):
         resid = np.matmul(A, x.reshape((-1, n, k))) - B
-        residuals = np.asarray((resid ** 2).sum(-2).reshape(batch + (k,)), a.dtype)
+        resid = (resid * resid.conj()).real if resid.dtype.kind == "c" else resid ** 2
+        residuals = np.asarray(resid.sum(-2).reshape(batch + (k,)), rdt)
     if vec:
         x = x[..., 0]
     return x, residuals, rank, sv
@@ -1164,14 +1261,14 @@ def _lstsq_backward(grad, grad_residuals, self, b, solution, grad_input_mask):
     g = grad.unsqueeze(-1) if vec else grad
     B = b.unsqueeze(-1) if vec else b
     pinvA = linalg_pinv(self)
-    g_a = _pinv_backward(matmul(g, B.mT), pinvA, self) if grad_input_mask[0] else None
-    g_b = matmul(pinvA.mT, g) if grad_input_mask[1] else None
+    g_a = _pinv_backward(matmul(g, _mH(B)), pinvA, self) if grad_input_mask[0] else None
+    g_b = matmul(_mH(pinvA), g) if grad_input_mask[1] else None
     gl = grad_residuals
     if gl.numel() and (gl.requires_grad or gl._data.any()):
         X = solution.unsqueeze(-1) if vec else solution
         w = (matmul(self, X) - B) * gl.unsqueeze(-2)
         if g_a is not None:
-            g_a = g_a + 2 * matmul(w, X.mT)
+            g_a = g_a + 2 * matmul(w, _mH(X))
         if g_b is not None:
             g_b = g_b - 2 * w
     if g_b is not None and vec:
@@ -2050,7 +2147,7 @@ def vander(x, N=None, increasing=False):
 
 
 def _vecdot_fn(x, y, *, dim=-1, out=None):
-    """``torch.linalg.vecdot``: sum(x * y) over ``dim`` (x conjugated; real here)."""
+    """``torch.linalg.vecdot``: sum(conj(x) * y) over ``dim``."""
     if out is not None:
         from .._out import call_with_out
         return call_with_out("linalg_vecdot", _vecdot_fn, (x, y), {"dim": dim}, out)
@@ -2061,13 +2158,13 @@ def _vecdot_fn(x, y, *, dim=-1, out=None):
                            f"{short_name(y._data.dtype)} instead")
     if x.dim() == 1 and y.dim() == 1:
         return vdot(x, y)
-    return (x * y).sum(dim)
+    return (_cj(x) * y).sum(dim)
 
 
 
 
 FORMULA_NS.update(
-    la_det_backward=_det_backward, la_slogdet_backward=_slogdet_backward,
+    la_mH=_mH, la_det_backward=_det_backward, la_slogdet_backward=_slogdet_backward,
     la_solve_grad_A=_solve_grad_A, la_solve_grad_B=_solve_grad_B,
     la_solve_triangular_grad_A=_solve_triangular_grad_A,
     la_triangular_solve_backward=_triangular_solve_backward,

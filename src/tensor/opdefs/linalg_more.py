@@ -6,9 +6,10 @@
 list what ``tensor/__init__`` exposes as ``torch.<name>``.
 
 The LU factorisation is LAPACK's ``getrf`` done in numpy: partial pivoting that picks the
-largest magnitude in the column (the first of equals), 1-based ``int32`` pivots, and an
-``info`` naming the first zero pivot. Its derivatives are PyTorch's, written over our own
-ops (triangular solves, products), so a second backward works.
+largest magnitude in the column (the first of equals; |Re| + |Im| for complex values, as
+LAPACK measures them), 1-based ``int32`` pivots, and an ``info`` naming the first zero pivot.
+Its derivatives are PyTorch's, written over our own ops (triangular solves, products, with
+conjugate transposes for complex inputs), so a second backward works.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from .._tensor import Tensor as _Tensor, wrap as _wrap
 from .._out import call_with_out, with_out
 from ._util import not_implemented
 from .linalg import matmul
-from .linalg_extra import (_QUIET, _batch_prefix, _first_bad, _named, _tri_solve,
+from .linalg_extra import (_QUIET, _batch_prefix, _cj, _first_bad, _mH, _named, _tri_solve,
                            linalg_solve_triangular)
 from .reduction import short_name
 from . import views as _v
@@ -82,7 +83,7 @@ def _getrf(a):
     rows = np.arange(count)
     with np.errstate(**_QUIET):
         for j in range(k):
-            p = j + np.argmax(np.abs(lu[:, j:, j]), axis=1)
+            p = j + np.argmax(_cabs1(lu[:, j:, j]), axis=1)
             piv[:, j] = p + 1
             top = lu[rows, j].copy()
             lu[rows, j] = lu[rows, p]
@@ -97,14 +98,23 @@ def _getrf(a):
             info.reshape(batch))
 
 
+def _cabs1(x):
+    """LAPACK's pivot size: |x| for reals, |Re x| + |Im x| for complex values (its
+    ``izamax``), so complex pivots are chosen as PyTorch's are."""
+    return np.abs(x.real) + np.abs(x.imag) if x.dtype.kind == "c" else np.abs(x)
+
+
+def _H(x):
+    """The conjugate transpose of a stack of numpy matrices (the transpose for reals)."""
+    x = x.swapaxes(-1, -2)
+    return x.conj() if x.dtype.kind == "c" else x
+
+
 def _check_lu_input(a, fn):
     if a.ndim < 2:
         raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got "
                            f"size: {list(a.shape)} instead")
-    if a.dtype not in (np.float32, np.float64):
-        if a.dtype.kind == "c":
-            raise RuntimeError(f"{fn}: complex inputs are not supported by tensorkeys. Hint: "
-                               "work on real matrices.")
+    if a.dtype not in (np.float32, np.float64, np.complex64, np.complex128):
         raise NotImplementedError(f"\"lu_cpu\" not implemented for '{short_name(a.dtype)}'")
 
 
@@ -175,21 +185,21 @@ def _lu_backward(gL, gU, P, L, U, pivot):
     k = min(m, n)
     L1, U1 = L.narrow(-2, 0, k), U.narrow(-1, 0, k)
     gL1, gU1 = gL.narrow(-2, 0, k), gU.narrow(-1, 0, k)
-    G = matmul(L1.mT, gL1).tril(-1) + matmul(gU1, U1.mT).triu()
+    G = matmul(_mH(L1), gL1).tril(-1) + matmul(gU1, _mH(U1)).triu()
     if n > k:
         U2, gU2 = U.narrow(-1, k, n - k), gU.narrow(-1, k, n - k)
-        G = G - matmul(gU2, U2.mT).tril(-1)
+        G = G - matmul(gU2, _mH(U2)).tril(-1)
     if m > k:
         L2, gL2 = L.narrow(-2, k, m - k), gL.narrow(-2, k, m - k)
-        G = G - matmul(L2.mT, gL2).triu()
-    H = linalg_solve_triangular(U1.mT, G, upper=False, left=False)
-    H = linalg_solve_triangular(L1.mT, H, upper=True, left=True, unitriangular=True)
+        G = G - matmul(_mH(L2), gL2).triu()
+    H = linalg_solve_triangular(_mH(U1), G, upper=False, left=False)
+    H = linalg_solve_triangular(_mH(L1), H, upper=True, left=True, unitriangular=True)
     cat = FORMULA_NS["cat"]
     if n > k:
-        H = cat([H, linalg_solve_triangular(L1.mT, gU2, upper=True, left=True,
+        H = cat([H, linalg_solve_triangular(_mH(L1), gU2, upper=True, left=True,
                                             unitriangular=True)], -1)
     elif m > k:
-        H = cat([H, linalg_solve_triangular(U1.mT, gL2, upper=False, left=False)], -2)
+        H = cat([H, linalg_solve_triangular(_mH(U1), gL2, upper=False, left=False)], -2)
     return matmul(P, H) if pivot else H
 
 
@@ -223,12 +233,12 @@ def _lu_solve_grad_LU(grad, LU, pivots, result, left, adjoint):
     gB = linalg_lu_solve(LU, pivots, grad, left=left, adjoint=not adjoint)
     X = result
     if left:
-        gA = -matmul(X, gB.mT) if adjoint else -matmul(gB, X.mT)
+        gA = -matmul(X, _mH(gB)) if adjoint else -matmul(gB, _mH(X))
     else:
-        gA = -matmul(gB.mT, X) if adjoint else -matmul(X.mT, gB)
+        gA = -matmul(_mH(gB), X) if adjoint else -matmul(_mH(X), gB)
     P, L, U = lu_unpack(LU, pivots)
     PtgA = matmul(P.mT, gA)
-    return matmul(PtgA, U.mT).tril(-1) + matmul(L.mT, PtgA).triu()
+    return matmul(PtgA, _mH(U)).tril(-1) + matmul(_mH(L), PtgA).triu()
 
 
 FORMULA_NS.update(la_lu_backward=_lu_backward, la_lu_factor_ex_backward=_lu_factor_ex_backward,
@@ -338,28 +348,25 @@ def _lu_solve_np(lu, piv, b, left, adjoint):
     if tuple(piv.shape) != tuple(lu.shape[:-1]):
         raise RuntimeError(f"linalg.lu_solve: Expected LU.shape[:-1] and pivots.shape to be "
                            f"the same, but got pivots with shape {list(piv.shape)} instead")
-    if lu.dtype not in (np.float32, np.float64):
-        raise RuntimeError("linalg.lu_solve: complex inputs are not supported by tensorkeys. "
-                           "Hint: work on real matrices.")
     batch = np.broadcast_shapes(lu.shape[:-2], b.shape[:-2])
     LU = np.broadcast_to(lu, batch + (n, n))
     perm = np.broadcast_to(_perm_rows(piv, n), batch + (n,))
     L, U = _unpack_data(LU)
     B = np.broadcast_to(b, batch + b.shape[-2:])
-    if not left:                      # X A = B  <=>  A^T X^T = B^T
-        B = B.swapaxes(-1, -2)
+    if not left:                      # X A = B  <=>  A^H X^H = B^H
+        B = _H(B)
     if left != adjoint:               # A Y = B: Y = U^{-1} L^{-1} P^T B
         Y = np.take_along_axis(B, perm[..., :, None], axis=-2)
         Y = _tri_solve(L, Y, False, True)
         Y = _tri_solve(U, Y, True, False)
-    else:                             # A^T Y = B: Y = P L^{-T} U^{-T} B
-        Y = _tri_solve(U.swapaxes(-1, -2), B, False, False)
-        Y = _tri_solve(L.swapaxes(-1, -2), Y, True, True)
+    else:                             # A^H Y = B: Y = P L^{-H} U^{-H} B
+        Y = _tri_solve(_H(U), B, False, False)
+        Y = _tri_solve(_H(L), Y, True, True)
         out = np.empty_like(Y)
         np.put_along_axis(out, perm[..., :, None], Y, axis=-2)
         Y = out
     if not left:
-        return np.array(Y.swapaxes(-1, -2), dtype=lu.dtype, order="C", copy=True)
+        return np.array(_H(Y), dtype=lu.dtype, order="C", copy=True)
     return _cm(Y, lu.dtype)
 
 
@@ -1171,11 +1178,8 @@ def _hh_checks(a, tau):
     if a.dtype != tau.dtype:
         raise RuntimeError(f"{fn}: tau dtype {short_name(tau.dtype)} does not match input "
                            f"dtype {short_name(a.dtype)}")
-    if a.dtype.kind != "c" and a.dtype not in (np.float32, np.float64):
+    if a.dtype not in (np.float32, np.float64, np.complex64, np.complex128):
         raise not_implemented("orgqr_cpu", a.dtype)     # (PyTorch's kernel)
-    if a.dtype.kind == "c":
-        raise RuntimeError(f"{fn}: complex inputs are not supported by tensorkeys. Hint: use "
-                           "float32 or float64.")
 
 
 def _hh_np(a, tau):
@@ -1186,15 +1190,16 @@ def _hh_np(a, tau):
         v = np.array(a[..., :, i], copy=True)
         v[..., :i] = 0
         v[..., i] = 1
-        vq = np.einsum("...m,...mn->...n", v, q)
+        vq = np.einsum("...m,...mn->...n", v.conj(), q)      # (H_i = I - tau_i v_i v_i^H)
         q -= tau[..., i, None, None] * v[..., :, None] * vq[..., None, :]
     return _cm(q, a.dtype)
 
 
 def _hh_backward(grad, input, tau):
-    """Q = H_1 ... H_k with H_i = I - tau_i v_i v_i^T (v_i: a one at i, input's column i
-    below it). With the grad padded to m x m and M_i = (H_1..H_{i-1})^T G (H_{i+1}..H_k)^T:
-    g tau_i = -v_i^T M_i v_i and g v_i = -tau_i (M_i + M_i^T) v_i (below the diagonal)."""
+    """Q = H_1 ... H_k with H_i = I - tau_i v_i v_i^H (v_i: a one at i, input's column i
+    below it). With the grad padded to m x m and M_i = (H_1..H_{i-1})^H G (H_{i+1}..H_k)^H:
+    g tau_i = -v_i^H M_i v_i and g v_i = -(conj(tau_i) M_i + tau_i M_i^H) v_i (below the
+    diagonal); for real inputs, -tau_i (M_i + M_i^T) v_i."""
     m, n = input.shape[-2], input.shape[-1]
     k = tau.shape[-1]
     eye = FORMULA_NS["eye"](m, dtype=input.dtype)
@@ -1204,7 +1209,8 @@ def _hh_backward(grad, input, tau):
         below = (rows > i).to(input.dtype)
         v = input.select(-1, i) * below + (rows == i).to(input.dtype)
         vs.append(v)
-        Hs.append(eye - tau.narrow(-1, i, 1).unsqueeze(-1) * (v.unsqueeze(-1) * v.unsqueeze(-2)))
+        Hs.append(eye - tau.narrow(-1, i, 1).unsqueeze(-1)
+                  * (v.unsqueeze(-1) * _cj(v).unsqueeze(-2)))
     G = grad if m == n else FORMULA_NS["cat"](
         [grad, grad.new_zeros(tuple(grad.shape[:-1]) + (m - n,))], -1)
     suffix = [None] * (k + 1)                      # suffix[i] = H_i .. H_{k-1}
@@ -1213,15 +1219,19 @@ def _hh_backward(grad, input, tau):
     prefix = None                                  # H_0 .. H_{i-1}
     g_tau, g_cols = [], []
     for i in range(k):
-        M = G if prefix is None else matmul(prefix.mT, G)
+        M = G if prefix is None else matmul(_mH(prefix), G)
         if suffix[i + 1] is not None:
-            M = matmul(M, suffix[i + 1].mT)
+            M = matmul(M, _mH(suffix[i + 1]))
         v = vs[i]
         Mv = matmul(M, v.unsqueeze(-1)).squeeze(-1)
-        MTv = matmul(M.mT, v.unsqueeze(-1)).squeeze(-1)
-        g_tau.append(-(v * Mv).sum(-1, keepdim=True))
+        MTv = matmul(_mH(M), v.unsqueeze(-1)).squeeze(-1)
+        g_tau.append(-(_cj(v) * Mv).sum(-1, keepdim=True))
         below = (rows > i).to(input.dtype)
-        g_cols.append(-tau.narrow(-1, i, 1) * (Mv + MTv) * below)
+        t = tau.narrow(-1, i, 1)
+        if t.dtype.is_complex:
+            g_cols.append(-(_cj(t) * Mv + t * MTv) * below)
+        else:
+            g_cols.append(-t * (Mv + MTv) * below)
         prefix = Hs[i] if prefix is None else matmul(prefix, Hs[i])
     zeros_col = input.select(-1, 0).new_zeros(tuple(input.shape[:-1]))
     g_cols += [zeros_col] * (n - k)
@@ -1267,11 +1277,11 @@ def householder_product(A, tau, *, out=None):
 def _complex_results(name):
     def fn(A, *, out=None):
         raise RuntimeError(
-            f"linalg.{name}: the eigen decomposition of a general real matrix has complex "
-            "results, and tensorkeys has no complex tensors. Hint: for a symmetric matrix use "
-            "linalg.eigh / linalg.eigvalsh (real results).")
+            f"linalg.{name}: the eigen decomposition of a general matrix (complex results) is "
+            "not implemented in tensorkeys. Hint: for a symmetric (Hermitian) matrix use "
+            "linalg.eigh / linalg.eigvalsh.")
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"``torch.linalg.{name}``: not available (complex results)."
+    fn.__doc__ = f"``torch.linalg.{name}``: not implemented (general eigen decomposition)."
     return fn
 
 

@@ -1071,7 +1071,7 @@ tanh = unary("tanh", np.tanh, {"self": "grad * conj_if_complex(1 - result * resu
 sigmoid = unary("sigmoid", lambda a: _sigmoid(a),
                 {"self": "grad * conj_if_complex(result) * conj_if_complex(1 - result)"})
 # via: PyTorch's abs kernel writes through abs.out (Note [Kernels that re-enter the dispatcher])
-abs_ = unary("abs", _abs_np, {"self": "grad * self.sign()"}, floating=False,
+abs_ = unary("abs", _abs_np, {"self": "grad * self.sgn()"}, floating=False,
              via=("out", "abs", 1))
 method("__abs__", abs_["f"])
 method("absolute", abs_["f"])

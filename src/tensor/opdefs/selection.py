@@ -472,6 +472,13 @@ def _logcumsumexp_np(a, dim):
     d = wrap_dim(dim, a.ndim)
     if a.ndim == 0 or a.size == 0:
         return a.copy()
+    if a.dtype.kind == "c":         # (numpy's logaddexp has no complex loop: a scan by hand)
+        from .extra import _logaddexp_np
+        r = np.moveaxis(np.array(a, copy=True), d, 0)
+        with np.errstate(all="ignore"):
+            for i in range(1, r.shape[0]):
+                r[i] = _logaddexp_np(r[i - 1], r[i])
+        return np.moveaxis(r, 0, d)
     work = a.astype(np.float64) if a.dtype.itemsize < 8 and a.dtype.kind == "f" else a
     with np.errstate(all="ignore"):
         r = np.logaddexp.accumulate(work, axis=d)
@@ -480,14 +487,17 @@ def _logcumsumexp_np(a, dim):
 
 def logcumsumexp_backward(grad, self, result, dim):
     """PyTorch's formula: the positive and the negative parts of ``grad`` in log space, each
-    pushed through a reversed logcumsumexp (stable for large inputs)."""
+    pushed through a reversed logcumsumexp (stable for large inputs). Complex: no split is
+    needed, the log of conj(grad) goes through it and the result is conjugated back."""
     if grad.dim() == 0 or grad.numel() == 0:
         return grad
     d = wrap_dim(dim, grad.dim())
-    lowest = float(np.finfo(grad._data.dtype).min)
 
     def rev(x):
         return x.flip((d,)).logcumsumexp(d).flip((d,))
+    if grad.is_complex():
+        return (rev(grad.conj_physical().log() - result) + self).exp().conj_physical()
+    lowest = float(np.finfo(grad._data.dtype).min)
     from .pointwise import where
     log_abs = grad.abs().log()
     pos = where(grad > 0, log_abs, lowest)

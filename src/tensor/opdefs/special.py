@@ -676,16 +676,41 @@ def _logit_inplace_method(self, eps=None):
 method("logit", _logit_method)
 method("logit_", _logit_inplace_method)
 
-# (PyTorch has no derivative for their in-place forms: AsinhBackward1... raise at backward)
-asinh = _unary("asinh", np.arcsinh, {"self": "grad * (self.pow(2) + 1).rsqrt()"},
+def _complex_too(fn64, cfn):
+    """``_floating(fn64)``, except that complex inputs go to ``cfn`` (run in complex128 and
+    rounded to the input's dtype; numpy's principal branches are C99's, which PyTorch's
+    complex kernels follow)."""
+    real = _floating(fn64)
+
+    def kernel(a, *rest):
+        if a.dtype.kind != "c":
+            return real(a, *rest)
+        with np.errstate(**_QUIET):
+            r = _asarr(cfn(a.astype(np.complex128))).astype(a.dtype)
+        return r if a.flags.c_contiguous else _in_layout_of(a, r)
+    return kernel
+
+
+# (PyTorch has no derivative for their in-place forms: AsinhBackward1... raise at backward;
+# complex inputs: the conjugated derivative, Note [Complex gradients are conjugated])
+asinh = _unary("asinh", None, {"self": "grad * conj_if_complex((self.pow(2) + 1).rsqrt())"},
                method_name="asinh", inplace_grad=_inplace_not_implemented("asinh"),
-               inplace_node="AsinhBackward1")
-acosh = _unary("acosh", np.arccosh, {"self": "grad * (self.pow(2) - 1).rsqrt()"},
+               inplace_node="AsinhBackward1", kernel=_complex_too(np.arcsinh, np.arcsinh))
+def _acosh_derivative(x):
+    """1 / sqrt(x^2 - 1); for complex x, 1 / (sqrt(x - 1) sqrt(x + 1)), the branch acosh's
+    principal value follows (the two differ in sign where Re x < 0), conjugated."""
+    if x.is_complex():
+        return ((x - 1).rsqrt() * (x + 1).rsqrt()).conj_physical()
+    return (x.pow(2) - 1).rsqrt()
+
+
+FORMULA_NS["acosh_derivative"] = _acosh_derivative
+acosh = _unary("acosh", None, {"self": "grad * acosh_derivative(self)"},
                method_name="acosh", inplace_grad=_inplace_not_implemented("acosh"),
-               inplace_node="AcoshBackward1")
-atanh = _unary("atanh", np.arctanh, {"self": "grad * 1 / (1 - self.pow(2))"},
+               inplace_node="AcoshBackward1", kernel=_complex_too(np.arccosh, np.arccosh))
+atanh = _unary("atanh", None, {"self": "grad * 1 / conj_if_complex(1 - self.pow(2))"},
                method_name="atanh", inplace_grad=_inplace_not_implemented("atanh"),
-               inplace_node="AtanhBackward1")
+               inplace_node="AtanhBackward1", kernel=_complex_too(np.arctanh, np.arctanh))
 for _alias, _name in (("arcsinh", "asinh"), ("arccosh", "acosh"), ("arctanh", "atanh")):
     method(_alias, getattr(Tensor, _name))
     method(_alias + "_", getattr(Tensor, _name + "_"))
@@ -695,8 +720,27 @@ def _angle64(x):
     return np.where(np.isnan(x), x, np.where(x < 0, _PI, 0.0))
 
 
-angle = _unary("angle", _angle64, {"self": "zeros_like(self)"}, inplace=False,
-               method_name="angle")
+def _angle_np(a):
+    """Real inputs: 0 or pi (NaN kept); complex ones: their argument, in the matching real
+    dtype (float32 for complex64)."""
+    if a.dtype.kind != "c":
+        return _floating(_angle64)(a)
+    r = np.angle(a).astype(a.real.dtype)
+    return r if a.flags.c_contiguous else _in_layout_of(a, r)
+
+
+def _angle_backward(grad, self):
+    """Zero for real inputs; for complex ones, d arg(z) = Im(dz / z), so the gradient is
+    i grad z / |z|^2 (0 at z = 0)."""
+    if not self.is_complex():
+        return FORMULA_NS["zeros_like"](self)
+    r2 = self.abs().pow(2)
+    return FORMULA_NS["where"](self == 0, 0.0, grad * self / r2 * 1j)
+
+
+FORMULA_NS["angle_backward"] = _angle_backward
+angle = _unary("angle", None, {"self": "angle_backward(grad, self)"}, inplace=False,
+               method_name="angle", kernel=_angle_np)
 
 
 # ------------------------------------------------------------------------------------------
