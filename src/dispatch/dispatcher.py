@@ -52,7 +52,7 @@ __all__ = [
     "OpOverload", "OpOverloadPacket", "ops", "FALLTHROUGH", "fallthrough_kernel",
     "MissingKernelError", "get_op", "all_ops", "set_untyped_argument_keys",
     "register_fallback", "KEYS_ATTR", "HOOK_ARG_BIT", "HOOK_TLS_BIT", "HOOK_BITS",
-    "set_call_hook", "entry_point",
+    "set_call_hook", "entry_point", "install_kernel_wrapper", "remove_kernel_wrapper",
 ]
 
 KEYS_ATTR = "_dispatch_keys"  # the attribute through which any argument carries its key set
@@ -104,7 +104,7 @@ _ops: dict[str, "OpOverload"] = {}
 _fallbacks: dict[_k.DispatchKey, list[Registration]] = {}
 _untyped_keys = 0       # see Note [Generated call functions]
 _keyed_class = None     # see set_keyed_class
-_trace_hooks = []       # set by trace.py: [wrap(op, key, how, raw) -> raw]
+_trace_hooks = []       # kernel wrappers: [wrap(op, key, how, raw) -> raw], see below
 
 # Note [Call hooks]
 #     A layer above may take over a call before any kernel is chosen (the tensor layer does,
@@ -168,6 +168,42 @@ def generation() -> int:
 
 
 _k._listeners.append(_invalidate_all)
+
+
+# Note [Kernel wrappers]
+#     A tool that wants to see kernel calls (a dispatch trace, a profiler) installs a wrapper
+#     ``wrap(op, key, how, raw) -> kernel``: from then on every resolution hands the kernel it
+#     picked to each installed wrapper (before any specialisation, Note [Kernels specialised to
+#     a key set], so a wrapped op runs layer by layer) and caches what they return. Installing
+#     and removing clear every cache, so while no wrapper is installed the cached kernels are
+#     exactly the unwrapped ones and the hot path pays nothing (Note [Tracing costs nothing
+#     when off]). A wrapper installed twice is applied once and stays until removed as often.
+_wrapper_users: dict = {}
+
+
+def install_kernel_wrapper(wrap) -> None:
+    """Start wrapping every kernel the dispatcher resolves with ``wrap`` (Note [Kernel
+    wrappers])."""
+    with _lock:
+        n = _wrapper_users.get(wrap, 0)
+        _wrapper_users[wrap] = n + 1
+        if n == 0:
+            _trace_hooks.append(wrap)
+            _invalidate_all()
+
+
+def remove_kernel_wrapper(wrap) -> None:
+    """Undo one :func:`install_kernel_wrapper` of ``wrap``; the last one unwraps."""
+    with _lock:
+        n = _wrapper_users.get(wrap, 0)
+        if n == 0:
+            raise ValueError("remove_kernel_wrapper: this wrapper is not installed")
+        if n == 1:
+            del _wrapper_users[wrap]
+            _trace_hooks.remove(wrap)
+            _invalidate_all()
+        else:
+            _wrapper_users[wrap] = n - 1
 
 
 def set_untyped_argument_keys(bits) -> None:

@@ -85,7 +85,6 @@ class Trace:
 
 _ACTIVE: contextvars.ContextVar[Trace | None] = contextvars.ContextVar(
     "tensorkeys_trace", default=None)
-_users = 0
 
 
 def _wrap(op, key, how, raw):
@@ -117,23 +116,13 @@ class dispatch_trace:
         self._token = None
 
     def __enter__(self) -> Trace:
-        global _users
-        with _d._lock:
-            if _users == 0:
-                _d._trace_hooks.append(_wrap)
-                _d._invalidate_all()
-            _users += 1
+        _d.install_kernel_wrapper(_wrap)     # Note [Kernel wrappers]
         self._token = _ACTIVE.set(self.trace)
         return self.trace
 
     def __exit__(self, *exc):
-        global _users
         _ACTIVE.reset(self._token)
-        with _d._lock:
-            _users -= 1
-            if _users == 0:
-                _d._trace_hooks.remove(_wrap)
-                _d._invalidate_all()
+        _d.remove_kernel_wrapper(_wrap)
         return False
 
 

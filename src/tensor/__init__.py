@@ -259,6 +259,7 @@ from modes.autocast import (  # noqa: E402,F401
     set_autocast_cache_enabled, clear_autocast_cache, autocast_increment_nesting,
     autocast_decrement_nesting)
 from . import cpu  # noqa: E402,F401  (torch.cpu)
+from . import profiler  # noqa: E402,F401  (torch.profiler)
 from . import overrides, _C  # noqa: E402,F401  (torch.overrides, torch._C's switches)
 cuda.amp = amp.deprecated_amp("cuda")
 from .storage import UntypedStorage, TypedStorage  # noqa: E402,F401  (and Tensor.storage())

@@ -16,6 +16,9 @@ def __getattr__(name):
         import importlib     # not ``from . import function``: that asks __getattr__ again
         function = importlib.import_module(__name__ + ".function")
         return function if name == "function" else getattr(function, name)
+    if name == "profiler":      # torch.autograd.profiler
+        import importlib
+        return importlib.import_module(__name__ + ".profiler")
     raise AttributeError(name)
 
 

@@ -42,6 +42,10 @@ _NORMAL = T.NORMAL_KEYS
 
 __all__ = ["run_backward", "backward", "grad", "accumulate_into_leaf"]
 
+# Set by the profiler while it records (tensor.profiler._record): it is told about every node
+# the engine runs. Read once per backward, so it costs one test per node when off.
+_PROFILER = [None]
+
 
 class _Run:
     """State of one engine run (shared with AccumulateGrad through a module slot)."""
@@ -243,6 +247,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     node = None
     plain = captures is None and needed is None
     anomaly = _anomaly.ENABLED[0]      # anomaly mode costs one test per node when off
+    prof = _PROFILER[0]
+    pev = None
     try:
         while True:
             if node is None:
@@ -252,6 +258,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             grads = buffers.pop(node, None)
             if grads is None:
                 grads = []
+            if prof is not None:
+                pev = prof.begin(node, grads)
             if node._pre_hooks and node.__class__ is not Acc:
                 # tensor hooks first, then the node's own pre-hooks (as PyTorch orders them)
                 for nr_fn in sorted(node._pre_hooks.values(), key=_is_node_prehook):
@@ -271,6 +279,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                             _accumulate_from_engine(node.variable, grads, run, user_roots)
                     else:
                         _leaf_hooks_without_grad(node.variable)
+                if pev is not None:
+                    prof.end_inner(pev)
+                    prof.end(pev)
+                    pev = None
                 grads = node = None
                 continue
             nexts = node._next
@@ -283,6 +295,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     outs = _anomaly.apply_node(node, grads)
                 else:
                     outs = node.apply(grads)
+                if pev is not None:
+                    prof.end_inner(pev)
                 if node._hooks:
                     for h in list(node._hooks.values()):
                         r = h(tuple(outs), tuple(grads))
@@ -341,6 +355,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                             push(ready, (-nxt._seq, tick(), nxt))
                 j += 1
             outs = None
+            if pev is not None:
+                prof.end_inner(pev)       # (a no-op when the node ran)
+                prof.end(pev)
+                pev = None
             if cand is not None:
                 if cand is _QUEUED:
                     cand = None
@@ -349,6 +367,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     cand = None
             node = cand
     except Exception:
+        if pev is not None:
+            prof.end(pev)
         if anomaly and node is not None:
             _anomaly.report_failure(node)
         raise
