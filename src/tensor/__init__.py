@@ -261,6 +261,7 @@ from modes.autocast import (  # noqa: E402,F401
 from . import cpu  # noqa: E402,F401  (torch.cpu)
 from . import profiler  # noqa: E402,F401  (torch.profiler)
 from . import overrides, _C  # noqa: E402,F401  (torch.overrides, torch._C's switches)
+from . import types, multiprocessing  # noqa: E402,F401  (torch.types, torch.multiprocessing)
 cuda.amp = amp.deprecated_amp("cuda")
 from .storage import UntypedStorage, TypedStorage  # noqa: E402,F401  (and Tensor.storage())
 from .surface_more import *  # noqa: E402,F401,F403  (more torch.* names: see there)

@@ -253,10 +253,7 @@ def can_cast(from_, to):
     return D.can_cast(D.to_dtype(from_), D.to_dtype(to))
 
 
-cuda = types.SimpleNamespace(
-    is_available=lambda: False, device_count=lambda: 0, manual_seed=lambda seed: None,
-    manual_seed_all=lambda seed: None, synchronize=lambda device=None: None,
-    empty_cache=lambda: None)
+from . import cuda  # noqa: E402  (torch.cuda of a CPU-only build: see cuda.py)
 _ = Tensor
 
 

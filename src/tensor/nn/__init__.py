@@ -1,7 +1,7 @@
 """``tensor.nn``: PyTorch's ``torch.nn`` Module API — ``Module``, ``Parameter``, ``Buffer``,
-the containers, the layers of ``modules.py``, ``init`` and ``functional``.
+the containers, the layers of ``modules/__init__.py``, ``init`` and ``functional``.
 
-Every ``Module`` subclass defined in ``modules.py``, ``layers.py`` or ``modules_more.py`` is
+Every ``Module`` subclass defined in ``modules/__init__.py``, ``layers.py`` or ``modules_more.py`` is
 exported here, also ones added there later without touching this file.
 """
 
@@ -27,10 +27,7 @@ for _m in (_modules_mod, _layers_mod, _more_mod, _rnn_mod, _tf_mod, _extra_mod, 
             globals().setdefault(_name, _obj)
 del _m, _name, _obj
 
-# ``torch.nn.modules.module`` spellings some code imports from
+# ``torch.nn.modules.module`` / ``.lazy`` / ``.loss``...: the package ``modules/`` (see there)
 modules = _modules_mod
-modules.module = _module_mod
-modules.lazy = _lazy_mod
-_sys.modules.setdefault(modules.__name__ + ".lazy", _lazy_mod)   # import ... .modules.lazy
 from . import parameter  # noqa: F401
 from . import utils  # noqa: F401

@@ -303,7 +303,16 @@ class MaxPool2d(_MaxPoolNd):
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
-class AvgPool1d(Module):
+class _AvgPoolNd(Module):
+    """Base of the average poolings (PyTorch's ``_AvgPoolNd``): the shared ``extra_repr``."""
+
+    __constants__ = ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"]
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(_AvgPoolNd):
     __constants__ = ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"]
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -350,7 +359,7 @@ class LPPool2d(_LPPoolNd):
                            self.ceil_mode)
 
 
-class AvgPool2d(Module):
+class AvgPool2d(_AvgPoolNd):
     __constants__ = ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
                      "divisor_override"]
 
@@ -383,17 +392,21 @@ class _AdaptivePool(Module):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveAvgPool1d(_AdaptivePool):
+class _AdaptiveAvgPoolNd(_AdaptivePool):
+    """Base of the adaptive average poolings (PyTorch's ``_AdaptiveAvgPoolNd``)."""
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     def forward(self, input):
         return F.adaptive_avg_pool1d(input, self.output_size)
 
 
-class AdaptiveAvgPool2d(_AdaptivePool):
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     def forward(self, input):
         return F.adaptive_avg_pool2d(input, self.output_size)
 
 
-class _AdaptiveMaxPool(_AdaptivePool):
+class _AdaptiveMaxPoolNd(_AdaptivePool):
     __constants__ = ["output_size", "return_indices"]
 
     def __init__(self, output_size, return_indices=False):
@@ -401,14 +414,17 @@ class _AdaptiveMaxPool(_AdaptivePool):
         self.return_indices = return_indices
 
 
-class AdaptiveMaxPool1d(_AdaptiveMaxPool):
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     def forward(self, input):
         return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
-class AdaptiveMaxPool2d(_AdaptiveMaxPool):
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     def forward(self, input):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+_AdaptiveMaxPool = _AdaptiveMaxPoolNd
 
 
 
@@ -418,18 +434,30 @@ class MaxPool3d(_MaxPoolNd):
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
-class AvgPool3d(AvgPool2d):
+class AvgPool3d(_AvgPoolNd):
+    __constants__ = AvgPool2d.__constants__
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
+
     def forward(self, input):
         return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
 
-class AdaptiveAvgPool3d(_AdaptivePool):
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     def forward(self, input):
         return F.adaptive_avg_pool3d(input, self.output_size)
 
 
-class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     def forward(self, input):
         return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
@@ -550,6 +578,9 @@ class _NormBase(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
+
+    def _check_input_dim(self, input):
+        raise NotImplementedError
 
     def reset_running_stats(self):
         if self.track_running_stats:
@@ -938,8 +969,24 @@ class _ModePadNd(Module):
         return f"{self.padding}"
 
 
+class _ReflectionPadNd(_ModePadNd):
+    _mode = "reflect"
+
+
+class _ReplicationPadNd(_ModePadNd):
+    _mode = "replicate"
+
+
+class _CircularPadNd(_ModePadNd):
+    _mode = "circular"
+
+
+_PAD_BASES = {"reflect": _ReflectionPadNd, "replicate": _ReplicationPadNd,
+              "circular": _CircularPadNd}
+
+
 def _mode_pad(name, mode, n):
-    return type(name, (_ModePadNd,), {"_mode": mode, "_n": n, "__module__": __name__,
+    return type(name, (_PAD_BASES[mode],), {"_mode": mode, "_n": n, "__module__": __name__,
                                       "__doc__": f"``F.pad(input, padding, '{mode}')`` over "
                                                  f"the last {n} dim(s)."})
 

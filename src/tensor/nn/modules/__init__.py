@@ -1,9 +1,16 @@
-"""The layers of ``tensor.nn``: ``Linear``, activations, ``Dropout``, ``Flatten``, losses.
+"""``tensor.nn.modules``: PyTorch's ``torch.nn.modules`` package, and the home of the basic
+layers of ``tensor.nn``: ``Linear``, activations, ``Dropout``, ``Flatten``, losses.
 
-The ``Module`` / ``Parameter`` machinery lives in ``module.py``, the containers in
-``containers.py``, the initialisers in ``init.py``; this file re-exports ``Module``,
-``Parameter``, ``Buffer`` and ``Sequential`` so ``from tensor.nn.modules import Module`` keeps
-working. A layer shows its settings through ``extra_repr`` (what ``print(model)`` prints
+The ``Module`` / ``Parameter`` machinery lives in ``nn/module.py``, the containers in
+``nn/containers.py``, the other layers in ``nn/layers.py``, ``modules_more.py``,
+``modules_extra.py``, ``recurrent.py``, ``transformer.py`` and ``lazy.py``. The submodules of
+this package carry PyTorch's names (``tensor.nn.modules.loss``, ``.conv``, ``.batchnorm``,
+``.utils``...) and re-export those classes, private bases included (``_Loss``,
+``_WeightedLoss``, ``_ConvNd``, ``_BatchNorm``...), so ``from torch.nn.modules.loss import
+_Loss`` has its counterpart here; ``tensor.nn.modules.module`` and ``.lazy`` are
+``tensor.nn.module`` and ``tensor.nn.lazy`` themselves.
+
+A layer shows its settings through ``extra_repr`` (what ``print(model)`` prints
 inside ``Name(...)``), with PyTorch's attribute names and texts.
 """
 
@@ -14,12 +21,13 @@ import warnings
 
 from modes import no_grad as _no_grad
 
-from .. import _tensor as T
-from .. import nn_functional as F
-from ..opdefs import factories
-from . import init
-from .module import Module, Parameter, Buffer  # noqa: F401  (re-exported)
-from .containers import Sequential  # noqa: F401  (re-exported)
+from ... import _tensor as T
+from ... import nn_functional as F
+from ...opdefs import factories
+from .. import init
+from ..module import Module, Parameter, Buffer  # noqa: F401  (re-exported)
+from ..containers import Sequential  # noqa: F401  (re-exported)
+from ..layers import _DropoutNd
 
 __all__ = ["Parameter", "Module", "Linear", "Sequential", "ReLU", "Tanh", "MSELoss",
            "CrossEntropyLoss", "LeakyReLU", "ELU", "Softplus", "LayerNorm", "L1Loss", "BCELoss",
@@ -206,7 +214,7 @@ def _unflatten(x, dim, sizes):
     return x.reshape(shape[:d] + tuple(sizes) + shape[d + 1:])
 
 
-class Dropout(Module):
+class Dropout(_DropoutNd):
     """Zeroes each element with probability ``p`` in training mode and scales the kept ones by
     ``1/(1-p)``; the identity in eval mode (draws from tensorkeys' generator)."""
 
@@ -235,9 +243,12 @@ def _legacy_reduction(size_average, reduce):
     return ret
 
 
-class _ReductionLoss(Module):
-    """Base of the losses: keeps ``reduction`` (the legacy ``size_average`` / ``reduce``
-    arguments are translated, with PyTorch's deprecation warning)."""
+class _Loss(Module):
+    """Base of the losses (PyTorch's ``_Loss``): keeps ``reduction`` (the legacy
+    ``size_average`` / ``reduce`` arguments are translated, with PyTorch's deprecation
+    warning). A user's loss subclasses it and writes ``forward``."""
+
+    reduction: str
 
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
@@ -247,7 +258,10 @@ class _ReductionLoss(Module):
             self.reduction = reduction
 
 
-class _WeightedLoss(_ReductionLoss):
+_ReductionLoss = _Loss        # the name our loss modules were first written against
+
+
+class _WeightedLoss(_Loss):
     """A loss with an optional per-class ``weight``, kept as a buffer (in the state dict)."""
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -487,3 +501,31 @@ class Embedding(Module):
         rows, cols = embeddings.shape
         return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
                    _weight=embeddings, _freeze=freeze)
+
+
+# -- PyTorch's submodules ---------------------------------------------------------------------
+# ``module`` and ``lazy`` are our modules themselves (their global hook tables and mixins are
+# shared, not copied); the others re-export. Imported last: they read the classes above.
+def _install_submodules():
+    import sys
+    from .. import module as module_mod, lazy as lazy_mod
+    pkg = sys.modules[__name__]
+    for name, mod in (("module", module_mod), ("lazy", lazy_mod)):
+        sys.modules.setdefault(f"{__name__}.{name}", mod)
+        setattr(pkg, name, mod)
+    from . import (  # noqa: F401
+        activation, adaptive, batchnorm, channelshuffle, container, conv, distance, dropout,
+        flatten, fold, instancenorm, linear, loss, normalization, padding, pixelshuffle,
+        pooling, rnn, sparse, transformer, upsampling, utils)
+    # ``torch.nn.modules.Conv2d`` and friends: every class the submodules list
+    for sub in (activation, adaptive, batchnorm, channelshuffle, container, conv, distance,
+                dropout, flatten, fold, instancenorm, linear, loss, normalization, padding,
+                pixelshuffle, pooling, rnn, sparse, transformer, upsampling):
+        for n in sub.__all__:
+            if not hasattr(pkg, n):
+                setattr(pkg, n, getattr(sub, n))
+    pkg.LazyModuleMixin = lazy_mod.LazyModuleMixin
+
+
+_install_submodules()
+del _install_submodules
