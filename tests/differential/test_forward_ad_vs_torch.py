@@ -307,3 +307,19 @@ def test_make_dual_gives_the_tangent_the_primals_layout(order):
     assert ts == os_
     np.testing.assert_array_equal(ov, tv)
     np.testing.assert_array_equal(oj, tj)
+
+
+def test_a_layout_changing_op_keeps_tangent_and_primal_alike():
+    """contiguous() of a transposed dual tensor: the output's tangent has the output's layout,
+    so a view of both (diagflat's view(-1)) works, as in PyTorch."""
+    results = []
+    for M in (torch, tensor):
+        fw = M.autograd.forward_ad
+        x = M.zeros(2, 3, dtype=M.float64).t()
+        with fw.dual_level():
+            d = fw.make_dual(x, M.arange(6.0, dtype=M.float64).reshape(3, 2))
+            c = d.contiguous()
+            results.append((fw.unpack_dual(c).tangent.stride(),
+                            fw.unpack_dual(M.diagflat(d)).tangent.numpy().copy()))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1], results[1][1])

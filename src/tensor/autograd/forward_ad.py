@@ -35,6 +35,8 @@ from __future__ import annotations
 import collections
 import weakref
 
+import numpy as np
+
 from dispatch import dispatcher as _d
 from dispatch import keys as _k
 from dispatch.record import current_record
@@ -130,6 +132,14 @@ def _tangent(t):
 
 
 def _attach(t, tangent):
+    if tangent._data.strides != t._data.strides and t._data.size > 1:
+        # A tangent has its primal's layout, as in PyTorch (where a tangent laid out
+        # otherwise is copied into the primal's layout): the view ops that follow take the
+        # same view of both, and formulas read them alike. (A view's tangent, the same view
+        # of its base's tangent, already agrees.)
+        laid = np.empty_like(t._data, dtype=tangent._data.dtype)
+        laid[...] = tangent._data
+        tangent = T.wrap(laid)
     T.own_extra(t)["fw_grad"] = tangent
     t._dispatch_keys |= _state["bit"]
     _duals.add(t)
@@ -175,13 +185,6 @@ def make_dual(tensor, tangent, *, level=None):
             "Trying to set a forward gradient that has a different size than that of the "
             f"original Tensor, this is not supported. Tensor is of size {list(tensor.shape)} "
             f"while the given forward gradient is of size {list(tangent.shape)}.")
-    if tangent._data.strides != tensor._data.strides:
-        # PyTorch gives the tangent the primal's layout: a copy with the same values
-        # (numpy's empty_like keeps the primal's axis order)
-        import numpy as np
-        laid = np.empty_like(tensor._data, dtype=tangent._data.dtype)
-        laid[...] = tangent._data
-        tangent = T.wrap(laid)
     dual = tensor.view(tuple(tensor.shape))
     _attach(dual, tangent)
     return dual
