@@ -388,14 +388,23 @@ def _box_muller16(u, dt, mean, std):
     return out.reshape(-1)
 
 
-def ints_in_range(g, n, span, base):
-    """``randint``/``random_(from, to)``: ``word % span + base``, from a 64-bit word when the
-    span reaches 2**28 (PyTorch's threshold, against the modulo's bias), else from a 32-bit
-    one."""
-    w = _words64(g, n) if span >= 1 << 28 else _words32(g, n)
+def ints_in_range(g, n, span, base, wide=None):
+    """``randint``/``random_``: ``word % span + base``, from a 64-bit word when the span
+    reaches 2**28 (PyTorch's threshold, against the modulo's bias) or ``wide`` says so, else
+    from a 32-bit one; a span of 2**64 takes the 64-bit word as it is."""
+    if span >= _U64:
+        return _words64(g, n).view(np.int64)
+    if wide is None:
+        wide = span >= 1 << 28
+    w = _words64(g, n) if wide else _words32(g, n)
     r = w % np.uint64(span)
     # (base + r wraps around 64 bits as PyTorch's int64 sum does)
     return (r + np.uint64(base % _U64)).view(np.int64)
+
+
+def exponential(g, n, lambd=1.0):
+    """``exponential_(lambd)``: ``-log(1 - u) / lambd`` from double uniforms."""
+    return -np.log1p(-unit_floats(g, n, True)) / lambd
 
 
 def bernoulli_scalar(g, n, p):

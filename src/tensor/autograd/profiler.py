@@ -17,14 +17,18 @@ def kineto_available():
     return True
 
 
-class emit_nvtx:
-    """NVTX ranges for each op: a CPU-only build has no CUDA, so entering it enabled fails
-    as PyTorch's does; ``enabled=False`` makes it a no-op."""
+class _annotation_ranges:
+    """What emit_nvtx and emit_itt share: their arguments and state."""
 
     def __init__(self, enabled=True, record_shapes=False):
         self.enabled = enabled
         self.entered = False
         self.record_shapes = record_shapes
+
+
+class emit_nvtx(_annotation_ranges):
+    """NVTX ranges for each op: a CPU-only build has no CUDA, so entering it enabled fails
+    as PyTorch's does; ``enabled=False`` makes it a no-op."""
 
     def __enter__(self):
         if not self.enabled:
@@ -37,14 +41,9 @@ class emit_nvtx:
         return False
 
 
-class emit_itt:
+class emit_itt(_annotation_ranges):
     """Intel ITT ranges for each op (for VTune): nothing here listens, so the block runs
     unannotated."""
-
-    def __init__(self, enabled=True, record_shapes=False):
-        self.enabled = enabled
-        self.entered = False
-        self.record_shapes = record_shapes
 
     def __enter__(self):
         if not self.enabled:

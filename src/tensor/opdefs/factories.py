@@ -664,16 +664,7 @@ def _check_bounds(frm, to_inc, dt):
 
 def _fill_ints(a, lo, hi, g):
     """Write whole numbers drawn uniformly from [lo, hi] into ``a``."""
-    from .casts import writable_dest
-    dst = writable_dest(a, False)
-    dt = a.dtype
-    span = hi - lo + 1
-    if span >= 1 << 64:          # every 64-bit pattern: the word itself
-        vals = R._words64(g, a.size).view(np.int64)
-    else:
-        vals = R.ints_in_range(g, a.size, span, lo)
-    with np.errstate(over="ignore", invalid="ignore"):
-        R.write_in_order(dst, vals.astype(dt) if dt.kind != "b" else vals != 0)
+    _write_drawn(a, R.ints_in_range(g, a.size, hi - lo + 1, lo))
 
 
 def _random_from_to(a, frm, to, g):
@@ -724,12 +715,8 @@ def _random_np(a, gen):
         raise _unsupported("random_kernel_cpu", dt)
     hi = 1 << _DIGITS[dt] if dt.kind == "f" else 1 if dt.kind == "b" else int(np.iinfo(dt).max)
     # (PyTorch's plain random_() takes a 64-bit word only for int64 and double)
-    g = R.resolve(gen, "random_")
     wide = dt in (np.dtype(np.int64), np.dtype(np.float64))
-    w = R._words64(g, a.size) if wide else R._words32(g, a.size)
-    from .casts import writable_dest
-    vals = (w % np.uint64(hi + 1)).view(np.int64)
-    R.write_in_order(writable_dest(a, False), vals.astype(dt) if dt.kind != "b" else vals != 0)
+    _write_drawn(a, R.ints_in_range(R.resolve(gen, "random_"), a.size, hi + 1, 0, wide))
 
 
 _GEN_OUT = "*, Generator? generator=None) -> Tensor(a!)"
@@ -799,13 +786,6 @@ def _continuous_only(a, name):
                            f"{_short(a.dtype) if name == 'Exponential' else _cpp(a.dtype)}")
 
 
-def _write(a, values):
-    from .casts import writable_dest
-    dst = writable_dest(a, False)
-    with np.errstate(over="ignore", invalid="ignore"):
-        np.copyto(dst, values, casting="unsafe")
-
-
 def _write_drawn(a, flat):
     """Write values drawn in PyTorch's order (Note [PyTorch's random streams])."""
     from .casts import writable_dest
@@ -818,8 +798,7 @@ def _exponential_np(a, lambd, gen):
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_num(lambd)}")
     _continuous_only(a, "Exponential")
-    u = R.unit_floats(R.resolve(gen, "exponential_"), a.size, True)
-    _write_drawn(a, -np.log1p(-u) / lambd)
+    _write_drawn(a, R.exponential(R.resolve(gen, "exponential_"), a.size, lambd))
 
 
 def _geometric_np(a, p, gen):
@@ -1029,8 +1008,7 @@ def _multinomial_np(p, n, replacement, gen):
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         # p / q with q ~ Exp(1) orders the categories as drawing without replacement does
         # (PyTorch's way, so a seed gives its draws: q in p's dtype, then the n largest)
-        u = R.unit_floats(g, rows.size, True).reshape(rows.shape)
-        q = (-np.log1p(-u)).astype(rows.dtype)
+        q = R.exponential(g, rows.size).reshape(rows.shape).astype(rows.dtype)
         with np.errstate(divide="ignore", invalid="ignore"):
             keys = rows / q
         out = np.argsort(-keys, axis=1, kind="stable")[:, :n]
